@@ -1,0 +1,1324 @@
+//! Loading a form file into a checked [`Form`]: the raw serde shape of the file, then
+//! every check a form designer needs (unknown references, type errors, duplicate ids,
+//! cycles), each reported at its line and column.
+
+use crate::config::ConfigTables;
+use crate::countries::ISO3166_ALPHA2;
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::expr::check::{check, FieldSig, Node, Scope};
+use crate::expr::syntax::{parse, ExprError};
+use crate::json_pos::{self, Positions};
+use crate::value::Type;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+// ---------------------------------------------------------------------------------
+// The file as written.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForm {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<String>,
+    form_id: String,
+    version: String,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    languages: Vec<String>,
+    #[serde(default)]
+    choice_lists: BTreeMap<String, RawChoiceList>,
+    sections: Vec<RawSection>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawChoiceList {
+    Inline(Vec<RawChoice>),
+    External(RawExternal),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExternal {
+    external: String,
+    #[serde(default)]
+    extra: Vec<RawChoice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChoice {
+    code: String,
+    label: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: String,
+    title: String,
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
+    relevant: Option<String>,
+    #[serde(default)]
+    restricted: Option<String>,
+    fields: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
+    choices: Option<String>,
+    #[serde(default)]
+    required: Option<serde_json::Value>,
+    #[serde(default)]
+    relevant: Option<String>,
+    #[serde(default)]
+    calculate: Option<String>,
+    #[serde(default)]
+    value_type: Option<String>,
+    #[serde(default)]
+    fields: Option<Vec<RawField>>,
+    #[serde(default)]
+    min: Option<u32>,
+    #[serde(default)]
+    max: Option<u32>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    editable_subject: bool,
+    #[serde(default)]
+    identity: bool,
+    #[serde(default)]
+    restricted: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    code: Option<Code>,
+    #[serde(default)]
+    decimals: Option<u8>,
+    #[serde(default)]
+    licensed_text: Option<String>,
+    #[serde(default)]
+    appearance: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    field: String,
+    severity: String,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    assert: Option<String>,
+    message: String,
+    #[serde(default)]
+    applies: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------
+// The checked form.
+
+/// A standard code attached to a field (LOINC, CVX).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Code {
+    pub system: String,
+    pub code: String,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Integer,
+    Decimal,
+    Date,
+    DateTime,
+    SelectOne,
+    SelectMultiple,
+    Boolean,
+    Calculate,
+    Repeat,
+    Note,
+}
+
+impl FieldKind {
+    fn parse(s: &str) -> Option<FieldKind> {
+        Some(match s {
+            "text" => FieldKind::Text,
+            "integer" => FieldKind::Integer,
+            "decimal" => FieldKind::Decimal,
+            "date" => FieldKind::Date,
+            "datetime" => FieldKind::DateTime,
+            "select_one" => FieldKind::SelectOne,
+            "select_multiple" => FieldKind::SelectMultiple,
+            "boolean" => FieldKind::Boolean,
+            "calculate" => FieldKind::Calculate,
+            "repeat" => FieldKind::Repeat,
+            "note" => FieldKind::Note,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Integer => "integer",
+            FieldKind::Decimal => "decimal",
+            FieldKind::Date => "date",
+            FieldKind::DateTime => "datetime",
+            FieldKind::SelectOne => "select_one",
+            FieldKind::SelectMultiple => "select_multiple",
+            FieldKind::Boolean => "boolean",
+            FieldKind::Calculate => "calculate",
+            FieldKind::Repeat => "repeat",
+            FieldKind::Note => "note",
+        }
+    }
+}
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldSource {
+    Answer,
+    /// The subject record (FORMS.md 2.4).
+    Subject,
+    /// Filled by the app from the evaluation context (ids, site, start time).
+    Context,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Required {
+    No,
+    Yes,
+    When(Node),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub(crate) id: String,
+    pub(crate) kind: FieldKind,
+    pub(crate) section: usize,
+    pub(crate) group: Option<usize>,
+    pub(crate) choices: Option<String>,
+    pub(crate) required: Required,
+    pub(crate) relevant: Option<Node>,
+    pub(crate) calculate: Option<Node>,
+    /// For calculate fields: the declared result type (decides integer vs decimal).
+    pub(crate) value_kind: Option<FieldKind>,
+    pub(crate) decimals: Option<u8>,
+    pub(crate) min: Option<u32>,
+    pub(crate) max: Option<u32>,
+    pub(crate) source: FieldSource,
+    pub(crate) editable_subject: bool,
+    pub(crate) identity: bool,
+    pub(crate) restricted: Option<String>,
+    pub(crate) unit: Option<String>,
+    pub(crate) code: Option<Code>,
+    pub(crate) licensed_text: Option<String>,
+    pub(crate) appearance: Option<String>,
+    pub(crate) has_label: bool,
+    pub(crate) has_hint: bool,
+}
+
+impl Field {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn kind(&self) -> FieldKind {
+        self.kind
+    }
+    pub fn source(&self) -> FieldSource {
+        self.source
+    }
+    pub fn choice_list(&self) -> Option<&str> {
+        self.choices.as_deref()
+    }
+    pub fn is_identity(&self) -> bool {
+        self.identity
+    }
+    pub fn editable_subject(&self) -> bool {
+        self.editable_subject
+    }
+    pub fn restricted(&self) -> Option<&str> {
+        self.restricted.as_deref()
+    }
+    pub fn unit(&self) -> Option<&str> {
+        self.unit.as_deref()
+    }
+    pub fn code(&self) -> Option<&Code> {
+        self.code.as_ref()
+    }
+    pub fn appearance(&self) -> Option<&str> {
+        self.appearance.as_deref()
+    }
+    pub fn licensed_text(&self) -> Option<&str> {
+        self.licensed_text.as_deref()
+    }
+    pub fn max_instances(&self) -> Option<u32> {
+        self.max
+    }
+    pub fn decimals(&self) -> Option<u8> {
+        self.decimals
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub(crate) id: String,
+    pub(crate) relevant: Option<Node>,
+    pub(crate) restricted: Option<String>,
+    pub(crate) has_hint: bool,
+    /// Top-level fields of the section, in order (repeat children hang off their group).
+    pub(crate) fields: Vec<usize>,
+}
+
+impl Section {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn restricted(&self) -> Option<&str> {
+        self.restricted.as_deref()
+    }
+    /// Indices into [`Form::fields`] of the section's top-level fields, in order.
+    pub fn field_indices(&self) -> &[usize] {
+        &self.fields
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChoiceList {
+    pub codes: Vec<String>,
+    /// Codes from an external standard list (ISO 3166-1), labelled by the UI.
+    pub external: bool,
+    /// Codes with a label in the form (all of an inline list, the extras of an external one).
+    pub labelled: Vec<String>,
+}
+
+impl ChoiceList {
+    pub(crate) fn contains(&self, code: &str) -> bool {
+        self.codes.iter().any(|c| c == code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Action,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub id: String,
+    pub field: usize,
+    pub severity: Severity,
+    pub when: Option<Node>,
+    pub assert: Option<Node>,
+    pub always: bool,
+    /// Field ids inserted into the message.
+    pub placeholders: Vec<String>,
+}
+
+/// A checked form definition, ready to evaluate answers.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub(crate) form_id: String,
+    pub(crate) version: String,
+    pub(crate) languages: Vec<String>,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) by_id: HashMap<String, usize>,
+    pub(crate) sections: Vec<Section>,
+    pub(crate) choice_lists: HashMap<String, ChoiceList>,
+    pub(crate) rules: Vec<Rule>,
+    /// Fields in an order where everything a field's relevance or calculation reads
+    /// comes before it.
+    pub(crate) order: Vec<usize>,
+    /// Texts by language, then key (`field.sex.label`); English comes from the form.
+    pub(crate) texts: HashMap<String, HashMap<String, String>>,
+    pub(crate) reviews: HashMap<String, crate::translation::Review>,
+}
+
+const SOURCE_LANGUAGE: &str = "en";
+const RESTRICTED: &[&str] = &[
+    "hiv",
+    "mental_health",
+    "violence",
+    "fgm",
+    "lgbti",
+    "trafficking",
+];
+const CONTEXT_FIELDS: &[&str] = &[
+    "encounter_id",
+    "form_version",
+    "site_id",
+    "device_id",
+    "screener_id",
+    "encounter_start",
+    "subject_id",
+    "rule_set",
+    "linked_pda_encounter_id",
+];
+
+impl Form {
+    pub fn form_id(&self) -> &str {
+        &self.form_id
+    }
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    pub fn languages(&self) -> &[String] {
+        &self.languages
+    }
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.by_id.get(id).map(|&i| &self.fields[i])
+    }
+    /// The repeat group a field sits in, if any.
+    pub fn group_of(&self, field: &Field) -> Option<&Field> {
+        field.group.map(|g| &self.fields[g])
+    }
+
+    /// Codes of a choice list (for an external list, every ISO code plus the extras).
+    pub fn choice_codes(&self, list: &str) -> Option<&[String]> {
+        self.choice_lists.get(list).map(|l| l.codes.as_slice())
+    }
+
+    /// True for lists whose codes come from a standard (ISO 3166-1) and whose labels
+    /// the UI takes from CLDR.
+    pub fn choice_list_is_external(&self, list: &str) -> bool {
+        self.choice_lists.get(list).is_some_and(|l| l.external)
+    }
+
+    /// A text in `lang`, falling back to English; `None` for unknown keys.
+    pub fn text(&self, lang: &str, key: &str) -> Option<&str> {
+        self.texts
+            .get(lang)
+            .and_then(|t| t.get(key))
+            .or_else(|| self.texts.get(SOURCE_LANGUAGE).and_then(|t| t.get(key)))
+            .map(String::as_str)
+    }
+
+    /// Every text key a translation must provide, in form order.
+    pub fn translation_keys(&self) -> Vec<String> {
+        let mut keys = vec!["title".to_string()];
+        for s in &self.sections {
+            keys.push(format!("section.{}.title", s.id));
+            if s.has_hint {
+                keys.push(format!("section.{}.hint", s.id));
+            }
+        }
+        for f in &self.fields {
+            if f.has_label && f.licensed_text.is_none() {
+                keys.push(format!("field.{}.label", f.id));
+            }
+            if f.has_hint && f.licensed_text.is_none() {
+                keys.push(format!("field.{}.hint", f.id));
+            }
+        }
+        let mut lists: Vec<(&String, &ChoiceList)> = self.choice_lists.iter().collect();
+        lists.sort_by_key(|(name, _)| *name);
+        for (name, list) in lists {
+            for code in &list.labelled {
+                keys.push(format!("choice.{name}.{code}"));
+            }
+        }
+        for r in &self.rules {
+            keys.push(format!("rule.{}.message", r.id));
+        }
+        keys
+    }
+
+    /// Parses and checks a form file. `config` holds the tables `lookup()` may read.
+    pub fn parse(file: &SourceFile, config: &ConfigTables) -> Result<Form, Diagnostics> {
+        let raw: RawForm =
+            serde_json::from_str(&file.text).map_err(|e| Diagnostics::from_json(file, &e))?;
+        let positions = json_pos::index(&file.text);
+        let mut loader = Loader {
+            file,
+            positions: &positions,
+            problems: Vec::new(),
+        };
+        let form = loader.build(raw, config);
+        if loader.problems.is_empty() {
+            Ok(form)
+        } else {
+            loader.problems.sort_by_key(|d| (d.line, d.column));
+            Err(Diagnostics(loader.problems))
+        }
+    }
+}
+
+struct Loader<'a> {
+    file: &'a SourceFile,
+    positions: &'a Positions,
+    problems: Vec<Diagnostic>,
+}
+
+/// An expression waiting to be checked, with where it sits in the file.
+struct Pending {
+    text: String,
+    pointer: String,
+}
+
+struct PendingField {
+    pointer: String,
+    relevant: Option<Pending>,
+    calculate: Option<Pending>,
+    required: Option<Pending>,
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn kind_type(kind: FieldKind) -> Type {
+    match kind {
+        FieldKind::Text | FieldKind::SelectOne | FieldKind::Note => Type::Text,
+        FieldKind::Integer | FieldKind::Decimal => Type::Number,
+        FieldKind::Date => Type::Date,
+        FieldKind::DateTime => Type::DateTime,
+        FieldKind::SelectMultiple => Type::list_of(Type::Text),
+        FieldKind::Boolean => Type::Bool,
+        FieldKind::Repeat => Type::Group,
+        FieldKind::Calculate => Type::Any,
+    }
+}
+
+impl Loader<'_> {
+    fn problem(&mut self, pointer: &str, message: impl Into<String>) {
+        let pos = self.positions.at(pointer);
+        self.problems.push(Diagnostic::at(self.file, pos, message));
+    }
+
+    fn expr_problem(&mut self, pending: &Pending, e: &ExprError) {
+        let (line, col) = self.positions.at(&pending.pointer);
+        // The value's position is its opening quote; columns inside count characters.
+        let offset = pending
+            .text
+            .get(..e.span.start)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        self.problems.push(Diagnostic::at(
+            self.file,
+            (line, col + 1 + offset),
+            format!("in `{}`: {}", pending.text, e.message),
+        ));
+    }
+
+    fn build(&mut self, raw: RawForm, config: &ConfigTables) -> Form {
+        let _ = &raw.description;
+        if !valid_id(&raw.form_id) {
+            self.problem(
+                "/form_id",
+                "form_id must be lower case letters, digits and _ (e.g. `pda`)",
+            );
+        }
+        let semver = raw.version.split('.').count() == 3
+            && raw
+                .version
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !semver {
+            self.problem(
+                "/version",
+                format!(
+                    "version `{}` must be MAJOR.MINOR.PATCH, e.g. 1.0.0",
+                    raw.version
+                ),
+            );
+        }
+        if raw.languages.first().map(String::as_str) != Some(SOURCE_LANGUAGE) {
+            self.problem(
+                "/languages",
+                "languages must start with `en`, the source language of the form",
+            );
+        }
+        let mut seen_langs = HashSet::new();
+        for (i, lang) in raw.languages.iter().enumerate() {
+            if !seen_langs.insert(lang) {
+                self.problem(
+                    &format!("/languages/{i}"),
+                    format!("language `{lang}` is listed twice"),
+                );
+            }
+        }
+
+        let mut english: HashMap<String, String> = HashMap::new();
+        english.insert("title".into(), raw.title.clone());
+
+        // Choice lists.
+        let mut choice_lists = HashMap::new();
+        for (name, list) in &raw.choice_lists {
+            let pointer = format!("/choice_lists/{name}");
+            let (items, external) = match list {
+                RawChoiceList::Inline(items) => (items, None),
+                RawChoiceList::External(ext) => (&ext.extra, Some(ext.external.as_str())),
+            };
+            let mut codes: Vec<String> = Vec::new();
+            match external {
+                Some("iso3166-1-alpha2") => {
+                    codes.extend(ISO3166_ALPHA2.iter().map(|c| c.to_string()))
+                }
+                Some(other) => self.problem(
+                    &format!("{pointer}/external"),
+                    format!("unknown external list `{other}`; the only one is `iso3166-1-alpha2`"),
+                ),
+                None => {
+                    if items.is_empty() {
+                        self.problem(&pointer, format!("choice list `{name}` has no choices"));
+                    }
+                }
+            }
+            let mut labelled = Vec::new();
+            for (i, c) in items.iter().enumerate() {
+                let here = if external.is_some() {
+                    format!("{pointer}/extra/{i}")
+                } else {
+                    format!("{pointer}/{i}")
+                };
+                if c.code.is_empty() || c.code.chars().any(char::is_whitespace) {
+                    self.problem(
+                        &format!("{here}/code"),
+                        "a choice code must be non-empty without spaces",
+                    );
+                }
+                if codes.contains(&c.code) {
+                    self.problem(
+                        &format!("{here}/code"),
+                        format!("code `{}` appears twice in list `{name}`", c.code),
+                    );
+                }
+                codes.push(c.code.clone());
+                labelled.push(c.code.clone());
+                english.insert(format!("choice.{name}.{}", c.code), c.label.clone());
+            }
+            choice_lists.insert(
+                name.clone(),
+                ChoiceList {
+                    codes,
+                    external: external.is_some(),
+                    labelled,
+                },
+            );
+        }
+
+        // Sections and fields, flattened; expressions are checked once every field is known.
+        let mut fields: Vec<Field> = Vec::new();
+        let mut pending: Vec<PendingField> = Vec::new();
+        let mut sections = Vec::new();
+        let mut section_pending = Vec::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut section_ids = HashSet::new();
+        for (si, s) in raw.sections.iter().enumerate() {
+            let pointer = format!("/sections/{si}");
+            if !valid_id(&s.id) {
+                self.problem(
+                    &format!("{pointer}/id"),
+                    format!(
+                        "section id `{}` must be lower case letters, digits and _",
+                        s.id
+                    ),
+                );
+            }
+            if !section_ids.insert(s.id.clone()) {
+                self.problem(
+                    &format!("{pointer}/id"),
+                    format!("section id `{}` is used twice", s.id),
+                );
+            }
+            self.check_restricted(&s.restricted, &format!("{pointer}/restricted"));
+            english.insert(format!("section.{}.title", s.id), s.title.clone());
+            if let Some(h) = &s.hint {
+                english.insert(format!("section.{}.hint", s.id), h.clone());
+            }
+            section_pending.push(s.relevant.as_ref().map(|t| Pending {
+                text: t.clone(),
+                pointer: format!("{pointer}/relevant"),
+            }));
+            let mut top = Vec::new();
+            for (fi, f) in s.fields.iter().enumerate() {
+                let fp = format!("{pointer}/fields/{fi}");
+                if let Some(index) = self.add_field(
+                    f,
+                    &fp,
+                    si,
+                    None,
+                    &mut fields,
+                    &mut pending,
+                    &mut by_id,
+                    &mut english,
+                    &choice_lists,
+                ) {
+                    top.push(index);
+                }
+            }
+            if s.fields.is_empty() {
+                self.problem(
+                    &format!("{pointer}/fields"),
+                    format!("section `{}` has no fields", s.id),
+                );
+            }
+            sections.push(Section {
+                id: s.id.clone(),
+                relevant: None,
+                restricted: s.restricted.clone(),
+                has_hint: s.hint.is_some(),
+                fields: top,
+            });
+        }
+
+        // Types of fields; calculations are inferred by iterating to a fixed point.
+        let tables = &config.tables;
+        let mut sigs: HashMap<String, FieldSig> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let ty = match (f.kind, f.value_kind) {
+                    (FieldKind::Calculate, Some(v)) => kind_type(v),
+                    (k, _) => kind_type(k),
+                };
+                (
+                    f.id.clone(),
+                    FieldSig {
+                        index: i,
+                        group: f.group,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        for _ in 0..fields.len().min(32) {
+            let mut changed = false;
+            for (i, f) in fields.iter().enumerate() {
+                let (FieldKind::Calculate, None, Some(p)) =
+                    (f.kind, f.value_kind, &pending[i].calculate)
+                else {
+                    continue;
+                };
+                let (Some(expr), _) = parse(&p.text) else {
+                    continue;
+                };
+                let scope = Scope {
+                    fields: &sigs,
+                    tables,
+                    host: Some(i),
+                    group: f.group,
+                };
+                let (_, ty) = check(&expr, &scope, &mut Vec::new());
+                let sig = sigs.get_mut(&f.id).expect("every field has a signature");
+                if sig.ty != ty {
+                    sig.ty = ty;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+
+        // Compile every expression.
+        for (i, p) in pending.iter().enumerate() {
+            let group = fields[i].group;
+            let relevant = p
+                .relevant
+                .as_ref()
+                .and_then(|e| self.compile(e, &sigs, tables, Some(i), group, Some(Type::Bool)));
+            let calculate = p.calculate.as_ref().and_then(|e| {
+                let want = fields[i].value_kind.map(kind_type);
+                self.compile(e, &sigs, tables, Some(i), group, want)
+            });
+            let required = match &p.required {
+                Some(e) => self
+                    .compile(e, &sigs, tables, Some(i), group, Some(Type::Bool))
+                    .map(Required::When)
+                    .unwrap_or(Required::No),
+                None => fields[i].required.clone(),
+            };
+            let f = &mut fields[i];
+            f.relevant = relevant;
+            f.calculate = calculate;
+            f.required = required;
+        }
+        for (si, p) in section_pending.iter().enumerate() {
+            sections[si].relevant = p
+                .as_ref()
+                .and_then(|e| self.compile(e, &sigs, tables, None, None, Some(Type::Bool)));
+        }
+
+        // Rules.
+        let mut rules = Vec::new();
+        let mut rule_ids = HashSet::new();
+        for (ri, r) in raw.rules.iter().enumerate() {
+            let pointer = format!("/rules/{ri}");
+            if !rule_ids.insert(r.id.clone()) {
+                self.problem(
+                    &format!("{pointer}/id"),
+                    format!("rule id `{}` is used twice", r.id),
+                );
+            }
+            if !valid_id(&r.id) {
+                self.problem(
+                    &format!("{pointer}/id"),
+                    format!(
+                        "rule id `{}` must be lower case letters, digits and _",
+                        r.id
+                    ),
+                );
+            }
+            let Some(&field) = by_id.get(&r.field) else {
+                self.problem(
+                    &format!("{pointer}/field"),
+                    format!("rule `{}` is attached to unknown field `{}`", r.id, r.field),
+                );
+                continue;
+            };
+            let severity = match r.severity.as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "action" => Severity::Action,
+                other => {
+                    self.problem(
+                        &format!("{pointer}/severity"),
+                        format!("severity `{other}` must be error, warning or action"),
+                    );
+                    Severity::Error
+                }
+            };
+            let always = match r.applies.as_deref() {
+                None | Some("relevant") => false,
+                Some("always") => true,
+                Some(other) => {
+                    self.problem(
+                        &format!("{pointer}/applies"),
+                        format!("applies `{other}` must be relevant or always"),
+                    );
+                    false
+                }
+            };
+            if r.when.is_none() && r.assert.is_none() {
+                self.problem(
+                    &pointer,
+                    format!("rule `{}` needs `when`, `assert` or both", r.id),
+                );
+            }
+            let group = fields[field].group;
+            let mut compile_opt = |text: &Option<String>, key: &str| {
+                text.as_ref().and_then(|t| {
+                    let p = Pending {
+                        text: t.clone(),
+                        pointer: format!("{pointer}/{key}"),
+                    };
+                    self.compile(&p, &sigs, tables, Some(field), group, Some(Type::Bool))
+                })
+            };
+            let when = compile_opt(&r.when, "when");
+            let assert = compile_opt(&r.assert, "assert");
+            let placeholders = placeholders(&r.message);
+            for name in &placeholders {
+                if !by_id.contains_key(name) {
+                    self.problem(
+                        &format!("{pointer}/message"),
+                        format!("message inserts `{{{name}}}`, which is not a field id"),
+                    );
+                }
+            }
+            english.insert(format!("rule.{}.message", r.id), r.message.clone());
+            rules.push(Rule {
+                id: r.id.clone(),
+                field,
+                severity,
+                when,
+                assert,
+                always,
+                placeholders,
+            });
+        }
+
+        let order = self.evaluation_order(&fields, &sections, &pending);
+        let mut texts = HashMap::new();
+        texts.insert(SOURCE_LANGUAGE.to_string(), english);
+        Form {
+            form_id: raw.form_id,
+            version: raw.version,
+            languages: raw.languages,
+            fields,
+            by_id,
+            sections,
+            choice_lists,
+            rules,
+            order,
+            texts,
+            reviews: HashMap::new(),
+        }
+    }
+
+    fn check_restricted(&mut self, value: &Option<String>, pointer: &str) {
+        if let Some(r) = value {
+            if !RESTRICTED.contains(&r.as_str()) {
+                self.problem(
+                    pointer,
+                    format!(
+                        "restricted category `{r}` must be one of {}",
+                        RESTRICTED.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_field(
+        &mut self,
+        f: &RawField,
+        pointer: &str,
+        section: usize,
+        group: Option<usize>,
+        fields: &mut Vec<Field>,
+        pending: &mut Vec<PendingField>,
+        by_id: &mut HashMap<String, usize>,
+        english: &mut HashMap<String, String>,
+        choice_lists: &HashMap<String, ChoiceList>,
+    ) -> Option<usize> {
+        if !valid_id(&f.id) {
+            self.problem(
+                &format!("{pointer}/id"),
+                format!(
+                    "field id `{}` must be lower case letters, digits and _",
+                    f.id
+                ),
+            );
+        }
+        if by_id.contains_key(&f.id) {
+            self.problem(
+                &format!("{pointer}/id"),
+                format!("field id `{}` is used twice", f.id),
+            );
+            return None;
+        }
+        let Some(kind) = FieldKind::parse(&f.kind) else {
+            self.problem(
+                &format!("{pointer}/type"),
+                format!("field `{}` has unknown type `{}`; types are text, integer, decimal, date, datetime, select_one, select_multiple, boolean, calculate, repeat, note", f.id, f.kind),
+            );
+            return None;
+        };
+        let is_select = matches!(kind, FieldKind::SelectOne | FieldKind::SelectMultiple);
+        match (&f.choices, is_select) {
+            (None, true) => self.problem(
+                pointer,
+                format!("field `{}` is a {} and needs `choices`", f.id, f.kind),
+            ),
+            (Some(list), true) if !choice_lists.contains_key(list) => self.problem(
+                &format!("{pointer}/choices"),
+                format!("field `{}` uses unknown choice list `{list}`", f.id),
+            ),
+            (Some(_), false) => self.problem(
+                &format!("{pointer}/choices"),
+                format!("field `{}` is not a select field: remove `choices`", f.id),
+            ),
+            _ => {}
+        }
+        match (kind, &f.calculate) {
+            (FieldKind::Calculate, None) => self.problem(
+                pointer,
+                format!("calculate field `{}` needs `calculate`", f.id),
+            ),
+            (FieldKind::Calculate, Some(_)) => {}
+            (_, Some(_)) => self.problem(
+                &format!("{pointer}/calculate"),
+                format!(
+                    "only calculate fields take `calculate`; `{}` is {}",
+                    f.id, f.kind
+                ),
+            ),
+            _ => {}
+        }
+        let value_kind = match (&f.value_type, kind) {
+            (None, _) => None,
+            (Some(v), FieldKind::Calculate) => match FieldKind::parse(v) {
+                Some(
+                    k @ (FieldKind::Text
+                    | FieldKind::Integer
+                    | FieldKind::Decimal
+                    | FieldKind::Date
+                    | FieldKind::DateTime
+                    | FieldKind::Boolean),
+                ) => Some(k),
+                _ => {
+                    self.problem(&format!("{pointer}/value_type"), format!("value_type `{v}` must be text, integer, decimal, date, datetime or boolean"));
+                    None
+                }
+            },
+            (Some(_), _) => {
+                self.problem(
+                    &format!("{pointer}/value_type"),
+                    "only calculate fields take `value_type`",
+                );
+                None
+            }
+        };
+        if f.label.is_none() && !matches!(kind, FieldKind::Calculate) {
+            self.problem(pointer, format!("field `{}` needs a `label`", f.id));
+        }
+        let source = match f.source.as_deref() {
+            None | Some("answer") => FieldSource::Answer,
+            Some("subject") => FieldSource::Subject,
+            Some("context") => {
+                if !CONTEXT_FIELDS.contains(&f.id.as_str()) {
+                    self.problem(
+                        &format!("{pointer}/source"),
+                        format!(
+                            "`{}` is not a context field the app fills; those are {}",
+                            f.id,
+                            CONTEXT_FIELDS.join(", ")
+                        ),
+                    );
+                }
+                FieldSource::Context
+            }
+            Some(other) => {
+                self.problem(
+                    &format!("{pointer}/source"),
+                    format!("source `{other}` must be answer, subject or context"),
+                );
+                FieldSource::Answer
+            }
+        };
+        self.check_restricted(&f.restricted, &format!("{pointer}/restricted"));
+        if f.editable_subject && source != FieldSource::Subject {
+            self.problem(
+                &format!("{pointer}/editable_subject"),
+                "editable_subject only applies to fields with source subject",
+            );
+        }
+        let required = match &f.required {
+            None | Some(serde_json::Value::Bool(false)) => (Required::No, None),
+            Some(serde_json::Value::Bool(true)) => (Required::Yes, None),
+            Some(serde_json::Value::String(text)) => (
+                Required::No,
+                Some(Pending {
+                    text: text.clone(),
+                    pointer: format!("{pointer}/required"),
+                }),
+            ),
+            Some(_) => {
+                self.problem(
+                    &format!("{pointer}/required"),
+                    "required must be true, false or an expression in quotes",
+                );
+                (Required::No, None)
+            }
+        };
+        if kind == FieldKind::Calculate && !matches!(required.0, Required::No) {
+            self.problem(
+                &format!("{pointer}/required"),
+                "a calculate field cannot be required: it is never typed",
+            );
+        }
+        if let Some(label) = &f.label {
+            english.insert(format!("field.{}.label", f.id), label.clone());
+        }
+        if let Some(hint) = &f.hint {
+            english.insert(format!("field.{}.hint", f.id), hint.clone());
+        }
+        let index = fields.len();
+        by_id.insert(f.id.clone(), index);
+        fields.push(Field {
+            id: f.id.clone(),
+            kind,
+            section,
+            group,
+            choices: f.choices.clone(),
+            required: required.0,
+            relevant: None,
+            calculate: None,
+            value_kind,
+            decimals: f.decimals,
+            min: f.min,
+            max: f.max,
+            source,
+            editable_subject: f.editable_subject,
+            identity: f.identity,
+            restricted: f.restricted.clone(),
+            unit: f.unit.clone(),
+            code: f.code.clone(),
+            licensed_text: f.licensed_text.clone(),
+            appearance: f.appearance.clone(),
+            has_label: f.label.is_some(),
+            has_hint: f.hint.is_some(),
+        });
+        let pend = |key: &str, text: &Option<String>| {
+            text.as_ref().map(|t| Pending {
+                text: t.clone(),
+                pointer: format!("{pointer}/{key}"),
+            })
+        };
+        pending.push(PendingField {
+            pointer: pointer.to_string(),
+            relevant: pend("relevant", &f.relevant),
+            calculate: pend("calculate", &f.calculate),
+            required: required.1,
+        });
+        match (kind, &f.fields) {
+            (FieldKind::Repeat, Some(children)) => {
+                if group.is_some() {
+                    self.problem(pointer, format!("repeat `{}` sits inside another repeat; nested repeats are not supported", f.id));
+                    return Some(index);
+                }
+                if children.is_empty() {
+                    self.problem(
+                        &format!("{pointer}/fields"),
+                        format!("repeat `{}` has no fields", f.id),
+                    );
+                }
+                for (ci, c) in children.iter().enumerate() {
+                    self.add_field(
+                        c,
+                        &format!("{pointer}/fields/{ci}"),
+                        section,
+                        Some(index),
+                        fields,
+                        pending,
+                        by_id,
+                        english,
+                        choice_lists,
+                    );
+                }
+                if let (Some(min), Some(max)) = (f.min, f.max) {
+                    if min > max {
+                        self.problem(
+                            &format!("{pointer}/min"),
+                            format!("repeat `{}` has min {min} above max {max}", f.id),
+                        );
+                    }
+                }
+            }
+            (FieldKind::Repeat, None) => {
+                self.problem(pointer, format!("repeat `{}` needs `fields`", f.id))
+            }
+            (_, Some(_)) => self.problem(
+                &format!("{pointer}/fields"),
+                format!("only repeat fields have `fields`; `{}` is {}", f.id, f.kind),
+            ),
+            _ => {}
+        }
+        if (f.min.is_some() || f.max.is_some()) && kind != FieldKind::Repeat {
+            self.problem(
+                pointer,
+                format!(
+                    "`min`/`max` count repeat instances; use a rule for the range of `{}`",
+                    f.id
+                ),
+            );
+        }
+        Some(index)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn compile(
+        &mut self,
+        pending: &Pending,
+        sigs: &HashMap<String, FieldSig>,
+        tables: &HashMap<String, std::sync::Arc<crate::config::ConfigTable>>,
+        host: Option<usize>,
+        group: Option<usize>,
+        want: Option<Type>,
+    ) -> Option<Node> {
+        let (expr, errors) = parse(&pending.text);
+        for e in &errors {
+            self.expr_problem(pending, e);
+        }
+        let expr = expr?;
+        let scope = Scope {
+            fields: sigs,
+            tables,
+            host,
+            group,
+        };
+        let mut errors = Vec::new();
+        let (node, ty) = check(&expr, &scope, &mut errors);
+        if let Some(want) = want {
+            if errors.is_empty() && !ty.matches(&want) {
+                errors.push(ExprError::new(
+                    expr.span,
+                    format!("this gives a {ty}, but a {want} is needed here"),
+                ));
+            }
+        }
+        for e in &errors {
+            self.expr_problem(pending, e);
+        }
+        errors.is_empty().then_some(node)
+    }
+
+    /// Orders fields so that each comes after what its relevance and calculation
+    /// read; reports cycles.
+    fn evaluation_order(
+        &mut self,
+        fields: &[Field],
+        sections: &[Section],
+        pending: &[PendingField],
+    ) -> Vec<usize> {
+        let n = fields.len();
+        let mut deps: Vec<HashSet<usize>> = vec![HashSet::new(); n];
+        for (i, f) in fields.iter().enumerate() {
+            let mut refs = Vec::new();
+            for node in [&f.relevant, &f.calculate, &sections[f.section].relevant]
+                .into_iter()
+                .flatten()
+            {
+                node_refs(node, &mut refs);
+            }
+            if let Some(g) = f.group {
+                refs.push(g);
+                if let Some(node) = &fields[g].relevant {
+                    node_refs(node, &mut refs);
+                }
+            }
+            deps[i] = refs.into_iter().filter(|&d| d != i).collect();
+            if let Some(node) = &f.calculate {
+                let mut own = Vec::new();
+                node_refs(node, &mut own);
+                if own.contains(&i) {
+                    self.problem(
+                        &format!("{}/calculate", pending[i].pointer),
+                        format!("calculation of `{}` reads itself", f.id),
+                    );
+                }
+            }
+        }
+        // Kahn's algorithm, taking fields in document order when free to choose.
+        let mut remaining: Vec<usize> = deps.iter().map(HashSet::len).collect();
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, d) in deps.iter().enumerate() {
+            for &j in d {
+                users[j].push(i);
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|&i| remaining[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            for &u in &users[i] {
+                remaining[u] -= 1;
+                if remaining[u] == 0 {
+                    ready.insert(u);
+                }
+            }
+        }
+        if order.len() < n {
+            let stuck: HashSet<usize> = (0..n).filter(|i| !order.contains(i)).collect();
+            // Walk from one stuck field along stuck dependencies until a field repeats.
+            if let Some(&start) = stuck.iter().min() {
+                let mut path = vec![start];
+                let mut at = start;
+                loop {
+                    let next = deps[at].iter().copied().filter(|d| stuck.contains(d)).min();
+                    let Some(next) = next else { break };
+                    if let Some(pos) = path.iter().position(|&p| p == next) {
+                        let cycle: Vec<&str> = path[pos..]
+                            .iter()
+                            .chain([&next])
+                            .map(|&k| fields[k].id.as_str())
+                            .collect();
+                        let first = path[pos];
+                        let key = if pending[first].calculate.is_some() {
+                            "calculate"
+                        } else {
+                            "relevant"
+                        };
+                        self.problem(
+                            &format!("{}/{key}", pending[first].pointer),
+                            format!(
+                                "cycle: {} (each reads the next in its relevance or calculation)",
+                                cycle.join(" → ")
+                            ),
+                        );
+                        break;
+                    }
+                    path.push(next);
+                    at = next;
+                }
+            }
+            order.extend((0..n).filter(|i| stuck.contains(i)));
+        }
+        order
+    }
+}
+
+/// Fields a compiled expression reads through relevance-gated values (not `answer()`).
+pub(crate) fn node_refs(node: &Node, out: &mut Vec<usize>) {
+    match node {
+        Node::Const(_) => {}
+        Node::Field { index, raw, .. } => {
+            if !raw {
+                out.push(*index)
+            }
+        }
+        Node::Neg(a) => node_refs(a, out),
+        Node::Binary(_, a, b) => {
+            node_refs(a, out);
+            node_refs(b, out);
+        }
+        Node::Call(_, args) => args.iter().for_each(|a| node_refs(a, out)),
+        Node::Regex(a, _) => node_refs(a, out),
+        Node::Lookup { key, .. } => node_refs(key, out),
+        Node::MinDaysApart {
+            date,
+            key,
+            at_least,
+        } => {
+            out.push(*date);
+            out.extend(key.iter().copied());
+            if let Some(a) = at_least {
+                node_refs(a, out);
+            }
+        }
+    }
+}
+
+/// `{field_id}` names in a message, in order.
+pub(crate) fn placeholders(message: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(after[..close].to_string());
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}

@@ -1,0 +1,425 @@
+//! Stage 4 of the expression language: evaluating a compiled tree. Deterministic: the
+//! date and time come from the caller, never from a clock.
+
+use super::check::{Access, Func, Node};
+use super::syntax::BinOp;
+use crate::answers::normalize_digits;
+use crate::value::{parse_date, parse_datetime, Value};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use std::cmp::Ordering;
+
+/// What an expression can see while it is evaluated.
+pub(crate) struct Frame<'a> {
+    /// Values as expressions see them: empty while a field is hidden.
+    pub values: &'a [Vec<Value>],
+    /// Answers as kept, for `answer()`.
+    pub raw: &'a [Vec<Value>],
+    pub today: NaiveDate,
+    pub now: DateTime<FixedOffset>,
+    pub encounter_date: NaiveDate,
+}
+
+fn as_date(v: &Value) -> Option<NaiveDate> {
+    match v {
+        Value::Date(d) => Some(*d),
+        Value::DateTime(t) => Some(t.date_naive()),
+        Value::Text(s) => parse_date(s).or_else(|| parse_datetime(s).map(|t| t.date_naive())),
+        _ => None,
+    }
+}
+
+fn as_datetime(v: &Value) -> Option<DateTime<FixedOffset>> {
+    match v {
+        Value::DateTime(t) => Some(*t),
+        Value::Date(d) => Some(d.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset()),
+        Value::Text(s) => parse_datetime(s),
+        _ => None,
+    }
+}
+
+fn flatten(values: Vec<Value>, out: &mut Vec<Value>) {
+    for v in values {
+        match v {
+            Value::List(inner) => flatten(inner, out),
+            Value::Empty => {}
+            other => out.push(other),
+        }
+    }
+}
+
+/// Completed months from `a` to `b` (negative when `b` is before `a`).
+fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    if b < a {
+        return -months_between(b, a);
+    }
+    let mut m = (b.year() as i64 - a.year() as i64) * 12 + (b.month() as i64 - a.month() as i64);
+    if b.day() < a.day() {
+        m -= 1;
+    }
+    m
+}
+
+fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::DateTime(x), Value::DateTime(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Date(_), Value::DateTime(_)) | (Value::DateTime(_), Value::Date(_)) => {
+            as_datetime(a)?.partial_cmp(&as_datetime(b)?)
+        }
+        _ => None,
+    }
+}
+
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => true,
+        (true, false) | (false, true) => false,
+        _ => compare(a, b) == Some(Ordering::Equal) || a == b,
+    }
+}
+
+impl Frame<'_> {
+    fn read(&self, index: usize, access: Access, raw: bool, instance: Option<usize>) -> Value {
+        let cells = if raw {
+            &self.raw[index]
+        } else {
+            &self.values[index]
+        };
+        match access {
+            Access::Scalar => cells.first().cloned().unwrap_or(Value::Empty),
+            Access::Sibling => instance
+                .and_then(|i| cells.get(i))
+                .cloned()
+                .unwrap_or(Value::Empty),
+            Access::All => {
+                let mut out = Vec::new();
+                for v in cells {
+                    match v {
+                        Value::List(items) => out.extend(items.iter().cloned()),
+                        other => out.push(other.clone()),
+                    }
+                }
+                Value::List(out)
+            }
+            Access::Group => Value::Number(cells.len() as f64),
+        }
+    }
+
+    /// Evaluates `node`; `instance` is the repeat instance the expression sits in.
+    pub(crate) fn eval(&self, node: &Node, instance: Option<usize>) -> Value {
+        match node {
+            Node::Const(v) => v.clone(),
+            Node::Field { index, access, raw } => self.read(*index, *access, *raw, instance),
+            Node::Neg(a) => match self.eval(a, instance) {
+                Value::Number(n) => Value::Number(-n),
+                _ => Value::Empty,
+            },
+            Node::Binary(op, a, b) => self.binary(*op, a, b, instance),
+            Node::Call(func, args) => self.call(*func, args, instance),
+            Node::Regex(subject, re) => match self.eval(subject, instance) {
+                Value::Text(s) => Value::Bool(re.is_match(&s)),
+                _ => Value::Empty,
+            },
+            Node::Lookup { table, column, key } => {
+                let key = match self.eval(key, instance) {
+                    Value::Text(s) => s,
+                    Value::Number(n) if n.fract() == 0.0 => format!("{}", n as i64),
+                    Value::Number(n) => n.to_string(),
+                    _ => return Value::Empty,
+                };
+                table.get(&key, *column)
+            }
+            Node::MinDaysApart {
+                date,
+                key,
+                at_least,
+            } => {
+                let Some(i) = instance else {
+                    return Value::Empty;
+                };
+                let dates = &self.values[*date];
+                let Some(mine) = dates.get(i).and_then(as_date) else {
+                    return Value::Empty;
+                };
+                let key_of = |k: usize| {
+                    key.map(|kf| self.values[kf].get(k).cloned().unwrap_or(Value::Empty))
+                };
+                let my_key = key_of(i);
+                if my_key.as_ref().is_some_and(Value::is_empty) {
+                    return Value::Empty;
+                }
+                let floor = match at_least.as_ref().map(|a| self.eval(a, instance)) {
+                    Some(Value::Number(n)) => n as i64,
+                    _ => 0,
+                };
+                let best = (0..dates.len())
+                    .filter(|&j| j != i)
+                    .filter(|&j| match (&my_key, key_of(j)) {
+                        (Some(mine), Some(theirs)) => equal(mine, &theirs),
+                        _ => true,
+                    })
+                    .filter_map(|j| as_date(&dates[j]))
+                    .map(|d| (d - mine).num_days().abs())
+                    .filter(|&gap| gap >= floor)
+                    .min();
+                best.map(|g| Value::Number(g as f64))
+                    .unwrap_or(Value::Empty)
+            }
+        }
+    }
+
+    fn boolean(&self, node: &Node, instance: Option<usize>) -> Option<bool> {
+        match self.eval(node, instance) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    fn binary(&self, op: BinOp, a: &Node, b: &Node, instance: Option<usize>) -> Value {
+        match op {
+            // Three-valued logic, short-circuiting where the answer is already known.
+            BinOp::And => {
+                let l = self.boolean(a, instance);
+                if l == Some(false) {
+                    return Value::Bool(false);
+                }
+                match (l, self.boolean(b, instance)) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Empty,
+                }
+            }
+            BinOp::Or => {
+                let l = self.boolean(a, instance);
+                if l == Some(true) {
+                    return Value::Bool(true);
+                }
+                match (l, self.boolean(b, instance)) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Empty,
+                }
+            }
+            BinOp::Eq => Value::Bool(equal(&self.eval(a, instance), &self.eval(b, instance))),
+            BinOp::Ne => Value::Bool(!equal(&self.eval(a, instance), &self.eval(b, instance))),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let (l, r) = (self.eval(a, instance), self.eval(b, instance));
+                if l.is_empty() || r.is_empty() {
+                    return Value::Empty;
+                }
+                match compare(&l, &r) {
+                    Some(ord) => Value::Bool(match op {
+                        BinOp::Lt => ord == Ordering::Less,
+                        BinOp::Le => ord != Ordering::Greater,
+                        BinOp::Gt => ord == Ordering::Greater,
+                        _ => ord != Ordering::Less,
+                    }),
+                    None => Value::Empty,
+                }
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+                let (Value::Number(x), Value::Number(y)) =
+                    (self.eval(a, instance), self.eval(b, instance))
+                else {
+                    return Value::Empty;
+                };
+                let r = match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div => x / y,
+                    _ => x % y,
+                };
+                if r.is_finite() {
+                    Value::Number(r)
+                } else {
+                    Value::Empty
+                }
+            }
+        }
+    }
+
+    fn call(&self, func: Func, args: &[Node], instance: Option<usize>) -> Value {
+        let arg = |i: usize| {
+            args.get(i)
+                .map(|a| self.eval(a, instance))
+                .unwrap_or(Value::Empty)
+        };
+        let number = |i: usize| match arg(i) {
+            Value::Number(n) => Some(n),
+            _ => None,
+        };
+        let num = |v: Option<f64>| {
+            v.filter(|n| n.is_finite())
+                .map(Value::Number)
+                .unwrap_or(Value::Empty)
+        };
+        let all = || {
+            let mut out = Vec::new();
+            flatten(
+                args.iter().map(|a| self.eval(a, instance)).collect(),
+                &mut out,
+            );
+            out
+        };
+        match func {
+            Func::True => Value::Bool(true),
+            Func::False => Value::Bool(false),
+            Func::Today => Value::Date(self.today),
+            Func::Now => Value::DateTime(self.now),
+            Func::EncounterDate => Value::Date(self.encounter_date),
+            Func::Position => instance
+                .map(|i| Value::Number(i as f64 + 1.0))
+                .unwrap_or(Value::Empty),
+            Func::If => match self.boolean(&args[0], instance) {
+                Some(true) => arg(1),
+                _ => arg(2),
+            },
+            Func::Coalesce => args
+                .iter()
+                .map(|a| self.eval(a, instance))
+                .find(|v| !v.is_empty())
+                .unwrap_or(Value::Empty),
+            Func::Not => match arg(0) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Empty,
+            },
+            Func::Selected => {
+                let Value::Text(code) = arg(1) else {
+                    return Value::Bool(false);
+                };
+                let mut items = Vec::new();
+                flatten(vec![arg(0)], &mut items);
+                Value::Bool(
+                    items
+                        .iter()
+                        .any(|v| matches!(v, Value::Text(t) if *t == code)),
+                )
+            }
+            Func::CountSelected => {
+                let mut items = Vec::new();
+                flatten(vec![arg(0)], &mut items);
+                Value::Number(items.len() as f64)
+            }
+            Func::Count => match arg(0) {
+                Value::Number(n) => Value::Number(n),
+                Value::List(items) => Value::Number(items.len() as f64),
+                _ => Value::Number(0.0),
+            },
+            Func::CountNonEmpty => match arg(0) {
+                Value::List(items) => {
+                    Value::Number(items.iter().filter(|v| !v.is_empty()).count() as f64)
+                }
+                _ => Value::Number(0.0),
+            },
+            Func::Sum => Value::Number(
+                all()
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Number(n) => Some(*n),
+                        _ => None,
+                    })
+                    .sum(),
+            ),
+            Func::Min | Func::Max => {
+                let items = all();
+                let pick = items.into_iter().reduce(|best, v| {
+                    let better = match compare(&v, &best) {
+                        Some(Ordering::Less) => func == Func::Min,
+                        Some(Ordering::Greater) => func == Func::Max,
+                        _ => false,
+                    };
+                    if better {
+                        v
+                    } else {
+                        best
+                    }
+                });
+                pick.unwrap_or(Value::Empty)
+            }
+            Func::StringLength => match arg(0) {
+                Value::Text(s) => Value::Number(s.chars().count() as f64),
+                _ => Value::Number(0.0),
+            },
+            Func::Concat => Value::Text(
+                args.iter()
+                    .map(|a| self.eval(a, instance).to_string())
+                    .collect(),
+            ),
+            Func::String => match arg(0) {
+                Value::Empty => Value::Empty,
+                v => Value::Text(v.to_string()),
+            },
+            Func::Number => match arg(0) {
+                Value::Number(n) => Value::Number(n),
+                Value::Bool(b) => Value::Number(if b { 1.0 } else { 0.0 }),
+                Value::Text(s) => num(normalize_digits(&s).parse::<f64>().ok()),
+                _ => Value::Empty,
+            },
+            Func::Int => num(number(0).map(f64::trunc)),
+            Func::Abs => num(number(0).map(f64::abs)),
+            Func::Round => {
+                let digits = number(1).unwrap_or(0.0).clamp(-15.0, 15.0) as i32;
+                let factor = 10f64.powi(digits);
+                num(number(0).map(|n| (n * factor).round() / factor))
+            }
+            Func::Date => match arg(0) {
+                Value::Empty => Value::Empty,
+                v => as_date(&v).map(Value::Date).unwrap_or(Value::Empty),
+            },
+            Func::AgeYears | Func::AgeMonths | Func::AgeDays | Func::DaysBetween => {
+                let (Some(a), Some(b)) = (as_date(&arg(0)), as_date(&arg(1))) else {
+                    return Value::Empty;
+                };
+                let n = match func {
+                    Func::AgeYears => {
+                        let m = months_between(a, b);
+                        if m >= 0 {
+                            m / 12
+                        } else {
+                            -((-m) / 12)
+                        }
+                    }
+                    Func::AgeMonths => months_between(a, b),
+                    _ => (b - a).num_days(),
+                };
+                Value::Number(n as f64)
+            }
+            Func::HoursBetween => {
+                let (Some(a), Some(b)) = (as_datetime(&arg(0)), as_datetime(&arg(1))) else {
+                    return Value::Empty;
+                };
+                Value::Number((b - a).num_seconds() as f64 / 3600.0)
+            }
+            Func::AddDays => {
+                let (Some(d), Some(n)) = (as_date(&arg(0)), number(1)) else {
+                    return Value::Empty;
+                };
+                let days = n.trunc().clamp(-1.0e6, 1.0e6) as i64;
+                d.checked_add_signed(Duration::days(days))
+                    .map(Value::Date)
+                    .unwrap_or(Value::Empty)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completed_months_and_years() {
+        let d = |s| parse_date(s).expect("test date");
+        assert_eq!(months_between(d("2020-01-31"), d("2020-02-29")), 0);
+        assert_eq!(months_between(d("2020-01-15"), d("2020-02-15")), 1);
+        assert_eq!(
+            months_between(d("2010-06-10"), d("2026-06-09")),
+            16 * 12 - 1
+        );
+        assert_eq!(months_between(d("2026-06-10"), d("2026-01-10")), -5);
+    }
+}
