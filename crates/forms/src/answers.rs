@@ -45,7 +45,7 @@ impl Answers {
                 .fields
                 .iter()
                 .map(|f| {
-                    if f.group.is_some() {
+                    if f.group.is_some() || f.kind == FieldKind::Repeat {
                         Vec::new()
                     } else {
                         vec![Value::Empty]
@@ -217,13 +217,15 @@ impl Answers {
                 }
                 self.cells[index][i] = v;
             }
-            _ => return Err(AnswerProblem {
-                field: path,
-                rule: "wrong_type".into(),
-                message: format!(
+            _ => {
+                return Err(AnswerProblem {
+                    field: path,
+                    rule: "wrong_type".into(),
+                    message: format!(
                     "`{id}` is addressed as group[i].field inside a repeat, and plainly outside"
                 ),
-            }),
+                })
+            }
         }
         Ok(())
     }

@@ -159,7 +159,7 @@ mod tests {
     fn finds_nested_values() {
         let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c/d\": true\n}";
         let p = index(text);
-        assert_eq!(p.at("/a/1/b"), (2, 19));
+        assert_eq!(p.at("/a/1/b"), (2, 18));
         assert_eq!(p.at("/a/0"), (2, 9));
         assert_eq!(p.at("/c~1d"), (3, 10));
         assert_eq!(p.at("/a/1/missing"), (2, 12));

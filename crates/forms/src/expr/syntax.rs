@@ -522,7 +522,7 @@ mod tests {
         let cases = [
             ("${a} +", "ends too early", 6),
             ("${a b}", "not a field id", 0),
-            ("'abc", "unterminated text", 4),
+            ("'abc", "unterminated text", 0),
             ("1 < 2 < 3", "cannot be chained", 6),
             ("foo", "not a function call", 0),
             ("f(1 2)", "expected `,` or `)`", 4),

@@ -1,0 +1,172 @@
+//! The real forms of `schemas/forms`: they load with every translation, and every
+//! cross-field rule of FORMS.md section 5 fires exactly when it should, case by case
+//! from `tests/rule_cases/<form>.json`.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use tern_forms::{ConfigTables, EvalContext, Form, SourceFile};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(path: &Path) -> SourceFile {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    SourceFile::new(path.display().to_string(), text)
+}
+
+fn tables(dir: &Path) -> ConfigTables {
+    let mut files: Vec<SourceFile> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| read(&p))
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    ConfigTables::parse(&files).unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn load(form_id: &str, config: &ConfigTables) -> Form {
+    let dir = repo().join("schemas/forms");
+    let mut form = Form::parse(&read(&dir.join(format!("{form_id}.json"))), config)
+        .unwrap_or_else(|d| panic!("{d}"));
+    for lang in form.languages()[1..].to_vec() {
+        let path = dir.join(format!("translations/{form_id}.{lang}.json"));
+        if path.exists() {
+            form.add_translation(&read(&path))
+                .unwrap_or_else(|d| panic!("{d}"));
+        }
+    }
+    form
+}
+
+const FORMS: &[&str] = &["pda", "pec", "arr_t1", "arr_t2"];
+
+#[test]
+fn every_real_form_loads_with_complete_translations() {
+    let config = tables(&repo().join("schemas/config"));
+    for id in FORMS {
+        let form = load(id, &config);
+        assert_eq!(form.form_id(), *id);
+        assert!(
+            form.languages().iter().any(|l| l == "ar"),
+            "{id} has Arabic"
+        );
+        assert!(
+            form.missing_translations().is_empty(),
+            "{id} misses {:?}",
+            form.missing_translations()
+        );
+        for lang in &form.languages()[1..] {
+            let review = form.review(lang).expect("loaded translation");
+            assert_eq!(
+                review.status,
+                tern_forms::ReviewStatus::Unreviewed,
+                "{id}.{lang} has not been signed off by a translator"
+            );
+        }
+    }
+    let pda = load("pda", &config);
+    for lang in ["ar", "fa", "uk", "fr"] {
+        assert!(
+            pda.languages().iter().any(|l| l == lang),
+            "pda declares {lang}"
+        );
+    }
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    rule: String,
+    today: NaiveDate,
+    answers: serde_json::Map<String, serde_json::Value>,
+    fires: bool,
+    #[serde(default)]
+    config: Option<String>,
+}
+
+#[test]
+fn every_rule_case_fires_exactly_when_it_should() {
+    let shipped = tables(&repo().join("schemas/config"));
+    let fixture = tables(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config"));
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for id in FORMS {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/rule_cases/{id}.json"));
+        let cases: Vec<Case> = serde_json::from_str(&read(&path).text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let with_shipped = load(id, &shipped);
+        let with_fixture = load(id, &fixture);
+        let mut rules_covered = std::collections::BTreeSet::new();
+        for case in cases {
+            let form = if case.config.as_deref() == Some("test") {
+                &with_fixture
+            } else {
+                &with_shipped
+            };
+            let now = case
+                .today
+                .and_hms_opt(23, 59, 59)
+                .expect("valid time")
+                .and_utc()
+                .fixed_offset();
+            let mut ctx = EvalContext::new(now);
+            ctx.today = case.today;
+            let result = form.evaluate_json(&case.answers, &ctx);
+            let fired = result
+                .errors
+                .iter()
+                .chain(&result.warnings)
+                .chain(&result.actions)
+                .any(|r| r.rule == case.rule);
+            let answer_problems: Vec<_> = result
+                .errors
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.rule.as_str(),
+                        "unknown_field" | "wrong_type" | "not_a_choice" | "too_many"
+                    )
+                })
+                .collect();
+            if fired != case.fires || !answer_problems.is_empty() {
+                failures.push(format!(
+                    "{id}: `{}` (rule {}): expected fires={}, got {fired}; answer problems {answer_problems:?}",
+                    case.name, case.rule, case.fires
+                ));
+            }
+            if case.fires {
+                rules_covered.insert(case.rule.clone());
+            }
+            count += 1;
+        }
+        // Every rule of the form has at least one case where it fires.
+        for rule in rule_ids(&read(&repo().join(format!("schemas/forms/{id}.json"))).text) {
+            if !rules_covered.contains(&rule) {
+                failures.push(format!("{id}: rule {rule} has no case where it fires"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn rule_ids(form_text: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(form_text).expect("form is JSON");
+    v["rules"]
+        .as_array()
+        .map(|rules| {
+            rules
+                .iter()
+                .filter_map(|r| r["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
