@@ -1,0 +1,154 @@
+//! Bad form files give clear errors at the right line and column, never panics.
+//! Each case is a small form text and the diagnostics it must produce.
+
+use tern_forms::{ConfigTables, Form, SourceFile};
+
+fn config() -> ConfigTables {
+    let table = r#"{"table": "tb", "version": "1", "status": "placeholder", "source": "test",
+        "key": "country", "columns": {"incidence": "decimal"}, "rows": {"SO": {"incidence": null}}}"#;
+    ConfigTables::parse(&[SourceFile::new("tb.json", table)]).expect("table loads")
+}
+
+/// A valid form with `fields` (after an `age` field, from line 13) and `rules` spliced in.
+fn form(fields: &str, rules: &str) -> String {
+    let fields = if fields.is_empty() { String::new() } else { format!(",\n{fields}") };
+    format!(
+        r#"{{
+  "form_id": "t",
+  "version": "1.0.0",
+  "title": "Test",
+  "languages": ["en"],
+  "choice_lists": {{"yn": [{{"code": "yes", "label": "Yes"}}, {{"code": "no", "label": "No"}}]}},
+  "sections": [
+    {{
+      "id": "main",
+      "title": "Main",
+      "fields": [
+        {{"id": "age", "type": "integer", "label": "Age"}}{fields}
+      ]
+    }}
+  ],
+  "rules": [
+{rules}
+  ]
+}}"#
+    )
+}
+
+fn lint(text: &str) -> Vec<String> {
+    match Form::parse(&SourceFile::new("f.json", text), &config()) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_valid_form_has_no_problems() {
+    let text = form(
+        r#"        {"id": "smoker", "type": "select_one", "choices": "yn", "label": "Smoker", "relevant": "${age} >= 12"},
+        {"id": "inc", "type": "calculate", "calculate": "lookup('tb', 'SO', 'incidence')"}"#,
+        r#"    {"id": "age_range", "field": "age", "severity": "error", "assert": ". >= 0 and . <= 120", "message": "Age {age} is not plausible."}"#,
+    );
+    assert_eq!(lint(&text), Vec::<String>::new());
+}
+
+#[test]
+fn problems_name_file_line_column_and_what_to_do() {
+    // (fields, rules, expected diagnostic lines: each must appear exactly)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "${agee} > 1"}"#,
+            "",
+            &["f.json:13:67: in `${agee} > 1`: unknown field `${agee}`: no field has this id in the form"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "${age} + 'a' > 1"}"#,
+            "",
+            &["f.json:13:76: in `${age} + 'a' > 1`: `+` needs a number, but this is a text"],
+        ),
+        (
+            r#"        {"id": "age", "type": "text", "label": "Again"}"#,
+            "",
+            &["f.json:13:16: field id `age` is used twice"],
+        ),
+        (
+            r#"        {"id": "a", "type": "calculate", "calculate": "${b} + 1"},
+        {"id": "b", "type": "calculate", "calculate": "${a} + 1"}"#,
+            "",
+            &["f.json:13:55: cycle: a → b → a (each reads the next in its relevance or calculation)"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "${age} >"}"#,
+            "",
+            &["f.json:13:75: in `${age} >`: the expression ends too early"],
+        ),
+        (
+            r#"        {"id": "x", "type": "select_one", "choices": "nope", "label": "X"}"#,
+            "",
+            &["f.json:13:54: field `x` uses unknown choice list `nope`"],
+        ),
+        (
+            r#"        {"id": "x", "type": "number", "label": "X"}"#,
+            "",
+            &["f.json:13:29: field `x` has unknown type `number`; types are text, integer, decimal, date, datetime, select_one, select_multiple, boolean, calculate, repeat, note"],
+        ),
+        (
+            "",
+            r#"    {"id": "r1", "field": "nothing", "severity": "error", "assert": "true()", "message": "M"}"#,
+            &["f.json:17:27: rule `r1` is attached to unknown field `nothing`"],
+        ),
+        (
+            "",
+            r#"    {"id": "r1", "field": "age", "severity": "error", "assert": "${age}", "message": "M"}"#,
+            &["f.json:17:66: in `${age}`: this gives a number, but a boolean is needed here"],
+        ),
+        (
+            "",
+            r#"    {"id": "r1", "field": "age", "severity": "fatal", "assert": "true()", "message": "Age {agee}"}"#,
+            &[
+                "f.json:17:46: severity `fatal` must be error, warning or action",
+                "f.json:17:86: message inserts `{agee}`, which is not a field id",
+            ],
+        ),
+        (
+            r#"        {"id": "x", "type": "calculate", "calculate": "lookup('tb', 'SO', 'rate')"}"#,
+            "",
+            &["f.json:13:75: in `lookup('tb', 'SO', 'rate')`: table `tb` has no column `rate`; its columns are: [\"incidence\"]"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "label": "X", "relevant": "regex(${x}, '[a-')"}"#,
+            "",
+            &["f.json:13:76: in `regex(${x}, '[a-')`: invalid regular expression: error: invalid character class range, the start must be <= the end"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "colour": "red"}"#,
+            "",
+            &["f.json:13:61: unknown field `colour`, expected one of `id`, `type`, `label`, `hint`, `choices`, `required`, `relevant`, `calculate`, `value_type`, `fields`, `min`, `max`, `source`, `editable_subject`, `identity`, `restricted`, `unit`, `code`, `decimals`, `licensed_text`, `appearance`"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (fields, rules, expected) in cases {
+        let text = form(fields, rules);
+        let got = lint(&text);
+        if got != expected.iter().map(|s| s.to_string()).collect::<Vec<_>>() {
+            failures.push(format!("for fields {fields:?} rules {rules:?}\n  expected {expected:#?}\n  got {got:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs = [
+        "",
+        "null",
+        "[]",
+        "{",
+        "{\"form_id\": 1}",
+        &form(r#"        {"id": "g", "type": "repeat", "label": "G", "fields": [{"id": "h", "type": "repeat", "label": "H", "fields": []}]}"#, ""),
+        &form(r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1"}"#, ""),
+    ];
+    for text in inputs {
+        let _ = lint(text);
+    }
+}
