@@ -18,6 +18,8 @@ mod definition;
 mod diagnostic;
 mod evaluate;
 pub mod expr;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json_pos;
 mod translation;
 mod value;

@@ -11,7 +11,11 @@ fn config() -> ConfigTables {
 
 /// A valid form with `fields` (after an `age` field, from line 13) and `rules` spliced in.
 fn form(fields: &str, rules: &str) -> String {
-    let fields = if fields.is_empty() { String::new() } else { format!(",\n{fields}") };
+    let fields = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(",\n{fields}")
+    };
     format!(
         r#"{{
   "form_id": "t",
@@ -131,7 +135,9 @@ fn problems_name_file_line_column_and_what_to_do() {
         let text = form(fields, rules);
         let got = lint(&text);
         if got != expected.iter().map(|s| s.to_string()).collect::<Vec<_>>() {
-            failures.push(format!("for fields {fields:?} rules {rules:?}\n  expected {expected:#?}\n  got {got:#?}"));
+            failures.push(format!(
+                "for fields {fields:?} rules {rules:?}\n  expected {expected:#?}\n  got {got:#?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -145,8 +151,14 @@ fn garbage_never_panics() {
         "[]",
         "{",
         "{\"form_id\": 1}",
-        &form(r#"        {"id": "g", "type": "repeat", "label": "G", "fields": [{"id": "h", "type": "repeat", "label": "H", "fields": []}]}"#, ""),
-        &form(r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1"}"#, ""),
+        &form(
+            r#"        {"id": "g", "type": "repeat", "label": "G", "fields": [{"id": "h", "type": "repeat", "label": "H", "fields": []}]}"#,
+            "",
+        ),
+        &form(
+            r#"        {"id": "x", "type": "integer", "label": "X", "relevant": "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1"}"#,
+            "",
+        ),
     ];
     for text in inputs {
         let _ = lint(text);
