@@ -170,3 +170,73 @@ fn rule_ids(form_text: &str) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[test]
+fn a_realistic_full_pre_departure_record_is_complete() {
+    let config = tables(&repo().join("schemas/config"));
+    let form = load("pda", &config);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pda_full.json");
+    let answers: serde_json::Value =
+        serde_json::from_str(&read(&fixture).text).expect("fixture is JSON");
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T12:00:00Z").expect("time");
+    let result = form.evaluate_json(answers.as_object().expect("object"), &EvalContext::new(now));
+    assert!(
+        result.complete,
+        "{:#?}",
+        (&result.missing, &result.errors, &result.warnings)
+    );
+    assert_eq!(result.calculated["age_years"], serde_json::json!(31));
+    assert_eq!(result.calculated["bmi"], serde_json::json!(22.3));
+    assert_eq!(
+        result.calculated["cxr_required"],
+        serde_json::json!(true),
+        "US programme, age 31"
+    );
+    // The pregnancy block is shown for a woman of 31, hidden for a man.
+    assert!(result.relevant.iter().any(|f| f == "pregnant"));
+    let mut male = answers.as_object().expect("object").clone();
+    male.insert("sex".into(), "male".into());
+    male.remove("pregnant");
+    male.remove("preg_test_result");
+    let result = form.evaluate_json(&male, &EvalContext::new(now));
+    assert!(!result.relevant.iter().any(|f| f == "pregnant"));
+    assert!(
+        result.complete,
+        "{:#?}",
+        (&result.missing, &result.errors, &result.warnings)
+    );
+}
+
+#[test]
+fn messages_come_in_the_chosen_language() {
+    let config = tables(&repo().join("schemas/config"));
+    let form = load("pda", &config);
+    let answers = serde_json::json!({"encounter_start": "2026-03-02T09:00:00Z", "temp_c": 98.6});
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T12:00:00Z").expect("time");
+    let mut ctx = EvalContext::new(now);
+    let english = form.evaluate_json(answers.as_object().expect("object"), &ctx);
+    let r5 = english
+        .errors
+        .iter()
+        .find(|e| e.rule == "r5")
+        .expect("°F reading is refused");
+    assert_eq!(r5.message, "This looks like °F. Enter temperature in °C.");
+    assert!(
+        !english.errors.iter().any(|e| e.rule == "r4"),
+        "r5 is checked before r4"
+    );
+    ctx.language = "ar".into();
+    let arabic = form.evaluate_json(answers.as_object().expect("object"), &ctx);
+    let r5 = arabic
+        .errors
+        .iter()
+        .find(|e| e.rule == "r5")
+        .expect("°F reading is refused");
+    assert!(
+        r5.message
+            .chars()
+            .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+        "{}",
+        r5.message
+    );
+}
