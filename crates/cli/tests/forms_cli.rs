@@ -80,7 +80,7 @@ fn lint_reports_file_line_column_and_exits_1() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(
-        stdout.contains("broken.json:1:13: EOF while parsing a value"),
+        stdout.contains("broken.json:1:12: EOF while parsing a value"),
         "{stdout}"
     );
     assert!(stdout.contains("missing.json:1:1: cannot read"), "{stdout}");
