@@ -38,6 +38,14 @@ pub enum FormsCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the form as the app draws it, in one language, as JSON.
+    Describe {
+        form: PathBuf,
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print a JSON summary of every form in a folder (default schemas/forms).
     List {
         #[arg(default_value = "schemas/forms")]
@@ -66,6 +74,7 @@ pub fn run(command: FormsCommand) -> Result<ExitCode> {
             config.as_deref(),
         ),
         FormsCommand::List { dir, config } => list(&dir, config.as_deref()),
+        FormsCommand::Describe { form, lang, config } => describe(&form, &lang, config.as_deref()),
     }
 }
 
@@ -154,12 +163,12 @@ fn lint(files: &[PathBuf], config: Option<&Path>) -> Result<ExitCode> {
             Ok(Ok(_)) => {}
             Ok(Err(problems)) => {
                 for p in &problems {
-                    println!("{p}");
+                    crate::emit(&p.to_string());
                 }
                 count += problems.len();
             }
             Err(e) => {
-                println!("{}:1:1: {e:#}", path.display());
+                crate::emit(&format!("{}:1:1: {e:#}", path.display()));
                 count += 1;
             }
         }
@@ -237,7 +246,38 @@ fn eval(
         );
     }
     let evaluation = form.evaluate_json(answers, &ctx);
-    println!("{}", serde_json::to_string_pretty(&evaluation)?);
+    crate::emit(&serde_json::to_string_pretty(&evaluation)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a form for a command that needs a valid one, printing its problems if not.
+fn load_valid_form(path: &Path, config: Option<&Path>) -> Result<Option<Form>> {
+    match load_form(path, config)? {
+        Ok(f) => Ok(Some(f)),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{} is not a valid form: fix the problems above (tern forms lint)",
+                path.display()
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn describe(path: &Path, lang: &str, config: Option<&Path>) -> Result<ExitCode> {
+    let Some(form) = load_valid_form(path, config)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if !form.languages().iter().any(|l| l == lang) {
+        eprintln!(
+            "form {} has no `{lang}` translation; texts are in English",
+            form.form_id()
+        );
+    }
+    crate::emit(&serde_json::to_string_pretty(&form.view(lang))?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,7 +322,7 @@ fn list(dir: &Path, config: Option<&Path>) -> Result<ExitCode> {
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    crate::emit(&serde_json::to_string_pretty(&out)?);
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -404,6 +404,12 @@ impl Form {
         field.group.map(|g| &self.fields[g])
     }
 
+    /// The section a field sits in (for a repeat child, its group's section). Storage
+    /// uses it to keep fields of restricted sections apart.
+    pub fn section_of(&self, field: &Field) -> &Section {
+        &self.sections[field.section]
+    }
+
     /// Codes of a choice list (for an external list, every ISO code plus the extras).
     pub fn choice_codes(&self, list: &str) -> Option<&[String]> {
         self.choice_lists.get(list).map(|l| l.codes.as_slice())

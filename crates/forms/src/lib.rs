@@ -23,6 +23,7 @@ pub mod fuzzing;
 mod json_pos;
 mod translation;
 mod value;
+mod view;
 
 pub use answers::{normalize_digits, AnswerProblem, Answers};
 pub use config::{ColumnType, ConfigTable, ConfigTables};
@@ -32,3 +33,4 @@ pub use diagnostic::{Diagnostic, Diagnostics, SourceFile};
 pub use evaluate::{EvalContext, Evaluation, RuleResult};
 pub use translation::{Review, ReviewStatus};
 pub use value::{Type, Value};
+pub use view::{is_rtl, ChoiceView, FieldView, FormView, SectionView};
