@@ -116,7 +116,7 @@ impl Form {
             };
             let mut rel = Vec::with_capacity(raw[i].len());
             let mut vals = Vec::with_capacity(raw[i].len());
-            for k in 0..raw[i].len() {
+            for (k, answer) in raw[i].iter().enumerate() {
                 let instance = field.group.map(|_| k);
                 let parent = field
                     .group
@@ -126,7 +126,7 @@ impl Form {
                 vals.push(match (r, &field.calculate) {
                     (false, _) => Value::Empty,
                     (true, Some(node)) => self.typed_calculation(i, frame.eval(node, instance)),
-                    (true, None) => raw[i][k].clone(),
+                    (true, None) => answer.clone(),
                 });
             }
             relevant[i] = rel;
@@ -183,11 +183,12 @@ impl Form {
             // A rule on a repeat group itself runs once, over the whole group.
             let on_group = field.kind == FieldKind::Repeat;
             let cells = if on_group { 1 } else { raw[rule.field].len() };
+            #[allow(clippy::needless_range_loop)] // `k` also names the instance in paths
             for k in 0..cells {
                 let visible = if on_group {
                     self.group_visible(rule.field, &frame)
                 } else {
-                    relevant[rule.field][k]
+                    relevant[rule.field].get(k).copied().unwrap_or(false)
                 };
                 if !rule.always && !visible {
                     continue;

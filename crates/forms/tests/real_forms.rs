@@ -31,7 +31,8 @@ fn load(form_id: &str, config: &ConfigTables) -> Form {
     let dir = repo().join("schemas/forms");
     let mut form = Form::parse(&read(&dir.join(format!("{form_id}.json"))), config)
         .unwrap_or_else(|d| panic!("{d}"));
-    for lang in form.languages()[1..].to_vec() {
+    let languages: Vec<String> = form.languages().iter().skip(1).cloned().collect();
+    for lang in languages {
         let path = dir.join(format!("translations/{form_id}.{lang}.json"));
         if path.exists() {
             form.add_translation(&read(&path))
