@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cargo build --locked --bin tern
+cargo build --bin tern
 ./target/debug/tern forms lint schemas/forms/*.json
 ./target/debug/tern forms list schemas/forms
 echo "Try: ./target/debug/tern forms eval schemas/forms/pda.json crates/forms/tests/fixtures/pda_full.json --today 2026-03-02" >&2

@@ -9,7 +9,7 @@ export PROPTEST_CASES="${PROPTEST_CASES:-64}"
 export RUST_BACKTRACE=1
 
 echo "== Rust tests" >&2
-cargo test --workspace --locked
+cargo test --workspace
 
 if [ -f ui/package.json ]; then
   echo "== UI checks and tests" >&2
