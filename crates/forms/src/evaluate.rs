@@ -95,25 +95,10 @@ impl Form {
 
         for &i in &self.order {
             let field = &self.fields[i];
-            let frame = Frame {
-                values: &values,
-                raw,
-                today: ctx.today,
-                now: ctx.now,
-                encounter_date,
-            };
+            let frame = frame(&values, raw, ctx, encounter_date);
             let section = *section_relevant[field.section].get_or_insert_with(|| {
-                self.sections[field.section]
-                    .relevant
-                    .as_ref()
-                    .is_none_or(|node| frame.eval(node, None) == Value::Bool(true))
+                frame.holds(self.sections[field.section].relevant.as_ref(), None)
             });
-            let own = |instance: Option<usize>| {
-                field
-                    .relevant
-                    .as_ref()
-                    .is_none_or(|node| frame.eval(node, instance) == Value::Bool(true))
-            };
             let mut rel = Vec::with_capacity(raw[i].len());
             let mut vals = Vec::with_capacity(raw[i].len());
             for (k, answer) in raw[i].iter().enumerate() {
@@ -121,7 +106,7 @@ impl Form {
                 let parent = field
                     .group
                     .is_none_or(|g| relevant[g].get(k).copied().unwrap_or(false));
-                let r = section && parent && own(instance);
+                let r = section && parent && frame.holds(field.relevant.as_ref(), instance);
                 rel.push(r);
                 vals.push(match (r, &field.calculate) {
                     (false, _) => Value::Empty,
@@ -133,13 +118,7 @@ impl Form {
             values[i] = vals;
         }
 
-        let frame = Frame {
-            values: &values,
-            raw,
-            today: ctx.today,
-            now: ctx.now,
-            encounter_date,
-        };
+        let frame = frame(&values, raw, ctx, encounter_date);
         let mut out = Evaluation {
             relevant: Vec::new(),
             missing: Vec::new(),
@@ -194,10 +173,7 @@ impl Form {
                     continue;
                 }
                 let instance = field.group.map(|_| k);
-                let when = rule
-                    .when
-                    .as_ref()
-                    .is_none_or(|w| frame.eval(w, instance) == Value::Bool(true));
+                let when = frame.holds(rule.when.as_ref(), instance);
                 let fires = when
                     && rule
                         .assert
@@ -237,17 +213,14 @@ impl Form {
         match required {
             Required::No => false,
             Required::Yes => true,
-            Required::When(node) => frame.eval(node, instance) == Value::Bool(true),
+            Required::When(node) => frame.holds(Some(node), instance),
         }
     }
 
     fn group_visible(&self, index: usize, frame: &Frame) -> bool {
         let field = &self.fields[index];
-        let visible = |node: &Option<crate::expr::check::Node>| {
-            node.as_ref()
-                .is_none_or(|n| frame.eval(n, None) == Value::Bool(true))
-        };
-        visible(&self.sections[field.section].relevant) && visible(&field.relevant)
+        frame.holds(self.sections[field.section].relevant.as_ref(), None)
+            && frame.holds(field.relevant.as_ref(), None)
     }
 
     /// A repeat group is relevant as a whole; required means at least one instance,
@@ -332,6 +305,21 @@ impl Form {
             text = text.replace(&format!("{{{name}}}"), &shown);
         }
         text
+    }
+}
+
+fn frame<'a>(
+    values: &'a [Vec<Value>],
+    raw: &'a [Vec<Value>],
+    ctx: &EvalContext,
+    encounter_date: NaiveDate,
+) -> Frame<'a> {
+    Frame {
+        values,
+        raw,
+        today: ctx.today,
+        now: ctx.now,
+        encounter_date,
     }
 }
 

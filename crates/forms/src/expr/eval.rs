@@ -82,6 +82,11 @@ fn equal(a: &Value, b: &Value) -> bool {
 }
 
 impl Frame<'_> {
+    /// True when there is no condition or it evaluates to true (empty counts as false).
+    pub(crate) fn holds(&self, condition: Option<&Node>, instance: Option<usize>) -> bool {
+        condition.is_none_or(|node| self.eval(node, instance) == Value::Bool(true))
+    }
+
     fn read(&self, index: usize, access: Access, raw: bool, instance: Option<usize>) -> Value {
         let cells = if raw {
             &self.raw[index]
