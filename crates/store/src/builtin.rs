@@ -1,0 +1,97 @@
+//! The real forms, their translations and the configuration tables, built into the
+//! binary so a new store can capture data with no files beside it. `Store::init`
+//! seeds them into the `forms` and `config_tables` tables; a later form version is
+//! added beside the old ones, never over them, because records keep their version.
+
+/// `(file name, text)` of every form definition.
+pub const FORMS: &[(&str, &str)] = &[
+    ("pda.json", include_str!("../../../schemas/forms/pda.json")),
+    ("pec.json", include_str!("../../../schemas/forms/pec.json")),
+    (
+        "arr_t1.json",
+        include_str!("../../../schemas/forms/arr_t1.json"),
+    ),
+    (
+        "arr_t2.json",
+        include_str!("../../../schemas/forms/arr_t2.json"),
+    ),
+];
+
+/// `(file name, text)` of every translation; the form id is the name up to the first dot.
+pub const TRANSLATIONS: &[(&str, &str)] = &[
+    (
+        "arr_t1.ar.json",
+        include_str!("../../../schemas/forms/translations/arr_t1.ar.json"),
+    ),
+    (
+        "arr_t2.ar.json",
+        include_str!("../../../schemas/forms/translations/arr_t2.ar.json"),
+    ),
+    (
+        "pec.ar.json",
+        include_str!("../../../schemas/forms/translations/pec.ar.json"),
+    ),
+];
+
+/// `(file name, text)` of every configuration table.
+pub const CONFIG: &[(&str, &str)] = &[
+    (
+        "cvx_vaccines.json",
+        include_str!("../../../schemas/config/cvx_vaccines.json"),
+    ),
+    (
+        "destination_tb_rules.json",
+        include_str!("../../../schemas/config/destination_tb_rules.json"),
+    ),
+    (
+        "ecdc_prevalence.json",
+        include_str!("../../../schemas/config/ecdc_prevalence.json"),
+    ),
+    (
+        "ecdc_thresholds.json",
+        include_str!("../../../schemas/config/ecdc_thresholds.json"),
+    ),
+    (
+        "endemic_areas.json",
+        include_str!("../../../schemas/config/endemic_areas.json"),
+    ),
+    (
+        "member_state_settings.json",
+        include_str!("../../../schemas/config/member_state_settings.json"),
+    ),
+    (
+        "programme_settings.json",
+        include_str!("../../../schemas/config/programme_settings.json"),
+    ),
+    (
+        "who_tb_incidence.json",
+        include_str!("../../../schemas/config/who_tb_incidence.json"),
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tern_forms::{ConfigTables, Form, SourceFile};
+
+    #[test]
+    fn every_builtin_form_loads_with_its_translations() {
+        let config: Vec<SourceFile> = CONFIG
+            .iter()
+            .map(|(n, t)| SourceFile::new(*n, *t))
+            .collect();
+        let tables = ConfigTables::parse(&config).expect("config tables parse");
+        for (name, text) in FORMS {
+            let mut form =
+                Form::parse(&SourceFile::new(*name, *text), &tables).expect("form parses");
+            let id = form.form_id().to_string();
+            for (tname, ttext) in TRANSLATIONS
+                .iter()
+                .filter(|(n, _)| n.starts_with(&format!("{id}.")))
+            {
+                form.add_translation(&SourceFile::new(*tname, *ttext))
+                    .expect("translation loads");
+            }
+        }
+    }
+}

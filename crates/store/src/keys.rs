@@ -1,0 +1,314 @@
+//! Key management: one random 32-byte data key per store, wrapped for each local user
+//! by a key derived from their password with Argon2id (XChaCha20-Poly1305, the user
+//! name bound as associated data so wrapped keys cannot be swapped between users).
+//! The wrapped keys live in `<db>.keys` beside the database because they cannot be
+//! inside it; the file is replaced atomically so a crash leaves the old or the new one.
+
+use crate::error::{Result, StoreError};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::XChaCha20Poly1305;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Argon2id memory in KiB (19 MiB, the OWASP minimum the design asks for).
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+const FORMAT: &str = "tern-keys";
+pub(crate) const MIN_PASSWORD: usize = 4;
+
+/// The store's data key. Never written anywhere unwrapped; zeroed on drop.
+pub(crate) struct DataKey([u8; 32]);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(..)")
+    }
+}
+
+impl Drop for DataKey {
+    fn drop(&mut self) {
+        // Best effort: the optimiser may keep copies, but not this one.
+        for b in self.0.iter_mut() {
+            zero_byte(b);
+        }
+    }
+}
+
+fn zero_byte(b: &mut u8) {
+    *b = 0;
+    std::hint::black_box(b);
+}
+
+impl DataKey {
+    pub(crate) fn random() -> Result<DataKey> {
+        let mut k = [0u8; 32];
+        random_fill(&mut k)?;
+        Ok(DataKey(k))
+    }
+
+    /// The SQLCipher raw-key literal, so SQLCipher skips its own key derivation.
+    pub(crate) fn pragma_literal(&self) -> String {
+        format!("\"x'{}'\"", hex::encode(self.0))
+    }
+}
+
+pub(crate) fn random_fill(buf: &mut [u8]) -> Result<()> {
+    getrandom::fill(buf).map_err(|e| StoreError::Random(e.to_string()))
+}
+
+/// One user's wrapped copy of the data key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WrappedKey {
+    name: String,
+    kdf: String,
+    m_cost: u32,
+    t_cost: u32,
+    p_cost: u32,
+    salt: String,
+    nonce: String,
+    wrapped: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KeyFileRaw {
+    format: String,
+    version: u32,
+    users: Vec<WrappedKey>,
+}
+
+/// The key file of one store.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyFile {
+    path: PathBuf,
+    raw: KeyFileRaw,
+}
+
+/// Where the key file of a database lives.
+pub fn key_path(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".keys");
+    PathBuf::from(s)
+}
+
+impl KeyFile {
+    pub(crate) fn new(db: &Path) -> KeyFile {
+        KeyFile {
+            path: key_path(db),
+            raw: KeyFileRaw {
+                format: FORMAT.into(),
+                version: 1,
+                users: Vec::new(),
+            },
+        }
+    }
+
+    pub(crate) fn read(db: &Path) -> Result<KeyFile> {
+        let path = key_path(db);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NoStore {
+                    path: db.to_path_buf(),
+                })
+            }
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let bad = |reason: String| StoreError::BadKeyFile {
+            path: path.clone(),
+            reason,
+        };
+        let raw: KeyFileRaw = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        if raw.format != FORMAT || raw.version != 1 {
+            return Err(bad(format!(
+                "format {} version {} is not tern-keys version 1",
+                raw.format, raw.version
+            )));
+        }
+        Ok(KeyFile { path, raw })
+    }
+
+    pub(crate) fn users(&self) -> Vec<String> {
+        self.raw.users.iter().map(|u| u.name.clone()).collect()
+    }
+
+    /// The acting user: the one named, or the only one.
+    pub(crate) fn pick_user(&self, name: Option<&str>) -> Result<String> {
+        match name {
+            Some(n) if self.raw.users.iter().any(|u| u.name == n) => Ok(n.to_string()),
+            Some(n) => Err(StoreError::UnknownUser(n.to_string())),
+            None => match self.raw.users.as_slice() {
+                [only] => Ok(only.name.clone()),
+                [] => Err(StoreError::BadKeyFile {
+                    path: self.path.clone(),
+                    reason: "it holds no user".into(),
+                }),
+                many => Err(StoreError::WhichUser(
+                    many.iter()
+                        .map(|u| u.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )),
+            },
+        }
+    }
+
+    /// Wraps `key` for `name` (replacing an existing entry: a password change).
+    pub(crate) fn wrap(&mut self, name: &str, password: &str, key: &DataKey) -> Result<()> {
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(StoreError::WeakPassword(MIN_PASSWORD));
+        }
+        let mut salt = [0u8; 16];
+        random_fill(&mut salt)?;
+        let mut nonce = [0u8; 24];
+        random_fill(&mut nonce)?;
+        let kek = derive(password, &salt, M_COST, T_COST, P_COST)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(&kek.0)
+            .map_err(|e| StoreError::Random(e.to_string()))?;
+        let wrapped = cipher
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: &key.0,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|e| StoreError::Random(e.to_string()))?;
+        let entry = WrappedKey {
+            name: name.to_string(),
+            kdf: "argon2id-v19".into(),
+            m_cost: M_COST,
+            t_cost: T_COST,
+            p_cost: P_COST,
+            salt: hex::encode(salt),
+            nonce: hex::encode(nonce),
+            wrapped: hex::encode(wrapped),
+        };
+        self.raw.users.retain(|u| u.name != name);
+        self.raw.users.push(entry);
+        Ok(())
+    }
+
+    /// Unwraps the data key with `name`'s password.
+    pub(crate) fn unwrap(&self, name: &str, password: &str) -> Result<DataKey> {
+        let entry = self
+            .raw
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .ok_or_else(|| StoreError::UnknownUser(name.to_string()))?;
+        let bad = |reason: &str| StoreError::BadKeyFile {
+            path: self.path.clone(),
+            reason: format!("entry of `{name}`: {reason}"),
+        };
+        if entry.kdf != "argon2id-v19" {
+            return Err(bad("unknown key derivation"));
+        }
+        let salt = hex::decode(&entry.salt).map_err(|_| bad("salt is not hex"))?;
+        let nonce: [u8; 24] = hex::decode(&entry.nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(|| bad("nonce is not 24 hex bytes"))?;
+        let wrapped = hex::decode(&entry.wrapped).map_err(|_| bad("wrapped key is not hex"))?;
+        let kek = derive(password, &salt, entry.m_cost, entry.t_cost, entry.p_cost)
+            .map_err(|_| bad("key derivation parameters refused"))?;
+        let cipher = XChaCha20Poly1305::new_from_slice(&kek.0)
+            .map_err(|e| StoreError::Random(e.to_string()))?;
+        let plain = cipher
+            .decrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: &wrapped,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::WrongPassword(name.to_string()))?;
+        let key: [u8; 32] = plain
+            .try_into()
+            .map_err(|_| bad("wrapped key has the wrong length"))?;
+        Ok(DataKey(key))
+    }
+
+    /// Writes the file atomically: temp file, fsync, rename, fsync of the folder.
+    pub(crate) fn write(&self) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.raw)
+            .map_err(|e| StoreError::Refused(format!("cannot encode the key file: {e}")))?;
+        write_atomic(&self.path, text.as_bytes())
+    }
+}
+
+fn derive(password: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey> {
+    let params = Params::new(m, t, p, Some(32)).map_err(|e| StoreError::Refused(e.to_string()))?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut out = [0u8; 32];
+    argon
+        .hash_password_into(password.as_bytes(), salt, &mut out)
+        .map_err(|e| StoreError::Refused(e.to_string()))?;
+    Ok(DataKey(out))
+}
+
+/// Replaces `path` with `bytes` so that a crash at any point leaves either the old or
+/// the new content, never a mix: write a temp file, fsync it, rename, fsync the folder.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+    let d = std::fs::File::open(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    d.sync_all().map_err(|e| StoreError::io(&dir, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_unwrap_and_wrong_password() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("s.db");
+        let key = DataKey::random().expect("random");
+        let mut kf = KeyFile::new(&db);
+        kf.wrap("amina", "correct horse", &key).expect("wrap");
+        kf.write().expect("write");
+        let kf = KeyFile::read(&db).expect("read");
+        let back = kf.unwrap("amina", "correct horse").expect("unwrap");
+        assert_eq!(back.0, key.0);
+        assert!(matches!(
+            kf.unwrap("amina", "wrong"),
+            Err(StoreError::WrongPassword(_))
+        ));
+        assert!(matches!(
+            kf.unwrap("bob", "x"),
+            Err(StoreError::UnknownUser(_))
+        ));
+    }
+
+    #[test]
+    fn entries_cannot_be_swapped_between_users() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("s.db");
+        let key = DataKey::random().expect("random");
+        let mut kf = KeyFile::new(&db);
+        kf.wrap("a", "pass-a", &key).expect("wrap");
+        kf.wrap("b", "pass-b", &key).expect("wrap");
+        let a = kf.raw.users[0].clone();
+        kf.raw.users[1].wrapped = a.wrapped;
+        kf.raw.users[1].nonce = a.nonce;
+        kf.raw.users[1].salt = a.salt;
+        assert!(matches!(
+            kf.unwrap("b", "pass-a"),
+            Err(StoreError::WrongPassword(_))
+        ));
+    }
+}

@@ -1,0 +1,50 @@
+//! tern-store: records and subjects as Automerge documents in an encrypted SQLite
+//! (SQLCipher) database, with field-level merge, conflicts, history and projections.
+//!
+//! Invariants:
+//! - Encrypted at rest, always: the database is opened only with the raw 32-byte data
+//!   key, which exists on disk only wrapped per user (Argon2id + XChaCha20-Poly1305)
+//!   in `<db>.keys`. There is no unencrypted mode.
+//! - A write returns only after its SQLite transaction committed with WAL and
+//!   `synchronous=FULL`: an acknowledged save survives power loss.
+//! - One Automerge change per answer (never per keystroke), with actor
+//!   `tern:<device>:<user>`, a time and a message naming the field; the edit path
+//!   appends change rows and never saves a whole document. [`Store::compact`] folds
+//!   rows into a snapshot from time to time.
+//! - Projection tables (records, subjects) change in the same transaction as the
+//!   documents and can be rebuilt from them ([`Store::rebuild_projections`]); lists
+//!   and search read projections only.
+//! - Concurrent different values are never silently dropped: they are reported as
+//!   conflicts until someone allowed by FORMS.md 2.2 resolves them; consent fields
+//!   meanwhile take the most restrictive value.
+//! - Identity data lives only in subject documents (and the subject search
+//!   projection), never in record documents; restricted sections live in a second
+//!   document per record.
+//! - No health data in errors or logs: messages name fields and records, not values.
+//! - The store knows SQLite and Automerge; it knows nothing of HTTP or Tauri.
+
+pub mod builtin;
+mod db;
+mod doc;
+mod error;
+mod exchange;
+mod fold;
+mod ids;
+mod import;
+mod keys;
+mod records;
+mod roles;
+mod store;
+mod subjects;
+
+pub use doc::{Conflict, ConflictValue, HistoryEntry};
+pub use error::{Result, StoreError};
+pub use exchange::{ExportReport, ImportReport};
+pub use fold::{fold, skeleton};
+pub use ids::parse_subject_id;
+pub use import::{ImportRefusal, RecordImportReport};
+pub use keys::key_path;
+pub use records::{RecordFilter, RecordRow, RecordView};
+pub use roles::Role;
+pub use store::{Store, COMPACT_AFTER};
+pub use subjects::{SubjectHit, SubjectQuery};

@@ -1,0 +1,655 @@
+//! Screening records: start, answer, status workflow, confirm, show, resolve, history.
+//! Where each answer lives is decided by the form: record document, restricted twin
+//! (FORMS.md 2.2), or the subject document (subject and identity fields, FORMS.md 2.4).
+
+use crate::doc::{self, Conflict, HistoryEntry, RecordMeta, Shape, Slot, Write};
+use crate::error::{Result, StoreError};
+use crate::store::{restricted_id, Kind, Store};
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::{Map, Value as J};
+use std::collections::BTreeSet;
+use tern_forms::{EvalContext, Field, FieldKind, FieldSource, Form};
+
+/// Where an answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Home {
+    Record,
+    Restricted,
+    /// The subject document, under `fields` or `identity`.
+    Subject(&'static str),
+}
+
+/// Sections whose fields are administrative rather than clinical (conflict
+/// resolution by clinicians covers clinical fields only).
+const NON_CLINICAL_SECTIONS: &[&str] = &["metadata", "consent", "identity", "subject"];
+
+/// The status workflow of FORMS.md 2.
+const STATUSES: &[&str] = &["draft", "submitted", "reviewed", "locked", "returned"];
+
+/// What `record show` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    pub record_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub subject_id: String,
+    pub site: String,
+    pub status: String,
+    pub status_comment: String,
+    pub created: String,
+    pub answers: Map<String, J>,
+    pub subject: Map<String, J>,
+    pub conflicts: Vec<Conflict>,
+    pub errors: Vec<tern_forms::RuleResult>,
+    pub warnings: Vec<tern_forms::RuleResult>,
+    pub missing: Vec<String>,
+    pub calculated: Map<String, J>,
+    pub actions: Vec<tern_forms::RuleResult>,
+    pub confirmed: Map<String, J>,
+    pub complete: bool,
+}
+
+pub(crate) fn is_text(field: &Field) -> bool {
+    field.kind() == FieldKind::Text && field.appearance() == Some("multiline")
+}
+
+fn is_restricted(form: &Form, field: &Field) -> bool {
+    field.restricted().is_some()
+        || form.section_of(field).restricted().is_some()
+        || form
+            .group_of(field)
+            .is_some_and(|g| g.restricted().is_some())
+}
+
+fn home(form: &Form, field: &Field, path: &str) -> Result<Home> {
+    let refuse = |why: &str| Err(StoreError::answer(path, why));
+    match field.kind() {
+        FieldKind::Calculate => return refuse("is calculated by the form"),
+        FieldKind::Note => return refuse("is a note and takes no answer"),
+        FieldKind::Repeat => return refuse("is a repeat group: set group[i].field"),
+        _ => {}
+    }
+    match field.source() {
+        FieldSource::Context => refuse("is filled from the record itself"),
+        FieldSource::Subject if !field.editable_subject() => {
+            refuse("belongs to the subject: change it with the form that edits the subject")
+        }
+        FieldSource::Subject => Ok(Home::Subject(subject_map(field.is_identity()))),
+        FieldSource::Answer if field.is_identity() => Ok(Home::Subject("identity")),
+        FieldSource::Answer if is_restricted(form, field) => Ok(Home::Restricted),
+        FieldSource::Answer => Ok(Home::Record),
+    }
+}
+
+pub(crate) fn subject_map(identity: bool) -> &'static str {
+    if identity {
+        "identity"
+    } else {
+        "fields"
+    }
+}
+
+fn is_clinical(form: &Form, field: &Field) -> bool {
+    field.source() == FieldSource::Answer
+        && !field.is_identity()
+        && !NON_CLINICAL_SECTIONS.contains(&form.section_of(field).id())
+}
+
+/// Reads a command-line value by the field's declared type into canonical JSON
+/// (`null` for an empty value, which clears the answer).
+pub(crate) fn read_value(form: &Form, field: &Field, slot: &Slot, raw: &J) -> Result<J> {
+    let raw = match (field.kind(), raw) {
+        (FieldKind::SelectMultiple, J::String(s)) => J::Array(
+            s.split([',', ' '])
+                .filter(|p| !p.is_empty())
+                .map(|p| J::String(p.to_string()))
+                .collect(),
+        ),
+        (_, J::String(s)) if s.is_empty() => J::Null,
+        (_, other) => other.clone(),
+    };
+    if raw.is_null() {
+        return Ok(J::Null);
+    }
+    let mut object = Map::new();
+    let instance = match slot {
+        Slot::Top(id) => {
+            object.insert(id.clone(), raw);
+            None
+        }
+        Slot::Repeat {
+            group,
+            index,
+            field,
+        } => {
+            let mut items = vec![J::Object(Map::new()); *index];
+            let mut item = Map::new();
+            item.insert(field.clone(), raw);
+            items.push(J::Object(item));
+            object.insert(group.clone(), J::Array(items));
+            Some(*index)
+        }
+    };
+    let (answers, problems) = tern_forms::Answers::from_json(form, &object);
+    if let Some(p) = problems.into_iter().next() {
+        return Err(StoreError::answer(slot.path(), p.message));
+    }
+    Ok(answers
+        .get(form, field.id(), instance)
+        .map(|v| v.to_json())
+        .unwrap_or(J::Null))
+}
+
+/// The repeat groups and text fields a new document prepares, and the text fields of
+/// each repeat instance.
+fn shape(form: &Form, restricted: bool) -> Shape {
+    let mut shape = Shape::default();
+    for f in form.fields() {
+        if form.group_of(f).is_some() || is_restricted(form, f) != restricted {
+            continue;
+        }
+        if f.source() != FieldSource::Answer || f.is_identity() {
+            continue;
+        }
+        if f.kind() == FieldKind::Repeat {
+            shape.lists.push(f.id().to_string());
+        } else if is_text(f) {
+            shape.texts.push(f.id().to_string());
+        }
+    }
+    shape
+}
+
+fn instance_texts(form: &Form, slot: &Slot) -> Vec<String> {
+    let Slot::Repeat { group, .. } = slot else {
+        return Vec::new();
+    };
+    form.fields()
+        .iter()
+        .filter(|f| form.group_of(f).is_some_and(|g| g.id() == group) && is_text(f))
+        .map(|f| f.id().to_string())
+        .collect()
+}
+
+impl Store {
+    /// Starts a record of the newest version of `form_id` for a subject.
+    pub fn new_record(&mut self, form_id: &str, subject: &str) -> Result<String> {
+        self.role
+            .require(self.role.may_capture(), "start a record")?;
+        let subject = crate::ids::parse_subject_id(subject)?;
+        let version = self.newest_version(form_id)?;
+        let form = self.form(form_id, &version)?;
+        if self.doc(&subject)?.is_none() {
+            return Err(StoreError::NoSubject(subject));
+        }
+        self.in_tx(|s| s.create_record(&form, &subject))
+    }
+
+    /// Creates the record and its restricted twin inside the open transaction.
+    pub(crate) fn create_record(&mut self, form: &Form, subject: &str) -> Result<String> {
+        let id = crate::ids::new_record_id();
+        let meta = RecordMeta {
+            form_id: form.form_id().into(),
+            form_version: form.version().into(),
+            subject_id: subject.into(),
+            site: self.site.clone(),
+            created: self.now().to_rfc3339(),
+        };
+        let author = self.author();
+        let t = self.now_ms();
+        let (d, h) = doc::new_record(&author, &meta, &shape(form, false), t)?;
+        self.put_doc(&id, Kind::Record, d, &[h])?;
+        let (r, h) = doc::new_restricted(&author, &shape(form, true), t)?;
+        self.put_doc(&restricted_id(&id), Kind::Restricted, r, &[h])?;
+        self.project_record(&id)?;
+        Ok(id)
+    }
+
+    /// The form a record was started with.
+    pub(crate) fn record_form(&mut self, record: &str) -> Result<(std::sync::Arc<Form>, String)> {
+        let d = self
+            .doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.chars().take(40).collect()))?;
+        let form_id = doc::root_str(d, "form_id");
+        let version = doc::root_str(d, "form_version");
+        let status = doc::root_str(d, "status").unwrap_or_else(|| "draft".into());
+        match (form_id, version) {
+            (Some(f), Some(v)) => Ok((self.form(&f, &v)?, status)),
+            _ => Err(StoreError::NoRecord(record.into())),
+        }
+    }
+
+    /// Sets one answer from a command-line value read by the field's declared type.
+    /// Returns once the change is durable.
+    pub fn set_answer(
+        &mut self,
+        record: &str,
+        path: &str,
+        raw: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.set_answer_json(record, path, &J::String(raw.to_string()), reason)
+    }
+
+    /// Sets one answer from JSON (as `Answers::from_json` reads it).
+    pub fn set_answer_json(
+        &mut self,
+        record: &str,
+        path: &str,
+        value: &J,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.role
+            .require(self.role.may_capture(), "enter answers")?;
+        let (form, status) = self.record_form(record)?;
+        let verb = match (status.as_str(), reason) {
+            ("locked", None) => return Err(StoreError::ReasonRequired),
+            ("locked", Some(r)) => format!("amend {path}: {}", r.replace('\n', " ")),
+            _ => format!("set {path}"),
+        };
+        self.in_tx(|s| s.write_field(record, &form, path, value, verb, false))
+    }
+
+    /// Writes one answer inside the open transaction.
+    pub(crate) fn write_field(
+        &mut self,
+        record: &str,
+        form: &Form,
+        path: &str,
+        value: &J,
+        message: String,
+        resolving: bool,
+    ) -> Result<()> {
+        let slot = Slot::parse(path)?;
+        let field = form.field(slot.field()).ok_or_else(|| {
+            StoreError::answer(path, format!("is not a field of form {}", form.form_id()))
+        })?;
+        if matches!(slot, Slot::Top(_)) != form.group_of(field).is_none() {
+            return Err(StoreError::answer(
+                path,
+                "inside a repeat write group[i].field; outside, the field id alone",
+            ));
+        }
+        let place = home(form, field, path)?;
+        if place == Home::Restricted {
+            self.role.require(
+                self.role.may_see_restricted(),
+                "see or enter restricted sections",
+            )?;
+        }
+        if resolving {
+            self.role.require(
+                self.role.may_resolve(is_clinical(form, field)),
+                &format!("resolve a conflict on field {path}"),
+            )?;
+        }
+        let canonical = read_value(form, field, &slot, value)?;
+        let write = if is_text(field) {
+            Write::Text(canonical.as_str().unwrap_or_default().to_string())
+        } else {
+            Write::Register(canonical)
+        };
+        let (doc_id, kind, top) = match place {
+            Home::Record => (record.to_string(), Kind::Record, "answers"),
+            Home::Restricted => (restricted_id(record), Kind::Restricted, "answers"),
+            Home::Subject(map) => (self.record_subject(record)?, Kind::Subject, map),
+        };
+        let texts = instance_texts(form, &slot);
+        let author = self.author();
+        let t = self.now_ms();
+        let mut d = self
+            .take_doc(&doc_id)?
+            .ok_or_else(|| StoreError::NoRecord(doc_id.clone()))?;
+        let hash = doc::write_answer(&mut d, &author, top, &slot, &write, &texts, message, t)?;
+        let new: Vec<_> = hash.into_iter().collect();
+        self.put_doc(&doc_id, kind, d, &new)?;
+        if kind == Kind::Subject {
+            self.project_subject(&doc_id)?;
+        }
+        self.project_record(record)
+    }
+
+    /// The subject a record's answers about the person go to (following merges).
+    pub(crate) fn record_subject(&mut self, record: &str) -> Result<String> {
+        let d = self
+            .doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let subject = doc::root_str(d, "subject_id").unwrap_or_default();
+        self.effective_subject(&subject)
+    }
+
+    /// Moves a record along the workflow: draft → submitted → reviewed → locked, or
+    /// returned (with a comment) for correction.
+    pub fn set_status(&mut self, record: &str, status: &str, comment: Option<&str>) -> Result<()> {
+        if !STATUSES.contains(&status) {
+            return Err(StoreError::UnknownStatus(status.chars().take(20).collect()));
+        }
+        let (_, from) = self.record_form(record)?;
+        let role = self.role;
+        let allowed = match (from.as_str(), status) {
+            ("draft" | "returned", "submitted") => role.may_capture(),
+            ("submitted", "reviewed") => role == crate::Role::Clinician,
+            ("reviewed", "locked") => role == crate::Role::Supervisor,
+            ("submitted" | "reviewed", "returned") => role == crate::Role::Supervisor,
+            _ => {
+                return Err(StoreError::BadTransition {
+                    from,
+                    to: status.into(),
+                })
+            }
+        };
+        role.require(allowed, &format!("move a record from {from} to {status}"))?;
+        if status == "returned" && comment.is_none_or(|c| c.trim().is_empty()) {
+            return Err(StoreError::CommentRequired);
+        }
+        if status == "submitted" {
+            let view = self.show(record)?;
+            if !view.complete {
+                return Err(StoreError::Incomplete {
+                    missing: view.missing.len(),
+                    errors: view.errors.len() + view.conflicts.len(),
+                    warnings: view.warnings.len(),
+                });
+            }
+        }
+        let author = self.author();
+        let t = self.now_ms();
+        let comment = comment.unwrap_or_default().to_string();
+        self.in_tx(|s| {
+            let mut d = s
+                .take_doc(record)?
+                .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+            let h = doc::write_root(
+                &mut d,
+                &author,
+                &[("status", status), ("status_comment", &comment)],
+                format!("status {status}"),
+                t,
+            )?;
+            let new: Vec<_> = h.into_iter().collect();
+            s.put_doc(record, Kind::Record, d, &new)?;
+            s.project_record(record)
+        })
+    }
+
+    /// Accepts a warning (`rule` or `rule@field`) with a reason.
+    pub fn confirm(&mut self, record: &str, rule: &str, reason: &str) -> Result<()> {
+        self.role
+            .require(self.role.may_capture(), "confirm warnings")?;
+        if reason.trim().is_empty() {
+            return Err(StoreError::Refused(
+                "a confirmation needs a reason: add --reason".into(),
+            ));
+        }
+        let view = self.show(record)?;
+        let keys: Vec<String> = view
+            .warnings
+            .iter()
+            .map(|w| format!("{}@{}", w.rule, w.field))
+            .filter(|k| k == rule || k.split('@').next() == Some(rule))
+            .collect();
+        if keys.is_empty() {
+            return Err(StoreError::NoWarning(rule.chars().take(40).collect()));
+        }
+        let author = self.author();
+        let t = self.now_ms();
+        self.in_tx(|s| {
+            let mut d = s
+                .take_doc(record)?
+                .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+            let mut new = Vec::new();
+            for k in &keys {
+                new.extend(doc::write_in_map(
+                    &mut d,
+                    &author,
+                    "confirmed",
+                    k,
+                    reason,
+                    format!("confirm {k}"),
+                    t,
+                )?);
+            }
+            s.put_doc(record, Kind::Record, d, &new)?;
+            s.project_record(record)
+        })
+    }
+
+    /// Picks or enters the value of a field in conflict; the resolution is a change.
+    pub fn resolve(&mut self, record: &str, path: &str, raw: &str) -> Result<()> {
+        let view = self.show(record)?;
+        if !view.conflicts.iter().any(|c| c.field == path) {
+            return Err(StoreError::NoConflict(path.chars().take(80).collect()));
+        }
+        let (form, _) = self.record_form(record)?;
+        if path == "status" {
+            self.role.require(
+                self.role == crate::Role::Supervisor,
+                "resolve a status conflict",
+            )?;
+            let author = self.author();
+            let t = self.now_ms();
+            return self.in_tx(|s| {
+                let mut d = s
+                    .take_doc(record)?
+                    .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+                let h = doc::write_root(
+                    &mut d,
+                    &author,
+                    &[("status", raw)],
+                    "resolve status".into(),
+                    t,
+                )?;
+                let new: Vec<_> = h.into_iter().collect();
+                s.put_doc(record, Kind::Record, d, &new)?;
+                s.project_record(record)
+            });
+        }
+        let value = J::String(raw.to_string());
+        self.in_tx(|s| s.write_field(record, &form, path, &value, format!("resolve {path}"), true))
+    }
+
+    /// The record with its answers, conflicts and the form engine's verdict.
+    pub fn show(&mut self, record: &str) -> Result<RecordView> {
+        self.role.require(self.role.may_read(), "read records")?;
+        let (form, status) = self.record_form(record)?;
+        let d = self
+            .doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let root = |k: &str| doc::root_str(d, k).unwrap_or_default();
+        let (subject_id, site, created, comment, device, creator) = (
+            root("subject_id"),
+            root("site"),
+            root("created"),
+            root("status_comment"),
+            root("device"),
+            root("creator"),
+        );
+        let confirmed = doc::root_map_strings(d, "confirmed");
+        let read = doc::read_answers(d, "answers");
+        let mut answers = read.answers;
+        let mut conflicts = read.conflicts;
+        conflicts.extend(doc::root_conflict(d, "status"));
+        if self.role.may_see_restricted() {
+            if let Some(r) = self.doc(&restricted_id(record))? {
+                let read = doc::read_answers(r, "answers");
+                answers.extend(read.answers);
+                conflicts.extend(read.conflicts);
+            }
+        }
+        let subject = self.subject_values(&subject_id)?;
+        let mut combined = answers.clone();
+        for (k, v) in &subject {
+            if form
+                .field(k)
+                .is_some_and(|f| f.source() == FieldSource::Subject || f.is_identity())
+            {
+                combined.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in [
+            ("encounter_id", record),
+            ("form_version", form.version()),
+            ("site_id", &site),
+            ("device_id", &device),
+            ("screener_id", &creator),
+            ("encounter_start", &created),
+            ("subject_id", &subject_id),
+        ] {
+            if form.field(k).is_some() {
+                combined.insert(k.into(), J::String(v.to_string()));
+            }
+        }
+        let mut ctx = EvalContext::new(self.now());
+        ctx.confirmed = confirmed.keys().cloned().collect::<BTreeSet<_>>();
+        let mut eval = form.evaluate_json(&combined, &ctx);
+        let shown_subject = if self.role.may_see_identity() {
+            subject
+        } else {
+            let mut s = subject;
+            s.retain(|k, _| !crate::subjects::is_identity_field(k));
+            s
+        };
+        if !self.role.may_see_restricted() {
+            let hidden = |p: &str| {
+                let id = p.rsplit('.').next().unwrap_or(p);
+                form.field(id).is_some_and(|f| is_restricted(&form, f))
+            };
+            eval.errors.retain(|e| !hidden(&e.field));
+            eval.warnings.retain(|e| !hidden(&e.field));
+            eval.missing.retain(|p| !hidden(p));
+            eval.calculated.retain(|k, _| !hidden(k));
+        }
+        let complete = eval.complete && conflicts.is_empty();
+        Ok(RecordView {
+            record_id: record.into(),
+            form_id: form.form_id().into(),
+            form_version: form.version().into(),
+            subject_id,
+            site,
+            status,
+            status_comment: comment,
+            created,
+            answers,
+            subject: shown_subject,
+            conflicts,
+            errors: eval.errors,
+            warnings: eval.warnings,
+            missing: eval.missing,
+            calculated: eval.calculated,
+            actions: eval.actions,
+            confirmed,
+            complete,
+        })
+    }
+
+    /// Every value each field (or one field) has had, oldest first.
+    pub fn history(&mut self, record: &str, field: Option<&str>) -> Result<Vec<HistoryEntry>> {
+        self.role.require(self.role.may_read(), "read records")?;
+        let d = self
+            .doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let mut out = doc::history(d, "answers", field);
+        if self.role.may_see_restricted() {
+            if let Some(r) = self.doc(&restricted_id(record))? {
+                out.extend(doc::history(r, "answers", field));
+            }
+        }
+        out.sort_by(|a, b| a.time.cmp(&b.time));
+        Ok(out)
+    }
+
+    /// Rewrites the projection row of a record from its documents.
+    pub(crate) fn project_record(&mut self, record: &str) -> Result<()> {
+        let Some(d) = self.doc(record)? else {
+            return Ok(());
+        };
+        let root = |k: &str| doc::root_str(d, k);
+        let (Some(form_id), Some(version)) = (root("form_id"), root("form_version")) else {
+            // Changes whose creation has not arrived yet: nothing to list.
+            return Ok(());
+        };
+        let subject = root("subject_id").unwrap_or_default();
+        let site = root("site").unwrap_or_default();
+        let status = root("status").unwrap_or_else(|| "draft".into());
+        let created = root("created").unwrap_or_default();
+        let mut conflict = doc::has_conflict(d, "answers");
+        if let Some(r) = self.doc(&restricted_id(record))? {
+            conflict |= doc::has_conflict(r, "answers");
+        }
+        let updated = self.now().to_rfc3339();
+        self.conn.execute(
+            "INSERT INTO records(record_id, form_id, form_version, subject_id, site, status, conflict, created, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(record_id) DO UPDATE SET form_id = ?2, form_version = ?3, subject_id = ?4,
+               site = ?5, status = ?6, conflict = ?7, updated = ?9",
+            params![record, form_id, version, subject, site, status, conflict, created, updated],
+        )?;
+        Ok(())
+    }
+
+    /// Records from the projection (never from documents), newest first.
+    pub fn list_records(&self, filter: &RecordFilter) -> Result<Vec<RecordRow>> {
+        let mut sql = String::from(
+            "SELECT record_id, form_id, form_version, subject_id, site, status, conflict, created
+             FROM records WHERE 1 = 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        for (col, v) in [
+            ("status", &filter.status),
+            ("form_id", &filter.form_id),
+            ("site", &filter.site),
+            ("subject_id", &filter.subject_id),
+        ] {
+            if let Some(v) = v {
+                args.push(v.clone());
+                sql.push_str(&format!(" AND {col} = ?{}", args.len()));
+            }
+        }
+        if filter.conflicts_only {
+            sql.push_str(" AND conflict = 1");
+        }
+        sql.push_str(&format!(
+            " ORDER BY record_id DESC LIMIT {}",
+            filter.limit.unwrap_or(1000)
+        ));
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok(RecordRow {
+                record_id: r.get(0)?,
+                form_id: r.get(1)?,
+                form_version: r.get(2)?,
+                subject_id: r.get(3)?,
+                site: r.get(4)?,
+                status: r.get(5)?,
+                conflict: r.get(6)?,
+                created: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Which records to list.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub status: Option<String>,
+    pub form_id: Option<String>,
+    pub site: Option<String>,
+    pub subject_id: Option<String>,
+    pub conflicts_only: bool,
+    pub limit: Option<usize>,
+}
+
+/// One line of the record list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordRow {
+    pub record_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub subject_id: String,
+    pub site: String,
+    pub status: String,
+    pub conflict: bool,
+    pub created: String,
+}

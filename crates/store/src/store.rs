@@ -1,0 +1,560 @@
+//! The device store: an unlocked SQLCipher database, the acting user, and the
+//! plumbing every operation shares: one SQLite transaction per operation, documents
+//! loaded on demand (a small cache checked against each document's revision), change
+//! rows appended, projections updated before the commit.
+
+use crate::builtin;
+use crate::db;
+use crate::doc::Author;
+use crate::error::{Result, StoreError};
+use crate::keys::{DataKey, KeyFile};
+use crate::roles::Role;
+use automerge::{Automerge, Change, ChangeHash};
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tern_forms::{ConfigTables, Form, SourceFile};
+
+/// How many documents stay loaded; the rest are read again on demand.
+const CACHE_DOCS: usize = 32;
+/// A document with more change rows than this is folded into a new snapshot by
+/// [`Store::compact`].
+pub const COMPACT_AFTER: usize = 256;
+
+/// The kind of an Automerge document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Record,
+    Restricted,
+    Subject,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Record => "record",
+            Kind::Restricted => "restricted",
+            Kind::Subject => "subject",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "record" => Some(Kind::Record),
+            "restricted" => Some(Kind::Restricted),
+            "subject" => Some(Kind::Subject),
+            _ => None,
+        }
+    }
+}
+
+/// The id of the restricted twin of a record.
+pub(crate) fn restricted_id(record: &str) -> String {
+    format!("{record}.restricted")
+}
+
+#[derive(Default)]
+struct DocCache {
+    loaded: HashMap<String, (i64, Automerge)>,
+    /// Documents changed by the open transaction; kept only if it commits.
+    pending: HashMap<String, (i64, Automerge)>,
+}
+
+/// An unlocked device store acting as one local user.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    key: DataKey,
+    pub(crate) user: String,
+    pub(crate) role: Role,
+    pub(crate) device: String,
+    pub(crate) site: String,
+    now: Option<DateTime<FixedOffset>>,
+    cache: DocCache,
+    forms: HashMap<(String, String), Arc<Form>>,
+    config: Option<Arc<ConfigTables>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("user", &self.user)
+            .field("role", &self.role)
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn valid_user_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadUserName(name.chars().take(64).collect()))
+    }
+}
+
+impl Store {
+    /// Creates a new encrypted store with its first user, seeds the built-in forms and
+    /// writes the key file. Refuses to touch an existing database or key file.
+    pub fn init(db: &Path, user: &str, role: Role, password: &str, site: &str) -> Result<Store> {
+        valid_user_name(user)?;
+        let key_file = crate::keys::key_path(db);
+        for p in [db.to_path_buf(), key_file] {
+            if p.exists() {
+                return Err(StoreError::AlreadyExists { path: p });
+            }
+        }
+        let key = DataKey::random()?;
+        let mut keys = KeyFile::new(db);
+        keys.wrap(user, password, &key)?;
+        let mut conn = db::open(db, &key)?;
+        db::migrate(&mut conn, db::schema_version())?;
+        let mut device = [0u8; 8];
+        crate::keys::random_fill(&mut device)?;
+        let device = hex::encode(device);
+        let now = Utc::now().to_rfc3339();
+        {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('device', ?1), ('site', ?2)",
+                params![device, site],
+            )?;
+            tx.execute(
+                "INSERT INTO users(name, role, created) VALUES (?1, ?2, ?3)",
+                params![user, role.name(), now],
+            )?;
+            seed_builtin(&tx)?;
+            tx.commit()?;
+        }
+        // The key file last: without it the database is unreadable, and a crash before
+        // here leaves a database nobody can open, which init refuses to reuse.
+        keys.write()?;
+        Ok(Store::assemble(
+            conn,
+            db,
+            key,
+            user,
+            role,
+            device,
+            site.into(),
+        ))
+    }
+
+    /// Unlocks the store for `user` (or its only user) with their password.
+    pub fn open(db: &Path, user: Option<&str>, password: &str) -> Result<Store> {
+        if !db.exists() {
+            return Err(StoreError::NoStore {
+                path: db.to_path_buf(),
+            });
+        }
+        let keys = KeyFile::read(db)?;
+        let user = keys.pick_user(user)?;
+        let key = keys.unwrap(&user, password)?;
+        let mut conn = db::open(db, &key)?;
+        db::migrate(&mut conn, db::schema_version())?;
+        let meta = |k: &str| -> Result<String> {
+            Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))?)
+        };
+        let device = meta("device")?;
+        let site = meta("site")?;
+        let role: Option<String> = conn
+            .query_row("SELECT role FROM users WHERE name = ?1", [&user], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let role = Role::parse(&role.ok_or_else(|| StoreError::UnknownUser(user.clone()))?)?;
+        Ok(Store::assemble(conn, db, key, &user, role, device, site))
+    }
+
+    fn assemble(
+        conn: Connection,
+        db: &Path,
+        key: DataKey,
+        user: &str,
+        role: Role,
+        device: String,
+        site: String,
+    ) -> Store {
+        Store {
+            conn,
+            path: db.to_path_buf(),
+            key,
+            user: user.into(),
+            role,
+            device,
+            site,
+            now: None,
+            cache: DocCache::default(),
+            forms: HashMap::new(),
+            config: None,
+        }
+    }
+
+    /// Adds a local user: the data key wrapped for their password, their role recorded.
+    pub fn add_user(&mut self, name: &str, role: Role, password: &str) -> Result<()> {
+        valid_user_name(name)?;
+        let mut keys = KeyFile::read(&self.path)?;
+        if keys.users().iter().any(|u| u == name) {
+            return Err(StoreError::UserExists(name.into()));
+        }
+        keys.wrap(name, password, &self.key)?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO users(name, role, created) VALUES (?1, ?2, ?3)",
+            params![name, role.name(), Utc::now().to_rfc3339()],
+        )?;
+        keys.write()
+    }
+
+    /// Re-wraps the data key for the acting user; the data is not re-encrypted.
+    pub fn change_password(&mut self, new_password: &str) -> Result<()> {
+        let mut keys = KeyFile::read(&self.path)?;
+        keys.wrap(&self.user.clone(), new_password, &self.key)?;
+        keys.write()
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// Pins "now" (tests, benchmarks, replays); `None` goes back to the clock.
+    pub fn set_now(&mut self, now: Option<DateTime<FixedOffset>>) {
+        self.now = now;
+    }
+
+    pub(crate) fn now(&self) -> DateTime<FixedOffset> {
+        self.now.unwrap_or_else(|| Utc::now().fixed_offset())
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
+
+    pub(crate) fn author(&self) -> Author {
+        Author {
+            device: self.device.clone(),
+            user: self.user.clone(),
+        }
+    }
+
+    /// Runs `f` in one immediate SQLite transaction. Documents changed inside become
+    /// the cached copies only if the commit succeeds, which (WAL, synchronous=FULL)
+    /// means the change is on disk.
+    pub(crate) fn in_tx<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = f(self).and_then(|v| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(v)
+        });
+        match result {
+            Ok(v) => {
+                let pending = std::mem::take(&mut self.cache.pending);
+                for (id, entry) in pending {
+                    self.cache_put(id, entry);
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.cache.pending.clear();
+                Err(e)
+            }
+        }
+    }
+
+    fn cache_put(&mut self, id: String, entry: (i64, Automerge)) {
+        if self.cache.loaded.len() >= CACHE_DOCS && !self.cache.loaded.contains_key(&id) {
+            if let Some(k) = self.cache.loaded.keys().next().cloned() {
+                self.cache.loaded.remove(&k);
+            }
+        }
+        self.cache.loaded.insert(id, entry);
+    }
+
+    fn rev(&self, id: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT rev, kind FROM docs WHERE doc_id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// Reads a document from its snapshot and change rows.
+    pub(crate) fn load_from_db(&self, id: &str) -> Result<Automerge> {
+        let snapshot: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT snapshot FROM docs WHERE doc_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten();
+        let bad = |e: &dyn std::fmt::Display| StoreError::BadDocument(id.into(), e.to_string());
+        let mut doc = match snapshot {
+            Some(bytes) => Automerge::load(&bytes).map_err(|e| bad(&e))?,
+            None => Automerge::new(),
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut changes = Vec::new();
+        for row in rows {
+            changes.push(Change::from_bytes(row?).map_err(|e| bad(&e))?);
+        }
+        doc.apply_changes(changes).map_err(|e| bad(&e))?;
+        Ok(doc)
+    }
+
+    /// A document for reading, from the cache when its revision is current.
+    pub(crate) fn doc(&mut self, id: &str) -> Result<Option<&Automerge>> {
+        if self.cache.pending.contains_key(id) {
+            return Ok(self.cache.pending.get(id).map(|(_, d)| d));
+        }
+        let Some((rev, _)) = self.rev(id)? else {
+            return Ok(None);
+        };
+        let fresh = matches!(self.cache.loaded.get(id), Some((r, _)) if *r == rev);
+        if !fresh {
+            let doc = self.load_from_db(id)?;
+            self.cache_put(id.to_string(), (rev, doc));
+        }
+        Ok(self.cache.loaded.get(id).map(|(_, d)| d))
+    }
+
+    /// Takes a document out for writing inside the open transaction.
+    pub(crate) fn take_doc(&mut self, id: &str) -> Result<Option<Automerge>> {
+        if let Some((_, d)) = self.cache.pending.remove(id) {
+            return Ok(Some(d));
+        }
+        if self.doc(id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(self.cache.loaded.remove(id).map(|(_, d)| d))
+    }
+
+    /// Stores the new changes of a document as rows and bumps its revision; the
+    /// document becomes the cached copy when the transaction commits.
+    pub(crate) fn put_doc(
+        &mut self,
+        id: &str,
+        kind: Kind,
+        doc: Automerge,
+        new: &[ChangeHash],
+    ) -> Result<()> {
+        for hash in new {
+            let (hash, bytes) = crate::doc::change_bytes(&doc, *hash)?;
+            self.conn.execute(
+                "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+                params![id, hash.0.to_vec(), bytes],
+            )?;
+        }
+        self.conn.execute(
+            "INSERT INTO docs(doc_id, kind, rev) VALUES (?1, ?2, 1)
+             ON CONFLICT(doc_id) DO UPDATE SET rev = rev + 1",
+            params![id, kind.name()],
+        )?;
+        let rev: i64 =
+            self.conn
+                .query_row("SELECT rev FROM docs WHERE doc_id = ?1", [id], |r| r.get(0))?;
+        self.cache.pending.insert(id.to_string(), (rev, doc));
+        Ok(())
+    }
+
+    /// Folds the change rows of every document with more than `threshold` of them into
+    /// a new compacted snapshot. Rows whose dependencies have not arrived stay rows.
+    /// Returns how many documents were folded.
+    pub fn compact(&mut self, threshold: usize) -> Result<usize> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT doc_id FROM changes GROUP BY doc_id HAVING count(*) > ?1")?;
+            let rows = stmt.query_map([threshold as i64], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for id in &ids {
+            self.in_tx(|s| s.fold_doc(id))?;
+        }
+        Ok(ids.len())
+    }
+
+    fn fold_doc(&mut self, id: &str) -> Result<()> {
+        let doc = self.load_from_db(id)?;
+        let snapshot = doc.save();
+        let hashes: Vec<Vec<u8>> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT hash FROM changes WHERE doc_id = ?1")?;
+            let rows = stmt.query_map([id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for h in hashes {
+            let Ok(hash) = ChangeHash::try_from(h.as_slice()) else {
+                continue;
+            };
+            if automerge::ReadDoc::get_change_by_hash(&doc, &hash).is_some() {
+                self.conn.execute(
+                    "DELETE FROM changes WHERE doc_id = ?1 AND hash = ?2",
+                    params![id, h],
+                )?;
+            }
+        }
+        self.conn.execute(
+            "UPDATE docs SET snapshot = ?2, rev = rev + 1 WHERE doc_id = ?1",
+            params![id, snapshot],
+        )?;
+        self.cache.loaded.remove(id);
+        Ok(())
+    }
+
+    /// The configuration tables the forms read.
+    fn config(&mut self) -> Result<Arc<ConfigTables>> {
+        if let Some(c) = &self.config {
+            return Ok(c.clone());
+        }
+        let files: Vec<SourceFile> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name, text FROM config_tables ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(SourceFile::new(
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let tables = ConfigTables::parse(&files).map_err(|d| {
+            StoreError::Refused(format!("the stored configuration tables do not load: {d}"))
+        })?;
+        let tables = Arc::new(tables);
+        self.config = Some(tables.clone());
+        Ok(tables)
+    }
+
+    /// The newest version of a form the store has.
+    pub(crate) fn newest_version(&self, form_id: &str) -> Result<String> {
+        let versions: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT version FROM forms WHERE form_id = ?1")?;
+            let rows = stmt.query_map([form_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        versions
+            .into_iter()
+            .max_by_key(|v| semver_key(v))
+            .ok_or_else(|| {
+                let known: Vec<String> = self
+                    .conn
+                    .prepare("SELECT DISTINCT form_id FROM forms ORDER BY form_id")
+                    .and_then(|mut s| {
+                        s.query_map([], |r| r.get(0))?
+                            .collect::<rusqlite::Result<_>>()
+                    })
+                    .unwrap_or_default();
+                StoreError::NoForm(form_id.chars().take(40).collect(), known.join(", "))
+            })
+    }
+
+    /// A form version as stored, with its translations.
+    pub(crate) fn form(&mut self, form_id: &str, version: &str) -> Result<Arc<Form>> {
+        let key = (form_id.to_string(), version.to_string());
+        if let Some(f) = self.forms.get(&key) {
+            return Ok(f.clone());
+        }
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT definition, translations FROM forms WHERE form_id = ?1 AND version = ?2",
+                [form_id, version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (definition, translations) =
+            row.ok_or_else(|| StoreError::NoFormVersion(form_id.into(), version.into()))?;
+        let config = self.config()?;
+        let broken = |d: tern_forms::Diagnostics| {
+            StoreError::Refused(format!(
+                "stored form {form_id} {version} does not load: {d}"
+            ))
+        };
+        let mut form = Form::parse(
+            &SourceFile::new(format!("{form_id}.json"), definition),
+            &config,
+        )
+        .map_err(broken)?;
+        let translations: Vec<(String, String)> =
+            serde_json::from_str(&translations).unwrap_or_default();
+        for (name, text) in translations {
+            form.add_translation(&SourceFile::new(name, text))
+                .map_err(broken)?;
+        }
+        let form = Arc::new(form);
+        self.forms.insert(key, form.clone());
+        Ok(form)
+    }
+
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `PRAGMA integrity_check` of the database: `ok` when sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn semver_key(v: &str) -> Vec<u64> {
+    v.split(['.', '-', '+'])
+        .map(|p| p.parse().unwrap_or(0))
+        .collect()
+}
+
+/// Adds every built-in form, translation and configuration table the store lacks.
+fn seed_builtin(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    for (name, text) in builtin::CONFIG {
+        tx.execute(
+            "INSERT OR IGNORE INTO config_tables(name, text) VALUES (?1, ?2)",
+            params![name, text],
+        )?;
+    }
+    for (name, text) in builtin::FORMS {
+        let head: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| StoreError::Refused(format!("built-in form {name}: {e}")))?;
+        let id = head["form_id"].as_str().unwrap_or_default();
+        let version = head["version"].as_str().unwrap_or_default();
+        let translations: Vec<(&str, &str)> = builtin::TRANSLATIONS
+            .iter()
+            .filter(|(n, _)| n.split('.').next() == Some(id))
+            .copied()
+            .collect();
+        let translations =
+            serde_json::to_string(&translations).map_err(|e| StoreError::Refused(e.to_string()))?;
+        tx.execute(
+            "INSERT OR IGNORE INTO forms(form_id, version, definition, translations)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, version, text, translations],
+        )?;
+    }
+    Ok(())
+}
