@@ -2,6 +2,7 @@
 //! stdout carries only what a command promises; messages go to stderr. Exit 0 on
 //! success, 1 when input or the operation was refused, 2 on a usage error.
 
+mod device;
 mod forms;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The encrypted device store: subjects, records, merge, history.
+    Device(device::DeviceArgs),
     /// Check, inspect and evaluate form definitions.
     Forms {
         #[command(subcommand)]
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Forms { command } => forms::run(command),
+        Command::Device(args) => device::run(args),
     };
     match result {
         Ok(code) => code,

@@ -49,6 +49,8 @@ pub(crate) fn schema_version() -> i64 {
 /// Opens (or creates) the encrypted database with the raw data key.
 pub(crate) fn open(path: &Path, key: &DataKey) -> Result<Connection> {
     let conn = Connection::open(path)?;
+    // SQLCipher would print decryption failures to stderr; the caller reports them.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
     conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
     // The first read is where a wrong key shows.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))

@@ -84,7 +84,7 @@ impl Store {
         // Check every answer before writing any.
         let (_, problems) = tern_forms::Answers::from_json(form, &answers);
         if let Some(p) = problems.into_iter().next() {
-            return Err(StoreError::answer(p.field, p.message));
+            return Err(crate::records::problem_error(form, &p));
         }
         let mut typed_subject = Vec::new();
         for (k, v) in &subject_values {

@@ -133,12 +133,40 @@ pub(crate) fn read_value(form: &Form, field: &Field, slot: &Slot, raw: &J) -> Re
     };
     let (answers, problems) = tern_forms::Answers::from_json(form, &object);
     if let Some(p) = problems.into_iter().next() {
-        return Err(StoreError::answer(slot.path(), p.message));
+        return Err(problem_error(form, &p));
     }
     Ok(answers
         .get(form, field.id(), instance)
         .map(|v| v.to_json())
         .unwrap_or(J::Null))
+}
+
+/// An answer the form refused, described without the value (which may be health
+/// data and must not reach logs or error output).
+pub(crate) fn problem_error(form: &Form, p: &tern_forms::AnswerProblem) -> StoreError {
+    let id = p.field.rsplit('.').next().unwrap_or(&p.field);
+    let id = id.split('[').next().unwrap_or(id);
+    let field = form.field(id);
+    let message = match (p.rule.as_str(), field) {
+        ("unknown_field", _) | (_, None) => {
+            format!("is not a field of form {} here", form.form_id())
+        }
+        ("not_a_choice", Some(f)) => format!(
+            "takes a code of choice list `{}`",
+            f.choice_list().unwrap_or_default()
+        ),
+        ("too_many", Some(_)) => "has more instances than the form allows".to_string(),
+        (_, Some(f)) => match f.kind() {
+            FieldKind::Integer => "takes a whole number".into(),
+            FieldKind::Decimal => "takes a number such as 36.5".into(),
+            FieldKind::Date => "takes a date YYYY-MM-DD".into(),
+            FieldKind::DateTime => "takes a date and time such as 2026-03-01T09:30:00Z".into(),
+            FieldKind::Boolean => "takes true or false".into(),
+            FieldKind::SelectMultiple => "takes a list of choice codes".into(),
+            other => format!("takes a {} value", other.name()),
+        },
+    };
+    StoreError::answer(p.field.clone(), message)
 }
 
 /// The repeat groups and text fields a new document prepares, and the text fields of

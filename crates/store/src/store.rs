@@ -558,3 +558,56 @@ fn seed_builtin(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_take_an_old_database_to_the_current_schema() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "amina", Role::Screener, "pass-word", "x").expect("init");
+        s.add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
+            .expect("subject");
+        // Back to version 1: undo what migration 2 added.
+        s.conn
+            .execute_batch(
+                "DROP INDEX records_subject; DROP INDEX records_status;
+                 DROP INDEX subjects_dob; DROP INDEX changes_doc; PRAGMA user_version = 1;",
+            )
+            .expect("downgrade");
+        drop(s);
+        let s = Store::open(&db, None, "pass-word").expect("reopen");
+        let version: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, db::schema_version());
+        let indexes: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'subjects_dob'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        assert_eq!(indexes, 1);
+        assert_eq!(s.integrity_check().expect("check"), "ok");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let s = Store::init(&db, "amina", Role::Screener, "pass-word", "x").expect("init");
+        s.conn
+            .execute_batch("PRAGMA user_version = 99")
+            .expect("bump");
+        drop(s);
+        assert!(matches!(
+            Store::open(&db, None, "pass-word"),
+            Err(StoreError::SchemaTooNew { found: 99, .. })
+        ));
+    }
+}

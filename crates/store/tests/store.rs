@@ -1,0 +1,526 @@
+//! Integration tests of tern-store, in one binary for fast links.
+
+mod common;
+mod merge_props;
+
+use common::*;
+use serde_json::json;
+use tern_store::{Role, Store, StoreError, SubjectQuery};
+
+#[test]
+fn wrong_password_and_password_change() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "amina", Role::Screener);
+    s.change_password("new-password").expect("change");
+    drop(s);
+    assert!(matches!(
+        Store::open(&db, None, PASSWORD),
+        Err(StoreError::WrongPassword(_))
+    ));
+    Store::open(&db, None, "new-password").expect("open with the new password");
+}
+
+#[test]
+fn several_users_each_with_their_own_password() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "amina", Role::Screener);
+    s.add_user("bilal", Role::Supervisor, "bilal-pass")
+        .expect("add");
+    assert!(matches!(
+        s.add_user("bilal", Role::Supervisor, "x-pass"),
+        Err(StoreError::UserExists(_))
+    ));
+    drop(s);
+    assert!(matches!(
+        Store::open(&db, None, PASSWORD),
+        Err(StoreError::WhichUser(_))
+    ));
+    let b = Store::open(&db, Some("bilal"), "bilal-pass").expect("bilal");
+    assert_eq!(b.role(), Role::Supervisor);
+    assert!(matches!(
+        Store::open(&db, Some("bilal"), PASSWORD),
+        Err(StoreError::WrongPassword(_))
+    ));
+}
+
+#[test]
+fn database_is_unreadable_without_the_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "amina", Role::Screener);
+    subject(&mut s);
+    drop(s);
+    let bytes = std::fs::read(&db).expect("read");
+    assert!(!bytes.starts_with(b"SQLite format 3"));
+    let needle = b"Haddad";
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    // Plain SQLite (no key) cannot read it.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    assert!(conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+    // Nor can a wrong raw key.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", "00".repeat(32)))
+        .expect("key");
+    assert!(conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+}
+
+#[test]
+fn answers_are_typed_and_land_in_the_right_document() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, _) = init(dir.path(), "amina", Role::Clinician);
+    let subj = subject(&mut s);
+    let r = s.new_record("pda", &subj).expect("record");
+    s.set_answer(&r, "temp_c", "37,5", None)
+        .expect("decimal with comma");
+    s.set_answer(&r, "heart_rate", "٨٠", None)
+        .expect("Arabic digits");
+    assert!(s.set_answer(&r, "heart_rate", "fast", None).is_err());
+    s.set_answer(&r, "current_meds[0].med_name", "metformin", None)
+        .expect("repeat");
+    s.set_answer(&r, "current_meds[1].med_name", "insulin", None)
+        .expect("repeat 2");
+    assert!(s
+        .set_answer(&r, "current_meds[5].med_name", "x", None)
+        .is_err());
+    s.set_answer(&r, "hiv_offered", "true", None)
+        .expect("restricted");
+    s.set_answer(&r, "exam_general_findings", "well", None)
+        .expect("text");
+    s.set_answer(&r, "family_name", "Haddad-Omar", None)
+        .expect("identity via pda");
+    assert!(
+        s.set_answer(&r, "age_years", "3", None).is_err(),
+        "calculated"
+    );
+    let v = s.show(&r).expect("show");
+    assert_eq!(v.answers["temp_c"], json!(37.5));
+    assert_eq!(v.answers["heart_rate"], json!(80));
+    assert_eq!(v.answers["current_meds"][1]["med_name"], json!("insulin"));
+    assert_eq!(v.answers["hiv_offered"], json!(true));
+    assert_eq!(v.answers["exam_general_findings"], json!("well"));
+    // Identity lives in the subject, never in the record document.
+    assert!(!v.answers.contains_key("family_name"));
+    assert_eq!(v.subject["family_name"], json!("Haddad-Omar"));
+    let hist = s.history(&r, Some("temp_c")).expect("history");
+    assert_eq!(hist.len(), 1);
+    assert_eq!(hist[0].user, "amina");
+}
+
+#[test]
+fn screeners_never_see_restricted_sections() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "clin", Role::Clinician);
+    s.add_user("scr", Role::Screener, "scr-pass").expect("add");
+    let subj = subject(&mut s);
+    let r = s.new_record("pda", &subj).expect("record");
+    s.set_answer(&r, "hiv_offered", "true", None)
+        .expect("restricted");
+    drop(s);
+    let mut scr = Store::open(&db, Some("scr"), "scr-pass").expect("open");
+    assert!(matches!(
+        scr.set_answer(&r, "hiv_offered", "false", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+    let v = scr.show(&r).expect("show");
+    assert!(!v.answers.contains_key("hiv_offered"));
+    assert!(scr
+        .history(&r, None)
+        .expect("h")
+        .iter()
+        .all(|h| !h.field.starts_with("hiv")));
+}
+
+/// Answers that make an `arr_t1` record complete (with the subject of `subject`).
+pub fn complete_arr_t1(s: &mut Store, r: &str) {
+    for (f, v) in [
+        ("t1_datetime", "2026-11-25T10:00:00Z"),
+        ("t1_location_type", "screening_centre"),
+        ("t1_personnel_id", "P7"),
+        ("t1_emergency_signs", "none"),
+        ("t1_infectious_signs", "none"),
+        ("t1_isolation", "false"),
+        ("t1_vuln_flags", "none"),
+        ("t1_no_further_check", "true"),
+        ("t1_screening_form_note", "check_done_no_needs"),
+    ] {
+        s.set_answer(r, f, v, None).expect(f);
+    }
+}
+
+#[test]
+fn workflow_with_returns_and_amendments() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "clin", Role::Clinician);
+    s.add_user("sup", Role::Supervisor, "sup-pass")
+        .expect("add");
+    let subj = s
+        .add_subject(&[
+            ("sex".into(), "female".into()),
+            ("date_of_birth".into(), "1990-05-01".into()),
+            ("dob_precision".into(), "exact".into()),
+            ("nationality".into(), "SY".into()),
+        ])
+        .expect("subject");
+    let r = s.new_record("arr_t1", &subj).expect("record");
+    assert!(matches!(
+        s.set_status(&r, "submitted", None),
+        Err(StoreError::Incomplete { .. })
+    ));
+    assert!(matches!(
+        s.set_status(&r, "locked", None),
+        Err(StoreError::BadTransition { .. })
+    ));
+    complete_arr_t1(&mut s, &r);
+    assert!(s.show(&r).expect("show").complete);
+    s.set_status(&r, "submitted", None).expect("submit");
+    // Edits after submission are allowed and kept in the history.
+    s.set_answer(&r, "t1_personnel_id", "P8", None)
+        .expect("edit after submit");
+    drop(s);
+    let mut sup = Store::open(&db, Some("sup"), "sup-pass").expect("sup");
+    assert!(matches!(
+        sup.set_answer(&r, "t1_personnel_id", "P9", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        sup.set_status(&r, "returned", None),
+        Err(StoreError::CommentRequired)
+    ));
+    sup.set_status(&r, "returned", Some("check the location"))
+        .expect("return");
+    assert_eq!(
+        sup.show(&r).expect("show").status_comment,
+        "check the location"
+    );
+    drop(sup);
+    let mut s = Store::open(&db, Some("clin"), PASSWORD).expect("clin");
+    s.set_status(&r, "submitted", None).expect("resubmit");
+    s.set_status(&r, "reviewed", None).expect("review");
+    assert!(matches!(
+        s.set_status(&r, "locked", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+    drop(s);
+    let mut sup = Store::open(&db, Some("sup"), "sup-pass").expect("sup");
+    sup.set_status(&r, "locked", None).expect("lock");
+    drop(sup);
+    let mut s = Store::open(&db, Some("clin"), PASSWORD).expect("clin");
+    assert!(matches!(
+        s.set_answer(&r, "t1_personnel_id", "P10", None),
+        Err(StoreError::ReasonRequired)
+    ));
+    s.set_answer(&r, "t1_personnel_id", "P10", Some("typo on paper form"))
+        .expect("amend");
+    let h = s.history(&r, Some("t1_personnel_id")).expect("history");
+    let values: Vec<&serde_json::Value> = h.iter().map(|e| &e.value).collect();
+    assert_eq!(values, [&json!("P7"), &json!("P8"), &json!("P10")]);
+    assert!(h[2].message.starts_with("amend t1_personnel_id: "));
+    let statuses: Vec<serde_json::Value> = s
+        .history(&r, Some("status"))
+        .expect("h")
+        .into_iter()
+        .map(|e| e.value)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            json!("submitted"),
+            json!("returned"),
+            json!("submitted"),
+            json!("reviewed"),
+            json!("locked")
+        ]
+    );
+}
+
+#[test]
+fn change_files_merge_idempotently_and_report_conflicts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let (mut b, _) = init(dir.path(), "bilal", Role::Clinician);
+    let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
+    let subj = subject(&mut a);
+    let r = a.new_record("pda", &subj).expect("record");
+    let fa = dir.path().join("a.tern");
+    a.export_changes(&fa).expect("export");
+    b.import_changes(&fa).expect("import");
+    let again = b.import_changes(&fa).expect("import twice");
+    assert_eq!(again.new_changes, 0);
+    a.set_answer(&r, "temp_c", "37.1", None).expect("a");
+    b.set_answer(&r, "temp_c", "38.4", None).expect("b");
+    a.set_answer(&r, "consent_research", "granted", None)
+        .expect("a");
+    b.set_answer(&r, "consent_research", "withdrawn", None)
+        .expect("b");
+    a.set_answer(&r, "exam_general_findings", "clear chest", None)
+        .expect("a");
+    let fb = dir.path().join("b.tern");
+    b.export_changes(&fb).expect("export b");
+    a.import_changes(&fb).expect("import b");
+    let v = a.show(&r).expect("show");
+    let fields: Vec<&str> = v.conflicts.iter().map(|c| c.field.as_str()).collect();
+    assert!(fields.contains(&"temp_c") && fields.contains(&"consent_research"));
+    assert_eq!(v.answers["consent_research"], json!("withdrawn"));
+    assert!(!v.complete);
+    let temp = v
+        .conflicts
+        .iter()
+        .find(|c| c.field == "temp_c")
+        .expect("temp");
+    let mut users: Vec<&str> = temp.values.iter().map(|x| x.user.as_str()).collect();
+    users.sort();
+    assert_eq!(users, ["amina", "bilal"]);
+    let listed = a
+        .list_records(&tern_store::RecordFilter {
+            conflicts_only: true,
+            ..Default::default()
+        })
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    // A screener-less clinician may resolve clinical fields, not consent.
+    assert!(matches!(
+        a.resolve(&r, "consent_research", "withdrawn"),
+        Err(StoreError::Forbidden { .. })
+    ));
+    a.resolve(&r, "temp_c", "38.4")
+        .expect("clinician resolves a clinical field");
+    // The supervisor resolves consent; the resolution syncs back.
+    let fa = dir.path().join("a2.tern");
+    a.export_changes(&fa).expect("export");
+    sup.import_changes(&fa).expect("sup import");
+    sup.resolve(&r, "consent_research", "withdrawn")
+        .expect("resolve");
+    let fs = dir.path().join("s.tern");
+    sup.export_changes(&fs).expect("export sup");
+    a.import_changes(&fs).expect("a import");
+    b.import_changes(&fs).expect("b import");
+    for st in [&mut a, &mut b] {
+        let v = st.show(&r).expect("show");
+        assert!(v.conflicts.is_empty(), "{:?}", v.conflicts);
+        assert_eq!(v.answers["temp_c"], json!(38.4));
+        assert_eq!(v.answers["consent_research"], json!("withdrawn"));
+    }
+    let h = a.history(&r, Some("consent_research")).expect("history");
+    let values: Vec<&serde_json::Value> = h.iter().map(|e| &e.value).collect();
+    assert!(values.contains(&&json!("granted")) && values.contains(&&json!("withdrawn")));
+    assert!(h
+        .iter()
+        .any(|e| e.user == "sara" && e.message.starts_with("resolve")));
+}
+
+#[test]
+fn tampered_or_truncated_change_files_change_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let (mut b, _) = init(dir.path(), "bilal", Role::Clinician);
+    let subj = subject(&mut a);
+    let r = a.new_record("pda", &subj).expect("record");
+    a.set_answer(&r, "temp_c", "37.1", None).expect("a");
+    let f = dir.path().join("a.tern");
+    a.export_changes(&f).expect("export");
+    let bytes = std::fs::read(&f).expect("read");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", bytes[..bytes.len() - 10].to_vec()),
+        ("empty", Vec::new()),
+        ("flipped", {
+            let mut t = bytes.clone();
+            let i = t.len() - 40;
+            t[i] ^= 1;
+            t
+        }),
+        (
+            "header only",
+            bytes[..bytes.iter().position(|&x| x == b'\n').expect("nl") + 1].to_vec(),
+        ),
+    ];
+    for (name, content) in cases {
+        let bad = dir.path().join(format!("{name}.tern"));
+        std::fs::write(&bad, content).expect("write");
+        let err = b.import_changes(&bad).expect_err(name);
+        assert!(
+            matches!(err, StoreError::BadChangeFile { .. }),
+            "{name}: {err}"
+        );
+        assert!(
+            b.list_records(&Default::default())
+                .expect("list")
+                .is_empty(),
+            "{name}"
+        );
+    }
+    // A file whose hash was recomputed over altered change bytes is still refused by
+    // the change checksums.
+    let forged = dir.path().join("forged.tern");
+    common::partial(&f, &forged, |_| true);
+    let mut text = std::fs::read(&forged).expect("read");
+    let nl = text.iter().position(|&b| b == b'\n').expect("nl");
+    let body = String::from_utf8(text.split_off(nl + 1)).expect("utf8");
+    let altered = body.replacen("\"changes\":[\"856f4a83", "\"changes\":[\"856f4a84", 1);
+    if altered != body {
+        use sha2::{Digest, Sha256};
+        let mut out = format!(
+            "TERN-CHANGES 1 {} {}\n",
+            hex::encode(Sha256::digest(altered.as_bytes())),
+            altered.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(altered.as_bytes());
+        std::fs::write(&forged, out).expect("write");
+        assert!(b.import_changes(&forged).is_err());
+        assert!(b
+            .list_records(&Default::default())
+            .expect("list")
+            .is_empty());
+    }
+}
+
+#[test]
+fn changes_arrive_in_any_order_and_in_parts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let (mut b, _) = init(dir.path(), "bilal", Role::Clinician);
+    let subj = subject(&mut a);
+    let r = a.new_record("pda", &subj).expect("record");
+    for (i, t) in ["36.5", "36.9", "37.2", "37.8"].iter().enumerate() {
+        a.set_answer(&r, "temp_c", t, None).expect("set");
+        a.set_answer(&r, &format!("current_meds[{i}].med_name"), "m", None)
+            .expect("set");
+    }
+    let f = dir.path().join("a.tern");
+    a.export_changes(&f).expect("export");
+    let odd = dir.path().join("odd.tern");
+    let even = dir.path().join("even.tern");
+    common::partial(&f, &odd, |i| i % 2 == 1);
+    common::partial(&f, &even, |i| i % 2 == 0);
+    let rep = b.import_changes(&odd).expect("odd");
+    assert!(rep.waiting > 0, "{rep:?}");
+    b.import_changes(&odd).expect("odd again");
+    b.import_changes(&even).expect("even");
+    assert_eq!(
+        b.show(&r).expect("show").answers,
+        a.show(&r).expect("show").answers
+    );
+    b.compact(0).expect("compact");
+    assert_eq!(
+        b.show(&r).expect("show").answers,
+        a.show(&r).expect("show").answers
+    );
+    assert_eq!(b.history(&r, Some("temp_c")).expect("h").len(), 4);
+}
+
+#[test]
+fn projections_rebuild_from_documents() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let subj = subject(&mut a);
+    let r = a.new_record("arr_t1", &subj).expect("record");
+    let before = a.list_records(&Default::default()).expect("list");
+    let n = a.rebuild_projections().expect("rebuild");
+    assert_eq!(n, 2);
+    let after = a.list_records(&Default::default()).expect("list");
+    assert_eq!(before.len(), after.len());
+    assert_eq!(after[0].record_id, r);
+    let hits = a
+        .search_subjects(&SubjectQuery {
+            name: Some("amina".into()),
+            ..Default::default()
+        })
+        .expect("search");
+    assert_eq!(hits.len(), 1);
+}
+
+#[test]
+fn subjects_search_and_merge() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Screener);
+    let one = a
+        .add_subject(&[
+            ("given_name".into(), "Muhammad".into()),
+            ("family_name".into(), "Al-Hassan".into()),
+            ("date_of_birth".into(), "1985-02-03".into()),
+        ])
+        .expect("one");
+    let two = a
+        .add_subject(&[
+            ("given_name".into(), "Mohamed".into()),
+            ("family_name".into(), "Alhassan".into()),
+            ("document_number".into(), "P 123-456".into()),
+        ])
+        .expect("two");
+    let _three = a
+        .add_subject(&[
+            ("given_name".into(), "José".into()),
+            ("family_name".into(), "Núñez".into()),
+        ])
+        .expect("three");
+    let q = |name: &str| SubjectQuery {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    assert_eq!(a.search_subjects(&q("JOSE nunez")).expect("s").len(), 1);
+    assert_eq!(a.search_subjects(&q("mohammed")).expect("s").len(), 2);
+    assert_eq!(a.search_subjects(&q("hass")).expect("s").len(), 2);
+    let by_doc = a
+        .search_subjects(&SubjectQuery {
+            document: Some("p123456".into()),
+            ..Default::default()
+        })
+        .expect("s");
+    assert_eq!(by_doc[0].subject_id, two);
+    let by_dob = a
+        .search_subjects(&SubjectQuery {
+            date_of_birth: Some("1985-02-03".into()),
+            ..Default::default()
+        })
+        .expect("s");
+    assert_eq!(by_dob[0].subject_id, one);
+    a.merge_subjects(&one, &two).expect("merge");
+    assert_eq!(a.search_subjects(&q("mohammed")).expect("s").len(), 1);
+    let shown = a.show_subject(&one).expect("show");
+    assert_eq!(shown["identity"]["document_number"], json!("P 123-456"));
+    assert_eq!(shown["merged_from"], json!([two]));
+    // Records of the merged subject read the kept subject's fields.
+    let r = a.new_record("arr_t1", &two).expect("record on the old id");
+    let v = a.show(&r).expect("show");
+    assert_eq!(v.subject["date_of_birth"], json!("1985-02-03"));
+}
+
+#[test]
+fn record_import_whole_or_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let subj = subject(&mut a);
+    let lines = format!(
+        "{}\n{}\n{}\nnot json\n",
+        json!({"subject_id": subj, "temp_c": 37.2, "current_meds": [{"med_name": "x"}]}),
+        json!({"given_name": "New", "family_name": "Person", "sex": "male", "temp_c": "hot"}),
+        json!({"given_name": "Other", "heart_rate": 70}),
+    );
+    let rep = a.import_records("pda", &lines).expect("import");
+    assert_eq!(rep.imported, 2);
+    assert_eq!(
+        rep.refused.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [2, 4]
+    );
+    assert!(
+        !rep.refused[0].reason.contains("hot"),
+        "no values in reasons"
+    );
+    let v = a.show(&rep.records[0]).expect("show");
+    assert_eq!(v.answers["temp_c"], json!(37.2));
+    assert_eq!(a.history(&rep.records[0], None).expect("h").len(), 2);
+    // The refused line left nothing behind.
+    assert_eq!(a.list_records(&Default::default()).expect("list").len(), 2);
+    let hits = a
+        .search_subjects(&SubjectQuery {
+            name: Some("new person".into()),
+            ..Default::default()
+        })
+        .expect("s");
+    assert!(hits.is_empty());
+}
