@@ -1,0 +1,81 @@
+import type {
+  Answers,
+  AnswerValue,
+  DeviceState,
+  Evaluation,
+  FormSummary,
+  FormView,
+  HistoryEntry,
+  LocalUser,
+  NewSubject,
+  NewUser,
+  RecordDetail,
+  RecordFilter,
+  RecordStatus,
+  RecordSummary,
+  RegisterResult,
+  Session,
+  Settings,
+  SubjectSummary,
+  SyncState,
+} from './types';
+
+/**
+ * Everything the field app asks of the Rust side. Every method rejects with a
+ * {@link BackendError} ({code, message}) and nothing else. `lang` is a BCP 47 tag:
+ * labels and messages come back in that language (English where a form has none).
+ *
+ * Form logic lives behind this interface: relevance, constraints, calculations and
+ * completeness are in the {@link Evaluation} the backend returns after every change.
+ */
+export interface Backend {
+  // device and users
+  deviceState(): Promise<DeviceState>;
+  enrol(serverUrl: string, code: string): Promise<DeviceState>;
+  listUsers(): Promise<LocalUser[]>;
+  createUser(user: NewUser): Promise<LocalUser>;
+  unlock(userId: string, password: string): Promise<Session>;
+  lock(): Promise<void>;
+
+  // subjects
+  searchSubjects(query: string): Promise<SubjectSummary[]>;
+  registerSubject(subject: NewSubject, confirmDuplicate: boolean): Promise<RegisterResult>;
+  getSubject(subjectId: string): Promise<SubjectSummary>;
+
+  // forms
+  listForms(lang: string): Promise<FormSummary[]>;
+  formView(formId: string, version: string, lang: string): Promise<FormView>;
+
+  // records
+  listRecords(filter: RecordFilter): Promise<RecordSummary[]>;
+  newRecord(formId: string, subjectId: string): Promise<RecordSummary>;
+  getRecord(recordId: string): Promise<RecordDetail>;
+  evaluate(recordId: string, lang: string): Promise<Evaluation>;
+  /** Durable when it resolves. `null` clears the answer. Returns the new evaluation. */
+  setAnswer(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation>;
+  addRepeat(recordId: string, group: string, lang: string): Promise<Evaluation>;
+  removeRepeat(recordId: string, group: string, index: number, lang: string): Promise<Evaluation>;
+  /** Marks a warning as seen (`rule@field`), so it no longer blocks completeness. */
+  confirmWarning(recordId: string, rule: string, field: string, lang: string): Promise<Evaluation>;
+  setStatus(recordId: string, status: RecordStatus, comment: string | null): Promise<RecordSummary>;
+  fieldHistory(recordId: string, path: string): Promise<HistoryEntry[]>;
+  resolveConflict(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation>;
+
+  // sync
+  syncState(): Promise<SyncState>;
+  /** Starts a sync and returns at once; progress shows in syncState(). */
+  syncNow(): Promise<SyncState>;
+
+  // settings
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<Settings>;
+}
+
+/** The supervisor dashboard's backend (HTTP to the server later). */
+export interface DashboardBackend {
+  signIn(username: string, password: string): Promise<LocalUser>;
+  signOut(): Promise<void>;
+  reviewList(): Promise<RecordSummary[]>;
+}
+
+export type { Answers };

@@ -1,0 +1,253 @@
+// Types that cross the boundary between the UI and the Rust side. Field names are
+// snake_case as serde writes them. FormView and Evaluation mirror tern-forms
+// (crates/forms/src/view.rs and evaluate.rs); the UI draws them and decides nothing.
+
+/** The closed set of error codes; the Rust side maps every error to one of them. */
+export const ERROR_CODES = [
+  'not_enrolled', // the device has no enrolment yet: go to first run
+  'enrolment_failed', // the server refused the code or could not be reached during enrolment
+  'locked', // no user is unlocked (idle timeout or never unlocked)
+  'wrong_password',
+  'user_exists',
+  'not_found',
+  'invalid_input', // a malformed argument (path, value shape, empty name)
+  'forbidden', // the user's role may not do this (FORMS.md 2.2)
+  'conflict', // the record changed under the caller (e.g. status moved on)
+  'offline', // the server cannot be reached (sync only; never blocks form filling)
+  'revoked', // the device was revoked: local data is wiped
+  'storage', // the local store failed (disk full, corrupted file)
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The one error shape across the boundary. */
+export interface BackendError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Direction = 'ltr' | 'rtl';
+
+// ---- device, users, session ------------------------------------------------
+
+export interface DeviceState {
+  enrolled: boolean;
+  server_url: string | null;
+  device_id: string | null;
+  site_id: string | null;
+  site_name: string | null;
+}
+
+export type Role = 'screener' | 'clinician' | 'supervisor' | 'data_manager' | 'admin';
+
+export interface LocalUser {
+  user_id: string;
+  username: string;
+  display_name: string;
+  role: Role;
+}
+
+export interface NewUser {
+  username: string;
+  display_name: string;
+  password: string;
+}
+
+export interface Session {
+  user: LocalUser;
+  /** ISO 8601 time the session locks if idle. */
+  expires_at: string;
+}
+
+// ---- subjects ---------------------------------------------------------------
+
+export interface SubjectSummary {
+  subject_id: string;
+  family_name: string;
+  given_name: string;
+  sex: 'male' | 'female' | 'other' | 'unknown';
+  /** ISO date, possibly estimated (see dob_precision). */
+  date_of_birth: string;
+  dob_precision: 'exact' | 'year_month' | 'year' | 'estimated';
+  /** ISO 3166-1 alpha-2 codes. */
+  nationality: string[];
+  case_ref: string | null;
+}
+
+export type NewSubject = Omit<SubjectSummary, 'subject_id'>;
+
+export type RegisterResult =
+  | { kind: 'registered'; subject: SubjectSummary }
+  /** Likely duplicates found; call again with confirm_duplicate to register anyway. */
+  | { kind: 'possible_duplicates'; candidates: SubjectSummary[] };
+
+// ---- forms ------------------------------------------------------------------
+
+export interface FormSummary {
+  form_id: string;
+  version: string;
+  /** Title in the requested language. */
+  title: string;
+  languages: string[];
+}
+
+export type FieldKind =
+  | 'text'
+  | 'integer'
+  | 'decimal'
+  | 'date'
+  | 'datetime'
+  | 'select_one'
+  | 'select_multiple'
+  | 'boolean'
+  | 'calculate'
+  | 'repeat'
+  | 'note';
+
+export interface ChoiceView {
+  code: string;
+  label: string;
+}
+
+export interface FieldView {
+  id: string;
+  kind: FieldKind;
+  label: string;
+  hint?: string;
+  choices?: ChoiceView[];
+  /** `iso3166-1-alpha2`: codes are countries, labelled by the UI from CLDR. */
+  external_choices?: string;
+  required: boolean;
+  read_only: boolean;
+  source: 'answer' | 'subject' | 'context';
+  identity: boolean;
+  restricted?: string;
+  unit?: string;
+  appearance?: string;
+  decimals?: number;
+  max?: number;
+  licensed_text?: string;
+  /** Children of a repeat group. */
+  fields?: FieldView[];
+}
+
+export interface SectionView {
+  id: string;
+  title: string;
+  hint?: string;
+  restricted?: string;
+  fields: FieldView[];
+}
+
+export interface FormView {
+  form_id: string;
+  version: string;
+  language: string;
+  direction: Direction;
+  title: string;
+  languages: string[];
+  sections: SectionView[];
+}
+
+export interface RuleResult {
+  /** Field path, `group[i].field` inside repeats. */
+  field: string;
+  rule: string;
+  /** Already in the requested language. */
+  message: string;
+}
+
+export interface Evaluation {
+  relevant: string[];
+  missing: string[];
+  errors: RuleResult[];
+  warnings: RuleResult[];
+  calculated: Record<string, AnswerValue>;
+  complete: boolean;
+  actions: RuleResult[];
+  not_relevant_answers: string[];
+}
+
+// ---- records ----------------------------------------------------------------
+
+export type AnswerValue = string | number | boolean | null | string[] | RepeatInstance[];
+export interface RepeatInstance {
+  [field: string]: AnswerValue;
+}
+export type Answers = Record<string, AnswerValue>;
+
+export type RecordStatus = 'draft' | 'submitted' | 'reviewed' | 'locked' | 'returned';
+
+export interface RecordSummary {
+  record_id: string;
+  form_id: string;
+  form_version: string;
+  subject_id: string;
+  /** Pseudonymous display: given name + family initial, or subject id. */
+  subject_label: string;
+  status: RecordStatus;
+  created_at: string;
+  updated_at: string;
+  /** Comment of the supervisor when returned for correction. */
+  return_comment: string | null;
+  conflict_count: number;
+  /** Changes not yet pushed to the server. */
+  unsynced: boolean;
+}
+
+export type RecordFilter =
+  | { kind: 'today' }
+  | { kind: 'drafts' }
+  | { kind: 'needs_correction' }
+  | { kind: 'subject'; subject_id: string };
+
+export interface ConflictValue {
+  value: AnswerValue;
+  user: string;
+  device_id: string;
+  at: string;
+}
+
+export interface Conflict {
+  path: string;
+  values: ConflictValue[];
+}
+
+export interface RecordDetail {
+  summary: RecordSummary;
+  /** Every answer of the record, subject fields and context values included. */
+  answers: Answers;
+  conflicts: Conflict[];
+  /** Warnings the user confirmed, as `rule@field`. */
+  confirmed_warnings: string[];
+}
+
+export interface HistoryEntry {
+  path: string;
+  value: AnswerValue;
+  user: string;
+  device_id: string;
+  at: string;
+  message: string | null;
+}
+
+// ---- sync and settings --------------------------------------------------------
+
+export type SyncPhase = 'idle' | 'connecting' | 'pushing' | 'pulling' | 'offline' | 'error' | 'revoked';
+
+export interface SyncState {
+  phase: SyncPhase;
+  /** 0..1 while pushing or pulling. */
+  progress: number | null;
+  last_sync_at: string | null;
+  /** Records with changes not yet on the server. */
+  pending_records: number;
+  last_error: BackendError | null;
+}
+
+export interface Settings {
+  language: string;
+  server_url: string | null;
+  /** Minutes of inactivity before the lock screen. */
+  lock_timeout_minutes: number;
+}

@@ -1,0 +1,184 @@
+# Arabic UI text (unreviewed machine-quality translation; review before field use).
+app-name = تيرن
+nav-home = الرئيسية
+nav-subjects = الأشخاص
+nav-settings = الإعدادات
+nav-lock = قفل
+loading = جارٍ التحميل…
+working = جارٍ العمل…
+back = رجوع
+cancel = إلغاء
+save = حفظ
+
+firstrun-title = إعداد هذا الجهاز
+firstrun-intro = أدخل عنوان الخادم ورمز التسجيل الذي أعطاك إياه المسؤول.
+firstrun-server = عنوان الخادم
+firstrun-code = رمز التسجيل
+firstrun-enrol = تسجيل هذا الجهاز
+firstrun-enrolled = هذا الجهاز مسجّل لـ { $site }.
+firstrun-user-title = أنشئ مستخدمك
+user-username = اسم المستخدم
+user-display-name = الاسم الكامل
+user-password = كلمة المرور
+user-password-hint = ثمانية أحرف على الأقل. تفتح البيانات على هذا الجهاز ولا يمكن استعادتها.
+user-create = إنشاء المستخدم
+
+unlock-title = من يعمل الآن؟
+unlock-password = كلمة المرور
+unlock-submit = فتح القفل
+unlock-add-user = إضافة مستخدم على هذا الجهاز
+unlock-offline-note = يعمل دون اتصال بالشبكة.
+
+home-title = اليوم
+home-today = سجلات اليوم
+home-drafts = المسودات
+home-correction = تحتاج إلى تصحيح
+home-empty = لا شيء هنا.
+home-find = البحث عن شخص أو تسجيله
+record-open = فتح
+record-history = السجل التاريخي
+record-conflicts = { $count ->
+    [one] تعارض واحد
+   *[other] { $count } تعارضات
+}
+record-unsynced = لم يُرسل بعد
+record-returned = أُعيد: { $comment }
+status-draft = مسودة
+status-submitted = مُرسل
+status-reviewed = تمت مراجعته
+status-locked = مقفل
+status-returned = أُعيد للتصحيح
+
+sync-title = المزامنة
+sync-now = زامن الآن
+sync-idle = محدّث
+sync-connecting = جارٍ الاتصال…
+sync-pushing = جارٍ إرسال التغييرات…
+sync-pulling = جارٍ استلام التغييرات…
+sync-offline = غير متصل: يستمر العمل، وتنتظر المزامنة الشبكة.
+sync-error = فشلت المزامنة: { $message }
+sync-revoked = أُلغي هذا الجهاز. مُسحت بياناته.
+sync-last = آخر مزامنة { $when }
+sync-never = لم تتم المزامنة قط
+sync-pending = { $count ->
+    [0] لا شيء للإرسال
+    [one] سجل واحد للإرسال
+   *[other] { $count } سجلات للإرسال
+}
+
+subject-search-title = البحث عن شخص
+subject-search-label = الاسم أو المعرّف أو رقم الملف أو تاريخ الميلاد
+subject-search-submit = بحث
+subject-no-results = لم يُعثر على أحد.
+subject-register-title = تسجيل شخص جديد
+subject-family-name = اسم العائلة
+subject-given-name = الاسم الأول
+subject-sex = الجنس
+sex-female = أنثى
+sex-male = ذكر
+sex-other = آخر
+sex-unknown = غير معروف
+subject-dob = تاريخ الميلاد
+subject-dob-precision = دقة تاريخ الميلاد
+precision-exact = دقيق
+precision-year_month = الشهر والسنة
+precision-year = السنة فقط
+precision-estimated = تقديري
+subject-nationality = الجنسية
+subject-case-ref = رقم الملف
+subject-register = تسجيل
+subject-duplicate-title = قد يكون هذا الشخص مسجّلًا من قبل
+subject-duplicate-intro = تحقق من هؤلاء الأشخاص قبل تسجيل شخص جديد.
+subject-duplicate-use = هذا هو الشخص
+subject-duplicate-register-anyway = ليس الشخص نفسه: سجّل
+subject-start = بدء استمارة
+subject-records = السجلات
+subject-born = مواليد { $date }
+
+form-section-progress = أُجيب عن { $answered } من { $total }
+form-overall-progress = القسم { $current } من { $total }
+form-sections = الأقسام
+form-prev = القسم السابق
+form-next = القسم التالي
+form-required = مطلوب
+form-missing = الإجابة ناقصة
+form-saving = جارٍ الحفظ…
+form-saved = حُفظ
+form-save-failed = لم يُحفظ: { $message }
+form-yes = نعم
+form-no = لا
+form-clear = مسح الإجابة
+form-add = إضافة
+form-remove = حذف
+form-item = رقم { $n }
+form-max-reached = { $max } على الأكثر.
+form-calculated = محسوب
+form-no-value = —
+form-confirm-warning = القيمة صحيحة
+form-warning-confirmed = تم التأكيد
+form-country-search = اكتب لتصفية البلدان
+form-choose = اختر…
+form-restricted = قسم مقيّد
+form-licensed = تُثبَّت صياغة هذه الأداة لكل عملية نشر.
+form-language = لغة الاستمارة
+form-submit = إرسال
+form-submit-title = قبل الإرسال
+form-submit-missing = { $count ->
+    [one] إجابة واحدة ناقصة
+   *[other] { $count } إجابات ناقصة
+}
+form-submit-errors = { $count ->
+    [one] إجابة واحدة غير مقبولة
+   *[other] { $count } إجابات غير مقبولة
+}
+form-submit-warnings = { $count ->
+    [one] تحذير واحد يحتاج إلى تأكيد
+   *[other] { $count } تحذيرات تحتاج إلى تأكيد
+}
+form-submit-complete = كل الإجابات مكتملة.
+form-submit-confirm = أرسل السجل
+form-submitted = أُرسل. لا يزال بإمكانك تصحيحه؛ ويُحفظ السجل التاريخي.
+form-go-to = انتقل إلى
+form-action = { $message }
+form-view-record = السجل التاريخي والتعارضات
+
+record-title = السجل
+record-fields-title = الإجابات
+record-conflicts-title = قيم متعارضة
+record-conflict-by = { $user } على { $device }، { $when }
+record-keep = احتفظ بهذه القيمة
+record-history-title = تاريخ { $field }
+record-history-empty = لا تغييرات بعد.
+record-history-entry = { $user } على { $device }، { $when }
+record-no-conflicts = لا تعارضات.
+record-edit = تعديل الإجابات
+
+settings-title = الإعدادات
+settings-language = اللغة
+settings-server = عنوان الخادم
+settings-lock-timeout = القفل بعد عدم النشاط (بالدقائق)
+settings-saved = حُفظت الإعدادات.
+settings-device = الجهاز { $device } في { $site }
+
+error-not_enrolled = هذا الجهاز غير مسجّل بعد.
+error-enrolment_failed = فشل التسجيل: { $message }
+error-locked = مقفل. افتح القفل للمتابعة.
+error-wrong_password = كلمة مرور خاطئة.
+error-user_exists = اسم المستخدم هذا مستخدم.
+error-not_found = غير موجود: { $message }
+error-invalid_input = { $message }
+error-forbidden = غير مسموح: { $message }
+error-conflict = تغيّر في مكان آخر: { $message }
+error-offline = لا يمكن الوصول إلى الخادم.
+error-revoked = أُلغي هذا الجهاز.
+error-storage = تعذّر الحفظ على هذا الجهاز: { $message }
+error-internal = حدث خطأ: { $message }
+
+dash-title = لوحة المشرف
+dash-sign-in = تسجيل الدخول
+dash-username = اسم المستخدم
+dash-password = كلمة المرور
+dash-sign-out = تسجيل الخروج
+dash-review-title = سجلات للمراجعة
+dash-review-empty = لا شيء للمراجعة.
+dash-signed-in = دخلت باسم { $name }

@@ -1,0 +1,193 @@
+app-name = Tern
+nav-home = Home
+nav-subjects = People
+nav-settings = Settings
+nav-lock = Lock
+loading = Loading…
+working = Working…
+back = Back
+cancel = Cancel
+save = Save
+
+## First run
+firstrun-title = Set up this device
+firstrun-intro = Enter the server address and the enrolment code your administrator gave you.
+firstrun-server = Server address
+firstrun-code = Enrolment code
+firstrun-enrol = Enrol this device
+firstrun-enrolled = This device is enrolled for { $site }.
+firstrun-user-title = Create your user
+user-username = User name
+user-display-name = Full name
+user-password = Password
+user-password-hint = At least 8 characters. It unlocks the data on this device and cannot be recovered.
+user-create = Create user
+
+## Unlock
+unlock-title = Who is working?
+unlock-password = Password
+unlock-submit = Unlock
+unlock-add-user = Add a user on this device
+unlock-offline-note = Works without network.
+
+## Home
+home-title = Today
+home-today = Today's records
+home-drafts = Drafts
+home-correction = Needing correction
+home-empty = Nothing here.
+home-find = Find or register a person
+record-open = Open
+record-history = History
+record-conflicts = { $count ->
+    [one] 1 conflict
+   *[other] { $count } conflicts
+}
+record-unsynced = Not yet sent
+record-returned = Returned: { $comment }
+status-draft = Draft
+status-submitted = Submitted
+status-reviewed = Reviewed
+status-locked = Locked
+status-returned = Returned for correction
+
+## Sync
+sync-title = Sync
+sync-now = Sync now
+sync-idle = Up to date
+sync-connecting = Connecting…
+sync-pushing = Sending changes…
+sync-pulling = Receiving changes…
+sync-offline = Offline: work continues, sync waits for the network.
+sync-error = Sync failed: { $message }
+sync-revoked = This device was revoked. Its data has been wiped.
+sync-last = Last sync { $when }
+sync-never = Never synced
+sync-pending = { $count ->
+    [0] Nothing to send
+    [one] 1 record to send
+   *[other] { $count } records to send
+}
+
+## Subjects
+subject-search-title = Find a person
+subject-search-label = Name, ID, case number or date of birth
+subject-search-submit = Search
+subject-no-results = No one found.
+subject-register-title = Register a new person
+subject-family-name = Family name
+subject-given-name = Given name
+subject-sex = Sex
+sex-female = Female
+sex-male = Male
+sex-other = Other
+sex-unknown = Unknown
+subject-dob = Date of birth
+subject-dob-precision = Date of birth is
+precision-exact = Exact
+precision-year_month = Month and year
+precision-year = Year only
+precision-estimated = Estimated
+subject-nationality = Nationality
+subject-case-ref = Case number
+subject-register = Register
+subject-duplicate-title = This person may be registered already
+subject-duplicate-intro = Check these people before registering a new one.
+subject-duplicate-use = This is the person
+subject-duplicate-register-anyway = Not the same person: register
+subject-start = Start a form
+subject-records = Records
+subject-born = Born { $date }
+
+## Form
+form-section-progress = { $answered } of { $total } answered
+form-overall-progress = Section { $current } of { $total }
+form-sections = Sections
+form-prev = Previous section
+form-next = Next section
+form-required = Required
+form-missing = Answer missing
+form-saving = Saving…
+form-saved = Saved
+form-save-failed = Not saved: { $message }
+form-yes = Yes
+form-no = No
+form-clear = Clear answer
+form-add = Add
+form-remove = Remove
+form-item = No. { $n }
+form-max-reached = At most { $max }.
+form-calculated = Calculated
+form-no-value = —
+form-confirm-warning = The value is right
+form-warning-confirmed = Confirmed
+form-country-search = Type to filter countries
+form-choose = Choose…
+form-restricted = Restricted section
+form-licensed = The wording of this instrument is installed per deployment.
+form-language = Form language
+form-submit = Submit
+form-submit-title = Before submitting
+form-submit-missing = { $count ->
+    [one] 1 answer is missing
+   *[other] { $count } answers are missing
+}
+form-submit-errors = { $count ->
+    [one] 1 answer is not accepted
+   *[other] { $count } answers are not accepted
+}
+form-submit-warnings = { $count ->
+    [one] 1 warning to confirm
+   *[other] { $count } warnings to confirm
+}
+form-submit-complete = Every answer is complete.
+form-submit-confirm = Submit the record
+form-submitted = Submitted. You can still correct it; the history is kept.
+form-go-to = Go to
+form-action = { $message }
+form-view-record = History and conflicts
+
+## Record
+record-title = Record
+record-fields-title = Answers
+record-conflicts-title = Conflicting values
+record-conflict-by = { $user } on { $device }, { $when }
+record-keep = Keep this value
+record-history-title = History of { $field }
+record-history-empty = No changes yet.
+record-history-entry = { $user } on { $device }, { $when }
+record-no-conflicts = No conflicts.
+record-edit = Edit answers
+
+## Settings
+settings-title = Settings
+settings-language = Language
+settings-server = Server address
+settings-lock-timeout = Lock after inactivity (minutes)
+settings-saved = Settings saved.
+settings-device = Device { $device } at { $site }
+
+## Errors
+error-not_enrolled = This device is not enrolled yet.
+error-enrolment_failed = Enrolment failed: { $message }
+error-locked = Locked. Unlock to continue.
+error-wrong_password = Wrong password.
+error-user_exists = This user name is taken.
+error-not_found = Not found: { $message }
+error-invalid_input = { $message }
+error-forbidden = Not allowed: { $message }
+error-conflict = Changed elsewhere: { $message }
+error-offline = The server cannot be reached.
+error-revoked = This device was revoked.
+error-storage = Could not save on this device: { $message }
+error-internal = Something went wrong: { $message }
+
+## Dashboard
+dash-title = Supervisor dashboard
+dash-sign-in = Sign in
+dash-username = User name
+dash-password = Password
+dash-sign-out = Sign out
+dash-review-title = Records to review
+dash-review-empty = Nothing to review.
+dash-signed-in = Signed in as { $name }

@@ -1,0 +1,184 @@
+# Persian UI text (unreviewed; review before field use).
+app-name = ترن
+nav-home = خانه
+nav-subjects = افراد
+nav-settings = تنظیمات
+nav-lock = قفل
+loading = در حال بارگذاری…
+working = در حال انجام…
+back = بازگشت
+cancel = لغو
+save = ذخیره
+
+firstrun-title = راه‌اندازی این دستگاه
+firstrun-intro = نشانی سرور و کد ثبت‌نامی را که مدیر به شما داده است وارد کنید.
+firstrun-server = نشانی سرور
+firstrun-code = کد ثبت‌نام
+firstrun-enrol = ثبت این دستگاه
+firstrun-enrolled = این دستگاه برای { $site } ثبت شده است.
+firstrun-user-title = کاربر خود را بسازید
+user-username = نام کاربری
+user-display-name = نام کامل
+user-password = گذرواژه
+user-password-hint = دست‌کم ۸ نویسه. داده‌های این دستگاه را باز می‌کند و بازیابی‌شدنی نیست.
+user-create = ساختن کاربر
+
+unlock-title = چه کسی کار می‌کند؟
+unlock-password = گذرواژه
+unlock-submit = باز کردن قفل
+unlock-add-user = افزودن کاربر در این دستگاه
+unlock-offline-note = بدون شبکه کار می‌کند.
+
+home-title = امروز
+home-today = پرونده‌های امروز
+home-drafts = پیش‌نویس‌ها
+home-correction = نیازمند اصلاح
+home-empty = چیزی نیست.
+home-find = یافتن یا ثبت یک فرد
+record-open = باز کردن
+record-history = تاریخچه
+record-conflicts = { $count ->
+    [one] ۱ ناسازگاری
+   *[other] { $count } ناسازگاری
+}
+record-unsynced = هنوز فرستاده نشده
+record-returned = برگشت داده شد: { $comment }
+status-draft = پیش‌نویس
+status-submitted = ارسال‌شده
+status-reviewed = بازبینی‌شده
+status-locked = قفل‌شده
+status-returned = برگشت برای اصلاح
+
+sync-title = همگام‌سازی
+sync-now = اکنون همگام کن
+sync-idle = به‌روز
+sync-connecting = در حال اتصال…
+sync-pushing = در حال فرستادن تغییرات…
+sync-pulling = در حال دریافت تغییرات…
+sync-offline = آفلاین: کار ادامه دارد و همگام‌سازی منتظر شبکه است.
+sync-error = همگام‌سازی ناموفق بود: { $message }
+sync-revoked = این دستگاه لغو شد. داده‌هایش پاک شد.
+sync-last = آخرین همگام‌سازی { $when }
+sync-never = هرگز همگام نشده
+sync-pending = { $count ->
+    [0] چیزی برای فرستادن نیست
+    [one] ۱ پرونده برای فرستادن
+   *[other] { $count } پرونده برای فرستادن
+}
+
+subject-search-title = یافتن یک فرد
+subject-search-label = نام، شناسه، شماره پرونده یا تاریخ تولد
+subject-search-submit = جستجو
+subject-no-results = کسی پیدا نشد.
+subject-register-title = ثبت فرد تازه
+subject-family-name = نام خانوادگی
+subject-given-name = نام
+subject-sex = جنس
+sex-female = زن
+sex-male = مرد
+sex-other = دیگر
+sex-unknown = نامعلوم
+subject-dob = تاریخ تولد
+subject-dob-precision = دقت تاریخ تولد
+precision-exact = دقیق
+precision-year_month = ماه و سال
+precision-year = فقط سال
+precision-estimated = تخمینی
+subject-nationality = ملیت
+subject-case-ref = شماره پرونده
+subject-register = ثبت
+subject-duplicate-title = شاید این فرد پیش‌تر ثبت شده باشد
+subject-duplicate-intro = پیش از ثبت فرد تازه، این افراد را بررسی کنید.
+subject-duplicate-use = همین فرد است
+subject-duplicate-register-anyway = همان فرد نیست: ثبت کن
+subject-start = آغاز یک فرم
+subject-records = پرونده‌ها
+subject-born = متولد { $date }
+
+form-section-progress = { $answered } از { $total } پاسخ داده شده
+form-overall-progress = بخش { $current } از { $total }
+form-sections = بخش‌ها
+form-prev = بخش پیشین
+form-next = بخش بعدی
+form-required = الزامی
+form-missing = پاسخ ناقص است
+form-saving = در حال ذخیره…
+form-saved = ذخیره شد
+form-save-failed = ذخیره نشد: { $message }
+form-yes = بله
+form-no = نه
+form-clear = پاک کردن پاسخ
+form-add = افزودن
+form-remove = حذف
+form-item = شماره { $n }
+form-max-reached = حداکثر { $max }.
+form-calculated = محاسبه‌شده
+form-no-value = —
+form-confirm-warning = مقدار درست است
+form-warning-confirmed = تأیید شد
+form-country-search = برای پالایش کشورها بنویسید
+form-choose = انتخاب کنید…
+form-restricted = بخش محدود
+form-licensed = متن این ابزار برای هر استقرار نصب می‌شود.
+form-language = زبان فرم
+form-submit = ارسال
+form-submit-title = پیش از ارسال
+form-submit-missing = { $count ->
+    [one] ۱ پاسخ ناقص است
+   *[other] { $count } پاسخ ناقص است
+}
+form-submit-errors = { $count ->
+    [one] ۱ پاسخ پذیرفته نیست
+   *[other] { $count } پاسخ پذیرفته نیست
+}
+form-submit-warnings = { $count ->
+    [one] ۱ هشدار برای تأیید
+   *[other] { $count } هشدار برای تأیید
+}
+form-submit-complete = همه پاسخ‌ها کامل است.
+form-submit-confirm = ارسال پرونده
+form-submitted = ارسال شد. هنوز می‌توانید آن را اصلاح کنید؛ تاریخچه نگه داشته می‌شود.
+form-go-to = برو به
+form-action = { $message }
+form-view-record = تاریخچه و ناسازگاری‌ها
+
+record-title = پرونده
+record-fields-title = پاسخ‌ها
+record-conflicts-title = مقدارهای ناسازگار
+record-conflict-by = { $user } در { $device }، { $when }
+record-keep = این مقدار را نگه دار
+record-history-title = تاریخچه { $field }
+record-history-empty = هنوز تغییری نیست.
+record-history-entry = { $user } در { $device }، { $when }
+record-no-conflicts = ناسازگاری نیست.
+record-edit = ویرایش پاسخ‌ها
+
+settings-title = تنظیمات
+settings-language = زبان
+settings-server = نشانی سرور
+settings-lock-timeout = قفل پس از بی‌کاری (دقیقه)
+settings-saved = تنظیمات ذخیره شد.
+settings-device = دستگاه { $device } در { $site }
+
+error-not_enrolled = این دستگاه هنوز ثبت نشده است.
+error-enrolment_failed = ثبت ناموفق بود: { $message }
+error-locked = قفل است. برای ادامه قفل را باز کنید.
+error-wrong_password = گذرواژه نادرست است.
+error-user_exists = این نام کاربری گرفته شده است.
+error-not_found = پیدا نشد: { $message }
+error-invalid_input = { $message }
+error-forbidden = مجاز نیست: { $message }
+error-conflict = جای دیگری تغییر کرد: { $message }
+error-offline = دسترسی به سرور ممکن نیست.
+error-revoked = این دستگاه لغو شد.
+error-storage = ذخیره در این دستگاه ممکن نشد: { $message }
+error-internal = مشکلی پیش آمد: { $message }
+
+dash-title = داشبورد سرپرست
+dash-sign-in = ورود
+dash-username = نام کاربری
+dash-password = گذرواژه
+dash-sign-out = خروج
+dash-review-title = پرونده‌های بازبینی
+dash-review-empty = چیزی برای بازبینی نیست.
+dash-signed-in = واردشده به نام { $name }

@@ -1,0 +1,184 @@
+# French UI text (unreviewed; review before field use).
+app-name = Tern
+nav-home = Accueil
+nav-subjects = Personnes
+nav-settings = Réglages
+nav-lock = Verrouiller
+loading = Chargement…
+working = En cours…
+back = Retour
+cancel = Annuler
+save = Enregistrer
+
+firstrun-title = Configurer cet appareil
+firstrun-intro = Saisissez l'adresse du serveur et le code d'inscription fournis par votre administrateur.
+firstrun-server = Adresse du serveur
+firstrun-code = Code d'inscription
+firstrun-enrol = Inscrire cet appareil
+firstrun-enrolled = Cet appareil est inscrit pour { $site }.
+firstrun-user-title = Créez votre utilisateur
+user-username = Nom d'utilisateur
+user-display-name = Nom complet
+user-password = Mot de passe
+user-password-hint = Au moins 8 caractères. Il déverrouille les données de cet appareil et ne peut pas être récupéré.
+user-create = Créer l'utilisateur
+
+unlock-title = Qui travaille ?
+unlock-password = Mot de passe
+unlock-submit = Déverrouiller
+unlock-add-user = Ajouter un utilisateur sur cet appareil
+unlock-offline-note = Fonctionne sans réseau.
+
+home-title = Aujourd'hui
+home-today = Dossiers du jour
+home-drafts = Brouillons
+home-correction = À corriger
+home-empty = Rien ici.
+home-find = Trouver ou inscrire une personne
+record-open = Ouvrir
+record-history = Historique
+record-conflicts = { $count ->
+    [one] 1 conflit
+   *[other] { $count } conflits
+}
+record-unsynced = Pas encore envoyé
+record-returned = Renvoyé : { $comment }
+status-draft = Brouillon
+status-submitted = Soumis
+status-reviewed = Revu
+status-locked = Verrouillé
+status-returned = Renvoyé pour correction
+
+sync-title = Synchronisation
+sync-now = Synchroniser
+sync-idle = À jour
+sync-connecting = Connexion…
+sync-pushing = Envoi des modifications…
+sync-pulling = Réception des modifications…
+sync-offline = Hors ligne : le travail continue, la synchronisation attend le réseau.
+sync-error = Échec de la synchronisation : { $message }
+sync-revoked = Cet appareil a été révoqué. Ses données ont été effacées.
+sync-last = Dernière synchronisation { $when }
+sync-never = Jamais synchronisé
+sync-pending = { $count ->
+    [0] Rien à envoyer
+    [one] 1 dossier à envoyer
+   *[other] { $count } dossiers à envoyer
+}
+
+subject-search-title = Trouver une personne
+subject-search-label = Nom, identifiant, numéro de dossier ou date de naissance
+subject-search-submit = Rechercher
+subject-no-results = Personne trouvée.
+subject-register-title = Inscrire une nouvelle personne
+subject-family-name = Nom de famille
+subject-given-name = Prénom
+subject-sex = Sexe
+sex-female = Féminin
+sex-male = Masculin
+sex-other = Autre
+sex-unknown = Inconnu
+subject-dob = Date de naissance
+subject-dob-precision = Précision de la date de naissance
+precision-exact = Exacte
+precision-year_month = Mois et année
+precision-year = Année seulement
+precision-estimated = Estimée
+subject-nationality = Nationalité
+subject-case-ref = Numéro de dossier
+subject-register = Inscrire
+subject-duplicate-title = Cette personne est peut-être déjà inscrite
+subject-duplicate-intro = Vérifiez ces personnes avant d'en inscrire une nouvelle.
+subject-duplicate-use = C'est cette personne
+subject-duplicate-register-anyway = Pas la même personne : inscrire
+subject-start = Commencer un formulaire
+subject-records = Dossiers
+subject-born = Né(e) le { $date }
+
+form-section-progress = { $answered } sur { $total } renseignés
+form-overall-progress = Section { $current } sur { $total }
+form-sections = Sections
+form-prev = Section précédente
+form-next = Section suivante
+form-required = Obligatoire
+form-missing = Réponse manquante
+form-saving = Enregistrement…
+form-saved = Enregistré
+form-save-failed = Non enregistré : { $message }
+form-yes = Oui
+form-no = Non
+form-clear = Effacer la réponse
+form-add = Ajouter
+form-remove = Retirer
+form-item = N° { $n }
+form-max-reached = { $max } au plus.
+form-calculated = Calculé
+form-no-value = —
+form-confirm-warning = La valeur est juste
+form-warning-confirmed = Confirmé
+form-country-search = Tapez pour filtrer les pays
+form-choose = Choisir…
+form-restricted = Section restreinte
+form-licensed = Le texte de cet instrument est installé par déploiement.
+form-language = Langue du formulaire
+form-submit = Soumettre
+form-submit-title = Avant de soumettre
+form-submit-missing = { $count ->
+    [one] 1 réponse manque
+   *[other] { $count } réponses manquent
+}
+form-submit-errors = { $count ->
+    [one] 1 réponse n'est pas acceptée
+   *[other] { $count } réponses ne sont pas acceptées
+}
+form-submit-warnings = { $count ->
+    [one] 1 avertissement à confirmer
+   *[other] { $count } avertissements à confirmer
+}
+form-submit-complete = Toutes les réponses sont complètes.
+form-submit-confirm = Soumettre le dossier
+form-submitted = Soumis. Vous pouvez encore le corriger ; l'historique est conservé.
+form-go-to = Aller à
+form-action = { $message }
+form-view-record = Historique et conflits
+
+record-title = Dossier
+record-fields-title = Réponses
+record-conflicts-title = Valeurs en conflit
+record-conflict-by = { $user } sur { $device }, { $when }
+record-keep = Garder cette valeur
+record-history-title = Historique de { $field }
+record-history-empty = Aucune modification.
+record-history-entry = { $user } sur { $device }, { $when }
+record-no-conflicts = Aucun conflit.
+record-edit = Modifier les réponses
+
+settings-title = Réglages
+settings-language = Langue
+settings-server = Adresse du serveur
+settings-lock-timeout = Verrouiller après inactivité (minutes)
+settings-saved = Réglages enregistrés.
+settings-device = Appareil { $device } à { $site }
+
+error-not_enrolled = Cet appareil n'est pas encore inscrit.
+error-enrolment_failed = L'inscription a échoué : { $message }
+error-locked = Verrouillé. Déverrouillez pour continuer.
+error-wrong_password = Mot de passe incorrect.
+error-user_exists = Ce nom d'utilisateur est pris.
+error-not_found = Introuvable : { $message }
+error-invalid_input = { $message }
+error-forbidden = Non autorisé : { $message }
+error-conflict = Modifié ailleurs : { $message }
+error-offline = Le serveur est injoignable.
+error-revoked = Cet appareil a été révoqué.
+error-storage = Impossible d'enregistrer sur cet appareil : { $message }
+error-internal = Une erreur s'est produite : { $message }
+
+dash-title = Tableau de bord superviseur
+dash-sign-in = Se connecter
+dash-username = Nom d'utilisateur
+dash-password = Mot de passe
+dash-sign-out = Se déconnecter
+dash-review-title = Dossiers à revoir
+dash-review-empty = Rien à revoir.
+dash-signed-in = Connecté en tant que { $name }

@@ -1,0 +1,177 @@
+# Ukrainian UI text (unreviewed; review before field use).
+app-name = Tern
+nav-home = Головна
+nav-subjects = Люди
+nav-settings = Налаштування
+nav-lock = Заблокувати
+loading = Завантаження…
+working = Виконується…
+back = Назад
+cancel = Скасувати
+save = Зберегти
+
+firstrun-title = Налаштування пристрою
+firstrun-intro = Введіть адресу сервера та код реєстрації від адміністратора.
+firstrun-server = Адреса сервера
+firstrun-code = Код реєстрації
+firstrun-enrol = Зареєструвати пристрій
+firstrun-enrolled = Пристрій зареєстровано для { $site }.
+firstrun-user-title = Створіть свого користувача
+user-username = Ім'я користувача
+user-display-name = Повне ім'я
+user-password = Пароль
+user-password-hint = Щонайменше 8 символів. Він відкриває дані на цьому пристрої й не відновлюється.
+user-create = Створити користувача
+
+unlock-title = Хто працює?
+unlock-password = Пароль
+unlock-submit = Розблокувати
+unlock-add-user = Додати користувача на цьому пристрої
+unlock-offline-note = Працює без мережі.
+
+home-title = Сьогодні
+home-today = Записи за сьогодні
+home-drafts = Чернетки
+home-correction = Потребують виправлення
+home-empty = Тут нічого немає.
+home-find = Знайти або зареєструвати особу
+record-open = Відкрити
+record-history = Історія
+record-conflicts = { $count ->
+    [one] { $count } конфлікт
+    [few] { $count } конфлікти
+   *[other] { $count } конфліктів
+}
+record-unsynced = Ще не надіслано
+record-returned = Повернуто: { $comment }
+status-draft = Чернетка
+status-submitted = Надіслано
+status-reviewed = Перевірено
+status-locked = Заблоковано
+status-returned = Повернуто на виправлення
+
+sync-title = Синхронізація
+sync-now = Синхронізувати
+sync-idle = Актуально
+sync-connecting = З'єднання…
+sync-pushing = Надсилання змін…
+sync-pulling = Отримання змін…
+sync-offline = Офлайн: робота триває, синхронізація чекає на мережу.
+sync-error = Синхронізація не вдалася: { $message }
+sync-revoked = Пристрій відкликано. Його дані стерто.
+sync-last = Остання синхронізація { $when }
+sync-never = Ще не синхронізовано
+sync-pending = { $count ->
+    [0] Нічого надсилати
+    [one] { $count } запис до надсилання
+    [few] { $count } записи до надсилання
+   *[other] { $count } записів до надсилання
+}
+
+subject-search-title = Знайти особу
+subject-search-label = Ім'я, ID, номер справи або дата народження
+subject-search-submit = Шукати
+subject-no-results = Нікого не знайдено.
+subject-register-title = Зареєструвати нову особу
+subject-family-name = Прізвище
+subject-given-name = Ім'я
+subject-sex = Стать
+sex-female = Жіноча
+sex-male = Чоловіча
+sex-other = Інша
+sex-unknown = Невідомо
+subject-dob = Дата народження
+subject-dob-precision = Точність дати народження
+precision-exact = Точна
+precision-year_month = Місяць і рік
+precision-year = Лише рік
+precision-estimated = Приблизна
+subject-nationality = Громадянство
+subject-case-ref = Номер справи
+subject-register = Зареєструвати
+subject-duplicate-title = Можливо, цю особу вже зареєстровано
+subject-duplicate-intro = Перевірте цих людей, перш ніж реєструвати нову особу.
+subject-duplicate-use = Це та сама особа
+subject-duplicate-register-anyway = Інша особа: зареєструвати
+subject-start = Почати форму
+subject-records = Записи
+subject-born = Нар. { $date }
+
+form-section-progress = Відповідей: { $answered } з { $total }
+form-overall-progress = Розділ { $current } з { $total }
+form-sections = Розділи
+form-prev = Попередній розділ
+form-next = Наступний розділ
+form-required = Обов'язково
+form-missing = Немає відповіді
+form-saving = Збереження…
+form-saved = Збережено
+form-save-failed = Не збережено: { $message }
+form-yes = Так
+form-no = Ні
+form-clear = Очистити відповідь
+form-add = Додати
+form-remove = Вилучити
+form-item = № { $n }
+form-max-reached = Не більше { $max }.
+form-calculated = Обчислено
+form-no-value = —
+form-confirm-warning = Значення правильне
+form-warning-confirmed = Підтверджено
+form-country-search = Введіть, щоб відфільтрувати країни
+form-choose = Виберіть…
+form-restricted = Розділ з обмеженим доступом
+form-licensed = Текст цього інструменту встановлюється для кожного розгортання.
+form-language = Мова форми
+form-submit = Надіслати
+form-submit-title = Перед надсиланням
+form-submit-missing = Бракує відповідей: { $count }
+form-submit-errors = Неприйнятних відповідей: { $count }
+form-submit-warnings = Попереджень до підтвердження: { $count }
+form-submit-complete = Усі відповіді заповнено.
+form-submit-confirm = Надіслати запис
+form-submitted = Надіслано. Ви ще можете виправити запис; історія зберігається.
+form-go-to = Перейти
+form-action = { $message }
+form-view-record = Історія та конфлікти
+
+record-title = Запис
+record-fields-title = Відповіді
+record-conflicts-title = Суперечливі значення
+record-conflict-by = { $user } на { $device }, { $when }
+record-keep = Залишити це значення
+record-history-title = Історія: { $field }
+record-history-empty = Змін ще немає.
+record-history-entry = { $user } на { $device }, { $when }
+record-no-conflicts = Конфліктів немає.
+record-edit = Редагувати відповіді
+
+settings-title = Налаштування
+settings-language = Мова
+settings-server = Адреса сервера
+settings-lock-timeout = Блокування після бездіяльності (хвилин)
+settings-saved = Налаштування збережено.
+settings-device = Пристрій { $device } у { $site }
+
+error-not_enrolled = Пристрій ще не зареєстровано.
+error-enrolment_failed = Реєстрація не вдалася: { $message }
+error-locked = Заблоковано. Розблокуйте, щоб продовжити.
+error-wrong_password = Неправильний пароль.
+error-user_exists = Це ім'я користувача зайняте.
+error-not_found = Не знайдено: { $message }
+error-invalid_input = { $message }
+error-forbidden = Не дозволено: { $message }
+error-conflict = Змінено деінде: { $message }
+error-offline = Сервер недоступний.
+error-revoked = Пристрій відкликано.
+error-storage = Не вдалося зберегти на пристрої: { $message }
+error-internal = Щось пішло не так: { $message }
+
+dash-title = Панель керівника
+dash-sign-in = Увійти
+dash-username = Ім'я користувача
+dash-password = Пароль
+dash-sign-out = Вийти
+dash-review-title = Записи на перевірку
+dash-review-empty = Нічого перевіряти.
+dash-signed-in = Ви увійшли як { $name }

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { FakeBackend } from '../src/backend/fake';
+import { generatedFixtures } from '../src/backend/fixtures';
+import { ERROR_CODES, type BackendError } from '../src/backend/types';
+
+async function unlocked() {
+  const b = new FakeBackend({ fixtures: generatedFixtures, seed: true, syncStepMs: 1 });
+  const [user] = await b.listUsers();
+  await b.unlock(user!.user_id, 'tern');
+  return b;
+}
+
+async function rejection(p: Promise<unknown>): Promise<BackendError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as BackendError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('FakeBackend over engine fixtures', () => {
+  it('shows the pregnancy block for a 30-year-old woman and not for a man', async () => {
+    const b = await unlocked();
+    const woman = await b.newRecord('pda', '7K3M9QX2TB4');
+    const man = await b.newRecord('pda', 'M2D8R4WQ1ZC');
+    const ew = await b.evaluate(woman.record_id, 'en');
+    const em = await b.evaluate(man.record_id, 'en');
+    expect(ew.relevant).toContain('pregnant');
+    expect(em.relevant).not.toContain('pregnant');
+    expect(ew.calculated.age_years).toBe(30);
+  });
+
+  it('returns constraint errors in the requested language', async () => {
+    const b = await unlocked();
+    const r = await b.newRecord('pda', '7K3M9QX2TB4');
+    const en = await b.setAnswer(r.record_id, 'temp_c', 20, 'en');
+    expect(en.errors).toEqual([expect.objectContaining({ field: 'temp_c', rule: 'r4' })]);
+    const ar = await b.evaluate(r.record_id, 'ar');
+    expect(ar.errors[0]!.message).toMatch(/[\u0600-\u06FF]/);
+    const cleared = await b.setAnswer(r.record_id, 'temp_c', null, 'en');
+    expect(cleared.errors).toEqual([]);
+  });
+
+  it('adds and removes repeat instances, addressed as group[i].field', async () => {
+    const b = await unlocked();
+    const r = await b.newRecord('pda', '7K3M9QX2TB4');
+    let ev = await b.addRepeat(r.record_id, 'current_meds', 'en');
+    expect(ev.relevant).toContain('current_meds[0].med_name');
+    ev = await b.setAnswer(r.record_id, 'current_meds[0].med_name', 'Metformin', 'en');
+    expect(ev.relevant).toContain('current_meds[0].dose');
+    ev = await b.addRepeat(r.record_id, 'current_meds', 'en');
+    expect(ev.relevant).toContain('current_meds[1].med_name');
+    ev = await b.removeRepeat(r.record_id, 'current_meds', 0, 'en');
+    expect(ev.relevant).not.toContain('current_meds[1].med_name');
+    const detail = await b.getRecord(r.record_id);
+    expect(detail.answers.current_meds).toEqual([{}]);
+  });
+
+  it('keeps answers with history, and resolves conflicts', async () => {
+    const b = await unlocked();
+    const [withConflict] = (await b.listRecords({ kind: 'needs_correction' })).filter((r) => r.conflict_count > 0);
+    const detail = await b.getRecord(withConflict!.record_id);
+    expect(detail.conflicts[0]!.values.map((v) => v.user)).toEqual(['amina', 'karim']);
+    await b.resolveConflict(withConflict!.record_id, 'temp_c', 38.1, 'en');
+    const after = await b.getRecord(withConflict!.record_id);
+    expect(after.conflicts).toEqual([]);
+    expect(after.answers.temp_c).toBe(38.1);
+    const history = await b.fieldHistory(withConflict!.record_id, 'temp_c');
+    expect(history.at(-1)).toMatchObject({ value: 38.1, message: 'conflict resolved' });
+  });
+
+  it('warns of a likely duplicate before registering', async () => {
+    const b = await unlocked();
+    const subject = { family_name: 'yusuf', given_name: 'H', sex: 'female' as const, date_of_birth: '1996-01-15', dob_precision: 'exact' as const, nationality: [], case_ref: null };
+    const first = await b.registerSubject(subject, false);
+    expect(first.kind).toBe('possible_duplicates');
+    const second = await b.registerSubject(subject, true);
+    expect(second.kind).toBe('registered');
+    if (second.kind === 'registered') expect(second.subject.subject_id).toMatch(/^[0-9A-HJKMNP-TV-Z]{11}$/);
+  });
+
+  it('rejects with {code, message} from the closed union', async () => {
+    const b = new FakeBackend({ fixtures: generatedFixtures, seed: true });
+    const locked = await rejection(b.listRecords({ kind: 'today' }));
+    expect(locked.code).toBe('locked');
+    const [user] = await b.listUsers();
+    const wrong = await rejection(b.unlock(user!.user_id, 'nope'));
+    expect(wrong).toEqual({ code: 'wrong_password', message: expect.any(String) });
+    const fresh = new FakeBackend({ fixtures: generatedFixtures });
+    expect((await rejection(fresh.createUser({ username: 'a', display_name: 'A', password: '12345678' }))).code).toBe('not_enrolled');
+    expect((await rejection(fresh.enrol('https://x.org', 'bad'))).code).toBe('enrolment_failed');
+    for (const e of [locked, wrong]) expect(ERROR_CODES).toContain(e.code);
+  });
+
+  it('syncs with progress and clears pending records', async () => {
+    const b = await unlocked();
+    expect((await b.syncState()).pending_records).toBeGreaterThan(0);
+    const started = await b.syncNow();
+    expect(started.phase).toBe('connecting');
+    await new Promise((r) => setTimeout(r, 50));
+    const done = await b.syncState();
+    expect(done).toMatchObject({ phase: 'idle', pending_records: 0 });
+    expect(done.last_sync_at).not.toBeNull();
+  });
+
+  it('persists state across restarts', async () => {
+    let saved: string | null = null;
+    const persist = { load: () => saved, save: (s: string) => (saved = s) };
+    const b = new FakeBackend({ fixtures: generatedFixtures, seed: true, persist });
+    const [user] = await b.listUsers();
+    await b.unlock(user!.user_id, 'tern');
+    const r = await b.newRecord('pda', '7K3M9QX2TB4');
+    await b.setAnswer(r.record_id, 'temp_c', '٣٦٫٨', 'en');
+    const again = new FakeBackend({ fixtures: generatedFixtures, persist });
+    await again.unlock(user!.user_id, 'tern');
+    expect((await again.getRecord(r.record_id)).answers.temp_c).toBe('٣٦٫٨');
+  });
+});
