@@ -2,7 +2,7 @@ import type { Backend, DashboardBackend } from './backend';
 import { findCase } from './cases';
 import { backendError } from './errors';
 import type { FixtureSource } from './fixtures';
-import { getPath, parsePath, setPath } from './paths';
+import { clone, getPath, parsePath, setPath } from './paths';
 import type {
   Answers,
   AnswerValue,
@@ -381,8 +381,9 @@ export class FakeBackend implements Backend {
     return this.evaluation(this.record(recordId), lang);
   }
 
-  async setAnswer(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation> {
+  async setAnswer(recordId: string, path: string, input: AnswerValue, lang: string): Promise<Evaluation> {
     const r = this.record(recordId);
+    const value = clone(input);
     if (r.summary.status === 'locked') throw backendError('forbidden', 'The record is locked; an amendment needs a reason.');
     let steps;
     try {

@@ -39,7 +39,7 @@ export function getPath(answers: Answers, path: string): AnswerValue | undefined
 /** A copy of `answers` with `path` set (null removes a leaf). Missing instances are not created. */
 export function setPath(answers: Answers, path: string, value: AnswerValue): Answers {
   const steps = parsePath(path);
-  const root: Answers = structuredClone(answers);
+  const root = clone(answers) as Answers;
   let obj: RepeatInstance = root;
   steps.forEach((step, i) => {
     const last = i === steps.length - 1;
@@ -59,4 +59,13 @@ export function setPath(answers: Answers, path: string, value: AnswerValue): Ans
     obj = list[step.index] as RepeatInstance;
   });
   return root;
+}
+
+/** A deep copy of JSON-like answers (also of reactive proxies, which structuredClone refuses). */
+export function clone<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(clone) as T;
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clone(x)])) as T;
+  }
+  return v;
 }

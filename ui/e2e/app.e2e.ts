@@ -1,0 +1,229 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, open, preview, shot } from './harness';
+
+let browser: Browser;
+let server: { url: string; stop: () => void };
+
+beforeAll(async () => {
+  server = await preview(4317);
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function unlock(page: Page) {
+  await page.goto(`${server.url}/index.html`);
+  await page.getByLabel('Password').fill('tern');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('heading', { name: 'Today', exact: true }).waitFor();
+}
+
+async function startForm(page: Page, search: string, subjectId: string) {
+  await page.getByRole('button', { name: 'People' }).click();
+  await page.locator('#subject-query').fill(search);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('[data-testid=subject-results] li', { hasText: subjectId }).getByRole('button', { name: 'Open' }).click();
+  await page.locator('button[data-form=pda]').click();
+  await page.locator('[data-section-id=metadata]').waitFor();
+}
+
+async function section(page: Page, id: string) {
+  await page.locator(`button[data-section="${id}"]`).click();
+  await page.locator(`[data-section-id="${id}"]`).waitFor();
+}
+
+describe('field app against the fake backend', () => {
+  it('enrols a fresh device and creates the first user', async () => {
+    const { context, page, problems } = await open(browser);
+    await page.goto(`${server.url}/index.html?fresh`);
+    await page.getByRole('heading', { name: 'Set up this device' }).waitFor();
+    await page.locator('#server').fill('https://tern.example.org');
+    await page.locator('#code').fill('bad');
+    await page.getByRole('button', { name: 'Enrol this device' }).click();
+    await page.locator('[data-code=enrolment_failed]').waitFor();
+    await shot(page, '01-first-run-error');
+    await page.locator('#code').fill('ABCD-1234');
+    await page.getByRole('button', { name: 'Enrol this device' }).click();
+    await page.locator('#new-display-name').fill('Amina Screener');
+    await page.locator('#new-username').fill('amina');
+    await page.locator('#new-password').fill('correct horse');
+    await shot(page, '02-first-run-user');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'Today', exact: true }).waitFor();
+    await shot(page, '03-home-empty');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('unlocks, lists the day, and shows sync progress', async () => {
+    const { context, page, problems } = await open(browser);
+    await page.goto(`${server.url}/index.html`);
+    await page.getByRole('heading', { name: 'Who is working?' }).waitFor();
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('[data-code=wrong_password]').waitFor();
+    await shot(page, '04-unlock-wrong-password');
+    await unlock(page);
+    await expect.poll(() => page.locator('[data-testid=records-today] li').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid=records-correction] li').count()).toBe(2);
+    await shot(page, '05-home');
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.locator('.sync-panel progress').waitFor();
+    await shot(page, '06-home-syncing');
+    await page.locator('[data-testid=sync-phase][data-phase=idle]').waitFor();
+    await expect.poll(() => page.locator('.sync-panel').textContent()).toContain('Nothing to send');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('warns of a duplicate when registering a person again', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await page.getByRole('button', { name: 'Find or register a person' }).click();
+    await page.locator('#subject-query').fill('yusuf');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('[data-testid=subject-results] li').count()).toBe(2);
+    await page.locator('#reg-given').fill('Halima');
+    await page.locator('#reg-family').fill('Yusuf');
+    await page.locator('#reg-dob').fill('1996-01-15');
+    await page.locator('#reg-nat').fill('Som');
+    await page.locator('button[data-code=SO]').click();
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.locator('[data-testid=duplicate-warning]').waitFor();
+    await shot(page, '07-subject-duplicate');
+    await page.getByRole('button', { name: 'This is the person' }).click();
+    await page.locator('button[data-form=pda]').waitFor();
+    await shot(page, '08-subject');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('fills a pre-departure form: skip logic, constraint error, repeats, language switch', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await startForm(page, 'Halima', '7K3M9QX2TB4');
+    await shot(page, '09-form-metadata');
+
+    // The engine says the pregnancy block is relevant for a 30-year-old woman.
+    await expect.poll(() => page.locator('button[data-section=pregnancy]').count()).toBe(1);
+    await section(page, 'pregnancy');
+    await expect.poll(() => page.locator('[data-path=preg_multiple]').count()).toBe(0);
+    await page.locator('[data-path=pregnant] label', { hasText: 'Yes' }).click();
+    await page.locator('[data-path=preg_multiple]').waitFor();
+    await shot(page, '10-form-pregnancy');
+
+    // A repeat group: add an instance, its children appear as group[0].field.
+    await section(page, 'medical_history');
+    await page.locator('[data-repeat=current_meds] button.add').click();
+    await page.locator('[data-path="current_meds[0].med_name"] input').fill('Metformin');
+    await page.locator('[data-path="current_meds[0].med_name"] input').blur();
+    await page.locator('[data-path="current_meds[0].dose"]').waitFor();
+    await page.locator('[data-path=drug_allergy] button', { hasText: 'No' }).click();
+    await expect.poll(() => page.locator('[data-path=drug_allergy] button[aria-pressed=true]').textContent()).toBe('No');
+    await shot(page, '11-form-repeat');
+
+    // A constraint error from the engine, shown under the field.
+    await section(page, 'vitals');
+    await page.locator('#f-temp_c').fill('20');
+    await page.locator('#f-temp_c').blur();
+    await page.locator('[data-path=temp_c] .field-error[data-rule=r4]').waitFor();
+    await expect.poll(() => page.locator('[data-path=temp_c] .field-error').textContent()).toContain('25');
+    await shot(page, '12-form-constraint-error');
+
+    // Switch to Arabic mid-form: right to left, messages in Arabic, nothing lost.
+    await page.selectOption('#ui-language', 'ar');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await expect.poll(() => page.locator('[data-path=temp_c] .field-error').textContent()).toMatch(/[\u0600-\u06FF]/);
+    expect(await page.locator('#f-temp_c').inputValue()).toBe('20');
+    await expect.poll(() => page.locator('#section-title').textContent()).toMatch(/[\u0600-\u06FF]/);
+    await shot(page, '13-form-arabic-rtl');
+    const box = await page.locator('nav.sections').boundingBox();
+    expect(box!.x).toBeGreaterThan(640); // the section list moved to the right
+
+    // Eastern Arabic digits are typed as they are; the engine normalises them.
+    await page.locator('#f-heart_rate').fill('٧٨');
+    await page.locator('#f-heart_rate').blur();
+    await expect.poll(() => page.locator('.save-state').getAttribute('data-state')).toBe('saved');
+
+    // Portrait tablet.
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await shot(page, '14-form-arabic-portrait');
+    await page.selectOption('#ui-language', 'en');
+    await shot(page, '15-form-portrait');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Submit shows what is missing.
+    await page.getByTestId('open-submit').click();
+    await page.getByTestId('submit-summary').waitFor();
+    await expect.poll(() => page.locator('[data-testid=summary-errors] li').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Submit the record' }).isDisabled()).toBe(true);
+    await shot(page, '16-form-submit-summary');
+    await page.locator('[data-testid=summary-errors] li button').click();
+    await page.locator('[data-section-id=vitals]').waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('hides the pregnancy block for a man', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await startForm(page, 'Rahimi', 'M2D8R4WQ1ZC');
+    await page.locator('button[data-section=vitals]').waitFor();
+    expect(await page.locator('button[data-section=pregnancy]').count()).toBe(0);
+    await section(page, 'identity');
+    await shot(page, '17-form-male-identity');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a conflict with both values and who made them, and resolves it', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await page.locator('[data-testid=records-correction] li', { hasText: 'conflict' }).getByRole('button', { name: 'History' }).click();
+    await page.locator('[data-testid=conflicts] .conflict[data-path=temp_c]').waitFor();
+    const text = await page.locator('[data-testid=conflicts]').textContent();
+    expect(text).toContain('36.8');
+    expect(text).toContain('38.1');
+    expect(text).toContain('karim');
+    await page.locator('li', { hasText: 'Body temperature' }).getByRole('button', { name: 'History' }).click();
+    await page.getByTestId('history').waitFor();
+    await shot(page, '18-record-conflict-history');
+    await page.locator('.conflict .value', { hasText: '38.1' }).getByRole('button', { name: 'Keep this value' }).click();
+    await page.getByText('No conflicts.').waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('changes settings and locks', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.locator('#settings-timeout').fill('10');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    await shot(page, '19-settings');
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await page.getByRole('heading', { name: 'Who is working?' }).waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('supervisor dashboard', () => {
+  it('signs in to an empty review list', async () => {
+    const { context, page, problems } = await open(browser);
+    await page.goto(`${server.url}/dashboard.html`);
+    await page.locator('#dash-user').fill('sam');
+    await page.locator('#dash-pass').fill('tern');
+    await shot(page, '20-dashboard-sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('review-empty').waitFor();
+    await shot(page, '21-dashboard-review');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
