@@ -36,6 +36,7 @@ mod records;
 mod roles;
 mod store;
 mod subjects;
+mod sync_state;
 
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
@@ -48,3 +49,7 @@ pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
+pub use sync_state::{
+    document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
+    IncomingForm, OutgoingChange, PullApplied, SyncStatus,
+};

@@ -1,6 +1,7 @@
 //! Integration tests of tern-store, in one binary for fast links.
 
 mod common;
+mod crash;
 mod merge_props;
 
 use common::*;

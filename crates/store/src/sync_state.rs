@@ -1,0 +1,615 @@
+//! What the device remembers about sync: its enrolment (server, token, sites, role),
+//! every change it holds numbered by a local sequence, which of its own changes the
+//! server acknowledged, and the server cursor (the last server sequence it has).
+//!
+//! Invariants:
+//! - Every change row ever inserted gets a `sync_log` entry in the same transaction,
+//!   by an SQLite trigger, so no write path (edit, merge, import, future ones) can
+//!   forget to queue its changes for sync. Changes that predate enrolment are added by
+//!   a one-time walk at enrolment.
+//! - A change pulled from the server is marked `from_server` in the transaction that
+//!   applies it; it is never pushed back.
+//! - The push marker (`push_acked`) and the cursor only move forward, each in the
+//!   transaction that makes what they cover durable (the pulled changes and their
+//!   projections for the cursor).
+//! - The token lives only inside the encrypted database.
+
+use crate::error::{Result, StoreError};
+use crate::roles::Role;
+use crate::store::{Kind, Store};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+/// Version of the sync tables, kept in `meta.sync_schema`.
+const SYNC_SCHEMA: &str = "1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sync_log(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    hash BLOB NOT NULL UNIQUE,
+    from_server INTEGER NOT NULL DEFAULT 0);
+CREATE TRIGGER IF NOT EXISTS sync_log_changes AFTER INSERT ON changes BEGIN
+    INSERT OR IGNORE INTO sync_log(doc_id, hash) VALUES (NEW.doc_id, NEW.hash);
+END;
+CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+/// The kind of a synced document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Record,
+    /// The restricted twin of a record (sensitive sections).
+    Restricted,
+    Subject,
+}
+
+impl DocKind {
+    pub fn name(self) -> &'static str {
+        self.kind().name()
+    }
+    pub fn parse(s: &str) -> Option<DocKind> {
+        Kind::parse(s).map(DocKind::from_kind)
+    }
+    fn kind(self) -> Kind {
+        match self {
+            DocKind::Record => Kind::Record,
+            DocKind::Restricted => Kind::Restricted,
+            DocKind::Subject => Kind::Subject,
+        }
+    }
+    fn from_kind(k: Kind) -> DocKind {
+        match k {
+            Kind::Record => DocKind::Record,
+            Kind::Restricted => DocKind::Restricted,
+            Kind::Subject => DocKind::Subject,
+        }
+    }
+}
+
+/// What enrolment gave this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enrolment {
+    pub server: String,
+    #[serde(skip)]
+    pub token: String,
+    /// The server account the local user is bound to.
+    pub account: String,
+    pub role: String,
+    /// The sites the device may hold records of; the first is where it works.
+    pub sites: Vec<String>,
+}
+
+/// One local change not yet acknowledged by the server.
+#[derive(Debug, Clone)]
+pub struct OutgoingChange {
+    pub local_seq: i64,
+    pub doc_id: String,
+    pub kind: DocKind,
+    /// The site of the document, as this device knows it.
+    pub site: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A document's changes received from the server.
+#[derive(Debug, Clone)]
+pub struct IncomingDoc {
+    pub doc_id: String,
+    pub kind: DocKind,
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// A form version (definition + translations as `(file name, text)`) from the server.
+#[derive(Debug, Clone)]
+pub struct IncomingForm {
+    pub definition: String,
+    pub translations: Vec<(String, String)>,
+}
+
+/// What applying a pulled page did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PullApplied {
+    pub documents: usize,
+    pub new_changes: usize,
+    pub forms: usize,
+}
+
+/// The sync state shown by `tern device status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub device_id: String,
+    pub server: Option<String>,
+    pub account: Option<String>,
+    pub sites: Vec<String>,
+    pub last_sync: Option<String>,
+    pub pending_changes: i64,
+    pub cursor: i64,
+}
+
+fn refused(msg: impl Into<String>) -> StoreError {
+    StoreError::Refused(msg.into())
+}
+
+impl Store {
+    /// Creates the sync tables and trigger when missing and queues every change the
+    /// store already holds (a one-time walk, done at enrolment).
+    fn ensure_sync_schema(&mut self) -> Result<()> {
+        let have: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'sync_schema'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if have.as_deref() == Some(SYNC_SCHEMA) {
+            return Ok(());
+        }
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT doc_id FROM docs ORDER BY doc_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        self.in_tx(|s| {
+            s.conn.execute_batch(SCHEMA)?;
+            for id in &ids {
+                let doc = s.load_from_db(id)?;
+                for c in doc.get_changes(&[]) {
+                    s.conn.execute(
+                        "INSERT OR IGNORE INTO sync_log(doc_id, hash) VALUES (?1, ?2)",
+                        params![id, c.hash().0.to_vec()],
+                    )?;
+                }
+            }
+            // Rows still waiting for their dependencies.
+            s.conn.execute(
+                "INSERT OR IGNORE INTO sync_log(doc_id, hash) SELECT doc_id, hash FROM changes",
+                [],
+            )?;
+            s.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('sync_schema', ?1)",
+                [SYNC_SCHEMA],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn synced(&self) -> Result<bool> {
+        let have: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'sync_schema'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(have.is_some())
+    }
+
+    fn state(&self, key: &str) -> Result<Option<String>> {
+        if !self.synced()? {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_state(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sync_state(key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Records the enrolment: server, token, account, role and sites. The acting
+    /// local user takes the account's role; the device works for the first site.
+    /// Refuses a store already enrolled (enrol a new store instead).
+    pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        let role = Role::parse(&e.role)?;
+        let first = e
+            .sites
+            .first()
+            .ok_or_else(|| refused("the server gave this device no site"))?
+            .clone();
+        self.ensure_sync_schema()?;
+        if self.state("server")?.is_some() {
+            return Err(refused(
+                "this store is already enrolled; a device enrols once (use a new store)",
+            ));
+        }
+        let sites = serde_json::to_string(&e.sites).map_err(|e| refused(e.to_string()))?;
+        self.in_tx(|s| {
+            s.set_state("server", &e.server)?;
+            s.set_state("token", &e.token)?;
+            s.set_state("account", &e.account)?;
+            s.set_state("role", &e.role)?;
+            s.set_state("sites", &sites)?;
+            s.conn.execute(
+                "UPDATE users SET role = ?2 WHERE name = ?1",
+                params![s.user, role.name()],
+            )?;
+            s.conn.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'site'",
+                params![first],
+            )?;
+            Ok(())
+        })?;
+        self.role = role;
+        self.site = first;
+        Ok(())
+    }
+
+    /// The enrolment, or `None` before `tern device enroll`.
+    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
+        let Some(server) = self.state("server")? else {
+            return Ok(None);
+        };
+        let get = |k: &str| -> Result<String> { Ok(self.state(k)?.unwrap_or_default()) };
+        let sites: Vec<String> = serde_json::from_str(&get("sites")?).unwrap_or_default();
+        Ok(Some(Enrolment {
+            server,
+            token: get("token")?,
+            account: get("account")?,
+            role: get("role")?,
+            sites,
+        }))
+    }
+
+    /// The last server sequence this device has applied (0 before the first pull).
+    pub fn sync_cursor(&self) -> Result<i64> {
+        Ok(self
+            .state("cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The local sequence up to which the server acknowledged this device's changes.
+    pub fn push_acked(&self) -> Result<i64> {
+        Ok(self
+            .state("push_acked")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// How many local changes the server has not acknowledged yet.
+    pub fn pending_change_count(&self) -> Result<i64> {
+        if !self.synced()? {
+            return Ok(0);
+        }
+        let acked = self.push_acked()?;
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM sync_log WHERE seq > ?1 AND from_server = 0",
+            [acked],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Device id, server, last sync and pending changes.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let e = self.enrolment()?;
+        Ok(SyncStatus {
+            device_id: self.device.clone(),
+            server: e.as_ref().map(|e| e.server.clone()),
+            account: e.as_ref().map(|e| e.account.clone()),
+            sites: e.map(|e| e.sites).unwrap_or_default(),
+            last_sync: self.state("last_sync")?,
+            pending_changes: self.pending_change_count()?,
+            cursor: self.sync_cursor()?,
+        })
+    }
+
+    /// Unacknowledged local changes after `after` (a local sequence), in order, until
+    /// their bytes reach `max_bytes` (always at least one, however large).
+    pub fn pending_changes(&mut self, after: i64, max_bytes: usize) -> Result<Vec<OutgoingChange>> {
+        if !self.synced()? {
+            return Ok(Vec::new());
+        }
+        let after = after.max(self.push_acked()?);
+        let rows: Vec<(i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>)> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT l.seq, l.doc_id, l.hash, c.bytes, d.kind FROM sync_log l
+                 LEFT JOIN changes c ON c.doc_id = l.doc_id AND c.hash = l.hash
+                 LEFT JOIN docs d ON d.doc_id = l.doc_id
+                 WHERE l.seq > ?1 AND l.from_server = 0 ORDER BY l.seq LIMIT 4096",
+            )?;
+            let rows = stmt.query_map([after], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        let mut size = 0;
+        for (seq, doc_id, hash, bytes, kind) in rows {
+            let kind = kind
+                .as_deref()
+                .and_then(Kind::parse)
+                .ok_or_else(|| StoreError::BadDocument(doc_id.clone(), "unknown kind".into()))?;
+            let bytes = match bytes {
+                Some(b) => b,
+                // Folded into the snapshot by compaction: read it from the document.
+                None => self.change_from_doc(&doc_id, &hash)?,
+            };
+            if !out.is_empty() && size + bytes.len() > max_bytes {
+                break;
+            }
+            size += bytes.len();
+            let site = self.doc_site(&doc_id, kind)?;
+            out.push(OutgoingChange {
+                local_seq: seq,
+                doc_id,
+                kind: DocKind::from_kind(kind),
+                site,
+                bytes,
+            });
+        }
+        Ok(out)
+    }
+
+    fn change_from_doc(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
+        let hash = ChangeHash::try_from(hash)
+            .map_err(|_| StoreError::BadDocument(doc_id.into(), "bad change hash".into()))?;
+        let doc = self
+            .doc(doc_id)?
+            .ok_or_else(|| StoreError::BadDocument(doc_id.into(), "missing".into()))?;
+        let change = doc.get_change_by_hash(&hash).ok_or_else(|| {
+            StoreError::BadDocument(doc_id.into(), "a queued change is gone".into())
+        })?;
+        Ok(change.raw_bytes().to_vec())
+    }
+
+    /// The site a document belongs to: a record's own site, a restricted twin's
+    /// record's, a subject's the device's (subjects carry no site).
+    fn doc_site(&self, doc_id: &str, kind: Kind) -> Result<String> {
+        let record = match kind {
+            Kind::Record => Some(doc_id),
+            Kind::Restricted => doc_id.strip_suffix(".restricted"),
+            Kind::Subject => None,
+        };
+        if let Some(record) = record {
+            let site: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT site FROM records WHERE record_id = ?1",
+                    [record],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(site) = site {
+                return Ok(site);
+            }
+        }
+        Ok(self.site.clone())
+    }
+
+    /// Durably notes that the server acknowledged every local change up to `upto`.
+    /// Never moves backwards.
+    pub fn mark_pushed(&mut self, upto: i64) -> Result<()> {
+        if upto <= self.push_acked()? {
+            return Ok(());
+        }
+        self.in_tx(|s| s.set_state("push_acked", &upto.to_string()))
+    }
+
+    /// Applies one pulled page in one transaction: forms first, then each document's
+    /// changes (merged, projected), then the cursor. All or nothing: a damaged change
+    /// leaves the store and the cursor as they were.
+    pub fn apply_pulled(
+        &mut self,
+        forms: Vec<IncomingForm>,
+        config: Vec<(String, String)>,
+        docs: Vec<IncomingDoc>,
+        cursor: i64,
+    ) -> Result<PullApplied> {
+        self.ensure_sync_schema()?;
+        let mut parsed = Vec::with_capacity(docs.len());
+        for d in docs {
+            let mut changes = Vec::with_capacity(d.changes.len());
+            for raw in d.changes {
+                changes.push(Change::from_bytes(raw).map_err(|e| {
+                    StoreError::BadDocument(d.doc_id.clone(), format!("pulled change: {e}"))
+                })?);
+            }
+            parsed.push((d.doc_id, d.kind, changes));
+        }
+        self.in_tx(|s| {
+            let mut report = PullApplied::default();
+            for (name, text) in &config {
+                s.conn.execute(
+                    "INSERT OR REPLACE INTO config_tables(name, text) VALUES (?1, ?2)",
+                    params![name, text],
+                )?;
+            }
+            for f in &forms {
+                let head: serde_json::Value = serde_json::from_str(&f.definition)
+                    .map_err(|e| refused(format!("a pulled form is not JSON: {e}")))?;
+                let (Some(id), Some(version)) =
+                    (head["form_id"].as_str(), head["version"].as_str())
+                else {
+                    return Err(refused("a pulled form has no form_id or version"));
+                };
+                let translations =
+                    serde_json::to_string(&f.translations).map_err(|e| refused(e.to_string()))?;
+                report.forms += s.conn.execute(
+                    "INSERT OR IGNORE INTO forms(form_id, version, definition, translations)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![id, version, f.definition, translations],
+                )?;
+            }
+            for (id, kind, changes) in parsed {
+                let hashes: Vec<Vec<u8>> = changes.iter().map(|c| c.hash().0.to_vec()).collect();
+                let (new, _) = s.merge_changes(&id, kind.kind(), changes)?;
+                for h in hashes {
+                    s.conn.execute(
+                        "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
+                         ON CONFLICT(hash) DO UPDATE SET from_server = 1",
+                        params![id, h],
+                    )?;
+                }
+                report.documents += 1;
+                report.new_changes += new;
+            }
+            if cursor > s.sync_cursor()? {
+                s.set_state("cursor", &cursor.to_string())?;
+            }
+            Ok(report)
+        })
+    }
+
+    /// Notes the time of the last complete sync (RFC 3339).
+    pub fn set_last_sync(&mut self, when: &str) -> Result<()> {
+        self.ensure_sync_schema()?;
+        self.set_state("last_sync", when)
+    }
+
+    /// Destroys this device's data after the server said it was revoked: the key file
+    /// first (without it the database is unreadable), then the database and its WAL.
+    pub fn destroy(self) -> Result<()> {
+        let path = self.path().to_path_buf();
+        drop(self);
+        let key = crate::keys::key_path(&path);
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let mut shm = path.clone().into_os_string();
+        shm.push("-shm");
+        for p in [key, path, wal.into(), shm.into()] {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&p, e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A record's answers (and open conflicts) as JSON, for a server view of a document
+/// loaded from its changes. `top` is `answers` (records, restricted twins).
+pub fn document_answers(doc: &Automerge) -> serde_json::Value {
+    let read = crate::doc::read_answers(doc, "answers");
+    serde_json::json!({
+        "answers": read.answers,
+        "conflicts": read.conflicts,
+    })
+}
+
+/// A root string register of a document (`site`, `status`, `form_id`, ...).
+pub fn document_root(doc: &Automerge, key: &str) -> Option<String> {
+    crate::doc::root_str(doc, key)
+}
+
+/// Whether any answer of the document has concurrent values.
+pub fn document_has_conflict(doc: &Automerge) -> bool {
+    crate::doc::has_conflict(doc, "answers")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enrolled(dir: &std::path::Path, name: &str) -> Store {
+        let db = dir.join(format!("{name}.db"));
+        let mut s = Store::init(&db, name, Role::Screener, "pass-word", "site-a").expect("init");
+        s.set_enrolment(&Enrolment {
+            server: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            account: name.into(),
+            role: "clinician".into(),
+            sites: vec!["site-a".into()],
+        })
+        .expect("enrol");
+        s
+    }
+
+    #[test]
+    fn changes_before_and_after_enrolment_are_queued_once_and_acks_only_advance() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("a.db");
+        let mut s = Store::init(&db, "amina", Role::Screener, "pass-word", "site-a").expect("init");
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        s.compact(0).expect("compact");
+        s.set_enrolment(&Enrolment {
+            server: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            account: "amina".into(),
+            role: "clinician".into(),
+            sites: vec!["site-a".into()],
+        })
+        .expect("enrol");
+        assert_eq!(s.role(), Role::Clinician);
+        let before = s.pending_change_count().expect("count");
+        assert!(before > 0, "compacted changes are queued by the walk");
+        let record = s.new_record("pda", &subject).expect("record");
+        let after = s.pending_change_count().expect("count");
+        assert!(after > before);
+        let page = s.pending_changes(0, 1).expect("page");
+        assert_eq!(page.len(), 1, "a page holds at least one change");
+        let all = s.pending_changes(0, usize::MAX).expect("all");
+        assert_eq!(all.len() as i64, after);
+        assert!(all.iter().any(|c| c.doc_id == record && c.site == "site-a"));
+        let mid = all[all.len() / 2].local_seq;
+        s.mark_pushed(mid).expect("ack");
+        s.mark_pushed(1).expect("no step back");
+        assert_eq!(s.push_acked().expect("acked"), mid);
+        assert!(s
+            .pending_changes(0, usize::MAX)
+            .expect("rest")
+            .iter()
+            .all(|c| c.local_seq > mid));
+        assert!(s
+            .set_enrolment(&s.enrolment().expect("e").expect("some"))
+            .is_err());
+    }
+
+    #[test]
+    fn pulled_changes_are_not_pushed_back_and_move_the_cursor() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut a = enrolled(dir.path(), "amina");
+        let mut b = enrolled(dir.path(), "bilal");
+        let subject = a.add_subject(&[("sex".into(), "male".into())]).expect("s");
+        a.new_record("pda", &subject).expect("r");
+        let out = a.pending_changes(0, usize::MAX).expect("out");
+        let mut docs: Vec<IncomingDoc> = Vec::new();
+        for c in out {
+            match docs.iter_mut().find(|d| d.doc_id == c.doc_id) {
+                Some(d) => d.changes.push(c.bytes),
+                None => docs.push(IncomingDoc {
+                    doc_id: c.doc_id,
+                    kind: c.kind,
+                    changes: vec![c.bytes],
+                }),
+            }
+        }
+        let before = b.pending_change_count().expect("n");
+        let applied = b
+            .apply_pulled(vec![], vec![], docs.clone(), 42)
+            .expect("apply");
+        assert!(applied.new_changes > 0);
+        assert_eq!(b.pending_change_count().expect("n"), before);
+        assert_eq!(b.sync_cursor().expect("c"), 42);
+        // Twice is once; an older cursor does not move it back.
+        let again = b.apply_pulled(vec![], vec![], docs, 7).expect("again");
+        assert_eq!(again.new_changes, 0);
+        assert_eq!(b.sync_cursor().expect("c"), 42);
+        assert_eq!(b.list_records(&Default::default()).expect("list").len(), 1);
+    }
+
+    #[test]
+    fn destroy_removes_keys_and_database() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = enrolled(dir.path(), "amina");
+        let path = s.path().to_path_buf();
+        s.destroy().expect("destroy");
+        assert!(!path.exists());
+        assert!(!crate::keys::key_path(&path).exists());
+    }
+}
