@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findCase, type FixtureCase } from '../src/backend/cases';
 import { getPath, parsePath, setPath } from '../src/backend/paths';
+import type { Answers } from '../src/backend/types';
 import { datetimeAnswer, numberAnswer } from '../src/form/input';
 
 describe('field paths', () => {
@@ -10,7 +11,7 @@ describe('field paths', () => {
   });
 
   it('gets and sets without mutating', () => {
-    const a = { vacc: [{ dose_no: 1 }, {}], sex: 'female' };
+    const a: Answers = { vacc: [{ dose_no: 1 }, {}], sex: 'female' };
     const b = setPath(a, 'vacc[1].dose_no', 2);
     expect(getPath(b, 'vacc[1].dose_no')).toBe(2);
     expect(getPath(a, 'vacc[1].dose_no')).toBeUndefined();

@@ -149,6 +149,19 @@ export class FormController {
     return this.view?.sections.find((s) => s.fields.some((f) => f.id === top));
   }
 
+  /** The FieldView of a path (`group[i].field` finds the group's child). */
+  fieldOf(path: string): FieldView | undefined {
+    let fields = this.view?.sections.flatMap((s) => s.fields) ?? [];
+    let found: FieldView | undefined;
+    for (const part of path.split('.')) {
+      const id = part.replace(/\[\d+\]$/, '');
+      found = fields.find((x) => x.id === id);
+      if (!found) return undefined;
+      fields = found.fields ?? [];
+    }
+    return found;
+  }
+
   /** Label of a field path for summaries: `Current medications › No. 2 › Dose`. */
   labelOf(path: string): string {
     const parts = path.split('.');
