@@ -118,7 +118,7 @@ impl Store {
             path: file.to_path_buf(),
             reason,
         })?;
-        self.in_tx(|s| {
+        let report = self.in_tx(|s| {
             let mut report = ImportReport::default();
             for (id, kind, changes) in docs {
                 if kind == Kind::Restricted && !s.role.may_see_restricted() {
@@ -130,7 +130,9 @@ impl Store {
                 report.waiting += waiting;
             }
             Ok(report)
-        })
+        })?;
+        self.compact(crate::store::COMPACT_AFTER)?;
+        Ok(report)
     }
 
     /// Applies changes to one document inside the open transaction; returns how many

@@ -11,6 +11,14 @@ use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
 use tern_forms::{EvalContext, Field, FieldKind, FieldSource, Form};
 
+/// A record as the engine sees it (see [`Store::assess`]).
+pub(crate) struct Assessed {
+    pub view: RecordView,
+    /// Every value the engine read: answers, subject fields, context values.
+    pub values: Map<String, J>,
+    pub evaluation: tern_forms::Evaluation,
+}
+
 /// Where an answer is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Home {
@@ -54,7 +62,7 @@ pub(crate) fn is_text(field: &Field) -> bool {
     field.kind() == FieldKind::Text && field.appearance() == Some("multiline")
 }
 
-fn is_restricted(form: &Form, field: &Field) -> bool {
+pub(crate) fn is_restricted(form: &Form, field: &Field) -> bool {
     field.restricted().is_some()
         || form.section_of(field).restricted().is_some()
         || form
@@ -276,7 +284,8 @@ impl Store {
             ("locked", Some(r)) => format!("amend {path}: {}", r.replace('\n', " ")),
             _ => format!("set {path}"),
         };
-        self.in_tx(|s| s.write_field(record, &form, path, value, verb, false))
+        self.in_tx(|s| s.write_field(record, &form, path, value, verb, false))?;
+        self.maybe_compact(record)
     }
 
     /// Writes one answer inside the open transaction.
@@ -479,6 +488,13 @@ impl Store {
 
     /// The record with its answers, conflicts and the form engine's verdict.
     pub fn show(&mut self, record: &str) -> Result<RecordView> {
+        Ok(self.assess(record, "en")?.view)
+    }
+
+    /// The record as the engine sees it, with the verdict in `language`: what `show`
+    /// prints, every value the engine read (answers, subject fields, context values)
+    /// and the evaluation itself.
+    pub(crate) fn assess(&mut self, record: &str, language: &str) -> Result<Assessed> {
         self.role.require(self.role.may_read(), "read records")?;
         let (form, status) = self.record_form(record)?;
         let d = self
@@ -529,6 +545,7 @@ impl Store {
             }
         }
         let mut ctx = EvalContext::new(self.now());
+        ctx.language = language.to_string();
         ctx.confirmed = confirmed.keys().cloned().collect::<BTreeSet<_>>();
         let mut eval = form.evaluate_json(&combined, &ctx);
         let shown_subject = if self.role.may_see_identity() {
@@ -548,8 +565,11 @@ impl Store {
             eval.missing.retain(|p| !hidden(p));
             eval.calculated.retain(|k, _| !hidden(k));
         }
-        let complete = eval.complete && conflicts.is_empty();
-        Ok(RecordView {
+        eval.complete = eval.complete && conflicts.is_empty();
+        if !self.role.may_see_identity() {
+            combined.retain(|k, _| !crate::subjects::is_identity_field(k));
+        }
+        let view = RecordView {
             record_id: record.into(),
             form_id: form.form_id().into(),
             form_version: form.version().into(),
@@ -561,13 +581,18 @@ impl Store {
             answers,
             subject: shown_subject,
             conflicts,
-            errors: eval.errors,
-            warnings: eval.warnings,
-            missing: eval.missing,
-            calculated: eval.calculated,
-            actions: eval.actions,
+            errors: eval.errors.clone(),
+            warnings: eval.warnings.clone(),
+            missing: eval.missing.clone(),
+            calculated: eval.calculated.clone(),
+            actions: eval.actions.clone(),
             confirmed,
-            complete,
+            complete: eval.complete,
+        };
+        Ok(Assessed {
+            view,
+            values: combined,
+            evaluation: eval,
         })
     }
 

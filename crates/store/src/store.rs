@@ -394,6 +394,30 @@ impl Store {
         Ok(ids.len())
     }
 
+    /// Folds one document's change rows into its snapshot once there are more than
+    /// [`COMPACT_AFTER`]. Runs after the write it follows has committed, so the save
+    /// was durable before, and at most once per [`COMPACT_AFTER`] saves.
+    pub(crate) fn maybe_compact(&mut self, id: &str) -> Result<()> {
+        let rows: i64 = self.conn.query_row(
+            "SELECT count(*) FROM changes WHERE doc_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        if rows as usize > COMPACT_AFTER {
+            self.in_tx(|s| s.fold_doc(id))?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints the WAL into the database file and rebuilds the file without free
+    /// pages (after compaction, before a backup). Not for the edit path.
+    pub fn vacuum(&mut self) -> Result<()> {
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+        Ok(())
+    }
+
     fn fold_doc(&mut self, id: &str) -> Result<()> {
         let doc = self.load_from_db(id)?;
         let snapshot = doc.save();
@@ -509,6 +533,12 @@ impl Store {
         let form = Arc::new(form);
         self.forms.insert(key, form.clone());
         Ok(form)
+    }
+
+    /// Drops every document held in memory (on auto-lock, or to measure cold reads);
+    /// they are read again on demand.
+    pub fn forget_documents(&mut self) {
+        self.cache.loaded.clear();
     }
 
     /// Where the database lives.

@@ -178,6 +178,19 @@ fn workflow_with_returns_and_amendments() {
     ));
     complete_arr_t1(&mut s, &r);
     assert!(s.show(&r).expect("show").complete);
+    // A warning blocks completion until confirmed with a reason.
+    s.set_answer(&r, "t1_temp_c", "42", None).expect("temp");
+    let v = s.show(&r).expect("show");
+    assert!(!v.complete && v.warnings.iter().any(|w| w.rule == "r4a"));
+    assert!(matches!(
+        s.confirm(&r, "r99", "x"),
+        Err(StoreError::NoWarning(_))
+    ));
+    s.confirm(&r, "r4a", "re-measured, thermometer checked")
+        .expect("confirm");
+    let v = s.show(&r).expect("show");
+    assert!(v.complete, "{:?}", v.warnings);
+    assert!(v.confirmed.contains_key("r4a@t1_temp_c"));
     s.set_status(&r, "submitted", None).expect("submit");
     // Edits after submission are allowed and kept in the history.
     s.set_answer(&r, "t1_personnel_id", "P8", None)
