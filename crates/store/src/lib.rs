@@ -23,6 +23,7 @@
 //! - No health data in errors or logs: messages name fields and records, not values.
 //! - The store knows SQLite and Automerge; it knows nothing of HTTP or Tauri.
 
+mod app;
 pub mod builtin;
 mod db;
 mod doc;
@@ -38,6 +39,7 @@ mod store;
 mod subjects;
 mod sync_state;
 
+pub use app::{local_users, RecordInfo};
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
 pub use exchange::{ExportReport, ImportReport};

@@ -1,0 +1,445 @@
+//! What the field app needs beyond the command line's operations: forms by version,
+//! a record's verdict in the user's language, the values the engine reads, one line
+//! of the record list with what the list shows (last change, comment, conflicts,
+//! unsynced), empty repeat instances added and instances removed, and likely
+//! duplicates of a person about to be registered. The Tauri shell adapts these; it
+//! decides nothing itself.
+
+use crate::doc;
+use crate::error::{Result, StoreError};
+use crate::records::{is_restricted, RecordRow};
+use crate::store::{restricted_id, Kind, Store};
+use crate::subjects::{SubjectHit, SubjectQuery};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ObjType, ReadDoc, Value, ROOT};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use serde_json::{Map, Value as J};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tern_forms::{Evaluation, FieldKind, Form};
+
+/// One line of the field app's record list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordInfo {
+    #[serde(flatten)]
+    pub row: RecordRow,
+    /// When the projection last changed (RFC 3339).
+    pub updated: String,
+    /// The supervisor's comment when returned for correction (empty otherwise).
+    pub status_comment: String,
+    /// Fields (and the status) with concurrent values not yet resolved.
+    pub conflict_count: usize,
+    /// The record has local changes the server has not acknowledged.
+    pub unsynced: bool,
+    /// Given name and family initial, or the subject id when the role may not see
+    /// identity or the subject has no name.
+    pub subject_label: String,
+}
+
+/// The local users of a store, read from its key file without unlocking it (the
+/// unlock screen lists them). Empty when the store does not exist yet.
+pub fn local_users(db: &std::path::Path) -> Result<Vec<String>> {
+    if !crate::keys::key_path(db).exists() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::keys::KeyFile::read(db)?.users())
+}
+
+impl Store {
+    /// A form version the store holds, with its translations.
+    pub fn form_version(&mut self, form_id: &str, version: &str) -> Result<Arc<Form>> {
+        self.form(form_id, version)
+    }
+
+    /// The newest version of every form the store holds, by form id.
+    pub fn newest_forms(&mut self) -> Result<Vec<Arc<Form>>> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT DISTINCT form_id FROM forms ORDER BY form_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let version = self.newest_version(&id)?;
+            out.push(self.form(&id, &version)?);
+        }
+        Ok(out)
+    }
+
+    /// The engine's verdict on a record, messages in `language` (English when the
+    /// form lacks it), with confirmed warnings applied and restricted fields hidden
+    /// from roles that may not see them.
+    pub fn evaluate_record(&mut self, record: &str, language: &str) -> Result<Evaluation> {
+        Ok(self.assess(record, language)?.evaluation)
+    }
+
+    /// Every value the engine reads for a record: its answers, the subject's fields
+    /// (identity only for roles that may see it) and the context values.
+    pub fn record_values(&mut self, record: &str) -> Result<Map<String, J>> {
+        Ok(self.assess(record, "en")?.values)
+    }
+
+    /// One line of the record list: the projection row and what the list shows.
+    pub fn record_info(&mut self, record: &str) -> Result<RecordInfo> {
+        self.role.require(self.role.may_read(), "read records")?;
+        let row: Option<(RecordRow, String)> = self
+            .conn
+            .query_row(
+                "SELECT record_id, form_id, form_version, subject_id, site, status, conflict, created, updated
+                 FROM records WHERE record_id = ?1",
+                [record],
+                |r| {
+                    Ok((
+                        RecordRow {
+                            record_id: r.get(0)?,
+                            form_id: r.get(1)?,
+                            form_version: r.get(2)?,
+                            subject_id: r.get(3)?,
+                            site: r.get(4)?,
+                            status: r.get(5)?,
+                            conflict: r.get(6)?,
+                            created: r.get(7)?,
+                        },
+                        r.get(8)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let (row, updated) = row.ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let d = self
+            .doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let status_comment = doc::root_str(d, "status_comment").unwrap_or_default();
+        let mut conflict_count = doc::read_answers(d, "answers").conflicts.len()
+            + usize::from(doc::root_conflict(d, "status").is_some());
+        if self.role.may_see_restricted() {
+            if let Some(r) = self.doc(&restricted_id(record))? {
+                conflict_count += doc::read_answers(r, "answers").conflicts.len();
+            }
+        }
+        let unsynced = self.unsynced_records()?.contains(record);
+        let subject_label = self.subject_label(&row.subject_id)?;
+        Ok(RecordInfo {
+            row,
+            updated,
+            status_comment,
+            conflict_count,
+            unsynced,
+            subject_label,
+        })
+    }
+
+    /// Given name and family initial of a subject, or its id.
+    fn subject_label(&mut self, subject: &str) -> Result<String> {
+        if !self.role.may_see_identity() {
+            return Ok(subject.into());
+        }
+        let values = self.subject_values(subject)?;
+        let text = |k: &str| values.get(k).and_then(J::as_str).unwrap_or("").trim();
+        let (given, family) = (text("given_name"), text("family_name"));
+        let initial: String = family.chars().take(1).collect();
+        Ok(match (given.is_empty(), initial.is_empty()) {
+            (true, true) => subject.into(),
+            (false, true) => given.into(),
+            (true, false) => format!("{initial}."),
+            (false, false) => format!("{given} {initial}."),
+        })
+    }
+
+    /// Records (by id) with local changes the server has not acknowledged; every
+    /// record before enrolment.
+    pub fn unsynced_records(&self) -> Result<BTreeSet<String>> {
+        let has_log: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sync_log'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)?;
+        let ids: Vec<String> = if has_log {
+            let acked = self.push_acked()?;
+            let mut stmt = self.conn.prepare(
+                "SELECT DISTINCT doc_id FROM sync_log WHERE seq > ?1 AND from_server = 0",
+            )?;
+            let rows = stmt.query_map([acked], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        } else {
+            let mut stmt = self.conn.prepare("SELECT record_id FROM records")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        Ok(ids
+            .into_iter()
+            .map(|id| id.trim_end_matches(".restricted").to_string())
+            .collect())
+    }
+
+    /// The repeat group `group` of a record, the document it lives in and its number
+    /// of instances.
+    fn repeat_of(&mut self, record: &str, group: &str) -> Result<(Arc<Form>, String, usize)> {
+        let (form, _) = self.record_form(record)?;
+        let field = form
+            .field(group)
+            .filter(|f| f.kind() == FieldKind::Repeat)
+            .ok_or_else(|| StoreError::answer(group, "is not a repeat group of this form"))?;
+        let doc_id = if is_restricted(&form, field) {
+            self.role.require(
+                self.role.may_see_restricted(),
+                "see or enter restricted sections",
+            )?;
+            restricted_id(record)
+        } else {
+            record.to_string()
+        };
+        let d = self
+            .doc(&doc_id)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let count = doc::read_answers(d, "answers")
+            .answers
+            .get(group)
+            .and_then(J::as_array)
+            .map_or(0, Vec::len);
+        Ok((form, doc_id, count))
+    }
+
+    /// Adds an empty instance at the end of a repeat group (one change, durable on
+    /// return). Refused past the form's maximum number of instances.
+    pub fn add_repeat(&mut self, record: &str, group: &str) -> Result<()> {
+        let (form, _, count) = self.repeat_of(record, group)?;
+        let field = form
+            .field(group)
+            .ok_or_else(|| StoreError::answer(group, "is not a field of this form"))?;
+        if field
+            .max_instances()
+            .is_some_and(|max| count >= max as usize)
+        {
+            return Err(StoreError::answer(
+                group,
+                "has as many instances as the form allows",
+            ));
+        }
+        let child = form
+            .fields()
+            .iter()
+            .find(|f| form.group_of(f).is_some_and(|g| g.id() == group))
+            .ok_or_else(|| StoreError::answer(group, "has no fields"))?;
+        let path = format!("{group}[{count}].{}", child.id());
+        self.set_answer_json(record, &path, &J::Null, None)
+    }
+
+    /// Removes instance `index` of a repeat group (one change; the history keeps what
+    /// it held).
+    pub fn remove_repeat(&mut self, record: &str, group: &str, index: usize) -> Result<()> {
+        self.role
+            .require(self.role.may_capture(), "enter answers")?;
+        let (_, status) = self.record_form(record)?;
+        if status == "locked" {
+            return Err(StoreError::ReasonRequired);
+        }
+        let (_, doc_id, count) = self.repeat_of(record, group)?;
+        if index >= count {
+            return Err(StoreError::answer(
+                format!("{group}[{index}]"),
+                format!("does not exist; `{group}` has {count} instance(s)"),
+            ));
+        }
+        let kind = if doc_id == record {
+            Kind::Record
+        } else {
+            Kind::Restricted
+        };
+        let actor = self.author().actor();
+        let t = self.now_ms();
+        self.in_tx(|s| {
+            let mut d = s
+                .take_doc(&doc_id)?
+                .ok_or_else(|| StoreError::NoRecord(doc_id.clone()))?;
+            d.set_actor(actor);
+            let mut tx = d.transaction();
+            let damaged = |e: automerge::AutomergeError| {
+                StoreError::BadDocument(doc_id.clone(), e.to_string())
+            };
+            let answers = match tx.get(ROOT, "answers").map_err(damaged)? {
+                Some((Value::Object(ObjType::Map), id)) => id,
+                _ => return Err(StoreError::BadDocument(doc_id.clone(), "no answers".into())),
+            };
+            let list = match tx.get(&answers, group).map_err(damaged)? {
+                Some((Value::Object(ObjType::List), id)) => id,
+                _ => {
+                    return Err(StoreError::answer(
+                        format!("{group}[{index}]"),
+                        "is not a repeat instance",
+                    ))
+                }
+            };
+            tx.delete(&list, index).map_err(damaged)?;
+            let (hash, _) = tx.commit_with(
+                CommitOptions::default()
+                    .with_message(format!("remove {group}[{index}]"))
+                    .with_time(t),
+            );
+            let new: Vec<_> = hash.into_iter().collect();
+            s.put_doc(&doc_id, kind, d, &new)?;
+            s.project_record(record)
+        })
+    }
+
+    /// Subjects that are likely the person about to be registered: the same family
+    /// name (accents, case and transliteration folded) and date of birth, or the same
+    /// given and family names whatever the date.
+    pub fn likely_duplicates(
+        &self,
+        family_name: &str,
+        given_name: &str,
+        date_of_birth: &str,
+    ) -> Result<Vec<SubjectHit>> {
+        let family = family_name.trim();
+        if family.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut hits = self.search_subjects(&SubjectQuery {
+            name: Some(family.into()),
+            date_of_birth: Some(date_of_birth.trim().into()).filter(|d: &String| !d.is_empty()),
+            limit: Some(20),
+            ..SubjectQuery::default()
+        })?;
+        if !given_name.trim().is_empty() {
+            let same_name = self.search_subjects(&SubjectQuery {
+                name: Some(format!("{} {family}", given_name.trim())),
+                limit: Some(20),
+                ..SubjectQuery::default()
+            })?;
+            for h in same_name {
+                if !hits.iter().any(|x| x.subject_id == h.subject_id) {
+                    hits.push(h);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Whether a subject exists (after merges), for adapters that must say
+    /// `not_found` before reading it.
+    pub fn has_subject(&mut self, subject: &str) -> Result<bool> {
+        let id = crate::ids::parse_subject_id(subject)?;
+        let id = self.effective_subject(&id)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM subjects WHERE subject_id = ?1",
+                params![id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Role;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = Store::init(
+            &dir.path().join("s.db"),
+            "amina",
+            Role::Clinician,
+            "pass-word",
+            "site-a",
+        )
+        .expect("init");
+        (dir, s)
+    }
+
+    fn subject(s: &mut Store, family: &str, given: &str, dob: &str) -> String {
+        s.add_subject(&[
+            ("family_name".into(), family.into()),
+            ("given_name".into(), given.into()),
+            ("sex".into(), "female".into()),
+            ("date_of_birth".into(), dob.into()),
+        ])
+        .expect("subject")
+    }
+
+    #[test]
+    fn evaluation_speaks_the_language_asked_and_values_include_the_subject() {
+        let (_d, mut s) = store();
+        let sub = subject(&mut s, "Yusuf", "Halima", "1996-01-15");
+        let r = s.new_record("pda", &sub).expect("record");
+        let en = s.evaluate_record(&r, "en").expect("eval");
+        assert!(!en.relevant.is_empty());
+        assert!(!en.complete);
+        let values = s.record_values(&r).expect("values");
+        assert_eq!(values.get("family_name"), Some(&J::String("Yusuf".into())));
+        assert_eq!(values.get("encounter_id"), Some(&J::String(r.clone())));
+        let info = s.record_info(&r).expect("info");
+        assert_eq!(info.subject_label, "Halima Y.");
+        assert_eq!(info.row.status, "draft");
+        assert!(info.unsynced);
+        assert_eq!(info.conflict_count, 0);
+        let forms = s.newest_forms().expect("forms");
+        assert!(forms.iter().any(|f| f.form_id() == "pda"));
+        let ar = s
+            .form_version("pda", forms[0].version())
+            .map(|f| f.view("ar"));
+        assert!(ar.is_ok());
+    }
+
+    #[test]
+    fn repeat_instances_are_added_empty_and_removed() {
+        let (_d, mut s) = store();
+        let sub = subject(&mut s, "Rahimi", "Yusuf", "1990-02-03");
+        let r = s.new_record("pda", &sub).expect("record");
+        let form = s.form_version("pda", "1.0.0").expect("form");
+        let group = form
+            .fields()
+            .iter()
+            .find(|f| f.kind() == FieldKind::Repeat && !is_restricted(&form, f))
+            .expect("a repeat group")
+            .id()
+            .to_string();
+        s.add_repeat(&r, &group).expect("add");
+        s.add_repeat(&r, &group).expect("add");
+        let count = |s: &mut Store| {
+            s.record_values(&r).expect("values")[&group]
+                .as_array()
+                .map_or(0, Vec::len)
+        };
+        assert_eq!(count(&mut s), 2);
+        s.remove_repeat(&r, &group, 0).expect("remove");
+        assert_eq!(count(&mut s), 1);
+        assert!(s.remove_repeat(&r, &group, 5).is_err());
+        assert!(s.add_repeat(&r, "no_such_group").is_err());
+    }
+
+    #[test]
+    fn likely_duplicates_fold_names_and_match_the_date() {
+        let (_d, mut s) = store();
+        let a = subject(&mut s, "Müller", "Anna", "1980-01-01");
+        subject(&mut s, "Other", "Person", "1980-01-01");
+        let hits = s
+            .likely_duplicates("muller", "", "1980-01-01")
+            .expect("dups");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].subject_id, a);
+        let hits = s
+            .likely_duplicates("Müller", "Anna", "1999-09-09")
+            .expect("dups");
+        assert_eq!(hits.len(), 1);
+        assert!(s
+            .likely_duplicates("Nobody", "", "1980-01-01")
+            .expect("none")
+            .is_empty());
+        assert!(s.has_subject(&a).expect("has"));
+        assert_eq!(
+            local_users(s.path()).expect("users"),
+            vec!["amina".to_string()]
+        );
+    }
+}
