@@ -247,48 +247,53 @@ fn figures() {
     drop(s);
 
     // 3. Bytes on disk per record versus the same answers as JSON.
-    let n = scale(1000);
+    let mut obj = serde_json::Map::new();
+    for (f, v) in &answers {
+        obj.insert(f.clone(), serde_json::Value::String(v.clone()));
+    }
+    let json_bytes = serde_json::Value::Object(obj.clone()).to_string().len();
+    let typed = scale(100);
     let (mut s, db) = store(dir.path(), "bytes", Role::Clinician);
-    let mut lines = String::new();
-    let mut json_bytes = 0usize;
-    for _ in 0..n {
-        let mut obj = serde_json::Map::new();
+    let subj1 = subject(&mut s, 1);
+    s.vacuum().expect("vacuum");
+    let base = file_size(&db);
+    for _ in 0..typed {
+        let r = s.new_record("pda", &subj1).expect("record");
         for (f, v) in &answers {
-            obj.insert(f.clone(), serde_json::Value::String(v.clone()));
+            let _ = s.set_answer(&r, f, v, None);
         }
-        obj.insert(
-            "subject_id".into(),
-            serde_json::Value::String(subj_for_bytes(&mut s)),
-        );
-        let line = serde_json::Value::Object(obj).to_string();
-        json_bytes += line.len();
-        lines.push_str(&line);
-        lines.push('\n');
     }
     s.vacuum().expect("vacuum");
-    let before = file_size(&db);
+    let rows = file_size(&db).saturating_sub(base) / typed as u64;
+    s.compact(0).expect("compact");
+    s.vacuum().expect("vacuum");
+    let folded = file_size(&db).saturating_sub(base) / typed as u64;
+    println!(
+        "bytes per record ({} answers, typed one by one): {rows} as change rows, {folded} compacted, vs {json_bytes} as JSON (encrypted file, after checkpoint + vacuum, projections included)",
+        answers.len()
+    );
+    drop(s);
+    let n = scale(1000);
+    let (mut s, db) = store(dir.path(), "import", Role::Clinician);
+    obj.insert(
+        "subject_id".into(),
+        serde_json::Value::String(subject(&mut s, 2)),
+    );
+    let line = serde_json::Value::Object(obj).to_string();
+    let lines: String = (0..n).map(|_| format!("{line}\n")).collect();
+    s.vacuum().expect("vacuum");
+    let base = file_size(&db);
     let t = Instant::now();
     let rep = s.import_records("pda", &lines).expect("import");
     let took = t.elapsed();
     s.vacuum().expect("vacuum");
-    let after = file_size(&db);
     println!(
-        "record import: {} records ({} refused) of ~{} answers in {:.1} s",
+        "record import: {} records ({} refused) of {} answers in {:.1} s, {} bytes per record (folded at import)",
         rep.imported,
         rep.refused.len(),
         answers.len(),
-        took.as_secs_f64()
-    );
-    println!(
-        "bytes per record: {} on disk (one change row per answer, projections, encrypted; after checkpoint + vacuum) vs {} as JSON",
-        (after.saturating_sub(before)) / n as u64,
-        json_bytes / n
-    );
-    s.compact(0).expect("compact");
-    s.vacuum().expect("vacuum");
-    println!(
-        "  after compaction into snapshots: {} bytes per record",
-        file_size(&db).saturating_sub(before) / n as u64
+        took.as_secs_f64(),
+        file_size(&db).saturating_sub(base) / n as u64
     );
     drop(s);
 
@@ -399,11 +404,6 @@ fn figures() {
         report(&format!("search {n} subjects by {label}"), &mut samples);
     }
     println!("== divan micro-benchmarks ==");
-}
-
-fn subj_for_bytes(s: &mut Store) -> String {
-    thread_local! { static SUBJ: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) }; }
-    SUBJ.with(|c| c.borrow_mut().get_or_insert_with(|| subject(s, 1)).clone())
 }
 
 struct Fixture {

@@ -291,13 +291,6 @@ fn map_at(doc: &Automerge, parent: &ExId, key: &str) -> Option<ExId> {
     }
 }
 
-fn obj_at(doc: &Automerge, parent: &ExId, key: &str) -> Option<(ObjType, ExId)> {
-    match doc.get(parent, key).ok()?? {
-        (Value::Object(t), id) => Some((t, id)),
-        _ => None,
-    }
-}
-
 /// The map holding the answer of `slot` under `top` (a root key such as `answers`),
 /// creating the repeat instance when `slot.index` is one past the end.
 fn container_for_write(
@@ -499,29 +492,73 @@ pub fn read_answers(doc: &Automerge, top: &str) -> Read {
     let Some(answers) = map_at(doc, &ROOT, top) else {
         return read;
     };
-    for key in doc.keys(&answers) {
-        if let Some((ObjType::List, list)) = obj_at(doc, &answers, &key) {
+    for item in doc.map_range(&answers, ..) {
+        let key = item.key.to_string();
+        if let automerge::ValueRef::Object(ObjType::List) = item.value {
+            let list = item.id();
             let mut items = Vec::new();
             for i in 0..doc.length(&list) {
-                let mut item = Map::new();
+                let mut entry = Map::new();
                 if let Ok(Some((Value::Object(ObjType::Map), m))) = doc.get(&list, i) {
-                    for k in doc.keys(&m) {
-                        let path = format!("{key}[{i}].{k}");
-                        if let Some(v) = read_cell(doc, &m, &k, &path, &mut read.conflicts) {
-                            item.insert(k.clone(), v);
-                        }
-                    }
+                    read_map(
+                        doc,
+                        &m,
+                        &format!("{key}[{i}]."),
+                        &mut entry,
+                        &mut read.conflicts,
+                    );
                 }
-                items.push(J::Object(item));
+                items.push(J::Object(entry));
             }
-            read.answers.insert(key.clone(), J::Array(items));
+            read.answers.insert(key, J::Array(items));
             continue;
         }
-        if let Some(v) = read_cell(doc, &answers, &key, &key, &mut read.conflicts) {
-            read.answers.insert(key.clone(), v);
+        let value = if item.conflict {
+            read_cell(doc, &answers, &key, &key, &mut read.conflicts)
+        } else {
+            fast_cell(doc, &item)
+        };
+        if let Some(v) = value {
+            read.answers.insert(key, v);
         }
     }
     read
+}
+
+/// The fields of one repeat instance.
+fn read_map(
+    doc: &Automerge,
+    obj: &ExId,
+    prefix: &str,
+    out: &mut Map<String, J>,
+    conflicts: &mut Vec<Conflict>,
+) {
+    for item in doc.map_range(obj, ..) {
+        let key = item.key.to_string();
+        let value = if item.conflict {
+            read_cell(doc, obj, &key, &format!("{prefix}{key}"), conflicts)
+        } else {
+            fast_cell(doc, &item)
+        };
+        if let Some(v) = value {
+            out.insert(key, v);
+        }
+    }
+}
+
+/// A cell without concurrent values, read straight from the range item.
+fn fast_cell(doc: &Automerge, item: &automerge::iter::MapRangeItem<'_>) -> Option<J> {
+    let v = match &item.value {
+        automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) => {
+            serde_json::from_str(s).unwrap_or(J::Null)
+        }
+        automerge::ValueRef::Object(ObjType::Text) => match doc.text(item.id()) {
+            Ok(t) if !t.is_empty() => J::String(t),
+            _ => J::Null,
+        },
+        _ => J::Null,
+    };
+    (!v.is_null()).then_some(v)
 }
 
 fn read_cell(
@@ -585,9 +622,41 @@ fn author_of(doc: &Automerge, value: J, id: &ExId) -> ConflictValue {
     }
 }
 
-/// True when the document has any open conflict under `answers` or on the status.
+/// True when the document has any open conflict under `top` or on the status. One
+/// pass over the answers using Automerge's conflict flag; values are only read for
+/// the rare flagged fields (to ignore concurrent writes of the same value). This runs
+/// on every save, so it must stay cheap.
 pub fn has_conflict(doc: &Automerge, top: &str) -> bool {
-    !read_answers(doc, top).conflicts.is_empty() || root_conflict(doc, "status").is_some()
+    if root_conflict(doc, "status").is_some() {
+        return true;
+    }
+    let Some(answers) = map_at(doc, &ROOT, top) else {
+        return false;
+    };
+    map_has_conflict(doc, &answers, true)
+}
+
+fn map_has_conflict(doc: &Automerge, obj: &ExId, descend: bool) -> bool {
+    for item in doc.map_range(obj, ..) {
+        if item.conflict {
+            let mut found = Vec::new();
+            read_cell(doc, obj, &item.key, &item.key, &mut found);
+            if !found.is_empty() {
+                return true;
+            }
+        }
+        if descend && matches!(item.value, automerge::ValueRef::Object(ObjType::List)) {
+            let list = item.id();
+            for i in 0..doc.length(&list) {
+                if let Ok(Some((Value::Object(ObjType::Map), m))) = doc.get(&list, i) {
+                    if map_has_conflict(doc, &m, false) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 /// A conflict on a root register such as `status`.
@@ -775,6 +844,7 @@ mod tests {
             3000,
         );
         da.merge(&mut db).expect("merge");
+        assert!(has_conflict(&da, "answers"));
         let read = read_answers(&da, "answers");
         let fields: Vec<&str> = read.conflicts.iter().map(|c| c.field.as_str()).collect();
         assert!(fields.contains(&"temp_c"));
@@ -820,5 +890,64 @@ mod tests {
         assert!(Slot::parse("g[x].f").is_err());
         assert!(Slot::parse("g[1]").is_err());
         assert!(Slot::parse("").is_err());
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn where_the_time_goes() {
+        let a = Author {
+            device: "d".into(),
+            user: "u".into(),
+        };
+        let shape = Shape {
+            lists: vec![],
+            texts: (0..15).map(|i| format!("t{i}")).collect(),
+        };
+        let meta = RecordMeta {
+            form_id: "pda".into(),
+            form_version: "1".into(),
+            subject_id: "s".into(),
+            site: "x".into(),
+            created: "c".into(),
+        };
+        let (mut d, _) = new_record(&a, &meta, &shape, 0).expect("new");
+        for i in 0..125 {
+            write_answer(
+                &mut d,
+                &a,
+                "answers",
+                &Slot::Top(format!("f{i}")),
+                &Write::Register(J::from("seen, nothing abnormal")),
+                &[],
+                format!("set f{i}"),
+                0,
+            )
+            .expect("w");
+        }
+        let t = std::time::Instant::now();
+        let h = write_answer(
+            &mut d,
+            &a,
+            "answers",
+            &Slot::Top("f1".into()),
+            &Write::Register(J::from(3)),
+            &[],
+            "set f1".into(),
+            0,
+        )
+        .expect("w")
+        .expect("h");
+        println!("write {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let _ = change_bytes(&d, h).expect("bytes");
+        println!("change_bytes {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let _ = has_conflict(&d, "answers");
+        println!("has_conflict {:?}", t.elapsed());
     }
 }

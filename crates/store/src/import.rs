@@ -100,7 +100,8 @@ impl Store {
             };
             typed_subject.push((k.clone(), raw));
         }
-        self.in_tx(|s| {
+        self.defer_projection = true;
+        let result = self.in_tx(|s| {
             let subject = s.import_subject(subject_id, &typed_subject)?;
             let record = s.create_record(form, &subject)?;
             for (k, v) in &answers {
@@ -128,7 +129,15 @@ impl Store {
                     _ => s.write_field(&record, form, k, v, format!("set {k}"), false)?,
                 }
             }
+            s.defer_projection = false;
+            s.project_record(&record)?;
+            // An imported record is written whole: fold its changes into snapshots now
+            // (the history stays inside the documents).
+            s.fold_doc(&record)?;
+            s.fold_doc(&crate::store::restricted_id(&record))?;
             Ok(record)
-        })
+        });
+        self.defer_projection = false;
+        result
     }
 }

@@ -344,6 +344,9 @@ impl Store {
         if kind == Kind::Subject {
             self.project_subject(&doc_id)?;
         }
+        if self.defer_projection {
+            return Ok(());
+        }
         self.project_record(record)
     }
 

@@ -75,6 +75,9 @@ pub struct Store {
     cache: DocCache,
     forms: HashMap<(String, String), Arc<Form>>,
     config: Option<Arc<ConfigTables>>,
+    /// Set while a whole record is written at once (`record import`): the record
+    /// projection is then written once at the end instead of after every answer.
+    pub(crate) defer_projection: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -195,6 +198,7 @@ impl Store {
             cache: DocCache::default(),
             forms: HashMap::new(),
             config: None,
+            defer_projection: false,
         }
     }
 
@@ -418,7 +422,8 @@ impl Store {
         Ok(())
     }
 
-    fn fold_doc(&mut self, id: &str) -> Result<()> {
+    /// Folds a document inside the open transaction.
+    pub(crate) fn fold_doc(&mut self, id: &str) -> Result<()> {
         let doc = self.load_from_db(id)?;
         let snapshot = doc.save();
         let hashes: Vec<Vec<u8>> = {
