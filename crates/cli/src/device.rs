@@ -71,6 +71,17 @@ enum DeviceCommand {
     },
     /// Check the database (`PRAGMA integrity_check`); prints JSON.
     Check,
+    /// Enrol this device with a server using a one-time code from `tern admin`.
+    Enroll {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Push local changes and pull the site's changes; prints JSON counters.
+    Sync,
+    /// Enrolment and sync state as JSON (device_id, server, last_sync, pending_changes).
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -195,7 +206,7 @@ enum ChangesCommand {
 }
 
 /// Reads a password from `var`, or prompts when stdin is a terminal.
-fn password(var: &str, prompt: &str) -> Result<String> {
+pub fn password(var: &str, prompt: &str) -> Result<String> {
     if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
@@ -229,6 +240,11 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
     }
     let mut store = open(&args)?;
     match args.command {
+        DeviceCommand::Enroll { server, code } => {
+            crate::device_sync::enroll(&mut store, &server, &code)
+        }
+        DeviceCommand::Sync => crate::device_sync::sync(store),
+        DeviceCommand::Status => crate::device_sync::status(&store),
         DeviceCommand::Init { .. } => unreachable_init(),
         DeviceCommand::User { command } => user(&mut store, command),
         DeviceCommand::Subject { command } => subject(&mut store, command),

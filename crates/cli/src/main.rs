@@ -2,8 +2,11 @@
 //! stdout carries only what a command promises; messages go to stderr. Exit 0 on
 //! success, 1 when input or the operation was refused, 2 on a usage error.
 
+mod admin;
 mod device;
+mod device_sync;
 mod forms;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +26,10 @@ struct Cli {
 enum Command {
     /// The encrypted device store: subjects, records, merge, history.
     Device(device::DeviceArgs),
+    /// Run the central server (SQLite in --data DIR, or PostgreSQL).
+    Serve(serve::ServeArgs),
+    /// Administer a server store: sites, users, devices.
+    Admin(admin::AdminArgs),
     /// Check, inspect and evaluate form definitions.
     Forms {
         #[command(subcommand)]
@@ -56,6 +63,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Forms { command } => forms::run(command),
         Command::Device(args) => device::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(code) => code,

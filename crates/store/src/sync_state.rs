@@ -127,6 +127,9 @@ pub struct SyncStatus {
     pub cursor: i64,
 }
 
+/// `(local seq, doc id, hash, bytes if still a row, kind)` of a queued change.
+type PendingRow = (i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>);
+
 fn refused(msg: impl Into<String>) -> StoreError {
     StoreError::Refused(msg.into())
 }
@@ -313,7 +316,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let after = after.max(self.push_acked()?);
-        let rows: Vec<(i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>)> = {
+        let rows: Vec<PendingRow> = {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT l.seq, l.doc_id, l.hash, c.bytes, d.kind FROM sync_log l
                  LEFT JOIN changes c ON c.doc_id = l.doc_id AND c.hash = l.hash

@@ -1,0 +1,108 @@
+//! `tern admin`: sites, users and devices of a server store, directly on its
+//! database (`--data DIR` or `--database-url URL`). Thin over `tern_server::admin`.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tern_server::admin::Admin;
+
+use crate::emit;
+
+#[derive(Args)]
+pub struct AdminArgs {
+    /// Folder of the embedded SQLite database.
+    #[arg(long, value_name = "DIR", global = true)]
+    data: Option<PathBuf>,
+    /// PostgreSQL database URL.
+    #[arg(long, value_name = "URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Sites (reception centres, pre-departure clinics).
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Server accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Devices: enrolment codes, revocation, list.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Add a site; prints its name.
+    Add { site: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account (password: TERN_PASSWORD or a prompt); prints its name.
+    Add {
+        name: String,
+        /// screener, clinician, supervisor, data_manager or admin
+        #[arg(long)]
+        role: String,
+        /// A site the account works at (repeatable).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Make a one-time enrolment code for a device of SITE; prints the code.
+    Enroll {
+        #[arg(long)]
+        site: String,
+        /// Bind the device to this account (default: the device's local user).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a device: it gets nothing more and destroys its keys when it connects.
+    Revoke { device: String },
+    /// List devices as JSON (id, site, user, last_sync, revoked).
+    List,
+}
+
+pub fn run(args: AdminArgs) -> Result<ExitCode> {
+    let storage = crate::serve::storage(args.data, args.database_url)?;
+    let admin = Admin::open(&storage).context("cannot open the server store")?;
+    match args.command {
+        AdminCommand::Site {
+            command: SiteCommand::Add { site },
+        } => {
+            admin.add_site(&site)?;
+            emit(&site);
+        }
+        AdminCommand::User {
+            command: UserCommand::Add { name, role, sites },
+        } => {
+            let pass = crate::device::password("TERN_PASSWORD", &format!("Password for {name}: "))?;
+            admin.add_user(&name, &role, &pass, &sites)?;
+            emit(&name);
+        }
+        AdminCommand::Device { command } => match command {
+            DeviceCommand::Enroll { site, user } => {
+                emit(&admin.enrolment_code(&site, user.as_deref())?)
+            }
+            DeviceCommand::Revoke { device } => {
+                admin.revoke(&device)?;
+                emit(&device);
+            }
+            DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,75 @@
+//! `tern admin`: blocking administration over either backend, for the CLI. Calls the
+//! same [`crate::service`] functions as the HTTP endpoints.
+
+use crate::db::DeviceRow;
+use crate::postgres::PgDb;
+use crate::service::{self, ApiError};
+use crate::sqlite::SqliteDb;
+use crate::{ServerError, Storage};
+
+enum Backend {
+    Sqlite(SqliteDb),
+    Pg(PgDb),
+}
+
+/// An opened server store for administration.
+pub struct Admin {
+    rt: tokio::runtime::Runtime,
+    db: Backend,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Admin")
+    }
+}
+
+macro_rules! with_db {
+    ($self:ident, $db:ident => $body:expr) => {
+        match &$self.db {
+            Backend::Sqlite($db) => $self.rt.block_on($body),
+            Backend::Pg($db) => $self.rt.block_on($body),
+        }
+    };
+}
+
+impl Admin {
+    pub fn open(storage: &Storage) -> Result<Admin, ServerError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(ServerError::Runtime)?;
+        let db = match storage {
+            Storage::Dir(dir) => Backend::Sqlite(SqliteDb::open(dir)?),
+            Storage::Url(url) => Backend::Pg(rt.block_on(PgDb::connect(url))?),
+        };
+        Ok(Admin { rt, db })
+    }
+
+    pub fn add_site(&self, name: &str) -> Result<(), ApiError> {
+        with_db!(self, db => service::add_site(db, name))
+    }
+
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        password: &str,
+        sites: &[String],
+    ) -> Result<(), ApiError> {
+        with_db!(self, db => service::add_user(db, name, role, password, sites))
+    }
+
+    /// A one-time enrolment code for a device of `site` (optionally for one account).
+    pub fn enrolment_code(&self, site: &str, account: Option<&str>) -> Result<String, ApiError> {
+        with_db!(self, db => service::enrolment_code(db, site, account))
+    }
+
+    pub fn revoke(&self, device: &str) -> Result<(), ApiError> {
+        with_db!(self, db => service::revoke(db, device))
+    }
+
+    pub fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
+        with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
+    }
+}

@@ -1,0 +1,183 @@
+//! The HTTP surface (axum). Handlers are a few lines each: take the state and the
+//! caller, call [`crate::service`], map the error to `{code, message}`. Documented in
+//! `docs/openapi.yaml`.
+
+use crate::db::Db;
+use crate::service::{self, ApiError, LoginRequest};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+use std::time::Instant;
+use tern_sync::protocol::{self, EnrolRequest, ErrorBody, CONTENT_TYPE};
+use tokio::sync::Notify;
+
+/// Largest JSON body accepted (sign-in, enrolment).
+const JSON_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState<D> {
+    pub db: Arc<D>,
+    /// Wakes the verifier after a push stored something new.
+    pub verify: Arc<Notify>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+type S<D> = State<Arc<AppState<D>>>;
+
+/// The router with every endpoint.
+pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz::<D>))
+        .route(
+            "/v1/enroll",
+            post(enroll::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/sync",
+            post(sync::<D>).layer(DefaultBodyLimit::max(protocol::MAX_BODY + 64)),
+        )
+        .route(
+            "/v1/login",
+            post(login::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route("/v1/records", get(records::<D>))
+        .route("/v1/records/{id}", get(record::<D>))
+        .route("/v1/export", get(export::<D>))
+        .route("/v1/audit", get(audit::<D>))
+        .route("/v1/admin/devices", get(devices::<D>))
+        .route("/v1/admin/devices/{id}/revoke", post(revoke::<D>))
+        .layer(axum::middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+/// One structured line per request: method, route template (never ids or bodies),
+/// status and time. Health data never reaches a log line.
+async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        target: "tern::http",
+        %method,
+        %route,
+        status = resp.status().as_u16(),
+        ms = start.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
+}
+
+async fn healthz<D: Db>(State(s): S<D>) -> Response {
+    match s.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn enroll<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError> {
+    let req: EnrolRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the enrolment request is malformed: {e}")))?;
+    Ok(Json(service::enrol(s.db.as_ref(), req).await?).into_response())
+}
+
+async fn sync<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    // An old client first learns that it must upgrade, before anything else.
+    if let Some(v) = protocol::frame_version(&body) {
+        if !(protocol::MIN_PROTOCOL_VERSION..=protocol::PROTOCOL_VERSION).contains(&v) {
+            return Err(protocol::decode::<protocol::SyncRequest>(&body)
+                .err()
+                .map(ApiError::from)
+                .unwrap_or_else(|| ApiError::bad("bad version")));
+        }
+    }
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let (response, stored_new) = service::sync(s.db.as_ref(), &caller, body.to_vec()).await?;
+    if stored_new > 0 {
+        s.verify.notify_one();
+    }
+    let frame = tokio::task::spawn_blocking(move || protocol::encode(&response))
+        .await
+        .map_err(|e| ApiError::new(protocol::ErrorCode::Internal, e.to_string()))??;
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], frame).into_response())
+}
+
+async fn login<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError> {
+    let req: LoginRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the sign-in request is malformed: {e}")))?;
+    Ok(Json(service::login(s.db.as_ref(), req).await?).into_response())
+}
+
+async fn records<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(Json(service::list_records(s.db.as_ref(), &caller).await?).into_response())
+}
+
+async fn record<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(Json(service::view_record(s.db.as_ref(), &caller, &id).await?).into_response())
+}
+
+async fn export<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(Json(service::export(s.db.as_ref(), &caller).await?).into_response())
+}
+
+async fn audit<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(Json(service::audit_log(s.db.as_ref(), &caller).await?).into_response())
+}
+
+async fn devices<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(Json(service::admin_devices(s.db.as_ref(), &caller).await?).into_response())
+}
+
+async fn revoke<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    service::admin_revoke(s.db.as_ref(), &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,273 @@
+//! The server's storage, behind one small trait with two backends: embedded SQLite
+//! ([`crate::sqlite::SqliteDb`]) and PostgreSQL ([`crate::postgres::PgDb`]).
+//!
+//! The trait speaks in operations, not SQL, so each backend can make each operation
+//! one transaction. Contracts every backend keeps:
+//! - `store_changes` is idempotent by change hash, assigns sequence numbers that
+//!   increase in commit order (a reader that saw sequence n has seen every committed
+//!   sequence below n), and returns only after the commit is durable.
+//! - `pull` reads from one snapshot: the cursor it returns covers exactly what that
+//!   snapshot held.
+//! - No backend keeps state between calls that another replica would need; the
+//!   SQLite backend's only state is its connection.
+
+use std::future::Future;
+
+/// Errors of the storage layer. Messages never carry health data.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {}", pg_detail(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL pool: {0}")]
+    Pool(String),
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("storage task failed: {0}")]
+    Task(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// tokio-postgres prints only "db error"; the server's message says what failed.
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A server account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub sites: Vec<String>,
+}
+
+/// An enrolled device as authentication sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub site: String,
+    pub account: String,
+    pub role: String,
+    pub revoked: bool,
+}
+
+/// A row of `tern admin device list`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceRow {
+    pub id: String,
+    pub site: String,
+    pub user: String,
+    pub last_sync: Option<String>,
+    pub revoked: bool,
+}
+
+/// A one-time enrolment to redeem.
+#[derive(Debug, Clone)]
+pub struct Redeem {
+    pub code_hash: String,
+    pub device_id: String,
+    pub token_hash: String,
+    /// The local user, bound when the code names no account.
+    pub user: String,
+    pub now_ms: i64,
+}
+
+/// What a redeemed code gave.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub account: String,
+    pub role: String,
+    pub site: String,
+}
+
+/// One document's changes to store: `(hash, bytes)` each.
+#[derive(Debug, Clone)]
+pub struct NewDoc {
+    pub doc_id: String,
+    pub kind: String,
+    pub site: String,
+    pub changes: Vec<([u8; 32], Vec<u8>)>,
+}
+
+/// What a device may pull.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub sites: Vec<String>,
+    pub restricted: bool,
+    /// Changes this device pushed itself are not sent back to it.
+    pub exclude_origin: String,
+}
+
+/// One stored item of the log (a change, or a form / config table).
+#[derive(Debug, Clone)]
+pub struct LogItem {
+    pub seq: i64,
+    pub doc_id: String,
+    pub kind: String,
+    pub site: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A pull page.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub items: Vec<LogItem>,
+    pub cursor: i64,
+    pub more: bool,
+}
+
+/// A document waiting for verification.
+#[derive(Debug, Clone)]
+pub struct Unverified {
+    pub doc_id: String,
+    pub kind: String,
+    pub site: String,
+    pub upto: i64,
+}
+
+/// The projection row of a record on the server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordRow {
+    pub record_id: String,
+    pub site: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub subject_id: String,
+    pub status: String,
+    pub conflict: bool,
+}
+
+/// One access-log entry: who did what to which object, never a health value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub device: String,
+    pub site: String,
+    pub action: String,
+    pub object: String,
+}
+
+/// The storage operations of the server.
+pub trait Db: Send + Sync + 'static {
+    /// A trivial query: is the database reachable?
+    fn ping(&self) -> impl Future<Output = DbResult<()>> + Send;
+
+    fn add_site(&self, name: &str) -> impl Future<Output = DbResult<()>> + Send;
+    fn site_exists(&self, name: &str) -> impl Future<Output = DbResult<bool>> + Send;
+    fn add_account(&self, account: &Account) -> impl Future<Output = DbResult<()>> + Send;
+    fn account(&self, name: &str) -> impl Future<Output = DbResult<Option<Account>>> + Send;
+
+    fn add_enrolment(
+        &self,
+        code_hash: &str,
+        site: &str,
+        account: Option<&str>,
+        expires_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Marks the code used and creates the device, in one transaction. Refuses an
+    /// unknown, used or expired code, an account that lacks the site, and a device id
+    /// already enrolled.
+    fn redeem(&self, r: &Redeem) -> impl Future<Output = DbResult<Redeemed>> + Send;
+    fn device_by_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = DbResult<Option<Device>>> + Send;
+    /// Known devices among `ids` (actors of pushed changes).
+    fn devices_by_id(&self, ids: &[String]) -> impl Future<Output = DbResult<Vec<Device>>> + Send;
+    fn revoke(&self, id: &str) -> impl Future<Output = DbResult<bool>> + Send;
+    fn devices(&self) -> impl Future<Output = DbResult<Vec<DeviceRow>>> + Send;
+    fn touch_device(&self, id: &str, at: &str) -> impl Future<Output = DbResult<()>> + Send;
+
+    fn login_failures(
+        &self,
+        key: &str,
+        since_ms: i64,
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+    fn note_login_failure(
+        &self,
+        key: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn add_session(
+        &self,
+        token_hash: &str,
+        account: &str,
+        expires_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = DbResult<Option<String>>> + Send;
+
+    fn audit(&self, entry: &AuditEntry) -> impl Future<Output = DbResult<()>> + Send;
+    /// The access log, newest first, of some sites or (None) all.
+    fn audit_list(
+        &self,
+        sites: Option<&[String]>,
+        limit: i64,
+    ) -> impl Future<Output = DbResult<Vec<AuditEntry>>> + Send;
+
+    /// Existing documents among `ids`: `(id, kind, site)`.
+    fn doc_meta(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = DbResult<Vec<(String, String, String)>>> + Send;
+    /// Stores changes durably in one transaction; returns how many were new.
+    fn store_changes(
+        &self,
+        origin: &str,
+        docs: &[NewDoc],
+    ) -> impl Future<Output = DbResult<u64>> + Send;
+    /// Items with seq > cursor in scope (plus forms and config), in seq order, up to
+    /// `max_bytes` (at least one item).
+    fn pull(
+        &self,
+        scope: &Scope,
+        cursor: i64,
+        max_bytes: usize,
+    ) -> impl Future<Output = DbResult<Pulled>> + Send;
+
+    fn unverified(&self, limit: i64) -> impl Future<Output = DbResult<Vec<Unverified>>> + Send;
+    /// The non-quarantined changes of a document up to `upto`.
+    fn doc_changes(
+        &self,
+        doc_id: &str,
+        upto: i64,
+    ) -> impl Future<Output = DbResult<Vec<Vec<u8>>>> + Send;
+    /// Marks a document verified up to `upto`, with its new projection (records).
+    fn verified(
+        &self,
+        doc_id: &str,
+        upto: i64,
+        projection: Option<&RecordRow>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Quarantines the changes of a document in (verified, upto]: never pulled again.
+    fn quarantine(
+        &self,
+        doc_id: &str,
+        upto: i64,
+        reason: &str,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn quarantined(&self) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
+
+    fn record(&self, id: &str) -> impl Future<Output = DbResult<Option<RecordRow>>> + Send;
+    fn records(
+        &self,
+        sites: Option<&[String]>,
+    ) -> impl Future<Output = DbResult<Vec<RecordRow>>> + Send;
+}

@@ -1,0 +1,274 @@
+//! tern-server: the central Tern service (axum). Accounts, sites, devices, enrolment,
+//! the sync endpoint, record views, exports and the access log, over embedded SQLite
+//! (default) or PostgreSQL.
+//!
+//! Invariants:
+//! - Handlers are thin; what an endpoint does lives in [`service`], storage behind
+//!   the [`db::Db`] trait. With PostgreSQL the process keeps no state between
+//!   requests that another replica would need: sessions, rate-limit counters, the
+//!   verification queue and sequence numbers all live in the database.
+//! - A push is acknowledged only once durable and past the cheap checks (framing,
+//!   checksums, sizes, authors' roles and sites); verification and projection run
+//!   afterwards ([`verify`]), and anything failing there is quarantined, never merged.
+//! - Heavy CPU work (decompression, change parsing, Automerge loads) runs on the
+//!   blocking pool, never on the async runtime's threads.
+//! - Secrets are stored only as hashes (Argon2id for passwords, SHA-256 for opaque
+//!   tokens and enrolment codes).
+//! - Logs and the access log name actions, routes and ids, never health values.
+//! - No client code depends on this crate.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod postgres;
+pub mod service;
+pub mod sqlite;
+pub mod verify;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+
+/// Where the server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// Embedded SQLite in this folder.
+    Dir(PathBuf),
+    /// PostgreSQL at this URL (`postgres://...`).
+    Url(String),
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub storage: Storage,
+    pub listen: SocketAddr,
+    /// PEM certificate chain and private key: serve HTTPS (rustls).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Create a demo site, a user of each role and an enrolment code.
+    pub demo: bool,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS configuration: {0}")]
+    Tls(std::io::Error),
+    #[error("storage: {0}")]
+    Db(#[from] db::DbError),
+    #[error("{0}")]
+    Api(#[from] service::ApiError),
+    #[error("runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// The demo accounts `--demo` created.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Demo {
+    pub site: String,
+    pub users: Vec<DemoUser>,
+    pub enrolment_code: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoUser {
+    pub name: String,
+    pub role: String,
+    /// `None` when the account already existed (its password is unchanged).
+    pub password: Option<String>,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub demo: Option<Demo>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, stops the verifier.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Opens the storage and starts serving; returns once listening.
+pub async fn start(config: ServeConfig) -> Result<Running, ServerError> {
+    match &config.storage {
+        Storage::Dir(dir) => {
+            let db = sqlite::SqliteDb::open(dir)?;
+            start_with(Arc::new(db), &config).await
+        }
+        Storage::Url(url) => {
+            let db = postgres::PgDb::connect(url).await?;
+            start_with(Arc::new(db), &config).await
+        }
+    }
+}
+
+async fn demo<D: db::Db>(db: &D) -> Result<Demo, ServerError> {
+    let site = "demo".to_string();
+    match service::add_site(db, &site).await {
+        Ok(()) => {}
+        Err(e) if e.code == tern_sync::protocol::ErrorCode::Conflict => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut users = Vec::new();
+    for role in [
+        "screener",
+        "clinician",
+        "supervisor",
+        "data_manager",
+        "admin",
+    ] {
+        let name = format!("demo-{}", role.replace('_', "-"));
+        let password = auth::new_token().map_err(service::ApiError::from)?[..16].to_string();
+        let created = match service::add_user(
+            db,
+            &name,
+            role,
+            &password,
+            std::slice::from_ref(&site),
+        )
+        .await
+        {
+            Ok(()) => Some(password),
+            Err(e) if e.code == tern_sync::protocol::ErrorCode::Conflict => None,
+            Err(e) => return Err(e.into()),
+        };
+        users.push(DemoUser {
+            name,
+            role: role.into(),
+            password: created,
+        });
+    }
+    let enrolment_code = service::enrolment_code(db, &site, None).await?;
+    Ok(Demo {
+        site,
+        users,
+        enrolment_code,
+    })
+}
+
+/// Starts serving over an opened storage.
+pub async fn start_with<D: db::Db>(
+    db: Arc<D>,
+    config: &ServeConfig,
+) -> Result<Running, ServerError> {
+    service::publish_builtin_forms(db.as_ref()).await?;
+    let demo = if config.demo {
+        Some(demo(db.as_ref()).await?)
+    } else {
+        None
+    };
+    let wake = Arc::new(Notify::new());
+    let state = Arc::new(api::AppState {
+        db: db.clone(),
+        verify: wake.clone(),
+    });
+    let app = api::router(state);
+    let (stop, stopped) = watch::channel(false);
+    let verifier = tokio::spawn(verify::run(db, wake, stopped.clone()));
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(ServerError::Runtime)?;
+    let addr = listener.local_addr().map_err(ServerError::Runtime)?;
+    let mut stop_rx = stopped;
+    let task = match &config.tls {
+        None => {
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
+            tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop_rx.wait_for(|s| *s).await;
+                    })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "server stopped with an error");
+                }
+                let _ = verifier.await;
+            })
+        }
+        Some((cert, key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(ServerError::Tls)?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            let server =
+                axum_server::from_tcp_rustls(listener, tls).map_err(ServerError::Runtime)?;
+            tokio::spawn(async move {
+                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
+                    tracing::error!(error = %e, "server stopped with an error");
+                }
+                let _ = verifier.await;
+            })
+        }
+    };
+    tracing::info!(%addr, tls = config.tls.is_some(), "listening");
+    Ok(Running {
+        addr,
+        demo,
+        stop,
+        task,
+    })
+}
+
+/// Runs the server until Ctrl-C or SIGTERM, then shuts down gracefully. `started`
+/// is called once listening (the CLI prints the address first).
+pub fn serve(config: ServeConfig, started: impl FnOnce(&Running)) -> Result<(), ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    rt.block_on(async move {
+        let running = start(config).await?;
+        started(&running);
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,743 @@
+//! The PostgreSQL backend (tokio-postgres with a deadpool pool). Every operation is
+//! one statement or one transaction; nothing lives in the process between calls, so
+//! several replicas can share one database. Sequence numbers come from a counter row
+//! locked by the writing transaction (`FOR UPDATE`), so they increase in commit order
+//! and a reader's cursor never skips a change that commits later.
+
+use crate::db::*;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::collections::HashSet;
+use tokio_postgres::NoTls;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sites(name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS accounts(
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_sites(
+    account TEXT NOT NULL, site TEXT NOT NULL, PRIMARY KEY(account, site));
+CREATE TABLE IF NOT EXISTS enrolments(
+    code_hash TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT,
+    expires_ms BIGINT NOT NULL, used_by TEXT);
+CREATE TABLE IF NOT EXISTS devices(
+    id TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, last_sync TEXT, revoked BOOLEAN NOT NULL DEFAULT FALSE);
+CREATE TABLE IF NOT EXISTS sessions(
+    token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at_ms);
+CREATE TABLE IF NOT EXISTS access_log(
+    id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+    role TEXT NOT NULL, device TEXT NOT NULL, site TEXT NOT NULL,
+    action TEXT NOT NULL, object TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counter(name, value) VALUES ('seq', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS log(
+    seq BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
+    site TEXT NOT NULL, hash BYTEA NOT NULL UNIQUE, bytes BYTEA NOT NULL,
+    origin TEXT NOT NULL, quarantined BOOLEAN NOT NULL DEFAULT FALSE);
+CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
+CREATE TABLE IF NOT EXISTS docs(
+    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
+    last_seq BIGINT NOT NULL, verified_seq BIGINT NOT NULL DEFAULT 0,
+    quarantine_reason TEXT);
+CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
+CREATE TABLE IF NOT EXISTS records(
+    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
+    form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
+    conflict BOOLEAN NOT NULL);
+";
+
+/// Most rows one pull reads before cutting the page.
+const PULL_ROWS: i64 = 20_000;
+
+/// The PostgreSQL backend.
+#[derive(Clone)]
+pub struct PgDb {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PgDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgDb")
+    }
+}
+
+fn pool_err(e: impl std::fmt::Display) -> DbError {
+    DbError::Pool(e.to_string())
+}
+
+impl PgDb {
+    /// Connects and creates the schema when missing (under an advisory lock, so
+    /// replicas starting together do not race).
+    pub async fn connect(url: &str) -> DbResult<PgDb> {
+        let config: tokio_postgres::Config = url.parse()?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(pool_err)?;
+        let db = PgDb { pool };
+        let mut c = db.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock(7413)", &[])
+            .await?;
+        tx.batch_execute(SCHEMA).await?;
+        tx.commit().await?;
+        Ok(db)
+    }
+
+    async fn client(&self) -> DbResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+async fn sites_of(
+    c: &impl deadpool_postgres::GenericClient,
+    account: &str,
+) -> DbResult<Vec<String>> {
+    let rows = c
+        .query(
+            "SELECT site FROM account_sites WHERE account = $1 ORDER BY site",
+            &[&account],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.site, d.account, a.role, d.revoked
+    FROM devices d JOIN accounts a ON a.name = d.account";
+
+fn device_row(r: &tokio_postgres::Row) -> Device {
+    Device {
+        id: r.get(0),
+        site: r.get(1),
+        account: r.get(2),
+        role: r.get(3),
+        revoked: r.get(4),
+    }
+}
+
+const RECORD_SELECT: &str =
+    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict FROM records";
+
+fn record_row(r: &tokio_postgres::Row) -> RecordRow {
+    RecordRow {
+        record_id: r.get(0),
+        site: r.get(1),
+        form_id: r.get(2),
+        form_version: r.get(3),
+        subject_id: r.get(4),
+        status: r.get(5),
+        conflict: r.get(6),
+    }
+}
+
+impl Db for PgDb {
+    async fn ping(&self) -> DbResult<()> {
+        self.client().await?.execute("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn add_site(&self, name: &str) -> DbResult<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO sites(name) VALUES ($1) ON CONFLICT DO NOTHING",
+                &[&name],
+            )
+            .await?;
+        if n == 0 {
+            return Err(DbError::Exists(format!("site `{name}`")));
+        }
+        Ok(())
+    }
+
+    async fn site_exists(&self, name: &str) -> DbResult<bool> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt("SELECT 1 FROM sites WHERE name = $1", &[&name])
+            .await?
+            .is_some())
+    }
+
+    async fn add_account(&self, a: &Account) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let n = tx
+            .execute(
+                "INSERT INTO accounts(name, role, password_hash) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&a.name, &a.role, &a.password_hash],
+            )
+            .await?;
+        if n == 0 {
+            return Err(DbError::Exists(format!("user `{}`", a.name)));
+        }
+        for s in &a.sites {
+            if tx
+                .query_opt("SELECT 1 FROM sites WHERE name = $1", &[s])
+                .await?
+                .is_none()
+            {
+                return Err(DbError::NotFound(format!(
+                    "no site `{s}`; add it with `tern admin site add {s}`"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO account_sites(account, site) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&a.name, s],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn account(&self, name: &str) -> DbResult<Option<Account>> {
+        let c = self.client().await?;
+        let Some(row) = c
+            .query_opt(
+                "SELECT role, password_hash FROM accounts WHERE name = $1",
+                &[&name],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Account {
+            name: name.into(),
+            role: row.get(0),
+            password_hash: row.get(1),
+            sites: sites_of(&c, name).await?,
+        }))
+    }
+
+    async fn add_enrolment(
+        &self,
+        code_hash: &str,
+        site: &str,
+        account: Option<&str>,
+        expires_ms: i64,
+    ) -> DbResult<()> {
+        let c = self.client().await?;
+        if c.query_opt("SELECT 1 FROM sites WHERE name = $1", &[&site])
+            .await?
+            .is_none()
+        {
+            return Err(DbError::NotFound(format!("no site `{site}`")));
+        }
+        c.execute(
+            "INSERT INTO enrolments(code_hash, site, account, expires_ms) VALUES ($1, $2, $3, $4)",
+            &[&code_hash, &site, &account, &expires_ms],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn redeem(&self, r: &Redeem) -> DbResult<Redeemed> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT site, account, expires_ms, used_by FROM enrolments
+                 WHERE code_hash = $1 FOR UPDATE",
+                &[&r.code_hash],
+            )
+            .await?;
+        let refused = |m: &str| Err(DbError::Refused(m.into()));
+        let Some(row) = row else {
+            return refused("unknown enrolment code; ask an admin for a new one");
+        };
+        let (site, account, expires, used): (String, Option<String>, i64, Option<String>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if used.is_some() {
+            return refused("this enrolment code was already used; ask an admin for a new one");
+        }
+        if expires < r.now_ms {
+            return refused("this enrolment code has expired; ask an admin for a new one");
+        }
+        let account = account.unwrap_or_else(|| r.user.clone());
+        let Some(role) = tx
+            .query_opt("SELECT role FROM accounts WHERE name = $1", &[&account])
+            .await?
+        else {
+            return Err(DbError::Refused(format!(
+                "no server account `{account}` for this device's user; an admin adds it with `tern admin user add`"
+            )));
+        };
+        let role: String = role.get(0);
+        if !sites_of(&tx, &account).await?.contains(&site) {
+            return Err(DbError::Refused(format!(
+                "account `{account}` does not work at site `{site}`"
+            )));
+        }
+        tx.execute(
+            "UPDATE enrolments SET used_by = $2 WHERE code_hash = $1",
+            &[&r.code_hash, &r.device_id],
+        )
+        .await?;
+        match tx
+            .execute(
+                "INSERT INTO devices(id, site, account, token_hash) VALUES ($1, $2, $3, $4)",
+                &[&r.device_id, &site, &account, &r.token_hash],
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return refused(
+                    "this device is already enrolled (or was revoked); enrol a new store",
+                )
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(Redeemed {
+            account,
+            role,
+            site,
+        })
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> DbResult<Option<Device>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("{DEVICE_SELECT} WHERE d.token_hash = $1"),
+                &[&token_hash],
+            )
+            .await?;
+        Ok(row.as_ref().map(device_row))
+    }
+
+    async fn devices_by_id(&self, ids: &[String]) -> DbResult<Vec<Device>> {
+        let rows = self
+            .client()
+            .await?
+            .query(&format!("{DEVICE_SELECT} WHERE d.id = ANY($1)"), &[&ids])
+            .await?;
+        Ok(rows.iter().map(device_row).collect())
+    }
+
+    async fn revoke(&self, id: &str) -> DbResult<bool> {
+        Ok(self
+            .client()
+            .await?
+            .execute("UPDATE devices SET revoked = TRUE WHERE id = $1", &[&id])
+            .await?
+            > 0)
+    }
+
+    async fn devices(&self) -> DbResult<Vec<DeviceRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, site, account, last_sync, revoked FROM devices ORDER BY id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceRow {
+                id: r.get(0),
+                site: r.get(1),
+                user: r.get(2),
+                last_sync: r.get(3),
+                revoked: r.get(4),
+            })
+            .collect())
+    }
+
+    async fn touch_device(&self, id: &str, at: &str) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET last_sync = $2 WHERE id = $1",
+                &[&id, &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: &str, since_ms: i64) -> DbResult<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM login_failures WHERE key = $1 AND at_ms >= $2",
+                &[&key, &since_ms],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
+    async fn note_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO login_failures(key, at_ms) VALUES ($1, $2)",
+            &[&key, &at_ms],
+        )
+        .await?;
+        c.execute(
+            "DELETE FROM login_failures WHERE at_ms < $1",
+            &[&(at_ms - 24 * 3600 * 1000)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn add_session(&self, token_hash: &str, account: &str, expires_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO sessions(token_hash, account, expires_ms) VALUES ($1, $2, $3)",
+                &[&token_hash, &account, &expires_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now_ms: i64) -> DbResult<Option<String>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT account FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
+                &[&token_hash, &now_ms],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn audit(&self, e: &AuditEntry) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO access_log(at, actor, role, device, site, action, object)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &e.at, &e.actor, &e.role, &e.device, &e.site, &e.action, &e.object,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn audit_list(&self, sites: Option<&[String]>, limit: i64) -> DbResult<Vec<AuditEntry>> {
+        let c = self.client().await?;
+        let rows = match sites {
+            None => {
+                c.query(
+                    "SELECT at, actor, role, device, site, action, object FROM access_log
+                     ORDER BY id DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?
+            }
+            Some(s) => {
+                c.query(
+                    "SELECT at, actor, role, device, site, action, object FROM access_log
+                     WHERE site = ANY($2) ORDER BY id DESC LIMIT $1",
+                    &[&limit, &s],
+                )
+                .await?
+            }
+        };
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: r.get(0),
+                actor: r.get(1),
+                role: r.get(2),
+                device: r.get(3),
+                site: r.get(4),
+                action: r.get(5),
+                object: r.get(6),
+            })
+            .collect())
+    }
+
+    async fn doc_meta(&self, ids: &[String]) -> DbResult<Vec<(String, String, String)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, kind, site FROM docs WHERE doc_id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    async fn store_changes(&self, origin: &str, docs: &[NewDoc]) -> DbResult<u64> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // The row lock orders writers: sequence numbers increase in commit order.
+        let seq: i64 = tx
+            .query_one(
+                "SELECT value FROM counter WHERE name = 'seq' FOR UPDATE",
+                &[],
+            )
+            .await?
+            .get(0);
+        let hashes: Vec<&[u8]> = docs
+            .iter()
+            .flat_map(|d| d.changes.iter().map(|(h, _)| &h[..]))
+            .collect();
+        let existing: HashSet<Vec<u8>> = tx
+            .query("SELECT hash FROM log WHERE hash = ANY($1)", &[&hashes])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, Vec<u8>>(0))
+            .collect();
+        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let (mut seqs, mut ids, mut kinds, mut sites, mut hs, mut bytes) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut doc_ids, mut doc_kinds, mut doc_sites, mut doc_last) =
+            (vec![], vec![], vec![], vec![]);
+        let mut doc_index: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::new();
+        let mut next = seq;
+        for d in docs {
+            let before = next;
+            for (h, b) in &d.changes {
+                if existing.contains(&h[..]) || !seen.insert(&h[..]) {
+                    continue;
+                }
+                next += 1;
+                seqs.push(next);
+                ids.push(d.doc_id.as_str());
+                kinds.push(d.kind.as_str());
+                sites.push(d.site.as_str());
+                hs.push(&h[..]);
+                bytes.push(b.as_slice());
+            }
+            if next > before {
+                // A document may come in several runs: one row each, the last seq.
+                match doc_index.get(d.doc_id.as_str()) {
+                    Some(&i) => doc_last[i] = next,
+                    None => {
+                        doc_index.insert(d.doc_id.as_str(), doc_ids.len());
+                        doc_ids.push(d.doc_id.as_str());
+                        doc_kinds.push(d.kind.as_str());
+                        doc_sites.push(d.site.as_str());
+                        doc_last.push(next);
+                    }
+                }
+            }
+        }
+        if next > seq {
+            tx.execute(
+                "INSERT INTO log(seq, doc_id, kind, site, hash, bytes, origin)
+                 SELECT s, d, k, si, h, b, $7 FROM UNNEST($1::bigint[], $2::text[], $3::text[],
+                   $4::text[], $5::bytea[], $6::bytea[]) AS t(s, d, k, si, h, b)",
+                &[&seqs, &ids, &kinds, &sites, &hs, &bytes, &origin],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO docs(doc_id, kind, site, last_seq)
+                 SELECT d, k, s, l FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[])
+                   AS t(d, k, s, l)
+                 ON CONFLICT (doc_id) DO UPDATE SET last_seq = GREATEST(docs.last_seq, EXCLUDED.last_seq)",
+                &[&doc_ids, &doc_kinds, &doc_sites, &doc_last],
+            )
+            .await?;
+            tx.execute("UPDATE counter SET value = $1 WHERE name = 'seq'", &[&next])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((next - seq) as u64)
+    }
+
+    async fn pull(&self, scope: &Scope, cursor: i64, max_bytes: usize) -> DbResult<Pulled> {
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let head: i64 = tx
+            .query_one("SELECT value FROM counter WHERE name = 'seq'", &[])
+            .await?
+            .get(0);
+        let rows = tx
+            .query(
+                "SELECT seq, doc_id, kind, site, bytes FROM log
+                 WHERE seq > $1 AND seq <= $2 AND NOT quarantined AND origin <> $3
+                   AND (site = '*' OR site = ANY($4))
+                   AND (kind <> 'restricted' OR $5)
+                 ORDER BY seq LIMIT $6",
+                &[
+                    &cursor,
+                    &head,
+                    &scope.exclude_origin,
+                    &scope.sites,
+                    &scope.restricted,
+                    &PULL_ROWS,
+                ],
+            )
+            .await?;
+        tx.commit().await?;
+        let full = rows.len() as i64 >= PULL_ROWS;
+        let mut items = Vec::new();
+        let mut size = 0usize;
+        let mut more = false;
+        for r in &rows {
+            let bytes: Vec<u8> = r.get(4);
+            if !items.is_empty() && size + bytes.len() > max_bytes {
+                more = true;
+                break;
+            }
+            size += bytes.len();
+            items.push(LogItem {
+                seq: r.get(0),
+                doc_id: r.get(1),
+                kind: r.get(2),
+                site: r.get(3),
+                bytes,
+            });
+        }
+        more |= full;
+        let cursor = if more {
+            items.last().map_or(cursor, |i| i.seq)
+        } else {
+            head.max(cursor)
+        };
+        Ok(Pulled {
+            items,
+            cursor,
+            more,
+        })
+    }
+
+    async fn unverified(&self, limit: i64) -> DbResult<Vec<Unverified>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, kind, site, last_seq FROM docs WHERE last_seq > verified_seq
+                 AND kind IN ('record', 'restricted', 'subject') LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Unverified {
+                doc_id: r.get(0),
+                kind: r.get(1),
+                site: r.get(2),
+                upto: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn doc_changes(&self, doc_id: &str, upto: i64) -> DbResult<Vec<Vec<u8>>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT bytes FROM log WHERE doc_id = $1 AND seq <= $2 AND NOT quarantined ORDER BY seq",
+                &[&doc_id, &upto],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn verified(&self, doc_id: &str, upto: i64, p: Option<&RecordRow>) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2) WHERE doc_id = $1",
+            &[&doc_id, &upto],
+        )
+        .await?;
+        if let Some(p) = p {
+            tx.execute(
+                "INSERT INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, form_version = $4,
+                   subject_id = $5, status = $6, conflict = $7",
+                &[&p.record_id, &p.site, &p.form_id, &p.form_version, &p.subject_id, &p.status, &p.conflict],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn quarantine(&self, doc_id: &str, upto: i64, reason: &str) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "UPDATE log SET quarantined = TRUE WHERE doc_id = $1 AND seq <= $2
+             AND seq > (SELECT verified_seq FROM docs WHERE doc_id = $1)",
+            &[&doc_id, &upto],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2), quarantine_reason = $3
+             WHERE doc_id = $1",
+            &[&doc_id, &upto, &reason],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, quarantine_reason FROM docs WHERE quarantine_reason IS NOT NULL ORDER BY doc_id",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn record(&self, id: &str) -> DbResult<Option<RecordRow>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(&format!("{RECORD_SELECT} WHERE record_id = $1"), &[&id])
+            .await?;
+        Ok(row.as_ref().map(record_row))
+    }
+
+    async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
+        let c = self.client().await?;
+        let rows = match sites {
+            None => {
+                c.query(&format!("{RECORD_SELECT} ORDER BY record_id"), &[])
+                    .await?
+            }
+            Some(s) => {
+                c.query(
+                    &format!("{RECORD_SELECT} WHERE site = ANY($1) ORDER BY record_id"),
+                    &[&s],
+                )
+                .await?
+            }
+        };
+        Ok(rows.iter().map(record_row).collect())
+    }
+}

@@ -1,0 +1,765 @@
+//! What the endpoints do, as plain async functions over a [`Db`], so the axum
+//! handlers stay a few lines each and the CLI's `tern admin` calls the same code.
+
+use crate::auth::{self, Action};
+use crate::db::*;
+use automerge::Change;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use tern_store::Role;
+use tern_sync::protocol::{
+    self, ConfigItem, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, FormItem, FrameError,
+    Kind, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
+};
+
+/// Failed login attempts per account allowed in [`LOGIN_WINDOW_MS`].
+pub const LOGIN_MAX_FAILURES: i64 = 5;
+pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// How long a sign-in session lasts.
+pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+/// How long an enrolment code stays valid.
+pub const ENROLMENT_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// An error as every endpoint returns it: a closed code and a message saying what to
+/// do. Messages never carry health data.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(what: &str) -> ApiError {
+        ApiError::new(ErrorCode::Forbidden, format!("your role may not {what}"))
+    }
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::BadRequest, message)
+    }
+    /// HTTP status of the code.
+    pub fn status(&self) -> u16 {
+        match self.code {
+            ErrorCode::Upgrade => 426,
+            ErrorCode::Revoked => 403,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::BadRequest => 400,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> ApiError {
+        match e {
+            DbError::Exists(m) => ApiError::new(ErrorCode::Conflict, format!("{m} already exists")),
+            DbError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            DbError::Refused(m) => ApiError::new(ErrorCode::Forbidden, m),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::new(
+                    ErrorCode::Internal,
+                    "the server's storage failed; try again later",
+                )
+            }
+        }
+    }
+}
+
+impl From<auth::AuthError> for ApiError {
+    fn from(e: auth::AuthError) -> ApiError {
+        tracing::error!(error = %e, "secret handling failure");
+        ApiError::new(
+            ErrorCode::Internal,
+            "the server could not make a secret; try again",
+        )
+    }
+}
+
+impl From<FrameError> for ApiError {
+    fn from(e: FrameError) -> ApiError {
+        match e {
+            FrameError::Version { .. } => ApiError::new(ErrorCode::Upgrade, e.to_string()),
+            FrameError::TooLarge(..) => ApiError::new(ErrorCode::TooLarge, e.to_string()),
+            other => ApiError::bad(other.to_string()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("a worker failed: {e}")))
+}
+
+fn parse_role(role: &str) -> ApiResult<Role> {
+    Role::parse(role).map_err(|e| ApiError::bad(e.to_string()))
+}
+
+fn check_name(what: &str, s: &str) -> ApiResult<()> {
+    if protocol::valid_name(s) {
+        Ok(())
+    } else {
+        Err(ApiError::bad(format!(
+            "a {what} is 1 to 80 letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
+// ---------------------------------------------------------------- administration
+
+pub async fn add_site<D: Db>(db: &D, name: &str) -> ApiResult<()> {
+    check_name("site", name)?;
+    db.add_site(name).await?;
+    Ok(())
+}
+
+pub async fn add_user<D: Db>(
+    db: &D,
+    name: &str,
+    role: &str,
+    password: &str,
+    sites: &[String],
+) -> ApiResult<()> {
+    check_name("user name", name)?;
+    let role = parse_role(role)?;
+    if password.chars().count() < 8 {
+        return Err(ApiError::bad(
+            "the password must have at least 8 characters",
+        ));
+    }
+    if sites.is_empty() && !auth::all_sites(role) {
+        return Err(ApiError::bad(format!(
+            "a {} works at a site: add --site SITE",
+            role.name()
+        )));
+    }
+    let pw = password.to_string();
+    let hash = blocking(move || auth::hash_password(&pw)).await??;
+    db.add_account(&Account {
+        name: name.into(),
+        role: role.name().into(),
+        password_hash: hash,
+        sites: sites.to_vec(),
+    })
+    .await?;
+    Ok(())
+}
+
+/// Makes a one-time enrolment code for `site` (optionally for one account).
+pub async fn enrolment_code<D: Db>(db: &D, site: &str, account: Option<&str>) -> ApiResult<String> {
+    let code = auth::new_code()?;
+    let hash = auth::token_hash(&auth::normalise_code(&code));
+    db.add_enrolment(&hash, site, account, now_ms() + ENROLMENT_MS)
+        .await?;
+    Ok(code)
+}
+
+pub async fn revoke<D: Db>(db: &D, device: &str) -> ApiResult<()> {
+    if db.revoke(device).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no device `{device}`"),
+        ))
+    }
+}
+
+/// Stores the built-in forms, translations and configuration tables as sync items
+/// (idempotent: each is content-addressed by its SHA-256).
+pub async fn publish_builtin_forms<D: Db>(db: &D) -> ApiResult<u64> {
+    let mut docs = Vec::new();
+    for (name, text) in tern_store::builtin::CONFIG {
+        let item = ConfigItem {
+            name: (*name).into(),
+            text: (*text).into(),
+        };
+        docs.push(item_doc(&format!("config:{name}"), "config", &item)?);
+    }
+    for (name, text) in tern_store::builtin::FORMS {
+        let id = name.trim_end_matches(".json");
+        let head: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            ApiError::new(ErrorCode::Internal, format!("built-in form {name}: {e}"))
+        })?;
+        let version = head["version"].as_str().unwrap_or("0");
+        let item = FormItem {
+            definition: (*text).into(),
+            translations: tern_store::builtin::TRANSLATIONS
+                .iter()
+                .filter(|(n, _)| n.split('.').next() == Some(id))
+                .map(|(n, t)| ((*n).into(), (*t).into()))
+                .collect(),
+        };
+        docs.push(item_doc(&format!("form:{id}:{version}"), "form", &item)?);
+    }
+    Ok(db.store_changes("server", &docs).await?)
+}
+
+fn item_doc<T: Serialize>(id: &str, kind: &str, item: &T) -> ApiResult<NewDoc> {
+    let bytes =
+        serde_json::to_vec(item).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    Ok(NewDoc {
+        doc_id: id.into(),
+        kind: kind.into(),
+        site: "*".into(),
+        changes: vec![(hash, bytes)],
+    })
+}
+
+// ---------------------------------------------------------------- callers
+
+/// Who is calling: a device (token) or a signed-in account (session).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub role: Role,
+    pub sites: Vec<String>,
+    pub device: Option<String>,
+}
+
+impl Caller {
+    pub fn require(&self, action: Action, what: &str) -> ApiResult<()> {
+        if auth::allowed(self.role, action) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(what))
+        }
+    }
+
+    /// Sites the caller may see; `None` for all.
+    pub fn site_filter(&self) -> Option<&[String]> {
+        if auth::all_sites(self.role) {
+            None
+        } else {
+            Some(&self.sites)
+        }
+    }
+
+    fn audit(&self, action: &str, site: &str, object: &str) -> AuditEntry {
+        AuditEntry {
+            at: now_text(),
+            actor: self.account.clone(),
+            role: self.role.name().into(),
+            device: self.device.clone().unwrap_or_default(),
+            site: site.into(),
+            action: action.into(),
+            object: object.into(),
+        }
+    }
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "missing or unknown token; enrol the device or sign in again",
+    )
+}
+
+/// Authenticates a bearer token: a device token, else a session.
+pub async fn caller<D: Db>(db: &D, token: Option<&str>) -> ApiResult<Caller> {
+    let token = token.ok_or_else(unauthorized)?;
+    let hash = auth::token_hash(token);
+    if let Some(d) = db.device_by_token(&hash).await? {
+        if d.revoked {
+            tracing::warn!(device = %d.id, "revoked device refused");
+            return Err(ApiError::new(
+                ErrorCode::Revoked,
+                "this device was revoked: destroy its keys and database",
+            ));
+        }
+        return Ok(Caller {
+            account: d.account,
+            role: parse_role(&d.role)?,
+            sites: vec![d.site],
+            device: Some(d.id),
+        });
+    }
+    let account = db
+        .session(&hash, now_ms())
+        .await?
+        .ok_or_else(unauthorized)?;
+    let a = db.account(&account).await?.ok_or_else(unauthorized)?;
+    Ok(Caller {
+        account: a.name,
+        role: parse_role(&a.role)?,
+        sites: a.sites,
+        device: None,
+    })
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub role: String,
+    pub sites: Vec<String>,
+}
+
+/// Signs in with a password, at most [`LOGIN_MAX_FAILURES`] failures per account in
+/// [`LOGIN_WINDOW_MS`] (counted in the database, so every replica shares the limit).
+pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
+    let key = req.user.chars().take(80).collect::<String>();
+    let now = now_ms();
+    if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? >= LOGIN_MAX_FAILURES {
+        tracing::warn!(user = %key, "sign-in rate limited");
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many failed sign-ins for this account; wait 15 minutes",
+        ));
+    }
+    let account = db.account(&key).await?;
+    let stored = account.as_ref().map(|a| a.password_hash.clone());
+    let pw = req.password;
+    // Hash even for unknown accounts, so timing does not tell which exist.
+    let ok = blocking(move || match stored {
+        Some(h) => auth::verify_password(&pw, &h),
+        None => {
+            let _ = auth::hash_password(&pw);
+            false
+        }
+    })
+    .await?;
+    let entry = |action: &str, role: &str| AuditEntry {
+        at: now_text(),
+        actor: key.clone(),
+        role: role.into(),
+        device: String::new(),
+        site: String::new(),
+        action: action.into(),
+        object: String::new(),
+    };
+    let Some(account) = account.filter(|_| ok) else {
+        db.note_login_failure(&key, now).await?;
+        db.audit(&entry("login_failed", "")).await?;
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "wrong user name or password",
+        ));
+    };
+    let token = auth::new_token()?;
+    db.add_session(&auth::token_hash(&token), &account.name, now + SESSION_MS)
+        .await?;
+    db.audit(&entry("login", &account.role)).await?;
+    Ok(LoginResponse {
+        token,
+        role: account.role,
+        sites: account.sites,
+    })
+}
+
+// ---------------------------------------------------------------- enrolment
+
+pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse> {
+    if req.protocol < protocol::MIN_PROTOCOL_VERSION || req.protocol > protocol::PROTOCOL_VERSION {
+        return Err(ApiError::new(
+            ErrorCode::Upgrade,
+            format!(
+                "protocol version {} is not served here (this server speaks {} to {}); update tern",
+                req.protocol,
+                protocol::MIN_PROTOCOL_VERSION,
+                protocol::PROTOCOL_VERSION
+            ),
+        ));
+    }
+    check_name("device id", &req.device_id)?;
+    check_name("user name", &req.user)?;
+    let token = auth::new_token()?;
+    let redeemed = db
+        .redeem(&Redeem {
+            code_hash: auth::token_hash(&auth::normalise_code(&req.code)),
+            device_id: req.device_id.clone(),
+            token_hash: auth::token_hash(&token),
+            user: req.user,
+            now_ms: now_ms(),
+        })
+        .await?;
+    let caller = Caller {
+        account: redeemed.account.clone(),
+        role: parse_role(&redeemed.role)?,
+        sites: vec![redeemed.site.clone()],
+        device: Some(req.device_id.clone()),
+    };
+    db.audit(&caller.audit("enrol", &redeemed.site, &req.device_id))
+        .await?;
+    tracing::info!(device = %req.device_id, site = %redeemed.site, "device enrolled");
+    Ok(EnrolResponse {
+        token,
+        device_id: req.device_id,
+        account: redeemed.account,
+        role: redeemed.role,
+        sites: vec![redeemed.site],
+    })
+}
+
+// ---------------------------------------------------------------- sync
+
+/// A push page after the cheap checks: what to store, and the actors to check.
+struct Checked {
+    docs: Vec<NewDoc>,
+    /// `(device, user)` of every change.
+    authors: HashSet<(String, String)>,
+    /// The users who wrote each document's changes, beside `docs`.
+    doc_users: Vec<HashSet<String>>,
+}
+
+/// Framing, checksums (Automerge's own, per change), sizes and names: everything
+/// that needs no database, run on the blocking pool.
+fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
+    let mut docs = Vec::with_capacity(push.len());
+    let mut authors = HashSet::new();
+    let mut doc_users = Vec::with_capacity(push.len());
+    for d in push {
+        let mut users = HashSet::new();
+        check_name("document id", &d.doc)?;
+        check_name("site", &d.site)?;
+        let mut changes = Vec::with_capacity(d.changes.len());
+        for raw in d.changes {
+            let change = Change::from_bytes(raw.into_vec()).map_err(|e| {
+                ApiError::bad(format!("a change of document {} is damaged: {e}", d.doc))
+            })?;
+            let actor = String::from_utf8_lossy(change.actor_id().to_bytes()).to_string();
+            let mut parts = actor.splitn(3, ':');
+            let (Some("tern"), Some(dev), Some(user)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("a change of document {} has no tern author", d.doc),
+                ));
+            };
+            authors.insert((dev.to_string(), user.to_string()));
+            users.insert(user.to_string());
+            changes.push((change.hash().0, change.raw_bytes().to_vec()));
+        }
+        docs.push(NewDoc {
+            doc_id: d.doc,
+            kind: d.kind.name().into(),
+            site: d.site,
+            changes,
+        });
+        doc_users.push(users);
+    }
+    Ok(Checked {
+        docs,
+        authors,
+        doc_users,
+    })
+}
+
+/// One sync round trip: checks and stores the push page (all or nothing), then
+/// reads one pull page. Returns the response and whether new changes were stored.
+pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(SyncResponse, u64)> {
+    caller.require(Action::Sync, "sync records")?;
+    let device = caller
+        .device
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("sync without an enrolled device"))?;
+    let request: SyncRequest = blocking(move || protocol::decode(&body)).await??;
+    let pushed = request
+        .push
+        .iter()
+        .map(|d| d.changes.len() as u32)
+        .sum::<u32>();
+    let checked = blocking(move || check_page(request.push)).await??;
+    let stored_new = if checked.docs.is_empty() {
+        0
+    } else {
+        authorise_push(db, caller, &checked).await?;
+        db.store_changes(&device, &checked.docs).await?
+    };
+    let scope = Scope {
+        sites: caller.sites.clone(),
+        restricted: auth::allowed(caller.role, Action::Restricted),
+        exclude_origin: device.clone(),
+    };
+    let cursor = i64::try_from(request.cursor).unwrap_or(i64::MAX);
+    let max = (request.max_pull_bytes as usize).clamp(1024, PULL_PAGE_BYTES);
+    let pulled = db.pull(&scope, cursor, max).await?;
+    let response = blocking(move || build_response(pulled, pushed, stored_new)).await??;
+    db.touch_device(&device, &now_text()).await?;
+    if pushed > 0 || !response.docs.is_empty() {
+        db.audit(&caller.audit(
+            "sync",
+            caller.sites.first().map_or("", String::as_str),
+            &format!("pushed={pushed} pulled_docs={}", response.docs.len()),
+        ))
+        .await?;
+    }
+    tracing::info!(device = %device, pushed, stored_new, pulled_docs = response.docs.len(), more = response.more, "sync round trip");
+    Ok((response, stored_new))
+}
+
+/// Every author of the page is an account with a role that may write this kind of
+/// document at its site, and works from an enrolled, unrevoked device; every
+/// document is in the pushing device's scope. The site checked is the one the server
+/// first stored for a document, never a later claim.
+async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiResult<()> {
+    let ids: Vec<String> = page.docs.iter().map(|d| d.doc_id.clone()).collect();
+    let known: HashMap<String, (String, String)> = db
+        .doc_meta(&ids)
+        .await?
+        .into_iter()
+        .map(|(id, k, s)| (id, (k, s)))
+        .collect();
+    let device_ids: Vec<String> = page
+        .authors
+        .iter()
+        .map(|(d, _)| d.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let devices: HashMap<String, Device> = db
+        .devices_by_id(&device_ids)
+        .await?
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect();
+    let mut accounts: HashMap<String, Account> = HashMap::new();
+    for (_, user) in &page.authors {
+        if let Some(a) = db.account(user).await? {
+            accounts.insert(user.clone(), a);
+        }
+    }
+    let forged =
+        |m: String| ApiError::new(ErrorCode::Forbidden, format!("{m}; nothing was stored"));
+    for (dev, user) in &page.authors {
+        match devices.get(dev) {
+            Some(d) if !d.revoked => {}
+            Some(_) => return Err(forged(format!("changes by revoked device {dev}"))),
+            None => return Err(forged(format!("changes by unknown device {dev}"))),
+        }
+        if !accounts.contains_key(user) {
+            return Err(forged(format!(
+                "changes by `{user}`, who has no server account"
+            )));
+        }
+    }
+    for (d, users) in page.docs.iter().zip(&page.doc_users) {
+        let site = match known.get(&d.doc_id) {
+            Some((kind, site)) => {
+                if kind != &d.kind {
+                    return Err(forged(format!(
+                        "document {} is a {kind}, not a {}",
+                        d.doc_id, d.kind
+                    )));
+                }
+                site.clone()
+            }
+            None => d.site.clone(),
+        };
+        if !caller.sites.contains(&site) {
+            return Err(forged(format!(
+                "document {} belongs to site `{site}`, outside this device's sites",
+                d.doc_id
+            )));
+        }
+        let restricted = d.kind == Kind::Restricted.name();
+        for user in users {
+            let Some(a) = accounts.get(user) else {
+                return Err(forged(format!(
+                    "changes by `{user}`, who has no server account"
+                )));
+            };
+            let role = parse_role(&a.role)?;
+            if !auth::allowed(role, Action::Sync) {
+                return Err(forged(format!(
+                    "`{user}` ({}) may not write records",
+                    role.name()
+                )));
+            }
+            if restricted && !auth::allowed(role, Action::Restricted) {
+                return Err(forged(format!(
+                    "`{user}` ({}) may not write restricted sections",
+                    role.name()
+                )));
+            }
+            if !a.sites.contains(&site) {
+                return Err(forged(format!("`{user}` does not work at site `{site}`")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn build_response(pulled: Pulled, pushed: u32, stored_new: u64) -> ApiResult<SyncResponse> {
+    let mut forms = Vec::new();
+    let mut config = Vec::new();
+    let mut docs: Vec<DocChanges> = Vec::new();
+    for item in pulled.items {
+        match item.kind.as_str() {
+            "form" => forms.push(
+                serde_json::from_slice::<FormItem>(&item.bytes)
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("stored form: {e}")))?,
+            ),
+            "config" => config.push(
+                serde_json::from_slice::<ConfigItem>(&item.bytes).map_err(|e| {
+                    ApiError::new(ErrorCode::Internal, format!("stored config: {e}"))
+                })?,
+            ),
+            k => {
+                let kind = Kind::parse(k).ok_or_else(|| {
+                    ApiError::new(ErrorCode::Internal, "stored item of unknown kind")
+                })?;
+                match docs.last_mut() {
+                    Some(last) if last.doc == item.doc_id => {
+                        last.changes.push(serde_bytes::ByteBuf::from(item.bytes))
+                    }
+                    _ => docs.push(DocChanges {
+                        doc: item.doc_id,
+                        kind,
+                        site: item.site,
+                        changes: vec![serde_bytes::ByteBuf::from(item.bytes)],
+                    }),
+                }
+            }
+        }
+    }
+    Ok(SyncResponse {
+        acked: pushed,
+        stored_new: u32::try_from(stored_new).unwrap_or(u32::MAX),
+        forms,
+        config,
+        docs,
+        cursor: u64::try_from(pulled.cursor).unwrap_or(0),
+        more: pulled.more,
+    })
+}
+
+// ---------------------------------------------------------------- records, export, audit
+
+pub async fn list_records<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<RecordRow>> {
+    caller.require(Action::ListRecords, "list records")?;
+    let mut rows = db.records(caller.site_filter()).await?;
+    if auth::all_sites(caller.role) {
+        // Pseudonymised only: no subject link for roles without identity rights.
+        for r in &mut rows {
+            r.subject_id = pseudonym(&r.subject_id);
+        }
+    }
+    db.audit(&caller.audit(
+        "list_records",
+        caller.sites.first().map_or("", String::as_str),
+        &format!("count={}", rows.len()),
+    ))
+    .await?;
+    Ok(rows)
+}
+
+/// Opens a record (access-logged): its answers, and its restricted section only for
+/// roles that may see it.
+pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<serde_json::Value> {
+    caller.require(Action::ViewRecord, "open records")?;
+    check_name("record id", id)?;
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no record `{id}` at your sites"),
+        )
+    };
+    let row = db.record(id).await?.ok_or_else(not_found)?;
+    if !caller.sites.contains(&row.site) {
+        return Err(not_found());
+    }
+    let main = db.doc_changes(id, i64::MAX).await?;
+    let restricted = if auth::allowed(caller.role, Action::Restricted) {
+        Some(
+            db.doc_changes(&format!("{id}.restricted"), i64::MAX)
+                .await?,
+        )
+    } else {
+        None
+    };
+    let view = blocking(move || -> ApiResult<serde_json::Value> {
+        let load = |changes: Vec<Vec<u8>>| -> ApiResult<automerge::Automerge> {
+            let mut doc = automerge::Automerge::new();
+            let parsed: Result<Vec<Change>, _> =
+                changes.into_iter().map(Change::from_bytes).collect();
+            let parsed = parsed.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            doc.apply_changes(parsed)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            Ok(doc)
+        };
+        let doc = load(main)?;
+        let mut v = tern_store::document_answers(&doc);
+        if let Some(r) = restricted {
+            v["restricted"] = tern_store::document_answers(&load(r)?);
+        }
+        Ok(v)
+    })
+    .await??;
+    db.audit(&caller.audit(
+        if auth::allowed(caller.role, Action::Restricted) {
+            "view_record_restricted"
+        } else {
+            "view_record"
+        },
+        &row.site,
+        id,
+    ))
+    .await?;
+    Ok(serde_json::json!({ "record": row, "data": view }))
+}
+
+/// A stable pseudonym of a subject id for exports (FORMS.md 7).
+fn pseudonym(subject: &str) -> String {
+    let h = Sha256::digest(format!("tern-export:{subject}").as_bytes());
+    format!("P-{}", &hex::encode(h)[..16])
+}
+
+/// Pseudonymised export of the record list (data managers), access-logged.
+pub async fn export<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<RecordRow>> {
+    caller.require(Action::Export, "export data")?;
+    let mut rows = db.records(None).await?;
+    for r in &mut rows {
+        r.subject_id = pseudonym(&r.subject_id);
+    }
+    db.audit(&caller.audit("export", "", &format!("records={}", rows.len())))
+        .await?;
+    Ok(rows)
+}
+
+pub async fn audit_log<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<AuditEntry>> {
+    caller.require(Action::ReadAudit, "read the access log")?;
+    Ok(db.audit_list(caller.site_filter(), 1000).await?)
+}
+
+pub async fn admin_devices<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<DeviceRow>> {
+    caller.require(Action::Administer, "manage devices")?;
+    Ok(db.devices().await?)
+}
+
+pub async fn admin_revoke<D: Db>(db: &D, caller: &Caller, device: &str) -> ApiResult<()> {
+    caller.require(Action::Administer, "manage devices")?;
+    revoke(db, device).await?;
+    db.audit(&caller.audit("revoke_device", "", device)).await?;
+    Ok(())
+}

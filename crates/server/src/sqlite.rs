@@ -1,0 +1,682 @@
+//! The embedded SQLite backend: one file `tern-server.db` in the data folder, WAL with
+//! `synchronous=FULL`, one connection behind a mutex (SQLite has one writer anyway),
+//! every call on the blocking pool so the async runtime never waits on the disk.
+//! Sequence numbers come from a counter row updated in the writing transaction, so
+//! they increase in commit order.
+
+use crate::db::*;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sites(name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS accounts(
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_sites(
+    account TEXT NOT NULL, site TEXT NOT NULL, PRIMARY KEY(account, site));
+CREATE TABLE IF NOT EXISTS enrolments(
+    code_hash TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT,
+    expires_ms INTEGER NOT NULL, used_by TEXT);
+CREATE TABLE IF NOT EXISTS devices(
+    id TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, last_sync TEXT, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions(
+    token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at_ms);
+CREATE TABLE IF NOT EXISTS access_log(
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+    role TEXT NOT NULL, device TEXT NOT NULL, site TEXT NOT NULL,
+    action TEXT NOT NULL, object TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counter(name, value) VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS log(
+    seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
+    site TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, bytes BLOB NOT NULL,
+    origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
+CREATE TABLE IF NOT EXISTS docs(
+    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
+    last_seq INTEGER NOT NULL, verified_seq INTEGER NOT NULL DEFAULT 0,
+    quarantine_reason TEXT);
+CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
+CREATE TABLE IF NOT EXISTS records(
+    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
+    form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
+    conflict INTEGER NOT NULL);
+";
+
+/// The SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteDb {
+    /// Opens (or creates) `DIR/tern-server.db`.
+    pub fn open(dir: &Path) -> DbResult<SqliteDb> {
+        std::fs::create_dir_all(dir)?;
+        let conn = Connection::open(dir.join("tern-server.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteDb {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    ) -> DbResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| DbError::Task("the database lock was poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+}
+
+fn sites_of(c: &Connection, account: &str) -> DbResult<Vec<String>> {
+    let mut stmt =
+        c.prepare_cached("SELECT site FROM account_sites WHERE account = ?1 ORDER BY site")?;
+    let rows = stmt.query_map([account], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        account: r.get(2)?,
+        role: r.get(3)?,
+        revoked: r.get::<_, i64>(4)? != 0,
+    })
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.site, d.account, a.role, d.revoked
+    FROM devices d JOIN accounts a ON a.name = d.account";
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        record_id: r.get(0)?,
+        site: r.get(1)?,
+        form_id: r.get(2)?,
+        form_version: r.get(3)?,
+        subject_id: r.get(4)?,
+        status: r.get(5)?,
+        conflict: r.get::<_, i64>(6)? != 0,
+    })
+}
+
+const RECORD_SELECT: &str =
+    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict FROM records";
+
+impl Db for SqliteDb {
+    async fn ping(&self) -> DbResult<()> {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    async fn add_site(&self, name: &str) -> DbResult<()> {
+        let name = name.to_string();
+        self.run(move |c| {
+            let n = c.execute("INSERT OR IGNORE INTO sites(name) VALUES (?1)", [&name])?;
+            if n == 0 {
+                return Err(DbError::Exists(format!("site `{name}`")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn site_exists(&self, name: &str) -> DbResult<bool> {
+        let name = name.to_string();
+        self.run(move |c| {
+            Ok(
+                c.query_row("SELECT 1 FROM sites WHERE name = ?1", [&name], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
+        })
+        .await
+    }
+
+    async fn add_account(&self, a: &Account) -> DbResult<()> {
+        let a = a.clone();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO accounts(name, role, password_hash) VALUES (?1, ?2, ?3)",
+                params![a.name, a.role, a.password_hash],
+            )?;
+            if n == 0 {
+                return Err(DbError::Exists(format!("user `{}`", a.name)));
+            }
+            for s in &a.sites {
+                let known = tx
+                    .query_row("SELECT 1 FROM sites WHERE name = ?1", [s], |_| Ok(()))
+                    .optional()?;
+                if known.is_none() {
+                    return Err(DbError::NotFound(format!(
+                        "no site `{s}`; add it with `tern admin site add {s}`"
+                    )));
+                }
+                tx.execute(
+                    "INSERT OR IGNORE INTO account_sites(account, site) VALUES (?1, ?2)",
+                    params![a.name, s],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account(&self, name: &str) -> DbResult<Option<Account>> {
+        let name = name.to_string();
+        self.run(move |c| {
+            let row: Option<(String, String)> = c
+                .query_row(
+                    "SELECT role, password_hash FROM accounts WHERE name = ?1",
+                    [&name],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((role, password_hash)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(Account {
+                sites: sites_of(c, &name)?,
+                name,
+                role,
+                password_hash,
+            }))
+        })
+        .await
+    }
+
+    async fn add_enrolment(
+        &self,
+        code_hash: &str,
+        site: &str,
+        account: Option<&str>,
+        expires_ms: i64,
+    ) -> DbResult<()> {
+        let (code_hash, site, account) = (
+            code_hash.to_string(),
+            site.to_string(),
+            account.map(str::to_string),
+        );
+        self.run(move |c| {
+            let known = c
+                .query_row("SELECT 1 FROM sites WHERE name = ?1", [&site], |_| Ok(()))
+                .optional()?;
+            if known.is_none() {
+                return Err(DbError::NotFound(format!("no site `{site}`")));
+            }
+            c.execute(
+                "INSERT INTO enrolments(code_hash, site, account, expires_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, site, account, expires_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn redeem(&self, r: &Redeem) -> DbResult<Redeemed> {
+        let r = r.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row: Option<(String, Option<String>, i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT site, account, expires_ms, used_by FROM enrolments WHERE code_hash = ?1",
+                    [&r.code_hash],
+                    |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?)),
+                )
+                .optional()?;
+            let refused = |m: &str| Err(DbError::Refused(m.into()));
+            let Some((site, account, expires, used)) = row else {
+                return refused("unknown enrolment code; ask an admin for a new one");
+            };
+            if used.is_some() {
+                return refused("this enrolment code was already used; ask an admin for a new one");
+            }
+            if expires < r.now_ms {
+                return refused("this enrolment code has expired; ask an admin for a new one");
+            }
+            let account = account.unwrap_or_else(|| r.user.clone());
+            let role: Option<String> = tx
+                .query_row("SELECT role FROM accounts WHERE name = ?1", [&account], |x| x.get(0))
+                .optional()?;
+            let Some(role) = role else {
+                return Err(DbError::Refused(format!(
+                    "no server account `{account}` for this device's user; an admin adds it with `tern admin user add`"
+                )));
+            };
+            if !sites_of(&tx, &account)?.contains(&site) {
+                return Err(DbError::Refused(format!(
+                    "account `{account}` does not work at site `{site}`"
+                )));
+            }
+            let exists = tx
+                .query_row("SELECT 1 FROM devices WHERE id = ?1", [&r.device_id], |_| Ok(()))
+                .optional()?;
+            if exists.is_some() {
+                return refused("this device is already enrolled (or was revoked); enrol a new store");
+            }
+            tx.execute(
+                "UPDATE enrolments SET used_by = ?2 WHERE code_hash = ?1",
+                params![r.code_hash, r.device_id],
+            )?;
+            tx.execute(
+                "INSERT INTO devices(id, site, account, token_hash) VALUES (?1, ?2, ?3, ?4)",
+                params![r.device_id, site, account, r.token_hash],
+            )?;
+            tx.commit()?;
+            Ok(Redeemed { account, role, site })
+        })
+        .await
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> DbResult<Option<Device>> {
+        let token_hash = token_hash.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("{DEVICE_SELECT} WHERE d.token_hash = ?1"),
+                [&token_hash],
+                device_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn devices_by_id(&self, ids: &[String]) -> DbResult<Vec<Device>> {
+        let ids = ids.to_vec();
+        self.run(move |c| {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut stmt = c.prepare(&format!(
+                "{DEVICE_SELECT} WHERE d.id IN ({})",
+                in_list(ids.len())
+            ))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(ids.iter()), device_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn revoke(&self, id: &str) -> DbResult<bool> {
+        let id = id.to_string();
+        self.run(move |c| Ok(c.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [&id])? > 0))
+            .await
+    }
+
+    async fn devices(&self) -> DbResult<Vec<DeviceRow>> {
+        self.run(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, site, account, last_sync, revoked FROM devices ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    site: r.get(1)?,
+                    user: r.get(2)?,
+                    last_sync: r.get(3)?,
+                    revoked: r.get::<_, i64>(4)? != 0,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn touch_device(&self, id: &str, at: &str) -> DbResult<()> {
+        let (id, at) = (id.to_string(), at.to_string());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE devices SET last_sync = ?2 WHERE id = ?1",
+                params![id, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures(&self, key: &str, since_ms: i64) -> DbResult<i64> {
+        let key = key.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM login_failures WHERE key = ?1 AND at_ms >= ?2",
+                params![key, since_ms],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn note_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO login_failures(key, at_ms) VALUES (?1, ?2)",
+                params![key, at_ms],
+            )?;
+            // Old failures matter no more: keep the table small.
+            c.execute(
+                "DELETE FROM login_failures WHERE at_ms < ?1",
+                [at_ms - 24 * 3600 * 1000],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_session(&self, token_hash: &str, account: &str, expires_ms: i64) -> DbResult<()> {
+        let (t, a) = (token_hash.to_string(), account.to_string());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO sessions(token_hash, account, expires_ms) VALUES (?1, ?2, ?3)",
+                params![t, a, expires_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &str, now_ms: i64) -> DbResult<Option<String>> {
+        let t = token_hash.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT account FROM sessions WHERE token_hash = ?1 AND expires_ms > ?2",
+                params![t, now_ms],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn audit(&self, e: &AuditEntry) -> DbResult<()> {
+        let e = e.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO access_log(at, actor, role, device, site, action, object)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![e.at, e.actor, e.role, e.device, e.site, e.action, e.object],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_list(&self, sites: Option<&[String]>, limit: i64) -> DbResult<Vec<AuditEntry>> {
+        let sites = sites.map(<[String]>::to_vec);
+        self.run(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT at, actor, role, device, site, action, object FROM access_log
+                 ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    role: r.get(2)?,
+                    device: r.get(3)?,
+                    site: r.get(4)?,
+                    action: r.get(5)?,
+                    object: r.get(6)?,
+                })
+            })?;
+            let all: Vec<AuditEntry> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(match sites {
+                None => all,
+                Some(s) => all.into_iter().filter(|e| s.contains(&e.site)).collect(),
+            })
+        })
+        .await
+    }
+
+    async fn doc_meta(&self, ids: &[String]) -> DbResult<Vec<(String, String, String)>> {
+        let ids = ids.to_vec();
+        self.run(move |c| {
+            let mut out = Vec::new();
+            let mut stmt = c.prepare_cached("SELECT kind, site FROM docs WHERE doc_id = ?1")?;
+            for id in ids {
+                if let Some((k, s)) = stmt
+                    .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+                {
+                    out.push((id, k, s));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn store_changes(&self, origin: &str, docs: &[NewDoc]) -> DbResult<u64> {
+        let (origin, docs) = (origin.to_string(), docs.to_vec());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut seq: i64 =
+                tx.query_row("SELECT value FROM counter WHERE name = 'seq'", [], |r| {
+                    r.get(0)
+                })?;
+            let mut new = 0u64;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO log(seq, doc_id, kind, site, hash, bytes, origin)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                let mut doc = tx.prepare_cached(
+                    "INSERT INTO docs(doc_id, kind, site, last_seq) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(doc_id) DO UPDATE SET last_seq = ?4",
+                )?;
+                for d in &docs {
+                    let before = seq;
+                    for (hash, bytes) in &d.changes {
+                        let n = insert.execute(params![
+                            seq + 1,
+                            d.doc_id,
+                            d.kind,
+                            d.site,
+                            &hash[..],
+                            bytes,
+                            origin
+                        ])?;
+                        if n > 0 {
+                            seq += 1;
+                            new += 1;
+                        }
+                    }
+                    if seq > before {
+                        doc.execute(params![d.doc_id, d.kind, d.site, seq])?;
+                    }
+                }
+            }
+            tx.execute("UPDATE counter SET value = ?1 WHERE name = 'seq'", [seq])?;
+            tx.commit()?;
+            Ok(new)
+        })
+        .await
+    }
+
+    async fn pull(&self, scope: &Scope, cursor: i64, max_bytes: usize) -> DbResult<Pulled> {
+        let scope = scope.clone();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let head: i64 =
+                tx.query_row("SELECT value FROM counter WHERE name = 'seq'", [], |r| {
+                    r.get(0)
+                })?;
+            let sites = serde_json::to_string(&scope.sites).unwrap_or_else(|_| "[]".into());
+            let mut stmt = tx.prepare_cached(
+                "SELECT seq, doc_id, kind, site, bytes FROM log
+                 WHERE seq > ?1 AND seq <= ?2 AND quarantined = 0 AND origin <> ?3
+                   AND (site = '*' OR site IN (SELECT value FROM json_each(?4)))
+                   AND (kind <> 'restricted' OR ?5)
+                 ORDER BY seq",
+            )?;
+            let mut rows = stmt.query(params![
+                cursor,
+                head,
+                scope.exclude_origin,
+                sites,
+                scope.restricted
+            ])?;
+            let mut items = Vec::new();
+            let mut size = 0usize;
+            let mut more = false;
+            while let Some(r) = rows.next()? {
+                let bytes: Vec<u8> = r.get(4)?;
+                if !items.is_empty() && size + bytes.len() > max_bytes {
+                    more = true;
+                    break;
+                }
+                size += bytes.len();
+                items.push(LogItem {
+                    seq: r.get(0)?,
+                    doc_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    site: r.get(3)?,
+                    bytes,
+                });
+            }
+            let cursor = if more {
+                items.last().map_or(cursor, |i| i.seq)
+            } else {
+                head.max(cursor)
+            };
+            Ok(Pulled {
+                items,
+                cursor,
+                more,
+            })
+        })
+        .await
+    }
+
+    async fn unverified(&self, limit: i64) -> DbResult<Vec<Unverified>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc_id, kind, site, last_seq FROM docs WHERE last_seq > verified_seq
+                 AND kind IN ('record', 'restricted', 'subject') LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok(Unverified {
+                    doc_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    site: r.get(2)?,
+                    upto: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn doc_changes(&self, doc_id: &str, upto: i64) -> DbResult<Vec<Vec<u8>>> {
+        let id = doc_id.to_string();
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT bytes FROM log WHERE doc_id = ?1 AND seq <= ?2 AND quarantined = 0 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![id, upto], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn verified(&self, doc_id: &str, upto: i64, p: Option<&RecordRow>) -> DbResult<()> {
+        let (id, p) = (doc_id.to_string(), p.cloned());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE docs SET verified_seq = max(verified_seq, ?2) WHERE doc_id = ?1",
+                params![id, upto],
+            )?;
+            if let Some(p) = p {
+                tx.execute(
+                    "INSERT OR REPLACE INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn quarantine(&self, doc_id: &str, upto: i64, reason: &str) -> DbResult<()> {
+        let (id, reason) = (doc_id.to_string(), reason.to_string());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE log SET quarantined = 1 WHERE doc_id = ?1 AND seq <= ?2
+                 AND seq > (SELECT verified_seq FROM docs WHERE doc_id = ?1)",
+                params![id, upto],
+            )?;
+            tx.execute(
+                "UPDATE docs SET verified_seq = max(verified_seq, ?2), quarantine_reason = ?3 WHERE doc_id = ?1",
+                params![id, upto, reason],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT doc_id, quarantine_reason FROM docs WHERE quarantine_reason IS NOT NULL ORDER BY doc_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn record(&self, id: &str) -> DbResult<Option<RecordRow>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("{RECORD_SELECT} WHERE record_id = ?1"),
+                [&id],
+                record_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
+        let sites = sites.map(<[String]>::to_vec);
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!("{RECORD_SELECT} ORDER BY record_id"))?;
+            let rows = stmt.query_map([], record_row)?;
+            let all: Vec<RecordRow> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(match sites {
+                None => all,
+                Some(s) => all.into_iter().filter(|r| s.contains(&r.site)).collect(),
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the server and the sync protocol (one binary: fast links).
+//! Every scenario runs against embedded SQLite and against a real PostgreSQL that the
+//! test starts itself (initdb/pg_ctl on a free loopback port in a temporary folder).
+//! Network traffic goes to 127.0.0.1 only; every loop is bounded.
+
+mod common;
+mod pg;
+
+mod authz;
+mod convergence;
+mod fuzz_corpus;
+mod resume;

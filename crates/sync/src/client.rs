@@ -1,0 +1,280 @@
+//! The HTTP client (reqwest, rustls): enrolment and the sync loop over a device
+//! store. It carries out what [`crate::plan::Session`] decides; every durable step
+//! (acknowledged push, applied pull page with its cursor) is committed before the
+//! next round trip, so an interrupted sync resumes where it stopped.
+
+use crate::plan::{Session, SyncReport};
+use crate::protocol::{
+    self, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, FrameError, SyncResponse,
+    CONTENT_TYPE, PUSH_PAGE_BYTES,
+};
+use reqwest::blocking::{Client, Response};
+use std::time::Duration;
+use tern_store::{Enrolment, IncomingDoc, IncomingForm, Store, StoreError};
+
+/// Everything a sync or an enrolment can fail with. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the server at {url} ({source}); the data stays on this device, sync again when online")]
+    Offline {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("this device was revoked by the server; its keys and database were destroyed")]
+    Revoked,
+    #[error("the server refused this version of tern: {0}; update tern")]
+    Upgrade(String),
+    #[error("the server refused the request ({code:?}): {message}")]
+    Refused { code: ErrorCode, message: String },
+    #[error(
+        "this store is not enrolled; run `tern device --db FILE enroll --server URL --code CODE`"
+    )]
+    NotEnrolled,
+    #[error("the server's answer is malformed: {0}")]
+    Frame(#[from] FrameError),
+    #[error("the server's answer is inconsistent: {0}")]
+    Plan(#[from] crate::plan::PlanError),
+    #[error("the server answered HTTP {status} without an explanation")]
+    Http { status: u16 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// True when the device or its input was refused (exit 1 either way for the CLI,
+    /// but the app shows refusals differently from a missing network).
+    pub fn is_offline(&self) -> bool {
+        matches!(self, SyncError::Offline { .. })
+    }
+}
+
+fn http() -> Client {
+    // Build errors only happen with a broken TLS backend; fall back to the default.
+    Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap_or_default()
+}
+
+fn offline(url: &str) -> impl FnOnce(reqwest::Error) -> SyncError + '_ {
+    move |source| SyncError::Offline {
+        url: url.to_string(),
+        source,
+    }
+}
+
+/// Approximate size on the wire of the request line and headers, so reported bytes
+/// are what a metered link counts rather than bodies alone.
+fn head_bytes(req: &reqwest::blocking::Request) -> u64 {
+    let url = req.url();
+    let mut n = req.method().as_str().len() + url.path().len() + " HTTP/1.1\r\n".len() + 1;
+    n += "host: \r\n".len() + url.host_str().map_or(0, str::len) + 6;
+    n += "accept: */*\r\n".len();
+    for (k, v) in req.headers() {
+        n += k.as_str().len() + v.len() + 4;
+    }
+    n += 2;
+    n as u64
+}
+
+fn response_head_bytes(resp: &Response) -> u64 {
+    let mut n = "HTTP/1.1 200 OK\r\n".len() + 2;
+    for (k, v) in resp.headers() {
+        n += k.as_str().len() + v.len() + 4;
+    }
+    n as u64
+}
+
+fn error_from(status: u16, body: &[u8]) -> SyncError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) if e.code == ErrorCode::Revoked => SyncError::Revoked,
+        Ok(e) if e.code == ErrorCode::Upgrade => SyncError::Upgrade(e.message),
+        Ok(e) => SyncError::Refused {
+            code: e.code,
+            message: e.message,
+        },
+        Err(_) => SyncError::Http { status },
+    }
+}
+
+/// Redeems a one-time enrolment code and records the enrolment in the store.
+pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, SyncError> {
+    let server = server.trim_end_matches('/').to_string();
+    let url = format!("{server}/v1/enroll");
+    let request = EnrolRequest {
+        protocol: protocol::PROTOCOL_VERSION,
+        code: code.trim().to_string(),
+        device_id: store.device().to_string(),
+        user: store.user().to_string(),
+    };
+    let resp = http()
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
+        .send()
+        .map_err(offline(&url))?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().map_err(offline(&url))?;
+    if status != 200 {
+        return Err(error_from(status, &body));
+    }
+    let answer: EnrolResponse = serde_json::from_slice(&body)
+        .map_err(|e| FrameError::Malformed(format!("enrolment answer: {e}")))?;
+    let enrolment = Enrolment {
+        server,
+        token: answer.token,
+        account: answer.account,
+        role: answer.role,
+        sites: answer.sites,
+    };
+    store.set_enrolment(&enrolment)?;
+    Ok(enrolment)
+}
+
+/// Page sizes of a sync; the defaults suit real links.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    pub push_page_bytes: usize,
+    pub pull_page_bytes: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> SyncOptions {
+        SyncOptions {
+            push_page_bytes: PUSH_PAGE_BYTES,
+            pull_page_bytes: protocol::PULL_PAGE_BYTES as u32,
+        }
+    }
+}
+
+/// Runs one sync of `store` with its server. On `revoked` the store is destroyed
+/// (key file, database) before the error is returned; otherwise the store is handed
+/// back with the counters.
+pub fn sync(store: Store) -> Result<(Store, SyncReport), SyncError> {
+    sync_with(store, &SyncOptions::default())
+}
+
+/// [`sync`] with chosen page sizes.
+pub fn sync_with(
+    mut store: Store,
+    options: &SyncOptions,
+) -> Result<(Store, SyncReport), SyncError> {
+    match sync_inner(&mut store, options) {
+        Err(SyncError::Revoked) => {
+            store.destroy()?;
+            Err(SyncError::Revoked)
+        }
+        Err(e) => Err(e),
+        Ok(report) => Ok((store, report)),
+    }
+}
+
+fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+    let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
+    let url = format!("{}/v1/sync", enrolment.server);
+    let client = http();
+    let mut session =
+        Session::new(store.sync_cursor()?.max(0) as u64).with_pull_bytes(options.pull_page_bytes);
+    let mut acked = store.push_acked()?;
+    loop {
+        let page = store.pending_changes(acked, options.push_page_bytes)?;
+        let outgoing = session.request(&page)?;
+        let body = protocol::encode(&outgoing.request)?;
+        let req = client
+            .post(&url)
+            .bearer_auth(&enrolment.token)
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(body)
+            .build()
+            .map_err(offline(&url))?;
+        let sent = head_bytes(&req)
+            + req
+                .body()
+                .and_then(|b| b.as_bytes())
+                .map_or(0, |b| b.len() as u64);
+        let resp = client.execute(req).map_err(offline(&url))?;
+        let status = resp.status().as_u16();
+        let head = response_head_bytes(&resp);
+        let bytes = resp.bytes().map_err(offline(&url))?;
+        if status != 200 {
+            return Err(error_from(status, &bytes));
+        }
+        let response: SyncResponse = protocol::decode(&bytes)?;
+        let step = session.on_response(&outgoing, &response, sent, head + bytes.len() as u64)?;
+        if let Some(upto) = step.ack_upto {
+            store.mark_pushed(upto)?;
+            acked = upto;
+        }
+        let forms = response
+            .forms
+            .into_iter()
+            .map(|f| IncomingForm {
+                definition: f.definition,
+                translations: f.translations,
+            })
+            .collect();
+        let config = response
+            .config
+            .into_iter()
+            .map(|c| (c.name, c.text))
+            .collect();
+        let docs = response
+            .docs
+            .into_iter()
+            .map(|d| IncomingDoc {
+                doc_id: d.doc,
+                kind: d.kind.into(),
+                changes: d.changes.into_iter().map(|c| c.into_vec()).collect(),
+            })
+            .collect();
+        let applied = store.apply_pulled(forms, config, docs, step.cursor as i64)?;
+        session.applied(applied.new_changes);
+        if session.finished(&step, store.pending_change_count()?) {
+            break;
+        }
+    }
+    store.set_last_sync(&chrono_now())?;
+    Ok(session.report().clone())
+}
+
+fn chrono_now() -> String {
+    // The store pins "now" in tests; the sync time is only shown to people.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_rfc3339(secs)
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, no dependency).
+fn format_rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::format_rfc3339(1_780_000_000), "2026-05-28T20:26:40Z");
+    }
+}

@@ -1,0 +1,479 @@
+//! Wire messages and their framing.
+//!
+//! A sync message travels as one frame:
+//!
+//! ```text
+//! "TERN" | version: u16 BE | codec: u8 (0 none, 1 zstd) | payload length: u32 BE
+//!        | body length: u32 BE | SHA-256 of the payload (32 bytes) | body
+//! ```
+//!
+//! The payload is the message in postcard (serde, compact binary); the body is the
+//! payload compressed with zstd (or as is). Decoding checks, in order: magic, version
+//! (an older or newer version is [`FrameError::Version`], which the server answers
+//! with `upgrade`), codec, both lengths against the limits, decompression to exactly
+//! the promised length, the checksum, then the message itself. Nothing is trusted
+//! before every check passed, so a damaged or forged frame changes nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use sha2::{Digest, Sha256};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The oldest client version the server still serves.
+pub const MIN_PROTOCOL_VERSION: u16 = 1;
+/// Largest body (compressed) a peer accepts.
+pub const MAX_BODY: usize = 24 << 20;
+/// Largest payload (decompressed) a peer accepts: a zip bomb stops here.
+pub const MAX_PAYLOAD: usize = 64 << 20;
+/// Target size of one push page (raw change bytes), chosen so a page is a few
+/// seconds of a slow uplink and a lost page costs little.
+pub const PUSH_PAGE_BYTES: usize = 2 << 20;
+/// Target size of one pull page.
+pub const PULL_PAGE_BYTES: usize = 4 << 20;
+/// Longest document id, site or account name accepted on the wire.
+pub const MAX_NAME: usize = 80;
+
+const MAGIC: &[u8; 4] = b"TERN";
+const HEADER: usize = 4 + 2 + 1 + 4 + 4 + 32;
+/// Media type of a frame.
+pub const CONTENT_TYPE: &str = "application/x-tern-sync";
+
+/// The kind of a synced document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Record,
+    /// The restricted twin of a record: only for roles that may see sensitive sections.
+    Restricted,
+    Subject,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Record => "record",
+            Kind::Restricted => "restricted",
+            Kind::Subject => "subject",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "record" => Some(Kind::Record),
+            "restricted" => Some(Kind::Restricted),
+            "subject" => Some(Kind::Subject),
+            _ => None,
+        }
+    }
+}
+
+impl From<tern_store::DocKind> for Kind {
+    fn from(k: tern_store::DocKind) -> Kind {
+        match k {
+            tern_store::DocKind::Record => Kind::Record,
+            tern_store::DocKind::Restricted => Kind::Restricted,
+            tern_store::DocKind::Subject => Kind::Subject,
+        }
+    }
+}
+
+impl From<Kind> for tern_store::DocKind {
+    fn from(k: Kind) -> tern_store::DocKind {
+        match k {
+            Kind::Record => tern_store::DocKind::Record,
+            Kind::Restricted => tern_store::DocKind::Restricted,
+            Kind::Subject => tern_store::DocKind::Subject,
+        }
+    }
+}
+
+/// Raw Automerge changes of one document. Each change is content-addressed by its
+/// own hash (inside the bytes), so the same change may arrive by any path, twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub doc: String,
+    pub kind: Kind,
+    /// The site the sender believes the document belongs to; the server keeps the
+    /// site it first stored and checks scope against that.
+    pub site: String,
+    pub changes: Vec<ByteBuf>,
+}
+
+/// A form version distributed by sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormItem {
+    pub definition: String,
+    /// `(file name, text)` of each translation.
+    pub translations: Vec<(String, String)>,
+}
+
+/// A configuration table distributed by sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigItem {
+    pub name: String,
+    pub text: String,
+}
+
+/// One round trip of a sync, device → server: a push page and the cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The last server sequence the device has applied.
+    pub cursor: u64,
+    /// Changes the server has not acknowledged, one page.
+    pub push: Vec<DocChanges>,
+    /// How many pull bytes the device takes in this round trip.
+    pub max_pull_bytes: u32,
+}
+
+/// One round trip of a sync, server → device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Pushed changes now durable on the server (always all of the page: a page is
+    /// stored whole or refused whole).
+    pub acked: u32,
+    /// Of those, how many the server did not have.
+    pub stored_new: u32,
+    pub forms: Vec<FormItem>,
+    pub config: Vec<ConfigItem>,
+    pub docs: Vec<DocChanges>,
+    /// The cursor after applying this page.
+    pub cursor: u64,
+    /// More to pull: ask again with the new cursor.
+    pub more: bool,
+}
+
+/// `POST /v1/enroll` (JSON): a one-time code for a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub protocol: u16,
+    pub code: String,
+    /// The device store's own id (actor of its changes).
+    pub device_id: String,
+    /// The local user to bind to a server account of the same name, when the code
+    /// names no account.
+    pub user: String,
+}
+
+/// The answer to an enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub token: String,
+    pub device_id: String,
+    pub account: String,
+    pub role: String,
+    pub sites: Vec<String>,
+}
+
+/// Error codes of every endpoint: a closed set, the body is `{"code", "message"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The client speaks an old protocol version: update it.
+    Upgrade,
+    /// The device was revoked: it must destroy its keys.
+    Revoked,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    TooLarge,
+    RateLimited,
+    NotFound,
+    Conflict,
+    Internal,
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Why a frame was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("not a tern sync message (bad magic or too short)")]
+    NotAFrame,
+    #[error("protocol version {found} is not spoken here (this side speaks {min} to {max}); update tern")]
+    Version { found: u16, min: u16, max: u16 },
+    #[error("unknown compression codec {0}")]
+    Codec(u8),
+    #[error("the message is too large ({0} bytes); the limit is {1}")]
+    TooLarge(usize, usize),
+    #[error("the message is truncated or padded (header says {expected} bytes, got {got})")]
+    Length { expected: usize, got: usize },
+    #[error("the message does not decompress: {0}")]
+    Decompress(String),
+    #[error("the message checksum does not match (damaged in transit)")]
+    Checksum,
+    #[error("the message body is malformed: {0}")]
+    Malformed(String),
+}
+
+/// Encodes a message as a compressed frame.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, FrameError> {
+    encode_version(message, PROTOCOL_VERSION)
+}
+
+/// Encodes with an explicit version (tests of the upgrade path).
+pub fn encode_version<T: Serialize>(message: &T, version: u16) -> Result<Vec<u8>, FrameError> {
+    let payload = postcard::to_stdvec(message).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if payload.len() > MAX_PAYLOAD {
+        return Err(FrameError::TooLarge(payload.len(), MAX_PAYLOAD));
+    }
+    // Small messages stay uncompressed: zstd's frame costs more than it saves.
+    let (codec, body) = if payload.len() < 64 {
+        (0u8, payload.clone())
+    } else {
+        let z =
+            zstd::bulk::compress(&payload, 3).map_err(|e| FrameError::Malformed(e.to_string()))?;
+        (1u8, z)
+    };
+    if body.len() > MAX_BODY {
+        return Err(FrameError::TooLarge(body.len(), MAX_BODY));
+    }
+    let mut out = Vec::with_capacity(HEADER + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&version.to_be_bytes());
+    out.push(codec);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&Sha256::digest(&payload));
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Frames raw bytes as a payload (fuzzing: reach the message decoder behind the
+/// checksum).
+pub fn frame_raw(payload: &[u8]) -> Result<Vec<u8>, FrameError> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(FrameError::TooLarge(payload.len(), MAX_PAYLOAD));
+    }
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
+    out.push(0);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&Sha256::digest(payload));
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
+/// The protocol version a frame claims, if it is a frame at all.
+pub fn frame_version(bytes: &[u8]) -> Option<u16> {
+    if bytes.len() < 6 || &bytes[..4] != MAGIC {
+        return None;
+    }
+    Some(u16::from_be_bytes([bytes[4], bytes[5]]))
+}
+
+/// Decodes a frame, checking everything (see the module doc).
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, FrameError> {
+    if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+        return Err(FrameError::NotAFrame);
+    }
+    let version = u16::from_be_bytes([bytes[4], bytes[5]]);
+    if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version) {
+        return Err(FrameError::Version {
+            found: version,
+            min: MIN_PROTOCOL_VERSION,
+            max: PROTOCOL_VERSION,
+        });
+    }
+    let codec = bytes[6];
+    let u32_at = |i: usize| {
+        u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
+    };
+    let payload_len = u32_at(7);
+    let body_len = u32_at(11);
+    let sum = &bytes[15..47];
+    let body = &bytes[HEADER..];
+    if payload_len > MAX_PAYLOAD {
+        return Err(FrameError::TooLarge(payload_len, MAX_PAYLOAD));
+    }
+    if body_len > MAX_BODY {
+        return Err(FrameError::TooLarge(body_len, MAX_BODY));
+    }
+    if body.len() != body_len {
+        return Err(FrameError::Length {
+            expected: body_len,
+            got: body.len(),
+        });
+    }
+    let payload = match codec {
+        0 => body.to_vec(),
+        1 => zstd::bulk::decompress(body, payload_len)
+            .map_err(|e| FrameError::Decompress(e.to_string()))?,
+        other => return Err(FrameError::Codec(other)),
+    };
+    if payload.len() != payload_len {
+        return Err(FrameError::Length {
+            expected: payload_len,
+            got: payload.len(),
+        });
+    }
+    if Sha256::digest(&payload).as_slice() != sum {
+        return Err(FrameError::Checksum);
+    }
+    let (message, rest) =
+        postcard::take_from_bytes(&payload).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(FrameError::Malformed(
+            "trailing bytes after the message".into(),
+        ));
+    }
+    Ok(message)
+}
+
+/// Checks names on the wire: 1 to [`MAX_NAME`] ASCII letters, digits, `-`, `_`, `.`.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SyncRequest {
+        SyncRequest {
+            cursor: 7,
+            push: vec![DocChanges {
+                doc: "r1".into(),
+                kind: Kind::Record,
+                site: "site-a".into(),
+                changes: vec![ByteBuf::from(vec![1u8; 300]), ByteBuf::from(vec![2u8; 3])],
+            }],
+            max_pull_bytes: 1000,
+        }
+    }
+
+    #[test]
+    fn round_trip_compressed_and_plain() {
+        let frame = encode(&sample()).expect("encode");
+        assert_eq!(frame[6], 1, "large payload compressed");
+        assert_eq!(decode::<SyncRequest>(&frame).expect("decode"), sample());
+        let empty = SyncRequest {
+            cursor: 1 << 40,
+            push: vec![],
+            max_pull_bytes: 4 << 20,
+        };
+        let frame = encode(&empty).expect("encode");
+        assert_eq!(frame[6], 0);
+        assert!(frame.len() < 64, "an empty push is {} bytes", frame.len());
+        assert_eq!(decode::<SyncRequest>(&frame).expect("decode"), empty);
+    }
+
+    #[test]
+    fn damaged_frames_are_refused_with_a_reason() {
+        let frame = encode(&sample()).expect("encode");
+        assert_eq!(
+            decode::<SyncRequest>(b"GET / HTTP"),
+            Err(FrameError::NotAFrame)
+        );
+        let mut old = frame.clone();
+        old[4..6].copy_from_slice(&0u16.to_be_bytes());
+        assert!(matches!(
+            decode::<SyncRequest>(&old),
+            Err(FrameError::Version { found: 0, .. })
+        ));
+        assert_eq!(frame_version(&old), Some(0));
+        let cut = &frame[..frame.len() - 1];
+        assert!(matches!(
+            decode::<SyncRequest>(cut),
+            Err(FrameError::Length { .. })
+        ));
+        let mut flipped = frame.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        assert!(decode::<SyncRequest>(&flipped).is_err());
+        let mut sum = frame.clone();
+        sum[20] ^= 1;
+        assert_eq!(decode::<SyncRequest>(&sum), Err(FrameError::Checksum));
+        let mut bomb = frame.clone();
+        bomb[7..11].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            decode::<SyncRequest>(&bomb),
+            Err(FrameError::TooLarge(..))
+        ));
+        // A response is not a request.
+        let resp = encode(&ErrorBody {
+            code: ErrorCode::Forbidden,
+            message: "x".into(),
+        })
+        .expect("enc");
+        assert!(decode::<SyncRequest>(&resp).is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("site-a"));
+        assert!(valid_name(
+            "0190f1a2-7c3e-7abc-8def-0123456789ab.restricted"
+        ));
+        assert!(!valid_name(""));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(&"x".repeat(81)));
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    //! Writes the seed inputs of the `sync_message` fuzz corpus when
+    //! `TERN_WRITE_CORPUS` is set (run once by hand; the corpus is committed).
+    use super::*;
+
+    #[test]
+    fn write_seed_corpus() {
+        let Ok(dir) = std::env::var("TERN_WRITE_CORPUS") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let req = SyncRequest {
+            cursor: 42,
+            push: vec![DocChanges {
+                doc: "0190f1a2-7c3e-7abc-8def-0123456789ab".into(),
+                kind: Kind::Record,
+                site: "site-a".into(),
+                changes: vec![ByteBuf::from(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3])],
+            }],
+            max_pull_bytes: 4096,
+        };
+        let resp = SyncResponse {
+            acked: 1,
+            stored_new: 1,
+            forms: vec![FormItem {
+                definition: "{\"form_id\":\"x\",\"version\":\"1\"}".into(),
+                translations: vec![("x.ar.json".into(), "{}".into())],
+            }],
+            config: vec![ConfigItem {
+                name: "t.json".into(),
+                text: "{}".into(),
+            }],
+            docs: req.push.clone(),
+            cursor: 99,
+            more: true,
+        };
+        let empty = SyncRequest {
+            cursor: 0,
+            push: vec![],
+            max_pull_bytes: 0,
+        };
+        let mut old = encode(&empty).expect("enc");
+        old[4..6].copy_from_slice(&0u16.to_be_bytes());
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("request", encode(&req).expect("enc")),
+            ("response", encode(&resp).expect("enc")),
+            ("empty", encode(&empty).expect("enc")),
+            ("old_version", old),
+            ("raw_payload", postcard::to_stdvec(&req).expect("enc")),
+            ("garbage", b"TERN\x00\x01\x01\xff\xff\xff\xff".to_vec()),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+    }
+}
