@@ -1,0 +1,189 @@
+//! The `tern serve`, `tern admin` and `tern device enroll|sync|status` contract, run
+//! against the real binary on loopback.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+const TERN: &str = env!("CARGO_BIN_EXE_tern");
+
+fn run(args: &[&str], password: &str) -> Output {
+    Command::new(TERN)
+        .args(args)
+        .env("TERN_PASSWORD", password)
+        .env_remove("TERN_USER")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tern")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone())
+        .expect("utf8")
+        .trim()
+        .to_string()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_str(&ok(out)).expect("stdout is one JSON document")
+}
+
+/// Starts `tern serve` and reads its first two stdout lines (address, demo).
+fn serve(data: &Path, listen: &str) -> (Child, String, Value) {
+    let mut child = Command::new(TERN)
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", listen, "--demo"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = lines.next().expect("a first line").expect("utf8");
+    let demo: Value =
+        serde_json::from_str(&lines.next().expect("demo line").expect("utf8")).expect("demo JSON");
+    (child, addr, demo)
+}
+
+#[test]
+fn serve_admin_enroll_sync_status_revoke() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("srv");
+    let data_s = data.to_string_lossy().to_string();
+    let (mut server, addr, demo) = serve(&data, "127.0.0.1:0");
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "first line is the address: {addr}"
+    );
+    assert_eq!(demo["users"].as_array().map(Vec::len), Some(5));
+    assert!(demo["enrolment_code"]
+        .as_str()
+        .is_some_and(|c| c.len() == 19));
+
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &data_s];
+        all.extend_from_slice(args);
+        run(&all, "account-pass-1")
+    };
+    assert_eq!(ok(&admin(&["site", "add", "site-a"])), "site-a");
+    assert_eq!(
+        ok(&admin(&[
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "clinician",
+            "--site",
+            "site-a"
+        ])),
+        "amina"
+    );
+    assert_eq!(
+        admin(&["user", "add", "x", "--role", "nurse", "--site", "site-a"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+
+    let db = dir.path().join("a.db");
+    let db_s = db.to_string_lossy().to_string();
+    let device = |args: &[&str]| {
+        let mut all = vec!["device", "--db", &db_s];
+        all.extend_from_slice(args);
+        run(&all, "device-pass-1")
+    };
+    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    let status = json_of(&device(&["status"]));
+    assert!(status["server"].is_null());
+    let e = json_of(&device(&[
+        "enroll",
+        "--server",
+        &format!("http://{addr}"),
+        "--code",
+        &code,
+    ]));
+    assert_eq!(e["role"], "clinician");
+    // A code is used once.
+    let again = device(&[
+        "enroll",
+        "--server",
+        &format!("http://{addr}"),
+        "--code",
+        &code,
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+
+    let subject = ok(&device(&["subject", "add", "--set", "sex=female"]));
+    ok(&device(&[
+        "record",
+        "new",
+        "--form",
+        "pda",
+        "--subject",
+        &subject,
+    ]));
+    let status = json_of(&device(&["status"]));
+    for k in ["device_id", "server", "last_sync", "pending_changes"] {
+        assert!(status.get(k).is_some(), "status has {k}");
+    }
+    assert!(status["pending_changes"].as_i64().is_some_and(|n| n > 0));
+    let report = json_of(&device(&["sync"]));
+    for k in [
+        "pushed_changes",
+        "pulled_changes",
+        "bytes_sent",
+        "bytes_received",
+        "round_trips",
+    ] {
+        assert!(report.get(k).is_some(), "sync report has {k}");
+    }
+    assert!(report["pushed_changes"].as_u64().is_some_and(|n| n > 0));
+    let idle = json_of(&device(&["sync"]));
+    assert_eq!(idle["round_trips"], 1);
+    assert_eq!(json_of(&device(&["status"]))["pending_changes"], 0);
+
+    let list = json_of(&admin(&["device", "list"]));
+    let id = status["device_id"].as_str().expect("id").to_string();
+    let row = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["id"] == id.as_str())
+        .expect("listed")
+        .clone();
+    for k in ["id", "site", "user", "last_sync", "revoked"] {
+        assert!(row.get(k).is_some(), "device list has {k}");
+    }
+    assert_eq!(row["revoked"], false);
+
+    // Offline: exit 1 with a message saying what to do.
+    let _ = server.kill();
+    let _ = server.wait();
+    let offline = device(&["sync"]);
+    assert_eq!(offline.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("cannot reach the server"));
+
+    // Revoked: exit 1, keys and database destroyed.
+    let (mut server, again, _) = serve(&data, &addr);
+    assert_eq!(again, addr);
+    ok(&admin(&["device", "revoke", &id]));
+    let revoked = device(&["sync"]);
+    assert_eq!(revoked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&revoked.stderr).contains("revoked"));
+    assert!(!db.exists(), "the database is destroyed");
+    assert!(
+        !dir.path().join("a.db.keys").exists(),
+        "the keys are destroyed"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
