@@ -28,6 +28,22 @@ pub const TRANSLATIONS: &[(&str, &str)] = &[
         include_str!("../../../schemas/forms/translations/arr_t2.ar.json"),
     ),
     (
+        "pda.ar.json",
+        include_str!("../../../schemas/forms/translations/pda.ar.json"),
+    ),
+    (
+        "pda.fa.json",
+        include_str!("../../../schemas/forms/translations/pda.fa.json"),
+    ),
+    (
+        "pda.fr.json",
+        include_str!("../../../schemas/forms/translations/pda.fr.json"),
+    ),
+    (
+        "pda.uk.json",
+        include_str!("../../../schemas/forms/translations/pda.uk.json"),
+    ),
+    (
         "pec.ar.json",
         include_str!("../../../schemas/forms/translations/pec.ar.json"),
     ),

@@ -1,0 +1,290 @@
+//! The shapes the UI reads (`ui/src/backend/types.ts`), snake_case as serde writes
+//! them, and their conversion from what the crates return. Conversions only rename
+//! and reshape; they decide nothing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as J};
+use tern_store::{ConflictValue, HistoryEntry as StoreHistory, RecordInfo};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeviceState {
+    pub enrolled: bool,
+    pub server_url: Option<String>,
+    pub device_id: Option<String>,
+    pub site_id: Option<String>,
+    pub site_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LocalUser {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user: LocalUser,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubjectSummary {
+    pub subject_id: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub sex: String,
+    pub date_of_birth: String,
+    pub dob_precision: String,
+    pub nationality: Vec<String>,
+    pub case_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewSubject {
+    pub family_name: String,
+    pub given_name: String,
+    pub sex: String,
+    pub date_of_birth: String,
+    pub dob_precision: String,
+    #[serde(default)]
+    pub nationality: Vec<String>,
+    #[serde(default)]
+    pub case_ref: Option<String>,
+}
+
+impl NewSubject {
+    /// `field=value` pairs as `Store::add_subject` reads them (by declared type).
+    pub fn values(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("family_name".to_string(), self.family_name.clone()),
+            ("given_name".to_string(), self.given_name.clone()),
+            ("sex".to_string(), self.sex.clone()),
+            ("date_of_birth".to_string(), self.date_of_birth.clone()),
+            ("dob_precision".to_string(), self.dob_precision.clone()),
+        ];
+        if !self.nationality.is_empty() {
+            v.push(("nationality".into(), self.nationality.join(",")));
+        }
+        if let Some(c) = self.case_ref.as_ref().filter(|c| !c.trim().is_empty()) {
+            v.push(("case_ref".into(), c.clone()));
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RegisterResult {
+    Registered { subject: SubjectSummary },
+    PossibleDuplicates { candidates: Vec<SubjectSummary> },
+}
+
+/// A subject from `Store::show_subject`'s JSON (fields and identity maps).
+pub fn subject_summary(shown: &J) -> SubjectSummary {
+    let text = |map: &str, k: &str| {
+        shown[map][k]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let nationality = match &shown["fields"]["nationality"] {
+        J::Array(a) => a.iter().filter_map(J::as_str).map(str::to_string).collect(),
+        J::String(s) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let precision = text("fields", "dob_precision");
+    SubjectSummary {
+        subject_id: shown["subject_id"].as_str().unwrap_or_default().to_string(),
+        family_name: text("identity", "family_name"),
+        given_name: text("identity", "given_name"),
+        sex: Some(text("fields", "sex"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "unknown".into()),
+        date_of_birth: text("fields", "date_of_birth"),
+        dob_precision: if precision.is_empty() {
+            "exact".into()
+        } else {
+            precision
+        },
+        nationality,
+        case_ref: Some(text("identity", "case_ref")).filter(|s| !s.is_empty()),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormSummary {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordFilter {
+    Today,
+    Drafts,
+    NeedsCorrection,
+    Subject { subject_id: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordSummary {
+    pub record_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub subject_id: String,
+    pub subject_label: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub return_comment: Option<String>,
+    pub conflict_count: usize,
+    pub unsynced: bool,
+}
+
+impl From<RecordInfo> for RecordSummary {
+    fn from(i: RecordInfo) -> RecordSummary {
+        let returned = i.row.status == "returned";
+        RecordSummary {
+            record_id: i.row.record_id,
+            form_id: i.row.form_id,
+            form_version: i.row.form_version,
+            subject_id: i.row.subject_id,
+            subject_label: i.subject_label,
+            status: i.row.status,
+            created_at: i.row.created,
+            updated_at: i.updated,
+            return_comment: Some(i.status_comment).filter(|c| returned && !c.is_empty()),
+            conflict_count: i.conflict_count,
+            unsynced: i.unsynced,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictDto {
+    pub path: String,
+    pub values: Vec<ConflictValueDto>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictValueDto {
+    pub value: J,
+    pub user: String,
+    pub device_id: String,
+    pub at: String,
+}
+
+impl From<ConflictValue> for ConflictValueDto {
+    fn from(v: ConflictValue) -> Self {
+        ConflictValueDto {
+            value: v.value,
+            user: v.user,
+            device_id: v.device,
+            at: v.time,
+        }
+    }
+}
+
+impl From<tern_store::Conflict> for ConflictDto {
+    fn from(c: tern_store::Conflict) -> Self {
+        ConflictDto {
+            path: c.field,
+            values: c.values.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordDetail {
+    pub summary: RecordSummary,
+    pub answers: Map<String, J>,
+    pub conflicts: Vec<ConflictDto>,
+    pub confirmed_warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub path: String,
+    pub value: J,
+    pub user: String,
+    pub device_id: String,
+    pub at: String,
+    pub message: Option<String>,
+}
+
+impl From<StoreHistory> for HistoryEntry {
+    fn from(h: StoreHistory) -> Self {
+        HistoryEntry {
+            path: h.field,
+            value: h.value,
+            user: h.user,
+            device_id: h.device,
+            at: h.time,
+            message: Some(h.message).filter(|m| !m.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    pub language: String,
+    pub server_url: Option<String>,
+    pub lock_timeout_minutes: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            language: "en".into(),
+            server_url: None,
+            lock_timeout_minutes: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    Idle,
+    Connecting,
+    Pushing,
+    Pulling,
+    Offline,
+    Error,
+    Revoked,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncState {
+    pub phase: SyncPhase,
+    pub progress: Option<f64>,
+    pub last_sync_at: Option<String>,
+    pub pending_records: usize,
+    pub last_error: Option<crate::error::ApiError>,
+}
+
+/// A value the UI sends for a conflict resolution, as the text `Store::resolve`
+/// reads by the field's type (a list of codes as `a,b`).
+pub fn value_as_text(v: &J) -> String {
+    match v {
+        J::Null => String::new(),
+        J::String(s) => s.clone(),
+        J::Array(items) => items
+            .iter()
+            .map(value_as_text)
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}

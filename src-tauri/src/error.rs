@@ -1,0 +1,138 @@
+//! The one error shape across the IPC boundary: `{code, message}` with a closed set of
+//! codes, mirrored by `ERROR_CODES` in `ui/src/backend/types.ts`. Messages come from
+//! the crates, which never put health data in them.
+
+use serde::Serialize;
+use tern_store::StoreError;
+use tern_sync::SyncError;
+
+/// The closed set of error codes the UI knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    NotEnrolled,
+    EnrolmentFailed,
+    Locked,
+    WrongPassword,
+    UserExists,
+    NotFound,
+    InvalidInput,
+    Forbidden,
+    Conflict,
+    Offline,
+    Revoked,
+    Storage,
+    Internal,
+}
+
+/// What a command rejects with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        use StoreError as E;
+        let code = match &e {
+            E::WrongPassword(_) => Code::WrongPassword,
+            E::UserExists(_) => Code::UserExists,
+            E::UnknownUser(_)
+            | E::NoStore { .. }
+            | E::NoRecord(_)
+            | E::NoSubject(_)
+            | E::NoForm(..)
+            | E::NoFormVersion(..)
+            | E::NoWarning(_)
+            | E::NoConflict(_) => Code::NotFound,
+            E::Forbidden { .. } => Code::Forbidden,
+            E::BadTransition { .. } => Code::Conflict,
+            E::WhichUser(_)
+            | E::UnknownRole(_)
+            | E::BadUserName(_)
+            | E::WeakPassword(_)
+            | E::BadSubjectId(_)
+            | E::Answer { .. }
+            | E::ReasonRequired
+            | E::UnknownStatus(_)
+            | E::CommentRequired
+            | E::Incomplete { .. }
+            | E::Refused(_) => Code::InvalidInput,
+            E::AlreadyExists { .. }
+            | E::BadKeyFile { .. }
+            | E::NotADatabase { .. }
+            | E::SchemaTooNew { .. }
+            | E::BadChangeFile { .. }
+            | E::BadDocument(..)
+            | E::Sql(_)
+            | E::Io { .. } => Code::Storage,
+            E::Random(_) => Code::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> ApiError {
+        let code = match &e {
+            SyncError::Offline { .. } => Code::Offline,
+            SyncError::Revoked => Code::Revoked,
+            SyncError::NotEnrolled => Code::NotEnrolled,
+            SyncError::Store(inner) => return ApiError::from_store_ref(inner, e.to_string()),
+            _ => Code::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl ApiError {
+    fn from_store_ref(inner: &StoreError, message: String) -> ApiError {
+        let code = if inner.is_refusal() {
+            Code::InvalidInput
+        } else {
+            Code::Storage
+        };
+        ApiError::new(code, message)
+    }
+
+    pub fn locked() -> ApiError {
+        ApiError::new(
+            Code::Locked,
+            "The app is locked: unlock it with your password.",
+        )
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(Code::InvalidInput, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_serialise_as_code_and_message() {
+        let e: ApiError = StoreError::WrongPassword("amina".into()).into();
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["code"], "wrong_password");
+        assert!(json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("amina")));
+        let e: ApiError = StoreError::NoRecord("r1".into()).into();
+        assert_eq!(e.code, Code::NotFound);
+    }
+}

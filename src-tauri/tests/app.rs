@@ -1,0 +1,117 @@
+//! The app state against a real `tern serve --demo` (the `tern` binary of this
+//! workspace, built by `cargo build -p tern-cli`): enrolment with the first user,
+//! a record, a background sync. Skipped with a note when the binary is missing.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tern_app::core::Core;
+use tern_app::dto::{NewSubject, NewUser, RegisterResult, SyncPhase};
+
+struct Server {
+    child: Child,
+    url: String,
+    code: String,
+    screener: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tern() -> Option<PathBuf> {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tern");
+    bin.exists().then_some(bin)
+}
+
+fn serve(data: &std::path::Path) -> Option<Server> {
+    let mut child = Command::new(tern()?)
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut lines = BufReader::new(child.stdout.take()?).lines();
+    let addr = lines.next()?.ok()?;
+    let demo: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+    let screener = demo["users"]
+        .as_array()?
+        .iter()
+        .find(|u| u["role"] == "clinician")?["name"]
+        .as_str()?
+        .to_string();
+    Some(Server {
+        child,
+        url: format!("http://{}", addr.trim()),
+        code: demo["enrolment_code"].as_str()?.to_string(),
+        screener,
+    })
+}
+
+#[test]
+fn enrols_with_the_first_user_and_syncs_in_the_background() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let Some(server) = serve(&dir.path().join("server")) else {
+        eprintln!("skipped: build the tern CLI first (cargo build -p tern-cli)");
+        return;
+    };
+    let core = std::sync::Arc::new(Core::new(dir.path().join("app")).expect("core"));
+    tern_app::sync::spawn(core.clone()).expect("sync thread");
+    core.device_enrol(&server.url, &server.code)
+        .expect("staged");
+    let user = core
+        .users_create(&NewUser {
+            username: server.screener.clone(),
+            display_name: "Demo Screener".into(),
+            password: "correct horse".into(),
+        })
+        .expect("enrolled");
+    assert_eq!(user.role, "clinician");
+    let device = core.device_state().expect("state");
+    assert!(device.enrolled);
+    assert_eq!(device.site_id.as_deref(), Some("demo"));
+    core.session_unlock(&user.user_id, "correct horse")
+        .expect("unlock");
+    let RegisterResult::Registered { subject } = core
+        .subjects_register(
+            &NewSubject {
+                family_name: "Yusuf".into(),
+                given_name: "Halima".into(),
+                sex: "female".into(),
+                date_of_birth: "1996-01-15".into(),
+                dob_precision: "exact".into(),
+                nationality: vec!["SO".into()],
+                case_ref: None,
+            },
+            false,
+        )
+        .expect("register")
+    else {
+        panic!("registered expected")
+    };
+    let record = core
+        .records_new("pda", &subject.subject_id)
+        .expect("record");
+    assert!(record.unsynced);
+    core.sync_now().expect("sync");
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = core.sync_state().expect("state");
+        if state.phase == SyncPhase::Idle && state.last_sync_at.is_some() {
+            assert_eq!(state.pending_records, 0);
+            break;
+        }
+        assert!(Instant::now() < end, "no sync within a minute: {state:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let list = core
+        .records_list(&tern_app::dto::RecordFilter::Drafts)
+        .expect("list");
+    assert!(!list[0].unsynced);
+    tern_app::sync::stop(&core);
+}

@@ -1,0 +1,280 @@
+// End-to-end tests of the real field app: the debug build of `tern-app` (Tauri,
+// WebKitGTK) under Xvfb, driven through tauri-driver, against a real
+// `tern serve --demo`. Screenshots of every screen go to test-artifacts/app/.
+// Figures (cold start, answer-to-durable, memory) are printed and written to
+// test-artifacts/app/figures.json.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP, ARTIFACTS, memory, saveShot, stopAll, tauriDriver, tern, ternServe, xvfb, type Server } from './harness';
+import { Session, sleep } from './webdriver';
+
+const PASSWORD = 'correct horse battery';
+const TAB = '\uE004';
+
+let tmp: string;
+let driver: string;
+let server: Server;
+let app: Session | null = null;
+const figures: Record<string, unknown> = {};
+
+async function shot(name: string): Promise<void> {
+  if (app) saveShot(name, await app.screenshot());
+}
+
+async function launch(): Promise<{ session: Session; ms: number }> {
+  const t0 = performance.now();
+  const session = await Session.start(driver, APP);
+  return { session, ms: performance.now() - t0 };
+}
+
+/** Calls a Tauri command from the page (through the isolation frame, as the UI does). */
+function invoke<T>(s: Session, cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+  return s.execAsync<T>(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1])
+       .then((v) => done({ ok: v }), (e) => done({ err: e }));`,
+    cmd,
+    args,
+  ).then((r) => {
+    const res = r as { ok?: T; err?: unknown };
+    if ('err' in res && res.err !== undefined) throw new Error(`${cmd}: ${JSON.stringify(res.err)}`);
+    return res.ok as T;
+  });
+}
+
+async function setInput(s: Session, css: string, value: string): Promise<void> {
+  const el = await s.wait(css);
+  await s.exec(
+    `const el = arguments[0]; el.value = arguments[1];
+     el.dispatchEvent(new Event('input', { bubbles: true }));
+     el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    { 'element-6066-11e4-a52e-4f735466cecf': el.id },
+    value,
+  );
+}
+
+async function answer(s: Session, id: string, text: string): Promise<void> {
+  await s.fill(`#f-${id}`, text);
+  await (await s.wait(`#f-${id}`)).type(TAB);
+  await s.wait('.save-state[data-state=saved]');
+}
+
+async function section(s: Session, id: string): Promise<void> {
+  await s.click(`button[data-section="${id}"]`);
+  await s.wait(`[data-section-id="${id}"]`);
+}
+
+async function register(s: Session, given: string, family: string, sex: 'female' | 'male', dob: string, country: string): Promise<void> {
+  await s.clickText('header nav > button', 'People');
+  await s.wait('#reg-given');
+  await s.fill('#reg-given', given);
+  await s.fill('#reg-family', family);
+  await s.click(`input[name=reg-sex][value=${sex}]`);
+  await setInput(s, '#reg-dob', dob);
+  await s.fill('#reg-nat', country.slice(0, 3));
+  await s.click(`button[data-code=${country === 'Somalia' ? 'SO' : 'AF'}]`);
+  await s.click('form[aria-labelledby=register-title] button[type=submit]');
+  await s.wait('button[data-form=pda]');
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(resolve(tmpdir(), 'tern-app-e2e-'));
+  server = await ternServe(resolve(tmp, 'server'));
+  const display = await xvfb(1280, 1280);
+  driver = await tauriDriver(display, resolve(tmp, 'app'));
+}, 60_000);
+
+afterAll(async () => {
+  await app?.end();
+  await stopAll();
+  writeFileSync(resolve(ARTIFACTS, 'figures.json'), JSON.stringify(figures, null, 2));
+  console.log('figures', JSON.stringify(figures));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
+  let recordId = '';
+
+  it('enrols, creates the first user, registers a person and fills a pre-departure form', async () => {
+    const started = await launch();
+    app = started.session;
+    const s = app;
+    await s.setSize(1280, 800);
+    await s.wait('#server');
+    await shot('01-first-run');
+    await s.fill('#server', server.url);
+    await s.fill('#code', 'NOPE-NOPE');
+    await s.click('form button.primary');
+    await s.wait('#new-display-name');
+    // A wrong code is refused when the first user is created (the server binds the
+    // device to that user's account), and the device stays unenrolled.
+    // A clinician: the server refuses a screener's restricted twin of a new record (see docs/app.md).
+    const screener = server.users.find((u) => u.role === 'clinician')!;
+    await s.fill('#new-display-name', 'Demo Screener');
+    await s.fill('#new-username', screener.name);
+    await s.fill('#new-password', PASSWORD);
+    await s.click('form button.primary');
+    await s.wait('[data-code=enrolment_failed]');
+    await shot('02-first-run-wrong-code');
+    expect((await invoke<{ enrolled: boolean }>(s, 'device_state')).enrolled).toBe(false);
+
+    // Start again with the right code.
+    await s.end();
+    app = (await launch()).session;
+    const a = app;
+    await a.setSize(1280, 800);
+    await a.fill('#server', server.url);
+    await a.fill('#code', server.code);
+    await a.click('form button.primary');
+    await a.fill('#new-display-name', 'Demo Screener');
+    await a.fill('#new-username', screener.name);
+    await a.fill('#new-password', PASSWORD);
+    await shot('03-first-run-user');
+    await a.click('form button.primary');
+    await a.wait('#h-today', 30_000);
+    await shot('04-home');
+    const device = await invoke<{ enrolled: boolean; site_id: string }>(a, 'device_state');
+    expect(device.enrolled).toBe(true);
+    expect(device.site_id).toBe('demo');
+
+    await register(a, 'Halima', 'Yusuf', 'female', '1996-01-15', 'Somalia');
+    await shot('05-subject');
+    await a.click('button[data-form=pda]');
+    await a.wait('[data-section-id=metadata]');
+    await shot('06-form-metadata');
+
+    // Skip logic from the engine: a 30-year-old woman gets the pregnancy block.
+    await a.wait('button[data-section=pregnancy]');
+    await section(a, 'pregnancy');
+    expect(await a.find('[data-path=lmp_date]')).toBeNull();
+    await a.clickText('[data-path=pregnant] label', 'Yes');
+    await a.wait('[data-path=lmp_date]');
+    await a.wait('.save-state[data-state=saved]');
+    await shot('07-form-pregnancy');
+
+    // A constraint error, then a correction typed with Eastern Arabic digits.
+    await section(a, 'vitals');
+    await answer(a, 'temp_c', '20');
+    await a.wait('[data-path=temp_c] .field-error');
+    await shot('08-form-constraint-error');
+    await answer(a, 'temp_c', '٣٦٫٦');
+    await a.waitGone('[data-path=temp_c] .field-error');
+    await answer(a, 'heart_rate', '۷۸');
+
+    // Arabic, mid-form: right to left, nothing lost.
+    await setInput(a, '#ui-language', 'ar');
+    await a.until('dir is rtl', async () => (await a.exec<string>('return document.documentElement.dir')) === 'rtl');
+    await a.until('section title in Arabic', async () => /[\u0600-\u06FF]/.test(await (await a.wait('#section-title')).text()));
+    const navX = await a.exec<number>(`return document.querySelector('nav.sections').getBoundingClientRect().x`);
+    expect(navX).toBeGreaterThan(640);
+    await shot('09-form-arabic-rtl');
+    await a.setSize(800, 1280);
+    await sleep(500);
+    await shot('10-form-arabic-portrait');
+    await setInput(a, '#ui-language', 'en');
+    await a.until('dir is ltr', async () => (await a.exec<string>('return document.documentElement.dir')) === 'ltr');
+    await shot('11-form-portrait');
+    await a.setSize(1280, 800);
+    await sleep(300);
+
+    // Submit shows what is missing.
+    await a.click('[data-testid=open-submit]');
+    await a.wait('[data-testid=submit-summary]');
+    await shot('12-form-submit-summary');
+
+    const drafts = await invoke<{ record_id: string }[]>(a, 'records_list', { filter: { kind: 'drafts' } });
+    expect(drafts.length).toBe(1);
+    recordId = drafts[0]!.record_id;
+
+    // Time from an answer to its durable save (the command resolves only then).
+    const times = await a.execAsync<number[]>(
+      `const done = arguments[arguments.length - 1];
+       (async () => {
+         const out = [];
+         for (let i = 0; i < 30; i++) {
+           const t = performance.now();
+           await window.__TAURI_INTERNALS__.invoke('records_set_answer',
+             { recordId: arguments[0], path: 'weight_kg', value: String(60 + i % 7), lang: 'en' });
+           out.push(performance.now() - t);
+         }
+         return out;
+       })().then(done, (e) => done([String(e)]));`,
+      recordId,
+    );
+    const sorted = [...times].sort((x, y) => x - y);
+    figures.answer_to_durable_ms = { median: sorted[15], p95: sorted[28], n: sorted.length };
+    figures.memory_kib_after_form = memory();
+  }, 240_000);
+
+  it('keeps every answer across a restart and unlocks offline', async () => {
+    await app?.end();
+    const started = await launch();
+    app = started.session;
+    const a = app;
+    await a.setSize(1280, 800);
+    await a.wait('#password');
+    // The session starts by launching the app; then the unlock screen must show.
+    const t0 = performance.now();
+    await a.wait('#password');
+    figures.cold_start_to_unlock_ms = Math.round(started.ms + (performance.now() - t0));
+    await shot('13-unlock');
+    await a.fill('#password', 'wrong');
+    await a.click('form button.primary');
+    await a.wait('[data-code=wrong_password]');
+    await a.fill('#password', PASSWORD);
+    await a.click('form button.primary');
+    await a.wait('#h-today');
+    await shot('14-home-after-restart');
+    const detail = await invoke<{ answers: Record<string, unknown> }>(a, 'records_get', { recordId });
+    expect(detail.answers.pregnant).toBe('yes');
+    expect(detail.answers.temp_c).toBe(36.6);
+    expect(detail.answers.heart_rate).toBe(78);
+    expect(detail.answers.weight_kg).toBe(61); // the last of the timed saves
+    expect(detail.answers.family_name).toBe('Yusuf');
+    await a.click(`li[data-record="${recordId}"] button.primary`);
+    await section(a, 'vitals');
+    expect(await (await a.wait('#f-temp_c')).property('value')).toBe('36.6');
+    await shot('15-form-after-restart');
+  }, 120_000);
+
+  it('hides the pregnancy block for a man', async () => {
+    const a = app!;
+    await register(a, 'Yusuf', 'Rahimi', 'male', '1990-02-03', 'Afghanistan');
+    await a.click('button[data-form=pda]');
+    await a.wait('button[data-section=vitals]');
+    expect(await a.find('button[data-section=pregnancy]')).toBeNull();
+    await shot('16-form-male-no-pregnancy');
+  }, 60_000);
+
+  it('syncs and the record reaches the server', async () => {
+    const a = app!;
+    await a.clickText('header nav > button', 'Home');
+    await a.wait('#h-today');
+    await a.click('.sync-panel button.primary');
+    await a.until('a sync finished', async () => {
+      const st = await invoke<{ phase: string; last_sync_at: string | null }>(a, 'sync_state');
+      return st.phase === 'idle' && st.last_sync_at !== null;
+    }, 60_000);
+    await a.wait('[data-testid=sync-phase][data-phase=idle]');
+    await shot('17-home-synced');
+    // A second device of the same site pulls it.
+    const supervisor = server.users.find((u) => u.role === 'supervisor')!;
+    const db = resolve(tmp, 'second.db');
+    const env = { TERN_PASSWORD: 'second-device-pw' };
+    tern(['device', '--db', db, 'init', '--user', supervisor.name], env);
+    const code = tern(['admin', '--data', server.data, 'device', 'enroll', '--site', 'demo', '--user', supervisor.name]).trim();
+    tern(['device', '--db', db, 'enroll', '--server', server.url, '--code', code], env);
+    tern(['device', '--db', db, 'sync'], env);
+    const list = tern(['device', '--db', db, 'record', 'list'], env);
+    expect(list).toContain(recordId);
+  }, 120_000);
+
+  it('locks from the header', async () => {
+    const a = app!;
+    await a.clickText('header nav > button', 'Lock');
+    await a.wait('#password');
+    await shot('18-locked');
+  }, 30_000);
+});
