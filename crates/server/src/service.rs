@@ -428,8 +428,22 @@ struct Checked {
     docs: Vec<NewDoc>,
     /// `(device, user)` of every change.
     authors: HashSet<(String, String)>,
-    /// The users who wrote each document's changes, beside `docs`.
+    /// The users who wrote each document's changes, beside `docs`; a user whose only
+    /// change is the document's empty creation skeleton is not listed.
     doc_users: Vec<HashSet<String>>,
+}
+
+/// True for the first change of a document that only creates empty containers (the
+/// `answers` map and its lists): it carries no data, so any author may write it. Every
+/// new record brings the skeleton of its restricted part, whoever creates the record.
+fn is_empty_skeleton(change: &Change) -> bool {
+    change.deps().is_empty()
+        && change.seq() == 1
+        && change
+            .decode()
+            .operations
+            .iter()
+            .all(|op| matches!(op.action, automerge::legacy::OpType::Make(_)) && !op.insert)
 }
 
 /// Framing, checksums (Automerge's own, per change), sizes and names: everything
@@ -457,7 +471,9 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
                 ));
             };
             authors.insert((dev.to_string(), user.to_string()));
-            users.insert(user.to_string());
+            if !is_empty_skeleton(&change) {
+                users.insert(user.to_string());
+            }
             changes.push((change.hash().0, change.raw_bytes().to_vec()));
         }
         docs.push(NewDoc {

@@ -140,6 +140,30 @@ fn scenario(backend: Backend) {
         idle.bytes_sent < 1024 && idle.bytes_received < 1024,
         "{idle:?}"
     );
+
+    // A screener starts a record. Its restricted part exists only as an empty
+    // skeleton, which the server takes from any author; the clinician receives it.
+    let r3 = {
+        let mut s = open(&d2);
+        let subject = s
+            .add_subject(&[
+                ("sex".into(), "male".into()),
+                ("date_of_birth".into(), "1985-02-03".into()),
+            ])
+            .expect("subject");
+        let r3 = s.new_record("pda", &subject).expect("screener's record");
+        s.set_answer(&r3, "weight_kg", "70", None).expect("weight");
+        r3
+    };
+    let pushed = sync(&d2);
+    assert!(
+        pushed.pushed_changes > 0,
+        "{}: the screener's new record is accepted",
+        backend.name
+    );
+    sync(&d1);
+    let (c1, _) = answers_and_conflicts(&d1, &r3);
+    assert_eq!(c1["weight_kg"], json!(70));
     server.stop();
 }
 
