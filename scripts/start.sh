@@ -1,10 +1,40 @@
 #!/usr/bin/env bash
-# The main job. Until the server and the app exist (issues 5 and 6) it builds the
-# `tern` command, checks the real forms and prints what they hold.
+# The main job: a Tern server on embedded SQLite with a demo site, a user of each role
+# and the real forms, and the desktop app connected to it. Installs what is missing.
+# State lives in .tern/ (delete it to start over). Ctrl-C or closing the app stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cargo build --bin tern
-./target/debug/tern forms lint schemas/forms/*.json
-./target/debug/tern forms list schemas/forms
-echo "Try: ./target/debug/tern forms eval schemas/forms/pda.json crates/forms/tests/fixtures/pda_full.json --today 2026-03-02" >&2
+npm --prefix ui run --silent build >/dev/null   # the app embeds the built UI
+cargo build -p tern-cli -p tern-app
+
+mkdir -p .tern/server .tern/app
+server_out=.tern/server.out
+./target/debug/tern serve --data .tern/server --listen 127.0.0.1:8080 --demo >"$server_out" 2>.tern/server.log &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  [ "$(wc -l <"$server_out")" -ge 1 ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat .tern/server.log >&2; echo "the server did not start (is port 8080 busy?)" >&2; exit 1; }
+  sleep 0.1
+done
+address=$(head -n 1 "$server_out")
+case "$address" in http*) ;; *) address="http://$address" ;; esac
+sleep 0.5
+echo "Server: $address (log: .tern/server.log)" >&2
+if [ "$(wc -l <"$server_out")" -ge 2 ]; then
+  echo "Demo accounts and enrolment code (created on the first run only):" >&2
+  sed -n 2p "$server_out" | tee .tern/demo.json >&2
+fi
+[ -f .tern/demo.json ] && echo "Enrol the app with the code in .tern/demo.json and a demo user's name (e.g. the clinician)." >&2
+
+# The app's first-run screen offers this server.
+[ -f .tern/app/settings.json ] || printf '{"language":"en","server_url":"%s","lock_timeout_minutes":5}\n' "$address" > .tern/app/settings.json
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: starting the app under Xvfb :77 (screenshots only). Run from a desktop session to use it." >&2
+  Xvfb :77 -screen 0 1280x800x24 >/dev/null 2>&1 &
+  xvfb_pid=$!
+  trap 'kill "$server_pid" "$xvfb_pid" 2>/dev/null || true' EXIT
+  export DISPLAY=:77
+fi
+TERN_APP_DATA="$PWD/.tern/app" ./target/debug/tern-app
