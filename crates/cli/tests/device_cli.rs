@@ -4,6 +4,9 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::{json_of, ok};
+
 const TERN: &str = env!("CARGO_BIN_EXE_tern");
 
 fn tern(db: &Path, user: Option<&str>, args: &[&str]) -> Output {
@@ -18,23 +21,6 @@ fn tern(db: &Path, user: Option<&str>, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run tern")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone())
-        .expect("utf8")
-        .trim()
-        .to_string()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_str(&ok(out)).expect("stdout is one JSON document")
 }
 
 fn setup(dir: &Path, name: &str, role: &str) -> std::path::PathBuf {

@@ -6,6 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+mod common;
+use common::{json_of, ok};
+
 const TERN: &str = env!("CARGO_BIN_EXE_tern");
 
 fn run(args: &[&str], password: &str) -> Output {
@@ -16,23 +19,6 @@ fn run(args: &[&str], password: &str) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run tern")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone())
-        .expect("utf8")
-        .trim()
-        .to_string()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_str(&ok(out)).expect("stdout is one JSON document")
 }
 
 /// Starts `tern serve` and reads its first two stdout lines (address, demo).
