@@ -35,6 +35,9 @@ pub enum FormsCommand {
         /// The evaluation time, ISO 8601 (default: the clock, or the end of --today).
         #[arg(long)]
         now: Option<String>,
+        /// A warning already confirmed, as RULE@FIELD (e.g. r4a@temp_c); repeatable.
+        #[arg(long = "confirm", value_name = "RULE@FIELD")]
+        confirmed: Vec<String>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -64,13 +67,17 @@ pub fn run(command: FormsCommand) -> Result<ExitCode> {
             lang,
             today,
             now,
+            confirmed,
             config,
         } => eval(
             &form,
             &answers,
-            &lang,
-            today,
-            now.as_deref(),
+            EvalOptions {
+                lang: &lang,
+                today,
+                now: now.as_deref(),
+                confirmed,
+            },
             config.as_deref(),
         ),
         FormsCommand::List { dir, config } => list(&dir, config.as_deref()),
@@ -194,14 +201,34 @@ fn parse_now(s: &str) -> Result<DateTime<FixedOffset>> {
     bail!("--now `{s}` is not a date and time such as 2026-03-01T09:30:00Z")
 }
 
+/// What `tern forms eval` evaluates against besides the answers.
+struct EvalOptions<'a> {
+    lang: &'a str,
+    today: Option<NaiveDate>,
+    now: Option<&'a str>,
+    confirmed: Vec<String>,
+}
+
 fn eval(
     form_path: &Path,
     answers_path: &Path,
-    lang: &str,
-    today: Option<NaiveDate>,
-    now: Option<&str>,
+    options: EvalOptions,
     config: Option<&Path>,
 ) -> Result<ExitCode> {
+    let EvalOptions {
+        lang,
+        today,
+        now,
+        confirmed,
+    } = options;
+    let malformed = |c: &String| {
+        c.split_once('@')
+            .is_none_or(|(r, f)| r.is_empty() || f.is_empty())
+    };
+    if let Some(bad) = confirmed.iter().find(|c| malformed(c)) {
+        eprintln!("--confirm `{bad}` must be RULE@FIELD, e.g. r4a@temp_c");
+        return Ok(ExitCode::from(2));
+    }
     let form = match load_form(form_path, config)? {
         Ok(f) => f,
         Err(problems) => {
@@ -239,6 +266,7 @@ fn eval(
     let mut ctx = EvalContext::new(now);
     ctx.today = today.unwrap_or(now.date_naive());
     ctx.language = lang.to_string();
+    ctx.confirmed = confirmed.into_iter().collect();
     if lang != "en" && !form.languages().iter().any(|l| l == lang) {
         eprintln!(
             "form {} has no `{lang}` translation; messages are in English",

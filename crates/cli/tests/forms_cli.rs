@@ -173,3 +173,58 @@ fn eval_refuses_unreadable_input_with_exit_1() {
     let out = tern(&["forms", "eval", "schemas/forms/pda.json"]);
     assert_eq!(out.status.code(), Some(2), "a usage error");
 }
+
+#[test]
+fn eval_takes_confirmed_warnings() {
+    let dir = temp_dir("eval-confirm");
+    let fixture = repo().join("crates/forms/tests/fixtures/pda_full.json");
+    let mut answers: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).expect("fixture")).expect("JSON");
+    answers["temp_c"] = serde_json::json!(34.2);
+    let path = dir.join("answers.json");
+    std::fs::write(&path, answers.to_string()).expect("write");
+    let path = path.to_str().expect("path");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "forms",
+            "eval",
+            "schemas/forms/pda.json",
+            path,
+            "--today",
+            "2026-03-02",
+        ];
+        args.extend_from_slice(extra);
+        let out = tern(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let v = run(&[]);
+    assert!(
+        v["warnings"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|w| w["rule"] == "r4a"),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["complete"], false,
+        "an unconfirmed warning blocks completion"
+    );
+    let v = run(&["--confirm", "r4a@temp_c"]);
+    assert_eq!(v["complete"], true, "{v:#}");
+    let out = tern(&[
+        "forms",
+        "eval",
+        "schemas/forms/pda.json",
+        path,
+        "--confirm",
+        "r4a",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
