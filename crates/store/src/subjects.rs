@@ -94,22 +94,7 @@ impl Store {
         let created = self.now().to_rfc3339();
         let (mut d, h) = doc::new_subject(&author, id, &created, t)?;
         let mut new = vec![h];
-        for (field, value) in typed {
-            if value.is_null() {
-                continue;
-            }
-            let map = crate::records::subject_map(is_identity_field(field));
-            new.extend(doc::write_answer(
-                &mut d,
-                &author,
-                map,
-                &Slot::Top(field.clone()),
-                &Write::Register(value.clone()),
-                &[],
-                format!("set {field}"),
-                t,
-            )?);
-        }
+        new.extend(write_subject_fields(&mut d, &author, typed.iter(), t)?);
         self.put_doc(id, Kind::Subject, d, &new)?;
         self.project_subject(id)
     }
@@ -136,23 +121,8 @@ impl Store {
         let mut d = self
             .take_doc(&id)?
             .ok_or_else(|| StoreError::NoSubject(id.clone()))?;
-        let mut new = Vec::new();
-        for (field, value) in typed
-            .iter()
-            .filter(|(f, v)| !v.is_null() && !have.contains_key(f))
-        {
-            let map = crate::records::subject_map(is_identity_field(field));
-            new.extend(doc::write_answer(
-                &mut d,
-                &author,
-                map,
-                &Slot::Top(field.clone()),
-                &Write::Register(value.clone()),
-                &[],
-                format!("set {field}"),
-                t,
-            )?);
-        }
+        let missing = typed.iter().filter(|(f, _)| !have.contains_key(f));
+        let new = write_subject_fields(&mut d, &author, missing, t)?;
         self.put_doc(&id, Kind::Subject, d, &new)?;
         self.project_subject(&id)?;
         Ok(id)
@@ -476,4 +446,29 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// Writes subject fields into a subject document, one change each (empty values
+/// skipped), each field in the identity or the subject map as it belongs.
+fn write_subject_fields<'a>(
+    d: &mut automerge::Automerge,
+    author: &doc::Author,
+    fields: impl Iterator<Item = &'a (String, J)>,
+    t: i64,
+) -> Result<Vec<automerge::ChangeHash>> {
+    let mut new = Vec::new();
+    for (field, value) in fields.filter(|(_, v)| !v.is_null()) {
+        let map = crate::records::subject_map(is_identity_field(field));
+        new.extend(doc::write_answer(
+            d,
+            author,
+            map,
+            &Slot::Top(field.clone()),
+            &Write::Register(value.clone()),
+            &[],
+            format!("set {field}"),
+            t,
+        )?);
+    }
+    Ok(new)
 }
