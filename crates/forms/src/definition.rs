@@ -937,6 +937,29 @@ impl Loader<'_> {
             return None;
         };
         let is_select = matches!(kind, FieldKind::SelectOne | FieldKind::SelectMultiple);
+        // An integer field may name its scale (a likert row): a list of integer codes
+        // whose labels the UI shows on the buttons. The answer stays an integer; the
+        // range is checked by rules, as for any integer.
+        if kind == FieldKind::Integer {
+            if let Some(list) = &f.choices {
+                match choice_lists.get(list) {
+                    None => self.problem(
+                        &format!("{pointer}/choices"),
+                        format!("field `{}` uses unknown choice list `{list}`", f.id),
+                    ),
+                    Some(l) if l.external || l.codes.iter().any(|c| c.parse::<i64>().is_err()) => {
+                        self.problem(
+                            &format!("{pointer}/choices"),
+                            format!(
+                                "field `{}` is an integer: its scale `{list}` needs integer codes",
+                                f.id
+                            ),
+                        )
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         match (&f.choices, is_select) {
             (None, true) => self.problem(
                 pointer,
@@ -946,9 +969,12 @@ impl Loader<'_> {
                 &format!("{pointer}/choices"),
                 format!("field `{}` uses unknown choice list `{list}`", f.id),
             ),
-            (Some(_), false) => self.problem(
+            (Some(_), false) if kind != FieldKind::Integer => self.problem(
                 &format!("{pointer}/choices"),
-                format!("field `{}` is not a select field: remove `choices`", f.id),
+                format!(
+                    "field `{}` is not a select or integer field: remove `choices`",
+                    f.id
+                ),
             ),
             _ => {}
         }

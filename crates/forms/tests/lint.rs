@@ -92,6 +92,16 @@ fn problems_name_file_line_column_and_what_to_do() {
             &["f.json:13:54: field `x` uses unknown choice list `nope`"],
         ),
         (
+            r#"        {"id": "x", "type": "integer", "choices": "yn", "label": "X", "appearance": "likert"}"#,
+            "",
+            &["f.json:13:51: field `x` is an integer: its scale `yn` needs integer codes"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "choices": "yn", "label": "X"}"#,
+            "",
+            &["f.json:13:48: field `x` is not a select or integer field: remove `choices`"],
+        ),
+        (
             r#"        {"id": "x", "type": "number", "label": "X"}"#,
             "",
             &["f.json:13:29: field `x` has unknown type `number`; types are text, integer, decimal, date, datetime, select_one, select_multiple, boolean, calculate, repeat, note"],

@@ -241,3 +241,46 @@ fn messages_come_in_the_chosen_language() {
         r5.message
     );
 }
+
+#[test]
+fn likert_items_carry_their_scale_in_every_language() {
+    let config = tables(&repo().join("schemas/config"));
+    let form = load("pda", &config);
+    for lang in ["en", "ar", "fa", "fr", "uk"] {
+        let view = form.view(lang);
+        let likert: Vec<_> = view
+            .sections
+            .iter()
+            .flat_map(|s| &s.fields)
+            .filter(|f| f.appearance.as_deref() == Some("likert"))
+            .collect();
+        assert_eq!(likert.len(), 15, "{lang}: the 15 RHS items");
+        for f in likert {
+            assert_eq!(f.kind, "integer", "{}", f.id);
+            let scale = f.choices.as_ref().expect("a likert item names its scale");
+            let codes: Vec<i64> = scale
+                .iter()
+                .map(|c| c.code.parse().expect("integer codes"))
+                .collect();
+            let top = if f.id == "rhs_item_15" { 10 } else { 4 };
+            assert_eq!(codes, (0..=top).collect::<Vec<_>>(), "{lang} {}", f.id);
+            assert!(scale.iter().all(|c| !c.label.is_empty()));
+        }
+    }
+    let en = form.view("en");
+    let item = en
+        .sections
+        .iter()
+        .flat_map(|s| &s.fields)
+        .find(|f| f.id == "rhs_item_01")
+        .expect("item 1");
+    let labels: Vec<&str> = item
+        .choices
+        .as_ref()
+        .expect("scale")
+        .iter()
+        .map(|c| c.label.as_str())
+        .collect();
+    assert_eq!(labels.first(), Some(&"Not at all"));
+    assert_eq!(labels.last(), Some(&"Extremely"));
+}
