@@ -37,6 +37,10 @@ pub enum SyncError {
     Plan(#[from] crate::plan::PlanError),
     #[error("the server answered HTTP {status} without an explanation")]
     Http { status: u16 },
+    #[error("the server at {url} presented a TLS certificate this device does not trust ({reason}); if the server uses its own certificate, trust it with TERN_CA_CERT=FILE.pem")]
+    Untrusted { url: String, reason: String },
+    #[error("extra trusted certificates: {0}")]
+    Certificates(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,19 +53,27 @@ impl SyncError {
     }
 }
 
-fn http() -> Client {
-    // Build errors only happen with a broken TLS backend; fall back to the default.
-    Client::builder()
+fn http() -> Result<Client, SyncError> {
+    let mut builder = Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .build()
-        .unwrap_or_default()
+        .timeout(Duration::from_secs(300));
+    for root in crate::tls::extra_roots()? {
+        builder = builder.add_root_certificate(root);
+    }
+    // Build errors only happen with a broken TLS backend; fall back to the default.
+    Ok(builder.build().unwrap_or_default())
 }
 
 fn offline(url: &str) -> impl FnOnce(reqwest::Error) -> SyncError + '_ {
-    move |source| SyncError::Offline {
-        url: url.to_string(),
-        source,
+    move |source| match crate::tls::certificate_failure(&source) {
+        Some(reason) => SyncError::Untrusted {
+            url: url.to_string(),
+            reason,
+        },
+        None => SyncError::Offline {
+            url: url.to_string(),
+            source,
+        },
     }
 }
 
@@ -109,7 +121,7 @@ pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, S
         device_id: store.device().to_string(),
         user: store.user().to_string(),
     };
-    let resp = http()
+    let resp = http()?
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
@@ -174,7 +186,7 @@ pub fn sync_with(
 fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, SyncError> {
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/sync", enrolment.server);
-    let client = http();
+    let client = http()?;
     let mut session =
         Session::new(store.sync_cursor()?.max(0) as u64).with_pull_bytes(options.pull_page_bytes);
     let mut acked = store.push_acked()?;

@@ -5,6 +5,7 @@
 //! - [`plan`]: the sans-IO core: what the next round trip pushes, what a response
 //!   means, when a sync is over. Testable without a network.
 //! - [`client`]: enrolment and the sync loop over reqwest (rustls).
+//! - [`tls`]: extra trusted root certificates (`TERN_CA_CERT`, [`tls::trust_certificates_pem`]).
 //!
 //! Invariants:
 //! - No server code here; the server depends on this crate, never the reverse.
@@ -18,6 +19,7 @@ pub mod client;
 pub mod fuzzing;
 pub mod plan;
 pub mod protocol;
+pub mod tls;
 
 pub use client::{enrol, sync, sync_with, SyncError, SyncOptions};
 pub use plan::SyncReport;
