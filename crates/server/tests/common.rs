@@ -52,6 +52,15 @@ impl TestServer {
     }
 
     pub fn start_at(storage: &Storage, listen: SocketAddr) -> TestServer {
+        Self::start_config(ServeConfig {
+            storage: storage.clone(),
+            listen,
+            tls: None,
+            demo: false,
+        })
+    }
+
+    pub fn start_config(config: ServeConfig) -> TestServer {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")
             .with_test_writer()
@@ -61,12 +70,6 @@ impl TestServer {
             .enable_all()
             .build()
             .expect("runtime");
-        let config = ServeConfig {
-            storage: storage.clone(),
-            listen,
-            tls: None,
-            demo: false,
-        };
         let running = rt
             .block_on(tern_server::start(config))
             .expect("server starts");

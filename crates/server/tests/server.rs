@@ -10,3 +10,4 @@ mod authz;
 mod convergence;
 mod fuzz_corpus;
 mod resume;
+mod tls;
