@@ -129,9 +129,10 @@ pub async fn records_set_answer(
     path: String,
     value: J,
     lang: String,
+    reason: Option<String>,
 ) -> ApiResult<J> {
     run(&core, move |c| {
-        c.records_set_answer(&record_id, &path, &value, &lang)
+        c.records_set_answer(&record_id, &path, &value, &lang, reason.as_deref())
     })
     .await
 }
@@ -142,9 +143,10 @@ pub async fn records_add_repeat(
     record_id: String,
     group: String,
     lang: String,
+    reason: Option<String>,
 ) -> ApiResult<J> {
     run(&core, move |c| {
-        c.records_add_repeat(&record_id, &group, &lang)
+        c.records_add_repeat(&record_id, &group, &lang, reason.as_deref())
     })
     .await
 }
@@ -156,9 +158,10 @@ pub async fn records_remove_repeat(
     group: String,
     index: usize,
     lang: String,
+    reason: Option<String>,
 ) -> ApiResult<J> {
     run(&core, move |c| {
-        c.records_remove_repeat(&record_id, &group, index, &lang)
+        c.records_remove_repeat(&record_id, &group, index, &lang, reason.as_deref())
     })
     .await
 }

@@ -269,15 +269,33 @@ impl Core {
         let username = new.username.trim();
         let mut inner = self.inner();
         let role = if self.db().exists() {
-            let active = inner.session.as_mut().ok_or_else(|| {
-                ApiError::new(
-                    Code::Locked,
-                    "A user of this device must unlock it before another user is added.",
-                )
-            })?;
-            active
-                .store
-                .add_user(username, Role::Screener, &new.password)?;
+            match (inner.session.as_mut(), &new.confirmed_by) {
+                (Some(active), _) => {
+                    active
+                        .store
+                        .add_user(username, Role::Screener, &new.password)?;
+                }
+                // Nobody unlocked: a local user confirms with their password, which
+                // unwraps the data key for the new user's copy; nobody is unlocked after.
+                (None, Some(by)) => {
+                    let by = self
+                        .users_list()?
+                        .into_iter()
+                        .find(|u| u.user_id == by.user_id)
+                        .map(|u| (u.username, by.password.as_str()))
+                        .ok_or_else(|| {
+                            ApiError::new(Code::NotFound, "No such user on this device.")
+                        })?;
+                    let mut store = Store::open(&self.db(), Some(&by.0), by.1)?;
+                    store.add_user(username, Role::Screener, &new.password)?;
+                }
+                (None, None) => {
+                    return Err(ApiError::new(
+                        Code::Locked,
+                        "A user of this device must confirm with their password before another user is added.",
+                    ))
+                }
+            }
             Role::Screener
         } else {
             let pending = inner.pending.take().ok_or_else(|| {
@@ -538,6 +556,7 @@ impl Core {
                 answers,
                 conflicts: view.conflicts.into_iter().map(Into::into).collect(),
                 confirmed_warnings: view.confirmed.keys().cloned().collect(),
+                withheld_sections: s.withheld_sections(record_id)?,
             })
         })
     }
@@ -553,16 +572,23 @@ impl Core {
         path: &str,
         value: &J,
         lang: &str,
+        reason: Option<&str>,
     ) -> ApiResult<J> {
         self.with_store(|s| {
-            s.set_answer_json(record_id, path, value, None)?;
+            s.set_answer_json(record_id, path, value, reason_of(reason))?;
             evaluation(s, record_id, lang)
         })
     }
 
-    pub fn records_add_repeat(&self, record_id: &str, group: &str, lang: &str) -> ApiResult<J> {
+    pub fn records_add_repeat(
+        &self,
+        record_id: &str,
+        group: &str,
+        lang: &str,
+        reason: Option<&str>,
+    ) -> ApiResult<J> {
         self.with_store(|s| {
-            s.add_repeat(record_id, group)?;
+            s.add_repeat(record_id, group, reason_of(reason))?;
             evaluation(s, record_id, lang)
         })
     }
@@ -573,9 +599,10 @@ impl Core {
         group: &str,
         index: usize,
         lang: &str,
+        reason: Option<&str>,
     ) -> ApiResult<J> {
         self.with_store(|s| {
-            s.remove_repeat(record_id, group, index)?;
+            s.remove_repeat(record_id, group, index, reason_of(reason))?;
             evaluation(s, record_id, lang)
         })
     }
@@ -728,6 +755,11 @@ fn expiry(timeout: Duration) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// An amendment reason as typed: blank is no reason.
+fn reason_of(reason: Option<&str>) -> Option<&str> {
+    reason.map(str::trim).filter(|r| !r.is_empty())
+}
+
 fn evaluation(s: &mut Store, record_id: &str, lang: &str) -> ApiResult<J> {
     let ev = s.evaluate_record(record_id, lang)?;
     serde_json::to_value(ev).map_err(|e| ApiError::new(Code::Internal, e.to_string()))
@@ -789,6 +821,7 @@ mod tests {
                 username: "amina".into(),
                 display_name: "Amina".into(),
                 password: "pass-word".into(),
+                confirmed_by: None,
             })
             .expect_err("no server");
         assert_eq!(e.code, Code::EnrolmentFailed);
@@ -866,7 +899,7 @@ mod tests {
             .find(|f| f["kind"] == "decimal" && f["source"] == "answer")
             .expect("a decimal field");
         let id = field["id"].as_str().expect("id").to_string();
-        core.records_set_answer(&r.record_id, &id, &json!("٣٦٫٥"), "en")
+        core.records_set_answer(&r.record_id, &id, &json!("٣٦٫٥"), "en", None)
             .expect("answer");
         let detail = core.records_get(&r.record_id).expect("detail");
         assert_eq!(detail.answers[&id], json!(36.5));
@@ -900,11 +933,86 @@ mod tests {
             .expect_err("incomplete");
         assert_eq!(e.code, Code::InvalidInput);
         assert_eq!(
-            core.records_set_answer(&r.record_id, "no_such_field", &json!("x"), "en")
+            core.records_set_answer(&r.record_id, "no_such_field", &json!("x"), "en", None)
                 .err()
                 .map(|e| e.code),
             Some(Code::InvalidInput)
         );
+    }
+
+    #[test]
+    fn a_second_user_is_added_on_the_unlock_screen_with_a_local_users_password() {
+        let (_d, core) = core_with_user();
+        let karim = |confirmed_by: Option<Confirmation>| NewUser {
+            username: "karim".into(),
+            display_name: "Karim".into(),
+            password: "karim-pass".into(),
+            confirmed_by,
+        };
+        let by = |password: &str| {
+            Some(Confirmation {
+                user_id: "amina".into(),
+                password: password.into(),
+            })
+        };
+        assert_eq!(
+            core.users_create(&karim(None)).err().map(|e| e.code),
+            Some(Code::Locked)
+        );
+        assert_eq!(
+            core.users_create(&karim(by("nope"))).err().map(|e| e.code),
+            Some(Code::WrongPassword)
+        );
+        assert!(core.users_list().expect("users").len() == 1);
+        let user = core.users_create(&karim(by("pass-word"))).expect("added");
+        assert_eq!(user.role, "screener");
+        assert_eq!(core.users_list().expect("users").len(), 2);
+        // Confirming unlocked nobody.
+        assert_eq!(
+            core.subjects_search("x").err().map(|e| e.code),
+            Some(Code::Locked)
+        );
+        let session = core
+            .session_unlock(&user.user_id, "karim-pass")
+            .expect("the new user unlocks");
+        assert_eq!(session.user.username, "karim");
+        assert_eq!(
+            core.users_create(&karim(None)).err().map(|e| e.code),
+            Some(Code::UserExists)
+        );
+    }
+
+    #[test]
+    fn a_screener_is_told_what_is_withheld_and_a_draft_needs_no_reason() {
+        let (_d, core) = core_with_user();
+        core.session_unlock("amina", "pass-word").expect("unlock");
+        let RegisterResult::Registered { subject: s } =
+            core.subjects_register(&subject(), false).expect("register")
+        else {
+            panic!("registered expected");
+        };
+        let r = core.records_new("pda", &s.subject_id).expect("new");
+        let detail = core.records_get(&r.record_id).expect("detail");
+        assert!(detail
+            .withheld_sections
+            .contains(&"mental_health".to_string()));
+        assert!(!detail.summary.amendment);
+        let ev = core.records_evaluate(&r.record_id, "en").expect("eval");
+        let relevant: Vec<&str> = ev["relevant"]
+            .as_array()
+            .expect("relevant")
+            .iter()
+            .filter_map(J::as_str)
+            .collect();
+        assert!(!relevant.contains(&"rhs_administered"));
+        assert!(relevant.contains(&"temp_c"));
+        // A blank reason is no reason; a draft needs none.
+        core.records_set_answer(&r.record_id, "temp_c", &json!(36.6), "en", Some("  "))
+            .expect("draft");
+        let h = core
+            .records_field_history(&r.record_id, "temp_c")
+            .expect("history");
+        assert_eq!(h[0].reason, None);
     }
 
     #[test]

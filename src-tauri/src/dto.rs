@@ -28,6 +28,17 @@ pub struct NewUser {
     pub username: String,
     pub display_name: String,
     pub password: String,
+    /// A local user who confirms the new one with their password, when nobody is
+    /// unlocked (the data key can only be wrapped for the new user by someone who
+    /// can unwrap it).
+    #[serde(default)]
+    pub confirmed_by: Option<Confirmation>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Confirmation {
+    pub user_id: String,
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,6 +161,8 @@ pub struct RecordSummary {
     pub return_comment: Option<String>,
     pub conflict_count: usize,
     pub unsynced: bool,
+    /// Changes are amendments: each needs a reason (the record is locked).
+    pub amendment: bool,
 }
 
 impl From<RecordInfo> for RecordSummary {
@@ -167,6 +180,7 @@ impl From<RecordInfo> for RecordSummary {
             return_comment: Some(i.status_comment).filter(|c| returned && !c.is_empty()),
             conflict_count: i.conflict_count,
             unsynced: i.unsynced,
+            amendment: i.amendment,
         }
     }
 }
@@ -211,6 +225,8 @@ pub struct RecordDetail {
     pub answers: Map<String, J>,
     pub conflicts: Vec<ConflictDto>,
     pub confirmed_warnings: Vec<String>,
+    /// Sections the user's role may not see (restricted); the UI leaves them out.
+    pub withheld_sections: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +237,8 @@ pub struct HistoryEntry {
     pub device_id: String,
     pub at: String,
     pub message: Option<String>,
+    /// The reason of an amendment.
+    pub reason: Option<String>,
 }
 
 impl From<StoreHistory> for HistoryEntry {
@@ -232,6 +250,7 @@ impl From<StoreHistory> for HistoryEntry {
             device_id: h.device,
             at: h.time,
             message: Some(h.message).filter(|m| !m.is_empty()),
+            reason: h.reason,
         }
     }
 }

@@ -69,6 +69,7 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
             username: server.screener.clone(),
             display_name: "Demo Screener".into(),
             password: "correct horse".into(),
+            confirmed_by: None,
         })
         .expect("enrolled");
     assert_eq!(user.role, "clinician");

@@ -35,6 +35,34 @@ pub struct RecordInfo {
     /// Given name and family initial, or the subject id when the role may not see
     /// identity or the subject has no name.
     pub subject_label: String,
+    /// Changes are amendments and need a reason (the record is locked, FORMS.md 2).
+    pub amendment: bool,
+}
+
+/// Whether changes to a record in `status` are amendments that need a reason; the
+/// writes refuse them without one (`StoreError::ReasonRequired`).
+fn needs_amendment_reason(status: &str) -> bool {
+    status == "locked"
+}
+
+/// The change message of a repeat instance added or removed: with the reason when the
+/// record is locked, refused without one.
+fn repeat_message(status: &str, verb: String, reason: Option<&str>) -> Result<String> {
+    if !needs_amendment_reason(status) {
+        return Ok(verb);
+    }
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Ok(format!("{verb} (amendment: {})", r.replace('\n', " "))),
+        None => Err(StoreError::ReasonRequired),
+    }
+}
+
+/// Whether the acting role is kept from a path because its field, group or section
+/// is restricted (FORMS.md 2.2).
+fn restricted_path(form: &Form, path: &str) -> bool {
+    let id = path.rsplit('.').next().unwrap_or(path);
+    let id = id.split('[').next().unwrap_or(id);
+    form.field(id).is_some_and(|f| is_restricted(form, f))
 }
 
 /// The local users of a store, read from its key file without unlocking it (the
@@ -71,9 +99,37 @@ impl Store {
 
     /// The engine's verdict on a record, messages in `language` (English when the
     /// form lacks it), with confirmed warnings applied and restricted fields hidden
-    /// from roles that may not see them.
+    /// from roles that may not see them: not relevant, not missing, no messages.
     pub fn evaluate_record(&mut self, record: &str, language: &str) -> Result<Evaluation> {
-        Ok(self.assess(record, language)?.evaluation)
+        let mut eval = self.assess(record, language)?.evaluation;
+        if !self.role.may_see_restricted() {
+            let (form, _) = self.record_form(record)?;
+            eval.relevant.retain(|p| !restricted_path(&form, p));
+            eval.not_relevant_answers
+                .retain(|p| !restricted_path(&form, p));
+        }
+        Ok(eval)
+    }
+
+    /// The sections of a record's form the acting role may not see (restricted, or
+    /// made only of restricted fields; FORMS.md 2.2), so the UI can leave them out
+    /// and say why. Empty for roles that see restricted sections.
+    pub fn withheld_sections(&mut self, record: &str) -> Result<Vec<String>> {
+        self.role.require(self.role.may_read(), "read records")?;
+        if self.role.may_see_restricted() {
+            return Ok(Vec::new());
+        }
+        let (form, _) = self.record_form(record)?;
+        Ok(form
+            .view("en")
+            .sections
+            .into_iter()
+            .filter(|s| {
+                s.restricted.is_some()
+                    || (!s.fields.is_empty() && s.fields.iter().all(|f| f.restricted.is_some()))
+            })
+            .map(|s| s.id)
+            .collect())
     }
 
     /// Every value the engine reads for a record: its answers, the subject's fields
@@ -109,6 +165,7 @@ impl Store {
             )
             .optional()?;
         let (row, updated) = row.ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let amendment = needs_amendment_reason(&row.status);
         let d = self
             .doc(record)?
             .ok_or_else(|| StoreError::NoRecord(record.into()))?;
@@ -129,6 +186,7 @@ impl Store {
             conflict_count,
             unsynced,
             subject_label,
+            amendment,
         })
     }
 
@@ -213,9 +271,14 @@ impl Store {
     }
 
     /// Adds an empty instance at the end of a repeat group (one change, durable on
-    /// return). Refused past the form's maximum number of instances.
-    pub fn add_repeat(&mut self, record: &str, group: &str) -> Result<()> {
+    /// return; not a value in any field's history). Refused past the form's maximum
+    /// number of instances, and on a locked record without a reason.
+    pub fn add_repeat(&mut self, record: &str, group: &str, reason: Option<&str>) -> Result<()> {
+        self.role
+            .require(self.role.may_capture(), "enter answers")?;
+        let (_, status) = self.record_form(record)?;
         let (form, _, count) = self.repeat_of(record, group)?;
+        let message = repeat_message(&status, format!("add {group}[{count}]"), reason)?;
         let field = form
             .field(group)
             .ok_or_else(|| StoreError::answer(group, "is not a field of this form"))?;
@@ -234,18 +297,23 @@ impl Store {
             .find(|f| form.group_of(f).is_some_and(|g| g.id() == group))
             .ok_or_else(|| StoreError::answer(group, "has no fields"))?;
         let path = format!("{group}[{count}].{}", child.id());
-        self.set_answer_json(record, &path, &J::Null, None)
+        self.in_tx(|s| s.write_field(record, &form, &path, &J::Null, message, false))?;
+        self.maybe_compact(record)
     }
 
     /// Removes instance `index` of a repeat group (one change; the history keeps what
-    /// it held).
-    pub fn remove_repeat(&mut self, record: &str, group: &str, index: usize) -> Result<()> {
+    /// it held). A locked record needs a reason.
+    pub fn remove_repeat(
+        &mut self,
+        record: &str,
+        group: &str,
+        index: usize,
+        reason: Option<&str>,
+    ) -> Result<()> {
         self.role
             .require(self.role.may_capture(), "enter answers")?;
         let (_, status) = self.record_form(record)?;
-        if status == "locked" {
-            return Err(StoreError::ReasonRequired);
-        }
+        let message = repeat_message(&status, format!("remove {group}[{index}]"), reason)?;
         let (_, doc_id, count) = self.repeat_of(record, group)?;
         if index >= count {
             return Err(StoreError::answer(
@@ -283,11 +351,8 @@ impl Store {
                 }
             };
             tx.delete(&list, index).map_err(damaged)?;
-            let (hash, _) = tx.commit_with(
-                CommitOptions::default()
-                    .with_message(format!("remove {group}[{index}]"))
-                    .with_time(t),
-            );
+            let (hash, _) =
+                tx.commit_with(CommitOptions::default().with_message(message).with_time(t));
             let new: Vec<_> = hash.into_iter().collect();
             s.put_doc(&doc_id, kind, d, &new)?;
             s.project_record(record)
@@ -409,18 +474,20 @@ mod tests {
             .expect("a repeat group")
             .id()
             .to_string();
-        s.add_repeat(&r, &group).expect("add");
-        s.add_repeat(&r, &group).expect("add");
+        s.add_repeat(&r, &group, None).expect("add");
+        s.add_repeat(&r, &group, None).expect("add");
         let count = |s: &mut Store| {
             s.record_values(&r).expect("values")[&group]
                 .as_array()
                 .map_or(0, Vec::len)
         };
         assert_eq!(count(&mut s), 2);
-        s.remove_repeat(&r, &group, 0).expect("remove");
+        // Adding an instance writes no value into any field's history.
+        assert!(s.history(&r, None).expect("history").is_empty());
+        s.remove_repeat(&r, &group, 0, None).expect("remove");
         assert_eq!(count(&mut s), 1);
-        assert!(s.remove_repeat(&r, &group, 5).is_err());
-        assert!(s.add_repeat(&r, "no_such_group").is_err());
+        assert!(s.remove_repeat(&r, &group, 5, None).is_err());
+        assert!(s.add_repeat(&r, "no_such_group", None).is_err());
     }
 
     #[test]

@@ -152,6 +152,9 @@ pub struct HistoryEntry {
     pub device: String,
     pub time: String,
     pub message: String,
+    /// The reason given for an amendment of a locked record (`amend X: why`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 pub(crate) fn ms_to_rfc3339(ms: i64) -> String {
@@ -755,6 +758,11 @@ fn entry(change: &Change, field: &str, value: J, message: &str) -> HistoryEntry 
         device: author.device,
         time: ms_to_rfc3339(change.timestamp()),
         message: message.to_string(),
+        reason: message
+            .strip_prefix("amend ")
+            .and_then(|rest| rest.split_once(": "))
+            .map(|(_, why)| why.trim().to_string())
+            .filter(|why| !why.is_empty()),
     }
 }
 

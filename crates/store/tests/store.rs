@@ -192,6 +192,7 @@ fn workflow_with_returns_and_amendments() {
     assert!(v.complete, "{:?}", v.warnings);
     assert!(v.confirmed.contains_key("r4a@t1_temp_c"));
     s.set_status(&r, "submitted", None).expect("submit");
+    assert!(!s.record_info(&r).expect("info").amendment);
     // Edits after submission are allowed and kept in the history.
     s.set_answer(&r, "t1_personnel_id", "P8", None)
         .expect("edit after submit");
@@ -224,6 +225,8 @@ fn workflow_with_returns_and_amendments() {
     sup.set_status(&r, "locked", None).expect("lock");
     drop(sup);
     let mut s = Store::open(&db, Some("clin"), PASSWORD).expect("clin");
+    // The app asks for a reason before the first change of a locked record.
+    assert!(s.record_info(&r).expect("info").amendment);
     assert!(matches!(
         s.set_answer(&r, "t1_personnel_id", "P10", None),
         Err(StoreError::ReasonRequired)
@@ -234,6 +237,8 @@ fn workflow_with_returns_and_amendments() {
     let values: Vec<&serde_json::Value> = h.iter().map(|e| &e.value).collect();
     assert_eq!(values, [&json!("P7"), &json!("P8"), &json!("P10")]);
     assert!(h[2].message.starts_with("amend t1_personnel_id: "));
+    assert_eq!(h[2].reason.as_deref(), Some("typo on paper form"));
+    assert_eq!(h[1].reason, None);
     let statuses: Vec<serde_json::Value> = s
         .history(&r, Some("status"))
         .expect("h")
@@ -537,4 +542,78 @@ fn record_import_whole_or_refused() {
         })
         .expect("s");
     assert!(hits.is_empty());
+}
+
+#[test]
+fn a_screener_is_told_which_sections_are_withheld_and_sees_none_of_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, db) = init(dir.path(), "clin", Role::Clinician);
+    s.add_user("sami", Role::Screener, "sami-pass")
+        .expect("add");
+    let subj = subject(&mut s);
+    let r = s.new_record("pda", &subj).expect("record");
+    s.set_answer(&r, "rhs_administered", "true", None)
+        .expect("a clinician answers a restricted field");
+    assert!(s.withheld_sections(&r).expect("withheld").is_empty());
+    let clinician = s.evaluate_record(&r, "en").expect("eval");
+    assert!(clinician.relevant.iter().any(|p| p == "rhs_item_01"));
+    let view = s.form_version("pda", "1.0.0").expect("form").view("en");
+    let restricted: Vec<&str> = view
+        .sections
+        .iter()
+        .flat_map(|s| {
+            let whole = s.restricted.is_some();
+            s.fields
+                .iter()
+                .flat_map(|f| std::iter::once(f).chain(&f.fields))
+                .filter(move |f| whole || f.restricted.is_some())
+                .map(|f| f.id.as_str())
+        })
+        .collect();
+    assert!(restricted.contains(&"rhs_item_01"));
+    drop(s);
+
+    let mut sc = Store::open(&db, Some("sami"), "sami-pass").expect("screener");
+    let withheld = sc.withheld_sections(&r).expect("withheld");
+    assert!(
+        withheld.contains(&"mental_health".to_string()),
+        "{withheld:?}"
+    );
+    for id in &withheld {
+        let section = view.sections.iter().find(|s| &s.id == id).expect("section");
+        assert!(
+            section.restricted.is_some() || section.fields.iter().all(|f| f.restricted.is_some())
+        );
+    }
+    let eval = sc.evaluate_record(&r, "en").expect("eval");
+    let shown: Vec<&String> = eval
+        .relevant
+        .iter()
+        .chain(&eval.missing)
+        .filter(|p| {
+            let id = p.rsplit('.').next().unwrap_or(p);
+            restricted.contains(&id.split('[').next().unwrap_or(id))
+        })
+        .collect();
+    assert!(shown.is_empty(), "a screener is shown {shown:?}");
+    assert!(eval.relevant.iter().any(|p| p == "temp_c"));
+    assert!(matches!(
+        sc.set_answer(&r, "rhs_item_01", "2", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+}
+
+#[test]
+fn adding_a_repeat_instance_writes_nothing_into_the_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut s, _) = init(dir.path(), "clin", Role::Clinician);
+    let subj = subject(&mut s);
+    let r = s.new_record("pda", &subj).expect("record");
+    s.add_repeat(&r, "current_meds", None).expect("add");
+    assert!(s.history(&r, None).expect("history").is_empty());
+    s.set_answer(&r, "current_meds[0].med_name", "Metformin", None)
+        .expect("answer");
+    let h = s.history(&r, None).expect("history");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].field, "current_meds[0].med_name");
 }
