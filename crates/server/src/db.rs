@@ -110,7 +110,8 @@ pub struct Scope {
     pub exclude_origin: String,
 }
 
-/// One stored item of the log (a change, or a form / config table).
+/// One stored item of the log (an Automerge chunk: a change or a whole document;
+/// or a form / config table).
 #[derive(Debug, Clone)]
 pub struct LogItem {
     pub seq: i64,
@@ -118,6 +119,9 @@ pub struct LogItem {
     pub kind: String,
     pub site: String,
     pub bytes: Vec<u8>,
+    /// The document's summary (JSON of `tern_store::DocSummary`) when everything the
+    /// server holds of it is verified.
+    pub summary: Option<String>,
 }
 
 /// A pull page.
@@ -243,18 +247,20 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Pulled>> + Send;
 
     fn unverified(&self, limit: i64) -> impl Future<Output = DbResult<Vec<Unverified>>> + Send;
-    /// The non-quarantined changes of a document up to `upto`.
+    /// The non-quarantined chunks of a document up to `upto`.
     fn doc_changes(
         &self,
         doc_id: &str,
         upto: i64,
     ) -> impl Future<Output = DbResult<Vec<Vec<u8>>>> + Send;
-    /// Marks a document verified up to `upto`, with its new projection (records).
+    /// Marks a document verified up to `upto`, with its new projection (records) and
+    /// summary (JSON, sent to devices with the document).
     fn verified(
         &self,
         doc_id: &str,
         upto: i64,
         projection: Option<&RecordRow>,
+        summary: Option<&str>,
     ) -> impl Future<Output = DbResult<()>> + Send;
     /// Quarantines the changes of a document in (verified, upto]: never pulled again.
     fn quarantine(

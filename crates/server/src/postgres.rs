@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS docs(
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
     last_seq BIGINT NOT NULL, verified_seq BIGINT NOT NULL DEFAULT 0,
     quarantine_reason TEXT);
+ALTER TABLE docs ADD COLUMN IF NOT EXISTS summary TEXT;
 CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
 CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
@@ -580,11 +581,13 @@ impl Db for PgDb {
             .get(0);
         let rows = tx
             .query(
-                "SELECT seq, doc_id, kind, site, bytes FROM log
-                 WHERE seq > $1 AND seq <= $2 AND NOT quarantined AND origin <> $3
-                   AND (site = '*' OR site = ANY($4))
-                   AND (kind <> 'restricted' OR $5)
-                 ORDER BY seq LIMIT $6",
+                "SELECT l.seq, l.doc_id, l.kind, l.site, l.bytes,
+                        CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
+                 FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id
+                 WHERE l.seq > $1 AND l.seq <= $2 AND NOT l.quarantined AND l.origin <> $3
+                   AND (l.site = '*' OR l.site = ANY($4))
+                   AND (l.kind <> 'restricted' OR $5)
+                 ORDER BY l.seq LIMIT $6",
                 &[
                     &cursor,
                     &head,
@@ -613,6 +616,7 @@ impl Db for PgDb {
                 kind: r.get(2),
                 site: r.get(3),
                 bytes,
+                summary: r.get(5),
             });
         }
         more |= full;
@@ -661,12 +665,20 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn verified(&self, doc_id: &str, upto: i64, p: Option<&RecordRow>) -> DbResult<()> {
+    async fn verified(
+        &self,
+        doc_id: &str,
+        upto: i64,
+        p: Option<&RecordRow>,
+        summary: Option<&str>,
+    ) -> DbResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         tx.execute(
-            "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2) WHERE doc_id = $1",
-            &[&doc_id, &upto],
+            "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2),
+               summary = CASE WHEN $2 >= verified_seq THEN $3 ELSE summary END
+             WHERE doc_id = $1",
+            &[&doc_id, &upto, &summary],
         )
         .await?;
         if let Some(p) = p {

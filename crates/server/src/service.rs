@@ -7,7 +7,7 @@ use automerge::Change;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use tern_store::Role;
+use tern_store::{ChunkKind, Role};
 use tern_sync::protocol::{
     self, ConfigItem, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, FormItem, FrameError,
     Kind, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
@@ -446,7 +446,20 @@ fn is_empty_skeleton(change: &Change) -> bool {
             .all(|op| matches!(op.action, automerge::legacy::OpType::Make(_)) && !op.insert)
 }
 
-/// Framing, checksums (Automerge's own, per change), sizes and names: everything
+/// `(device, user)` of an actor id `tern:<device>:<user>`.
+fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)> {
+    let actor = String::from_utf8_lossy(actor);
+    let mut parts = actor.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("tern"), Some(dev), Some(user)) => Ok((dev.to_string(), user.to_string())),
+        _ => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("a chunk of document {doc} has no tern author"),
+        )),
+    }
+}
+
+/// Framing, checksums (Automerge's own, per chunk), sizes and names: everything
 /// that needs no database, run on the blocking pool.
 fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
     let mut docs = Vec::with_capacity(push.len());
@@ -458,23 +471,31 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
         check_name("site", &d.site)?;
         let mut changes = Vec::with_capacity(d.changes.len());
         for raw in d.changes {
-            let change = Change::from_bytes(raw.into_vec()).map_err(|e| {
-                ApiError::bad(format!("a change of document {} is damaged: {e}", d.doc))
-            })?;
-            let actor = String::from_utf8_lossy(change.actor_id().to_bytes()).to_string();
-            let mut parts = actor.splitn(3, ':');
-            let (Some("tern"), Some(dev), Some(user)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    format!("a change of document {} has no tern author", d.doc),
-                ));
+            let raw = raw.into_vec();
+            let damaged = |e: &dyn std::fmt::Display| {
+                ApiError::bad(format!("a chunk of document {} is damaged: {e}", d.doc))
             };
-            authors.insert((dev.to_string(), user.to_string()));
-            if !is_empty_skeleton(&change) {
-                users.insert(user.to_string());
+            match tern_store::chunk_kind(&raw).map_err(|e| damaged(&e))? {
+                ChunkKind::Document => {
+                    // Every author of a whole document is in its actor table; the full
+                    // load happens in verification, after the acknowledgement.
+                    for actor in tern_store::document_actors(&raw).map_err(|e| damaged(&e))? {
+                        let (dev, user) = tern_author(&actor, &d.doc)?;
+                        authors.insert((dev.clone(), user.clone()));
+                        users.insert(user);
+                    }
+                    changes.push((tern_store::document_hash(&raw), raw));
+                }
+                ChunkKind::Change => {
+                    let change = Change::from_bytes(raw).map_err(|e| damaged(&e))?;
+                    let (dev, user) = tern_author(change.actor_id().to_bytes(), &d.doc)?;
+                    authors.insert((dev, user.clone()));
+                    if !is_empty_skeleton(&change) {
+                        users.insert(user);
+                    }
+                    changes.push((change.hash().0, change.raw_bytes().to_vec()));
+                }
             }
-            changes.push((change.hash().0, change.raw_bytes().to_vec()));
         }
         docs.push(NewDoc {
             doc_id: d.doc,
@@ -645,15 +666,24 @@ fn build_response(pulled: Pulled, pushed: u32, stored_new: u64) -> ApiResult<Syn
                 let kind = Kind::parse(k).ok_or_else(|| {
                     ApiError::new(ErrorCode::Internal, "stored item of unknown kind")
                 })?;
+                // The summary goes with a whole document only: the device stores such
+                // a document as received and lists it from the summary.
+                let whole = tern_store::chunk_kind(&item.bytes) == Ok(ChunkKind::Document);
+                let summary = match (whole, &item.summary) {
+                    (true, Some(json)) => serde_json::from_str(json).ok(),
+                    _ => None,
+                };
                 match docs.last_mut() {
                     Some(last) if last.doc == item.doc_id => {
-                        last.changes.push(serde_bytes::ByteBuf::from(item.bytes))
+                        last.changes.push(serde_bytes::ByteBuf::from(item.bytes));
+                        last.summary = last.summary.take().or(summary);
                     }
                     _ => docs.push(DocChanges {
                         doc: item.doc_id,
                         kind,
                         site: item.site,
                         changes: vec![serde_bytes::ByteBuf::from(item.bytes)],
+                        summary,
                     }),
                 }
             }
@@ -715,14 +745,9 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
         None
     };
     let view = blocking(move || -> ApiResult<serde_json::Value> {
-        let load = |changes: Vec<Vec<u8>>| -> ApiResult<automerge::Automerge> {
-            let mut doc = automerge::Automerge::new();
-            let parsed: Result<Vec<Change>, _> =
-                changes.into_iter().map(Change::from_bytes).collect();
-            let parsed = parsed.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            doc.apply_changes(parsed)
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            Ok(doc)
+        let load = |chunks: Vec<Vec<u8>>| -> ApiResult<automerge::Automerge> {
+            tern_store::load_chunks(chunks)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
         };
         let doc = load(main)?;
         let mut v = tern_store::document_answers(&doc);

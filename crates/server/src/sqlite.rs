@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
 CREATE TABLE IF NOT EXISTS docs(
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
     last_seq INTEGER NOT NULL, verified_seq INTEGER NOT NULL DEFAULT 0,
-    quarantine_reason TEXT);
+    quarantine_reason TEXT, summary TEXT);
 CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
 CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
@@ -62,6 +62,15 @@ impl SqliteDb {
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
         conn.execute_batch(SCHEMA)?;
+        // Databases made before document summaries (protocol 2).
+        let has_summary: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'summary'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_summary {
+            conn.execute_batch("ALTER TABLE docs ADD COLUMN summary TEXT")?;
+        }
         Ok(SqliteDb {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -526,11 +535,13 @@ impl Db for SqliteDb {
                 })?;
             let sites = serde_json::to_string(&scope.sites).unwrap_or_else(|_| "[]".into());
             let mut stmt = tx.prepare_cached(
-                "SELECT seq, doc_id, kind, site, bytes FROM log
-                 WHERE seq > ?1 AND seq <= ?2 AND quarantined = 0 AND origin <> ?3
-                   AND (site = '*' OR site IN (SELECT value FROM json_each(?4)))
-                   AND (kind <> 'restricted' OR ?5)
-                 ORDER BY seq",
+                "SELECT l.seq, l.doc_id, l.kind, l.site, l.bytes,
+                        CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
+                 FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id
+                 WHERE l.seq > ?1 AND l.seq <= ?2 AND l.quarantined = 0 AND l.origin <> ?3
+                   AND (l.site = '*' OR l.site IN (SELECT value FROM json_each(?4)))
+                   AND (l.kind <> 'restricted' OR ?5)
+                 ORDER BY l.seq",
             )?;
             let mut rows = stmt.query(params![
                 cursor,
@@ -555,6 +566,7 @@ impl Db for SqliteDb {
                     kind: r.get(2)?,
                     site: r.get(3)?,
                     bytes,
+                    summary: r.get(5)?,
                 });
             }
             let cursor = if more {
@@ -602,13 +614,21 @@ impl Db for SqliteDb {
         .await
     }
 
-    async fn verified(&self, doc_id: &str, upto: i64, p: Option<&RecordRow>) -> DbResult<()> {
-        let (id, p) = (doc_id.to_string(), p.cloned());
+    async fn verified(
+        &self,
+        doc_id: &str,
+        upto: i64,
+        p: Option<&RecordRow>,
+        summary: Option<&str>,
+    ) -> DbResult<()> {
+        let (id, p, summary) = (doc_id.to_string(), p.cloned(), summary.map(str::to_string));
         self.run(move |c| {
             let tx = c.transaction()?;
             tx.execute(
-                "UPDATE docs SET verified_seq = max(verified_seq, ?2) WHERE doc_id = ?1",
-                params![id, upto],
+                "UPDATE docs SET verified_seq = max(verified_seq, ?2),
+                   summary = CASE WHEN ?2 >= verified_seq THEN ?3 ELSE summary END
+                 WHERE doc_id = ?1",
+                params![id, upto, summary],
             )?;
             if let Some(p) = p {
                 tx.execute(

@@ -1,8 +1,9 @@
 //! Verification and projection after the acknowledgement. A push is acknowledged as
 //! soon as it is durable and passed the cheap checks; here, off the request path and
 //! in parallel on the blocking pool, each touched document is loaded from all its
-//! changes, checked (Automerge hash chain, the record's site never moved) and
-//! projected into `records`. A document that fails has the changes since its last
+//! chunks (whole documents and changes), checked (Automerge checksums and hash
+//! chain, the record's site never moved), projected into `records`, and summarised
+//! (the summary travels with a whole document to devices that never held it). A document that fails has the changes since its last
 //! good state quarantined: they are never merged, never pulled, and reported in the
 //! log and the access log.
 //!
@@ -11,9 +12,9 @@
 //! harmless.
 
 use crate::db::{AuditEntry, Db, DbResult, RecordRow, Unverified};
-use automerge::{Automerge, Change};
 use std::sync::Arc;
 use std::time::Duration;
+use tern_store::{DocKind, DocSummary};
 use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
@@ -22,46 +23,48 @@ const BATCH: i64 = 256;
 /// What a verification found.
 #[derive(Debug)]
 enum Verdict {
-    Good(Option<RecordRow>),
+    /// The document loads; its record projection (records only) and its summary.
+    Good(Option<RecordRow>, Option<DocSummary>),
     Bad(String),
 }
 
-fn verify_doc(u: &Unverified, changes: Vec<Vec<u8>>) -> Verdict {
-    let mut parsed = Vec::with_capacity(changes.len());
-    for raw in changes {
-        match Change::from_bytes(raw) {
-            Ok(c) => parsed.push(c),
-            Err(e) => return Verdict::Bad(format!("damaged change: {e}")),
-        }
-    }
-    let mut doc = Automerge::new();
-    if let Err(e) = doc.apply_changes(parsed) {
-        return Verdict::Bad(format!("changes do not apply: {e}"));
-    }
-    if u.kind != "record" {
-        return Verdict::Good(None);
-    }
-    let root = |k: &str| tern_store::document_root(&doc, k);
-    let Some(form_id) = root("form_id") else {
-        // Its creation has not arrived yet: nothing to project.
-        return Verdict::Good(None);
+fn verify_doc(u: &Unverified, chunks: Vec<Vec<u8>>) -> Verdict {
+    let doc = match tern_store::load_chunks(chunks) {
+        Ok(doc) => doc,
+        Err(e) => return Verdict::Bad(e.to_string()),
     };
-    let site = root("site").unwrap_or_default();
+    let Some(kind) = DocKind::parse(&u.kind) else {
+        return Verdict::Good(None, None);
+    };
+    let summary = tern_store::summarize(kind, &doc);
+    let Some(DocSummary::Record {
+        form_id,
+        form_version,
+        subject_id,
+        site,
+        status,
+        conflict,
+        ..
+    }) = summary.clone()
+    else {
+        return Verdict::Good(None, summary);
+    };
     if site != u.site {
         return Verdict::Bad(format!(
             "the record claims site `{site}` but was stored for `{}`",
             u.site
         ));
     }
-    Verdict::Good(Some(RecordRow {
+    let row = RecordRow {
         record_id: u.doc_id.clone(),
         site,
         form_id,
-        form_version: root("form_version").unwrap_or_default(),
-        subject_id: root("subject_id").unwrap_or_default(),
-        status: root("status").unwrap_or_else(|| "draft".into()),
-        conflict: tern_store::document_has_conflict(&doc),
-    }))
+        form_version,
+        subject_id,
+        status,
+        conflict,
+    };
+    Verdict::Good(Some(row), summary)
 }
 
 async fn verify_one<D: Db>(db: Arc<D>, u: Unverified) -> DbResult<()> {
@@ -73,7 +76,11 @@ async fn verify_one<D: Db>(db: Arc<D>, u: Unverified) -> DbResult<()> {
     .await
     .map_err(|e| crate::db::DbError::Task(e.to_string()))?;
     match verdict {
-        Verdict::Good(p) => db.verified(&u.doc_id, u.upto, p.as_ref()).await,
+        Verdict::Good(p, summary) => {
+            let summary = summary.and_then(|s| serde_json::to_string(&s).ok());
+            db.verified(&u.doc_id, u.upto, p.as_ref(), summary.as_deref())
+                .await
+        }
         Verdict::Bad(reason) => {
             tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
             db.quarantine(&u.doc_id, u.upto, &reason).await?;

@@ -32,6 +32,17 @@ struct DocChanges {
 }
 
 /// What an import did.
+/// What merging into one document did.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    /// Changes this store did not have.
+    pub stored: usize,
+    /// Of those, changes waiting for dependencies.
+    pub waiting: usize,
+    /// Hashes of the changes that came inside whole documents.
+    pub from_documents: Vec<Vec<u8>>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub documents: usize,
@@ -124,7 +135,11 @@ impl Store {
                 if kind == Kind::Restricted && !s.role.may_see_restricted() {
                     continue;
                 }
-                let (new, waiting) = s.merge_changes(&id, kind, changes)?;
+                let crate::exchange::Merged {
+                    stored: new,
+                    waiting,
+                    ..
+                } = s.merge_changes(&id, kind, &[], changes)?;
                 report.documents += 1;
                 report.new_changes += new;
                 report.waiting += waiting;
@@ -135,14 +150,16 @@ impl Store {
         Ok(report)
     }
 
-    /// Applies changes to one document inside the open transaction; returns how many
-    /// were new and how many wait for dependencies.
+    /// Applies whole documents and changes to one document inside the open
+    /// transaction. Returns how many changes were new, how many wait for
+    /// dependencies, and the hashes of the changes that came inside `documents`.
     pub(crate) fn merge_changes(
         &mut self,
         id: &str,
         kind: Kind,
+        documents: &[Vec<u8>],
         changes: Vec<Change>,
-    ) -> Result<(usize, usize)> {
+    ) -> Result<Merged> {
         if let Some(existing) = self.doc_kind(id)? {
             if existing != kind {
                 return Err(StoreError::Refused(format!(
@@ -152,24 +169,36 @@ impl Store {
                 )));
             }
         }
+        let bad = |e: &dyn std::fmt::Display| StoreError::BadDocument(id.into(), e.to_string());
         let mut doc = self.take_doc(id)?.unwrap_or_default();
+        let mut merged = Merged::default();
+        if !documents.is_empty() {
+            let before = doc.get_heads();
+            for d in documents {
+                doc.load_incremental(d).map_err(|e| bad(&e))?;
+            }
+            for c in doc.get_changes(&before) {
+                merged.stored += self.conn.execute(
+                    "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+                    params![id, c.hash().0.to_vec(), c.raw_bytes()],
+                )?;
+                merged.from_documents.push(c.hash().0.to_vec());
+            }
+        }
         let fresh: Vec<Change> = changes
             .into_iter()
             .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
             .collect();
-        let mut stored = 0;
         let mut new_hashes = Vec::new();
         for c in &fresh {
-            let n = self.conn.execute(
+            merged.stored += self.conn.execute(
                 "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
                 params![id, c.hash().0.to_vec(), c.raw_bytes()],
             )?;
-            stored += n;
             new_hashes.push(c.hash());
         }
-        doc.apply_changes(fresh)
-            .map_err(|e| StoreError::BadDocument(id.into(), e.to_string()))?;
-        let waiting = new_hashes
+        doc.apply_changes(fresh).map_err(|e| bad(&e))?;
+        merged.waiting = new_hashes
             .iter()
             .filter(|h| doc.get_change_by_hash(h).is_none())
             .count();
@@ -183,10 +212,10 @@ impl Store {
             }
             Kind::Subject => self.project_subject(id)?,
         }
-        Ok((stored, waiting))
+        Ok(merged)
     }
 
-    fn doc_kind(&self, id: &str) -> Result<Option<Kind>> {
+    pub(crate) fn doc_kind(&self, id: &str) -> Result<Option<Kind>> {
         use rusqlite::OptionalExtension;
         let kind: Option<String> = self
             .conn

@@ -25,6 +25,7 @@
 
 mod app;
 pub mod builtin;
+mod chunk;
 mod db;
 mod doc;
 mod error;
@@ -37,9 +38,13 @@ mod records;
 mod roles;
 mod store;
 mod subjects;
+mod summary;
 mod sync_state;
 
 pub use app::{local_users, RecordInfo};
+pub use chunk::{
+    chunk_kind, document_actors, document_hash, load_chunks, ChunkError, ChunkKind, LoadError,
+};
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
 pub use exchange::{ExportReport, ImportReport};
@@ -51,7 +56,8 @@ pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
+pub use summary::{summarize, DocSummary};
 pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
-    IncomingForm, OutgoingChange, PullApplied, SyncStatus,
+    IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };

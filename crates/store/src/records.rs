@@ -5,7 +5,6 @@
 use crate::doc::{self, Conflict, HistoryEntry, RecordMeta, Shape, Slot, Write};
 use crate::error::{Result, StoreError};
 use crate::store::{restricted_id, Kind, Store};
-use rusqlite::params;
 use serde::Serialize;
 use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
@@ -613,35 +612,6 @@ impl Store {
         }
         out.sort_by(|a, b| a.time.cmp(&b.time));
         Ok(out)
-    }
-
-    /// Rewrites the projection row of a record from its documents.
-    pub(crate) fn project_record(&mut self, record: &str) -> Result<()> {
-        let Some(d) = self.doc(record)? else {
-            return Ok(());
-        };
-        let root = |k: &str| doc::root_str(d, k);
-        let (Some(form_id), Some(version)) = (root("form_id"), root("form_version")) else {
-            // Changes whose creation has not arrived yet: nothing to list.
-            return Ok(());
-        };
-        let subject = root("subject_id").unwrap_or_default();
-        let site = root("site").unwrap_or_default();
-        let status = root("status").unwrap_or_else(|| "draft".into());
-        let created = root("created").unwrap_or_default();
-        let mut conflict = doc::has_conflict(d, "answers");
-        if let Some(r) = self.doc(&restricted_id(record))? {
-            conflict |= doc::has_conflict(r, "answers");
-        }
-        let updated = self.now().to_rfc3339();
-        self.conn.execute(
-            "INSERT INTO records(record_id, form_id, form_version, subject_id, site, status, conflict, created, updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT(record_id) DO UPDATE SET form_id = ?2, form_version = ?3, subject_id = ?4,
-               site = ?5, status = ?6, conflict = ?7, updated = ?9",
-            params![record, form_id, version, subject, site, status, conflict, created, updated],
-        )?;
-        Ok(())
     }
 
     /// Records from the projection (never from documents), newest first.

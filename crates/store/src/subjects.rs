@@ -6,7 +6,7 @@ use crate::doc::{self, Slot, Write};
 use crate::error::{Result, StoreError};
 use crate::fold::{fold, skeleton};
 use crate::store::{Kind, Store};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Map, Value as J};
 
@@ -60,7 +60,7 @@ pub struct SubjectHit {
     pub merged_into: Option<String>,
 }
 
-fn normalise_document(s: &str) -> String {
+pub(crate) fn normalise_document(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)
@@ -322,52 +322,6 @@ impl Store {
             s.project_subject(&other)?;
             s.project_subject(&keep)
         })
-    }
-
-    /// Rewrites the search row of a subject from its document.
-    pub(crate) fn project_subject(&mut self, id: &str) -> Result<()> {
-        let Some(d) = self.doc(id)? else {
-            return Ok(());
-        };
-        let Some(subject_id) = doc::root_str(d, "subject_id") else {
-            return Ok(());
-        };
-        let fields = doc::read_answers(d, "fields");
-        let identity = doc::read_answers(d, "identity");
-        let text = |m: &Map<String, J>, k: &str| m.get(k).and_then(J::as_str).map(str::to_string);
-        let names: Vec<String> = ["given_name", "other_names", "family_name"]
-            .iter()
-            .filter_map(|k| text(&identity.answers, k))
-            .collect();
-        let display = names.join(" ");
-        let documents = ["document_number", "case_ref"]
-            .iter()
-            .filter_map(|k| text(&identity.answers, k))
-            .map(|d| normalise_document(&d))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let conflict = !fields.conflicts.is_empty() || !identity.conflicts.is_empty();
-        let merged = doc::root_str(d, "merged_into");
-        let created = doc::root_str(d, "created").unwrap_or_default();
-        self.conn.execute(
-            "INSERT INTO subjects(subject_id, display_name, name_fold, name_skeleton, date_of_birth, documents, sex, merged_into, conflict, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT(subject_id) DO UPDATE SET display_name = ?2, name_fold = ?3, name_skeleton = ?4,
-               date_of_birth = ?5, documents = ?6, sex = ?7, merged_into = ?8, conflict = ?9",
-            params![
-                subject_id,
-                display,
-                fold(&display),
-                skeleton(&display),
-                text(&fields.answers, "date_of_birth"),
-                documents,
-                text(&fields.answers, "sex"),
-                merged,
-                conflict,
-                created
-            ],
-        )?;
-        Ok(())
     }
 
     /// Searches subjects offline from the projection (never from documents).

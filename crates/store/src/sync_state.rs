@@ -14,15 +14,17 @@
 //!   projections for the cursor).
 //! - The token lives only inside the encrypted database.
 
+use crate::chunk::{chunk_kind, document_hash, ChunkKind};
 use crate::error::{Result, StoreError};
 use crate::roles::Role;
-use crate::store::{Kind, Store};
+use crate::store::{restricted_id, Kind, Store};
+use crate::summary::DocSummary;
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Version of the sync tables, kept in `meta.sync_schema`.
-const SYNC_SCHEMA: &str = "1";
+const SYNC_SCHEMA: &str = "2";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sync_log(
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS sync_log(
     doc_id TEXT NOT NULL,
     hash BLOB NOT NULL UNIQUE,
     from_server INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sync_log_doc ON sync_log(doc_id, seq);
 CREATE TRIGGER IF NOT EXISTS sync_log_changes AFTER INSERT ON changes BEGIN
     INSERT OR IGNORE INTO sync_log(doc_id, hash) VALUES (NEW.doc_id, NEW.hash);
 END;
@@ -81,7 +84,8 @@ pub struct Enrolment {
     pub sites: Vec<String>,
 }
 
-/// One local change not yet acknowledged by the server.
+/// One Automerge chunk not yet acknowledged by the server: a change, or a whole
+/// document the server has never seen from this device.
 #[derive(Debug, Clone)]
 pub struct OutgoingChange {
     pub local_seq: i64,
@@ -92,12 +96,25 @@ pub struct OutgoingChange {
     pub bytes: Vec<u8>,
 }
 
-/// A document's changes received from the server.
+/// One push page: its chunks, and the local sequence it covers up to (a whole
+/// document covers every queued change of that document in the page).
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingPage {
+    pub chunks: Vec<OutgoingChange>,
+    /// The push marker once the server acknowledged this page; `None` when empty.
+    pub upto: Option<i64>,
+    /// How many of the chunks are whole documents.
+    pub documents: usize,
+}
+
+/// A document's chunks (changes and whole documents) received from the server, with
+/// the server's summary of the document when it has verified it.
 #[derive(Debug, Clone)]
 pub struct IncomingDoc {
     pub doc_id: String,
     pub kind: DocKind,
     pub changes: Vec<Vec<u8>>,
+    pub summary: Option<DocSummary>,
 }
 
 /// A form version (definition + translations as `(file name, text)`) from the server.
@@ -129,6 +146,13 @@ pub struct SyncStatus {
 
 /// `(local seq, doc id, hash, bytes if still a row, kind)` of a queued change.
 type PendingRow = (i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>);
+
+/// A pulled document's chunks, sorted by kind.
+#[derive(Default)]
+struct Chunks {
+    documents: Vec<Vec<u8>>,
+    changes: Vec<Change>,
+}
 
 fn refused(msg: impl Into<String>) -> StoreError {
     StoreError::Refused(msg.into())
@@ -309,11 +333,16 @@ impl Store {
         })
     }
 
-    /// Unacknowledged local changes after `after` (a local sequence), in order, until
-    /// their bytes reach `max_bytes` (always at least one, however large).
-    pub fn pending_changes(&mut self, after: i64, max_bytes: usize) -> Result<Vec<OutgoingChange>> {
+    /// The next push page: unacknowledged local changes after `after` (a local
+    /// sequence), in order, until their bytes reach `max_bytes` (always at least one
+    /// chunk, however large). A record or subject the server has never received from
+    /// this device (none of its changes acknowledged, none pulled) travels as one
+    /// compacted document instead of its changes: a tenth of the bytes, and one row
+    /// instead of one per change on both sides. Restricted twins always travel as
+    /// changes, so the server can tell a screener's empty skeleton from a write.
+    pub fn pending_changes(&mut self, after: i64, max_bytes: usize) -> Result<OutgoingPage> {
         if !self.synced()? {
-            return Ok(Vec::new());
+            return Ok(OutgoingPage::default());
         }
         let after = after.max(self.push_acked()?);
         let rows: Vec<PendingRow> = {
@@ -328,24 +357,41 @@ impl Store {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut out = Vec::new();
+        let mut page = OutgoingPage::default();
         let mut size = 0;
+        let mut whole_sent: std::collections::HashSet<String> = Default::default();
         for (seq, doc_id, hash, bytes, kind) in rows {
             let kind = kind
                 .as_deref()
                 .and_then(Kind::parse)
                 .ok_or_else(|| StoreError::BadDocument(doc_id.clone(), "unknown kind".into()))?;
-            let bytes = match bytes {
-                Some(b) => b,
-                // Folded into the snapshot by compaction: read it from the document.
-                None => self.change_from_doc(&doc_id, &hash)?,
+            if whole_sent.contains(&doc_id) {
+                // Already inside the whole document this page carries.
+                page.upto = Some(seq);
+                continue;
+            }
+            let whole = if kind != Kind::Restricted && self.new_to_server(&doc_id, after)? {
+                self.whole_document(&doc_id)?
+            } else {
+                None
             };
-            if !out.is_empty() && size + bytes.len() > max_bytes {
+            let (bytes, is_whole) = match (whole, bytes) {
+                (Some(doc), _) => (doc, true),
+                (None, Some(b)) => (b, false),
+                // Folded into the snapshot by compaction: read it from the document.
+                (None, None) => (self.change_from_doc(&doc_id, &hash)?, false),
+            };
+            if !page.chunks.is_empty() && size + bytes.len() > max_bytes {
                 break;
             }
             size += bytes.len();
+            if is_whole {
+                whole_sent.insert(doc_id.clone());
+                page.documents += 1;
+            }
             let site = self.doc_site(&doc_id, kind)?;
-            out.push(OutgoingChange {
+            page.upto = Some(seq);
+            page.chunks.push(OutgoingChange {
                 local_seq: seq,
                 doc_id,
                 kind: DocKind::from_kind(kind),
@@ -353,7 +399,49 @@ impl Store {
                 bytes,
             });
         }
-        Ok(out)
+        Ok(page)
+    }
+
+    /// Whether no change of this document was ever acknowledged by or pulled from the
+    /// server (so the server holds nothing of it from this device).
+    fn new_to_server(&self, doc_id: &str, acked: i64) -> Result<bool> {
+        let (first, pulled): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(seq), max(from_server) FROM sync_log WHERE doc_id = ?1",
+            [doc_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(first.is_some_and(|f| f > acked) && pulled == Some(0))
+    }
+
+    /// The document as one compacted chunk: its snapshot, after folding any change
+    /// rows into it. `None` when changes wait for dependencies (they travel as
+    /// changes then).
+    fn whole_document(&mut self, doc_id: &str) -> Result<Option<Vec<u8>>> {
+        let rows: i64 = self.conn.query_row(
+            "SELECT count(*) FROM changes WHERE doc_id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )?;
+        if rows > 0 {
+            self.in_tx(|s| s.fold_doc(doc_id))?;
+            let left: i64 = self.conn.query_row(
+                "SELECT count(*) FROM changes WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get(0),
+            )?;
+            if left > 0 {
+                return Ok(None);
+            }
+        }
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT snapshot FROM docs WHERE doc_id = ?1",
+                [doc_id],
+                |r| r.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     fn change_from_doc(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
@@ -402,8 +490,10 @@ impl Store {
     }
 
     /// Applies one pulled page in one transaction: forms first, then each document's
-    /// changes (merged, projected), then the cursor. All or nothing: a damaged change
-    /// leaves the store and the cursor as they were.
+    /// chunks, then the cursor. A document this device has never held that arrives
+    /// whole with the server's summary is stored as received and listed from the
+    /// summary (no load, no merge); anything else is merged and projected. All or
+    /// nothing: a damaged chunk leaves the store and the cursor as they were.
     pub fn apply_pulled(
         &mut self,
         forms: Vec<IncomingForm>,
@@ -414,13 +504,21 @@ impl Store {
         self.ensure_sync_schema()?;
         let mut parsed = Vec::with_capacity(docs.len());
         for d in docs {
-            let mut changes = Vec::with_capacity(d.changes.len());
+            let mut chunks = Chunks::default();
             for raw in d.changes {
-                changes.push(Change::from_bytes(raw).map_err(|e| {
-                    StoreError::BadDocument(d.doc_id.clone(), format!("pulled change: {e}"))
-                })?);
+                let bad = |e: &dyn std::fmt::Display| {
+                    StoreError::BadDocument(d.doc_id.clone(), format!("pulled chunk: {e}"))
+                };
+                match chunk_kind(&raw).map_err(|e| bad(&e))? {
+                    ChunkKind::Document => chunks.documents.push(raw),
+                    ChunkKind::Change => {
+                        chunks
+                            .changes
+                            .push(Change::from_bytes(raw).map_err(|e| bad(&e))?);
+                    }
+                }
             }
-            parsed.push((d.doc_id, d.kind, changes));
+            parsed.push((d.doc_id, d.kind, chunks, d.summary));
         }
         self.in_tx(|s| {
             let mut report = PullApplied::default();
@@ -446,16 +544,23 @@ impl Store {
                     params![id, version, f.definition, translations],
                 )?;
             }
-            for (id, kind, changes) in parsed {
-                let hashes: Vec<Vec<u8>> = changes.iter().map(|c| c.hash().0.to_vec()).collect();
-                let (new, _) = s.merge_changes(&id, kind.kind(), changes)?;
-                for h in hashes {
-                    s.conn.execute(
-                        "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
-                         ON CONFLICT(hash) DO UPDATE SET from_server = 1",
-                        params![id, h],
-                    )?;
-                }
+            for (id, kind, chunks, summary) in parsed {
+                let fresh = s.doc_kind(&id)?.is_none();
+                let new = match (fresh, summary, chunks.documents.as_slice()) {
+                    (true, Some(summary), [document]) => {
+                        s.store_as_received(&id, kind.kind(), document, chunks.changes, &summary)?
+                    }
+                    _ => {
+                        let hashes: Vec<Vec<u8>> =
+                            chunks.changes.iter().map(|c| c.hash().0.to_vec()).collect();
+                        let merged =
+                            s.merge_changes(&id, kind.kind(), &chunks.documents, chunks.changes)?;
+                        for h in hashes.iter().chain(&merged.from_documents) {
+                            s.mark_from_server(&id, h)?;
+                        }
+                        merged.stored
+                    }
+                };
                 report.documents += 1;
                 report.new_changes += new;
             }
@@ -464,6 +569,65 @@ impl Store {
             }
             Ok(report)
         })
+    }
+
+    /// Stores a document this device has never held as the server sent it: the whole
+    /// document as its snapshot, later changes as rows, the projection from the
+    /// server's summary. Marked as pulled so it is never pushed back.
+    fn store_as_received(
+        &mut self,
+        id: &str,
+        kind: Kind,
+        document: &[u8],
+        changes: Vec<Change>,
+        summary: &DocSummary,
+    ) -> Result<usize> {
+        let summary_fits = matches!(
+            (kind, summary),
+            (Kind::Record, DocSummary::Record { .. })
+                | (Kind::Restricted, DocSummary::Restricted { .. })
+                | (Kind::Subject, DocSummary::Subject { .. })
+        );
+        if !summary_fits {
+            return Err(StoreError::BadDocument(
+                id.into(),
+                "the server's summary is of another kind of document".into(),
+            ));
+        }
+        self.conn.execute(
+            "INSERT INTO docs(doc_id, kind, snapshot, rev) VALUES (?1, ?2, ?3, 1)",
+            params![id, kind.name(), document],
+        )?;
+        self.conn.execute(
+            "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
+             ON CONFLICT(hash) DO UPDATE SET from_server = 1",
+            params![id, document_hash(document).to_vec()],
+        )?;
+        let n = changes.len();
+        for c in &changes {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+                params![id, c.hash().0.to_vec(), c.raw_bytes()],
+            )?;
+            self.mark_from_server(id, &c.hash().0)?;
+        }
+        let twin = restricted_id(id);
+        let twin_conflict = kind == Kind::Record
+            && self.doc_kind(&twin)?.is_some()
+            && self
+                .doc(&twin)?
+                .is_some_and(|t| crate::doc::has_conflict(t, "answers"));
+        self.write_summary(id, summary, twin_conflict)?;
+        Ok(n + 1)
+    }
+
+    fn mark_from_server(&self, id: &str, hash: &[u8]) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
+             ON CONFLICT(hash) DO UPDATE SET from_server = 1",
+            params![id, hash],
+        )?;
+        Ok(())
     }
 
     /// Notes the time of the last complete sync (RFC 3339).
@@ -555,19 +719,25 @@ mod tests {
         let after = s.pending_change_count().expect("count");
         assert!(after > before);
         let page = s.pending_changes(0, 1).expect("page");
-        assert_eq!(page.len(), 1, "a page holds at least one change");
+        assert_eq!(page.chunks.len(), 1, "a page holds at least one chunk");
         let all = s.pending_changes(0, usize::MAX).expect("all");
-        assert_eq!(all.len() as i64, after);
-        assert!(all.iter().any(|c| c.doc_id == record && c.site == "site-a"));
-        let mid = all[all.len() / 2].local_seq;
+        // Nothing was ever pushed: the subject and the record travel whole, the
+        // restricted twin as changes; the page covers every queued change.
+        assert_eq!(all.upto, Some(after));
+        assert_eq!(all.documents, 2);
+        let record_chunks: Vec<_> = all.chunks.iter().filter(|c| c.doc_id == record).collect();
+        assert_eq!(record_chunks.len(), 1);
+        assert_eq!(
+            crate::chunk_kind(&record_chunks[0].bytes),
+            Ok(crate::ChunkKind::Document)
+        );
+        assert_eq!(record_chunks[0].site, "site-a");
+        let mid = all.chunks[all.chunks.len() / 2].local_seq;
         s.mark_pushed(mid).expect("ack");
         s.mark_pushed(1).expect("no step back");
         assert_eq!(s.push_acked().expect("acked"), mid);
-        assert!(s
-            .pending_changes(0, usize::MAX)
-            .expect("rest")
-            .iter()
-            .all(|c| c.local_seq > mid));
+        let rest = s.pending_changes(0, usize::MAX).expect("rest");
+        assert!(rest.chunks.iter().all(|c| c.local_seq > mid));
         assert!(s
             .set_enrolment(&s.enrolment().expect("e").expect("some"))
             .is_err());
@@ -580,18 +750,7 @@ mod tests {
         let mut b = enrolled(dir.path(), "bilal");
         let subject = a.add_subject(&[("sex".into(), "male".into())]).expect("s");
         a.new_record("pda", &subject).expect("r");
-        let out = a.pending_changes(0, usize::MAX).expect("out");
-        let mut docs: Vec<IncomingDoc> = Vec::new();
-        for c in out {
-            match docs.iter_mut().find(|d| d.doc_id == c.doc_id) {
-                Some(d) => d.changes.push(c.bytes),
-                None => docs.push(IncomingDoc {
-                    doc_id: c.doc_id,
-                    kind: c.kind,
-                    changes: vec![c.bytes],
-                }),
-            }
-        }
+        let docs = as_incoming(a.pending_changes(0, usize::MAX).expect("out"), None);
         let before = b.pending_change_count().expect("n");
         let applied = b
             .apply_pulled(vec![], vec![], docs.clone(), 42)
@@ -604,6 +763,73 @@ mod tests {
         assert_eq!(again.new_changes, 0);
         assert_eq!(b.sync_cursor().expect("c"), 42);
         assert_eq!(b.list_records(&Default::default()).expect("list").len(), 1);
+    }
+
+    /// A push page as the server would send it on, each document with the summary
+    /// `summary` gives it (the server's, after verification).
+    fn as_incoming(
+        page: OutgoingPage,
+        summary: Option<&dyn Fn(&OutgoingChange) -> Option<DocSummary>>,
+    ) -> Vec<IncomingDoc> {
+        let mut docs: Vec<IncomingDoc> = Vec::new();
+        for c in page.chunks {
+            let s = summary.and_then(|f| f(&c));
+            match docs.iter_mut().find(|d| d.doc_id == c.doc_id) {
+                Some(d) => d.changes.push(c.bytes),
+                None => docs.push(IncomingDoc {
+                    doc_id: c.doc_id,
+                    kind: c.kind,
+                    changes: vec![c.bytes],
+                    summary: s,
+                }),
+            }
+        }
+        docs
+    }
+
+    #[test]
+    fn a_whole_document_with_its_summary_is_stored_as_received_and_never_pushed_back() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut a = enrolled(dir.path(), "amina");
+        let mut b = enrolled(dir.path(), "bilal");
+        let subject = a
+            .add_subject(&[
+                ("sex".into(), "female".into()),
+                ("given_name".into(), "Amal".into()),
+            ])
+            .expect("s");
+        let record = a.new_record("pda", &subject).expect("r");
+        a.set_answer(&record, "weight_kg", "61", None)
+            .expect("answer");
+        let page = a.pending_changes(0, usize::MAX).expect("out");
+        // The sender's own summary stands in for the server's (same function).
+        let summarise = |c: &OutgoingChange| {
+            let doc = automerge::Automerge::load(&c.bytes).ok()?;
+            crate::summarize(c.kind, &doc)
+        };
+        let docs = as_incoming(page, Some(&summarise));
+        assert!(docs.iter().filter(|d| d.summary.is_some()).count() >= 2);
+        let applied = b.apply_pulled(vec![], vec![], docs, 9).expect("apply");
+        assert!(applied.new_changes > 0);
+        let listed = b.list_records(&Default::default()).expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].subject_id, subject);
+        let hits = b
+            .search_subjects(&crate::SubjectQuery {
+                name: Some("amal".into()),
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(hits.len(), 1, "the subject is searchable from the summary");
+        // The stored document opens, and a later edit travels as one change.
+        assert_eq!(b.show(&record).expect("open").answers["weight_kg"], 61.0);
+        let before = b.pending_change_count().expect("n");
+        assert_eq!(before, 0, "nothing received is queued to push back");
+        b.set_answer(&record, "weight_kg", "62", None)
+            .expect("edit");
+        let out = b.pending_changes(0, usize::MAX).expect("out");
+        assert_eq!(out.documents, 0);
+        assert_eq!(out.chunks.len(), 1);
     }
 
     #[test]

@@ -239,6 +239,7 @@ fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, Sy
                 doc_id: d.doc,
                 kind: d.kind.into(),
                 changes: d.changes.into_iter().map(|c| c.into_vec()).collect(),
+                summary: d.summary,
             })
             .collect();
         let applied = store.apply_pulled(forms, config, docs, step.cursor as i64)?;

@@ -10,7 +10,7 @@
 use crate::protocol::{DocChanges, Kind, SyncRequest, SyncResponse, PULL_PAGE_BYTES};
 use serde::Serialize;
 use serde_bytes::ByteBuf;
-use tern_store::OutgoingChange;
+use tern_store::{OutgoingChange, OutgoingPage};
 
 /// Upper bound on round trips of one sync, so no loop is endless whatever a server
 /// answers: 100,000 × 2 MiB pages is far more than any device holds.
@@ -19,9 +19,14 @@ pub const MAX_ROUND_TRIPS: u32 = 100_000;
 /// Counters of one sync, printed by `tern device sync`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
+    /// Chunks pushed: changes, and whole documents (a record the server never had
+    /// travels as one compacted document).
     pub pushed_changes: u64,
+    /// Of the pushed chunks, whole documents.
+    pub pushed_documents: u64,
     /// Of the pushed changes, those the server did not have.
     pub server_new_changes: u64,
+    /// Chunks pulled (changes and whole documents).
     pub pulled_changes: u64,
     /// Pulled changes this device did not have.
     pub applied_changes: u64,
@@ -50,7 +55,10 @@ pub struct Outgoing {
     pub request: SyncRequest,
     /// The local sequence of the last change in the push page, if any.
     pub push_upto: Option<i64>,
+    /// Chunks in the push page (changes and whole documents).
     pub push_count: u32,
+    /// Of those, whole documents.
+    pub push_documents: u32,
 }
 
 /// What to do with a response, in order: note the acknowledgement, apply the pull
@@ -78,6 +86,7 @@ pub fn group(changes: &[OutgoingChange]) -> Vec<DocChanges> {
                 kind,
                 site: c.site.clone(),
                 changes: vec![ByteBuf::from(c.bytes.clone())],
+                summary: None,
             }),
         }
     }
@@ -113,18 +122,19 @@ impl Session {
 
     /// The next request: this push page (already cut to size by the store) and the
     /// cursor.
-    pub fn request(&mut self, page: &[OutgoingChange]) -> Result<Outgoing, PlanError> {
+    pub fn request(&mut self, page: &OutgoingPage) -> Result<Outgoing, PlanError> {
         if self.report.round_trips >= MAX_ROUND_TRIPS {
             return Err(PlanError::TooManyRoundTrips(MAX_ROUND_TRIPS));
         }
         Ok(Outgoing {
             request: SyncRequest {
                 cursor: self.cursor,
-                push: group(page),
+                push: group(&page.chunks),
                 max_pull_bytes: self.pull_bytes,
             },
-            push_upto: page.last().map(|c| c.local_seq),
-            push_count: page.len() as u32,
+            push_upto: page.upto,
+            push_count: page.chunks.len() as u32,
+            push_documents: page.documents as u32,
         })
     }
 
@@ -154,6 +164,7 @@ impl Session {
         r.bytes_sent += bytes_sent;
         r.bytes_received += bytes_received;
         r.pushed_changes += u64::from(sent.push_count);
+        r.pushed_documents += u64::from(sent.push_documents);
         r.server_new_changes += u64::from(response.stored_new);
         r.pulled_documents += response.docs.len() as u64;
         r.pulled_changes += response
@@ -202,6 +213,14 @@ mod tests {
         }
     }
 
+    fn page(chunks: Vec<OutgoingChange>) -> OutgoingPage {
+        OutgoingPage {
+            upto: chunks.last().map(|c| c.local_seq),
+            chunks,
+            documents: 0,
+        }
+    }
+
     fn response(acked: u32, cursor: u64, more: bool) -> SyncResponse {
         SyncResponse {
             acked,
@@ -233,7 +252,7 @@ mod tests {
     #[test]
     fn nothing_new_is_one_round_trip() {
         let mut s = Session::new(10);
-        let out = s.request(&[]).expect("req");
+        let out = s.request(&page(vec![])).expect("req");
         assert!(out.request.push.is_empty());
         assert_eq!(out.request.cursor, 10);
         let step = s
@@ -249,14 +268,14 @@ mod tests {
     fn acks_cursor_and_continuation() {
         let mut s = Session::new(0);
         let out = s
-            .request(&[change(5, "a", 10), change(9, "b", 10)])
+            .request(&page(vec![change(5, "a", 10), change(9, "b", 10)]))
             .expect("req");
         let step = s
             .on_response(&out, &response(2, 100, true), 1, 1)
             .expect("step");
         assert_eq!(step.ack_upto, Some(9));
         assert!(!s.finished(&step, 0), "more to pull");
-        let out = s.request(&[]).expect("req");
+        let out = s.request(&page(vec![])).expect("req");
         assert_eq!(out.request.cursor, 100);
         let step = s
             .on_response(&out, &response(0, 150, false), 1, 1)
@@ -269,7 +288,7 @@ mod tests {
     #[test]
     fn a_partial_ack_or_a_cursor_going_back_is_refused() {
         let mut s = Session::new(50);
-        let out = s.request(&[change(1, "a", 1)]).expect("req");
+        let out = s.request(&page(vec![change(1, "a", 1)])).expect("req");
         assert!(matches!(
             s.on_response(&out, &response(0, 50, false), 0, 0),
             Err(PlanError::PartialAck { .. })

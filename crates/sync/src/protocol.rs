@@ -17,11 +17,14 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
+pub use tern_store::DocSummary;
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
-/// The oldest client version the server still serves.
-pub const MIN_PROTOCOL_VERSION: u16 = 1;
+/// The protocol version this build speaks. 2: a chunk may be a whole document, and a
+/// pulled document may carry the server's summary of it.
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The oldest client version the server still serves (a version-1 client could not
+/// read whole documents).
+pub const MIN_PROTOCOL_VERSION: u16 = 2;
 /// Largest body (compressed) a peer accepts.
 pub const MAX_BODY: usize = 24 << 20;
 /// Largest payload (decompressed) a peer accepts: a zip bomb stops here.
@@ -87,8 +90,9 @@ impl From<Kind> for tern_store::DocKind {
     }
 }
 
-/// Raw Automerge changes of one document. Each change is content-addressed by its
-/// own hash (inside the bytes), so the same change may arrive by any path, twice.
+/// Raw Automerge chunks of one document: changes, each content-addressed by its own
+/// hash (inside the bytes), so the same change may arrive by any path, twice; or a
+/// whole compacted document (a record the receiver has never seen travels so).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocChanges {
     pub doc: String,
@@ -97,6 +101,9 @@ pub struct DocChanges {
     /// site it first stored and checks scope against that.
     pub site: String,
     pub changes: Vec<ByteBuf>,
+    /// Server → device only: the server's summary (projection) of the document as of
+    /// everything it verified, so a device receiving it whole need not load it.
+    pub summary: Option<DocSummary>,
 }
 
 /// A form version distributed by sync.
@@ -346,6 +353,7 @@ mod tests {
                 kind: Kind::Record,
                 site: "site-a".into(),
                 changes: vec![ByteBuf::from(vec![1u8; 300]), ByteBuf::from(vec![2u8; 3])],
+                summary: None,
             }],
             max_pull_bytes: 1000,
         }
@@ -439,6 +447,7 @@ mod corpus {
                 kind: Kind::Record,
                 site: "site-a".into(),
                 changes: vec![ByteBuf::from(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3])],
+                summary: None,
             }],
             max_pull_bytes: 4096,
         };
