@@ -15,8 +15,9 @@ afterAll(async () => {
   server?.stop();
 });
 
-async function unlock(page: Page) {
+async function unlock(page: Page, userId = 'u-amina') {
   await page.goto(`${server.url}/index.html`);
+  await page.locator(`input[name=user][value=${userId}]`).check();
   await page.getByLabel('Password').fill('tern');
   await page.getByRole('button', { name: 'Unlock' }).click();
   await page.getByRole('heading', { name: 'Today', exact: true }).waitFor();
@@ -63,12 +64,13 @@ describe('field app against the fake backend', () => {
     const { context, page, problems } = await open(browser);
     await page.goto(`${server.url}/index.html`);
     await page.getByRole('heading', { name: 'Who is working?' }).waitFor();
+    await page.locator('input[name=user][value=u-amina]').check();
     await page.getByLabel('Password').fill('wrong');
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.locator('[data-code=wrong_password]').waitFor();
     await shot(page, '04-unlock-wrong-password');
     await unlock(page);
-    await expect.poll(() => page.locator('[data-testid=records-today] li').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid=records-today] li').count()).toBe(4);
     await expect.poll(() => page.locator('[data-testid=records-correction] li').count()).toBe(2);
     await shot(page, '05-home');
     await page.getByRole('button', { name: 'Sync now' }).click();
@@ -194,6 +196,112 @@ describe('field app against the fake backend', () => {
     await shot(page, '18-record-conflict-history');
     await page.locator('.conflict .value', { hasText: '38.1' }).getByRole('button', { name: 'Keep this value' }).click();
     await page.getByText('No conflicts.').waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('draws RHS-15 items as a likert row for a clinician, in both orientations and right to left', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page, 'u-karim');
+    await startForm(page, 'Halima', '7K3M9QX2TB4');
+    expect(await page.getByTestId('withheld').count()).toBe(0);
+    await section(page, 'mental_health');
+    await page.locator('[data-path=rhs_administered] button', { hasText: 'Yes' }).click();
+    const item1 = page.locator('[data-path=rhs_item_01] .likert');
+    await item1.waitFor();
+    // A row of buttons with the scale labels, not a text box or a select.
+    expect(await page.locator('[data-path=rhs_item_01] input[type=text], [data-path=rhs_item_01] select').count()).toBe(0);
+    expect(await item1.locator('.point').count()).toBe(5);
+    expect(await page.locator('[data-path=rhs_item_15] .likert .point').count()).toBe(11);
+    expect(await item1.locator('.point').first().textContent()).toContain('Not at all');
+    expect(await item1.locator('.point').last().textContent()).toContain('Extremely');
+    await item1.locator('.point[data-code="2"]').click();
+    await expect.poll(() => page.locator('.save-state').getAttribute('data-state')).toBe('saved');
+    expect(await item1.locator('.point[data-code="2"] input').isChecked()).toBe(true);
+    await expect.poll(() => item1.locator('.point.checked').count()).toBe(1);
+    const sizes = async () => {
+      const boxes = await page.locator('[data-path=rhs_item_15] .likert .point').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+      for (const b of boxes) {
+        expect(b.width).toBeGreaterThanOrEqual(44);
+        expect(b.height).toBeGreaterThanOrEqual(48);
+        expect(b.right).toBeLessThanOrEqual(page.viewportSize()!.width);
+      }
+      return boxes;
+    };
+    await sizes();
+    await page.locator('[data-path=rhs_item_01]').scrollIntoViewIfNeeded();
+    await shot(page, '22-form-likert');
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await sizes();
+    await page.locator('[data-path=rhs_item_01]').scrollIntoViewIfNeeded();
+    await shot(page, '23-form-likert-portrait');
+    // Right to left: the scale starts on the right.
+    await page.selectOption('#ui-language', 'ar');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await expect.poll(() => item1.locator('.point').first().textContent()).toMatch(/[\u0600-\u06FF]/);
+    const boxes = await sizes();
+    expect(boxes[0]!.x).toBeGreaterThan(boxes[10]!.x);
+    await page.locator('[data-path=rhs_item_01]').scrollIntoViewIfNeeded();
+    await shot(page, '24-form-likert-arabic-portrait');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.selectOption('#ui-language', 'en');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('leaves restricted sections out for a screener and says so', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await startForm(page, 'Halima', '7K3M9QX2TB4');
+    await page.getByTestId('withheld').waitFor();
+    expect(await page.getByTestId('withheld').textContent()).toContain('not shown for your role');
+    await page.locator('button[data-section=vitals]').waitFor();
+    expect(await page.locator('button[data-section=mental_health]').count()).toBe(0);
+    await shot(page, '25-form-screener-withheld');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('asks for a reason before amending a locked record and shows it in the history', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    const row = page.locator('[data-testid=records-today] li', { hasText: 'Locked' });
+    await row.getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('amend').waitFor();
+    expect(await page.locator('.layout').getAttribute('inert')).not.toBeNull();
+    await shot(page, '26-form-amend-reason');
+    await page.locator('#amend-reason').fill('Thermometer misread; re-measured');
+    await page.getByRole('button', { name: 'Amend the record' }).click();
+    await page.getByTestId('amending').waitFor();
+    await section(page, 'vitals');
+    await page.locator('#f-temp_c').fill('36.9');
+    await page.locator('#f-temp_c').blur();
+    await expect.poll(() => page.locator('.save-state').getAttribute('data-state')).toBe('saved');
+    await page.getByRole('button', { name: 'History and conflicts' }).click();
+    await page.locator('li', { hasText: 'Body temperature' }).getByRole('button', { name: 'History' }).click();
+    await page.getByTestId('amendment-reason').waitFor();
+    expect(await page.getByTestId('amendment-reason').textContent()).toContain('Thermometer misread; re-measured');
+    await shot(page, '27-record-amendment-history');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('adds a second user from the unlock screen, confirmed by a user of the device', async () => {
+    const { context, page, problems } = await open(browser);
+    await page.goto(`${server.url}/index.html`);
+    await page.getByRole('button', { name: 'Add a user on this device' }).click();
+    await page.getByRole('heading', { name: 'Add a user on this device' }).waitFor();
+    await page.locator('#new-display-name').fill('Lena Nurse');
+    await page.locator('#new-username').fill('lena');
+    await page.locator('#new-password').fill('lena-password');
+    await page.locator('input[name=confirmer][value=u-amina]').check();
+    await page.locator('#confirm-password').fill('wrong');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator('[data-code=wrong_password]').waitFor();
+    await shot(page, '28-unlock-add-user');
+    await page.locator('#confirm-password').fill('tern');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'Today', exact: true }).waitFor();
     expect(problems).toEqual([]);
     await context.close();
   });

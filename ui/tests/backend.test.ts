@@ -51,6 +51,7 @@ describe('FakeBackend over engine fixtures', () => {
     expect(ev.relevant).toContain('current_meds[0].dose');
     ev = await b.addRepeat(r.record_id, 'current_meds', 'en');
     expect(ev.relevant).toContain('current_meds[1].med_name');
+    expect((await b.fieldHistory(r.record_id, 'current_meds')).map((h) => h.path)).toEqual(['current_meds[0].med_name']);
     ev = await b.removeRepeat(r.record_id, 'current_meds', 0, 'en');
     expect(ev.relevant).not.toContain('current_meds[1].med_name');
     const detail = await b.getRecord(r.record_id);
@@ -91,6 +92,39 @@ describe('FakeBackend over engine fixtures', () => {
     expect((await rejection(fresh.createUser({ username: 'a', display_name: 'A', password: '12345678' }))).code).toBe('not_enrolled');
     expect((await rejection(fresh.enrol('https://x.org', 'bad'))).code).toBe('enrolment_failed');
     for (const e of [locked, wrong]) expect(ERROR_CODES).toContain(e.code);
+  });
+
+  it('withholds restricted sections from a screener and shows them to a clinician', async () => {
+    const b = await unlocked();
+    const r = await b.newRecord('pda', '7K3M9QX2TB4');
+    const screener = await b.getRecord(r.record_id);
+    expect(screener.withheld_sections).toContain('mental_health');
+    expect((await b.evaluate(r.record_id, 'en')).relevant).not.toContain('rhs_administered');
+    await b.lock();
+    await b.unlock('u-karim', 'tern');
+    expect((await b.getRecord(r.record_id)).withheld_sections).toEqual([]);
+    const ev = await b.setAnswer(r.record_id, 'rhs_administered', true, 'en');
+    expect(ev.relevant).toContain('rhs_item_15');
+  });
+
+  it('amends a locked record only with a reason, kept in the history', async () => {
+    const b = await unlocked();
+    const locked = (await b.listRecords({ kind: 'today' })).find((r) => r.status === 'locked')!;
+    expect(locked.amendment).toBe(true);
+    expect((await rejection(b.setAnswer(locked.record_id, 'temp_c', 36.9, 'en'))).code).toBe('invalid_input');
+    expect((await rejection(b.addRepeat(locked.record_id, 'current_meds', 'en', '  '))).code).toBe('invalid_input');
+    await b.setAnswer(locked.record_id, 'temp_c', 36.9, 'en', 'misread thermometer');
+    const history = await b.fieldHistory(locked.record_id, 'temp_c');
+    expect(history.at(-1)).toMatchObject({ value: 36.9, reason: 'misread thermometer' });
+  });
+
+  it('adds a user while locked only with a local user confirming', async () => {
+    const b = new FakeBackend({ fixtures: generatedFixtures, seed: true });
+    const user = { username: 'lena', display_name: 'Lena', password: 'lena-pass' };
+    expect((await rejection(b.createUser(user))).code).toBe('locked');
+    expect((await rejection(b.createUser({ ...user, confirmed_by: { user_id: 'u-amina', password: 'nope' } }))).code).toBe('wrong_password');
+    const lena = await b.createUser({ ...user, confirmed_by: { user_id: 'u-amina', password: 'tern' } });
+    expect((await b.unlock(lena.user_id, 'lena-pass')).user.username).toBe('lena');
   });
 
   it('syncs with progress and clears pending records', async () => {

@@ -27,11 +27,15 @@ describe('TauriBackend', () => {
     await backend.unlock('u-1', 'secret');
     await backend.listRecords({ kind: 'subject', subject_id: 'S1' });
     await backend.removeRepeat('rec-1', 'vacc', 0, 'en');
+    await backend.setAnswer('rec-2', 'temp_c', 36.6, 'en', 'typo on the paper form');
+    await backend.createUser({ username: 'karim', display_name: 'Karim', password: 'pw-karim-1', confirmed_by: { user_id: 'amina', password: 'pw' } });
     expect(calls).toEqual([
-      ['records_set_answer', { recordId: 'rec-1', path: 'vacc[0].dose_no', value: 2, lang: 'ar' }],
+      ['records_set_answer', { recordId: 'rec-1', path: 'vacc[0].dose_no', value: 2, lang: 'ar', reason: null }],
       ['session_unlock', { userId: 'u-1', password: 'secret' }],
       ['records_list', { filter: { kind: 'subject', subject_id: 'S1' } }],
-      ['records_remove_repeat', { recordId: 'rec-1', group: 'vacc', index: 0, lang: 'en' }],
+      ['records_remove_repeat', { recordId: 'rec-1', group: 'vacc', index: 0, lang: 'en', reason: null }],
+      ['records_set_answer', { recordId: 'rec-2', path: 'temp_c', value: 36.6, lang: 'en', reason: 'typo on the paper form' }],
+      ['users_create', { user: { username: 'karim', display_name: 'Karim', password: 'pw-karim-1', confirmed_by: { user_id: 'amina', password: 'pw' } } }],
     ]);
   });
 

@@ -51,10 +51,13 @@ export interface Backend {
   newRecord(formId: string, subjectId: string): Promise<RecordSummary>;
   getRecord(recordId: string): Promise<RecordDetail>;
   evaluate(recordId: string, lang: string): Promise<Evaluation>;
-  /** Durable when it resolves. `null` clears the answer. Returns the new evaluation. */
-  setAnswer(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation>;
-  addRepeat(recordId: string, group: string, lang: string): Promise<Evaluation>;
-  removeRepeat(recordId: string, group: string, index: number, lang: string): Promise<Evaluation>;
+  /**
+   * Durable when it resolves. `null` clears the answer. Returns the new evaluation.
+   * `reason`: the amendment reason, needed when the record's summary says `amendment`.
+   */
+  setAnswer(recordId: string, path: string, value: AnswerValue, lang: string, reason?: string | null): Promise<Evaluation>;
+  addRepeat(recordId: string, group: string, lang: string, reason?: string | null): Promise<Evaluation>;
+  removeRepeat(recordId: string, group: string, index: number, lang: string, reason?: string | null): Promise<Evaluation>;
   /** Marks a warning as seen (`rule@field`), so it no longer blocks completeness. */
   confirmWarning(recordId: string, rule: string, field: string, lang: string): Promise<Evaluation>;
   setStatus(recordId: string, status: RecordStatus, comment: string | null): Promise<RecordSummary>;

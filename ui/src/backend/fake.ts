@@ -46,6 +46,12 @@ export interface FakeOptions {
 
 interface StoredUser extends LocalUser {
   password: string;
+  /**
+   * Whether this user's records show restricted sections. Seed data standing in for
+   * tern-store's answer (`withheld_sections`, the evaluation without restricted
+   * paths); the UI never decides it from the role.
+   */
+  sees_restricted?: boolean;
 }
 
 interface StoredRecord {
@@ -172,7 +178,35 @@ export class FakeBackend implements Backend {
     if (!c) throw backendError('internal', `The fake has no evaluation fixture for this ${r.summary.form_id} record.`);
     const ev = (await this.fixtures.evaluation(c.name, lang)) ?? (await this.fixtures.evaluation(c.name, 'en'));
     if (!ev) throw backendError('internal', `Fixture ${c.name} has no evaluation.`);
-    return structuredClone(ev);
+    const out = structuredClone(ev);
+    // As tern-store does: paths of withheld sections are neither relevant nor missing.
+    const hidden = await this.withheldFields(r);
+    if (hidden.size > 0) {
+      const shown = (p: string) => !hidden.has(p.split(/[.[]/)[0]!);
+      out.relevant = out.relevant.filter(shown);
+      out.missing = out.missing.filter(shown);
+      out.errors = out.errors.filter((e) => shown(e.field));
+      out.warnings = out.warnings.filter((e) => shown(e.field));
+    }
+    return out;
+  }
+
+  private sessionSeesRestricted(): boolean {
+    const user = this.state.users.find((u) => u.user_id === this.session().user.user_id);
+    return user?.sees_restricted ?? false;
+  }
+
+  /** Restricted sections of the record's form, unless the user sees them. */
+  private async withheld(r: StoredRecord): Promise<string[]> {
+    if (this.sessionSeesRestricted()) return [];
+    const view = await this.fixtures.view(r.summary.form_id, 'en');
+    return (view?.sections ?? []).filter((s) => s.restricted || (s.fields.length > 0 && s.fields.every((f) => f.restricted))).map((s) => s.id);
+  }
+
+  private async withheldFields(r: StoredRecord): Promise<Set<string>> {
+    const ids = new Set(await this.withheld(r));
+    const view = await this.fixtures.view(r.summary.form_id, 'en');
+    return new Set((view?.sections ?? []).filter((s) => ids.has(s.id)).flatMap((s) => s.fields.map((f) => f.id)));
   }
 
   private touch(r: StoredRecord): void {
@@ -184,7 +218,10 @@ export class FakeBackend implements Backend {
   private seed(): void {
     const s = this.state;
     s.device = { enrolled: true, server_url: 'https://tern.example.org', device_id: 'dev-fake', site_id: 'site-ke-nairobi', site_name: 'Nairobi IOM clinic' };
-    s.users = [{ user_id: 'u-amina', username: 'amina', display_name: 'Amina Screener', role: 'screener', password: 'tern' }];
+    s.users = [
+      { user_id: 'u-amina', username: 'amina', display_name: 'Amina Screener', role: 'screener', password: 'tern', sees_restricted: false },
+      { user_id: 'u-karim', username: 'karim', display_name: 'Karim Clinician', role: 'clinician', password: 'tern', sees_restricted: true },
+    ];
     s.settings.server_url = s.device.server_url;
     s.subjects = [
       { subject_id: '7K3M9QX2TB4', family_name: 'Yusuf', given_name: 'Halima', sex: 'female', date_of_birth: '1996-01-15', dob_precision: 'exact', nationality: ['SO'], case_ref: 'KE-2026-0041' },
@@ -209,6 +246,12 @@ export class FakeBackend implements Backend {
       ],
     });
     r1.summary.conflict_count = 1;
+    // A locked record: changes are amendments with a reason.
+    const r4 = this.makeRecord('pda', '7K3M9QX2TB4');
+    r4.answers.temp_c = 36.6;
+    r4.history.push({ path: 'temp_c', value: 36.6, user: 'amina', device_id: 'dev-fake', at: '2026-03-09T08:10:00Z', message: null });
+    r4.summary.status = 'locked';
+    r4.summary.amendment = true;
     s.session = null;
     s.sync.last_sync_at = '2026-03-08T17:30:00Z';
     s.sync.pending_records = s.records.length;
@@ -235,6 +278,7 @@ export class FakeBackend implements Backend {
         return_comment: null,
         conflict_count: 0,
         unsynced: true,
+        amendment: false,
       },
       // The fake pins the encounter start to its clock's start, the time fixtures use.
       answers: { encounter_start: this.iso(this.start) },
@@ -270,6 +314,14 @@ export class FakeBackend implements Backend {
     if (!user.username.trim() || !user.display_name.trim()) throw backendError('invalid_input', 'A user needs a name.');
     if (user.password.length < 8) throw backendError('invalid_input', 'The password needs at least 8 characters.');
     if (this.state.users.some((u) => u.username === user.username.trim())) throw backendError('user_exists', `A user ${user.username} exists already.`);
+    // As the shell: a device with users needs an unlocked user, or one who confirms with their password.
+    if (this.state.users.length > 0 && !this.state.session) {
+      const by = user.confirmed_by;
+      if (!by) throw backendError('locked', 'A user of this device must confirm with their password before another user is added.');
+      const u = this.state.users.find((x) => x.user_id === by.user_id);
+      if (!u) throw backendError('not_found', 'No such user on this device.');
+      if (u.password !== by.password) throw backendError('wrong_password', 'Wrong password.');
+    }
     const u: StoredUser = { user_id: this.id('u'), username: user.username.trim(), display_name: user.display_name.trim(), role: 'screener', password: user.password };
     this.state.users.push(u);
     this.save();
@@ -374,17 +426,25 @@ export class FakeBackend implements Backend {
 
   async getRecord(recordId: string): Promise<RecordDetail> {
     const r = this.record(recordId);
-    return structuredClone({ summary: r.summary, answers: this.merged(r), conflicts: r.conflicts, confirmed_warnings: r.confirmed });
+    const withheld = await this.withheld(r);
+    return structuredClone({ summary: r.summary, answers: this.merged(r), conflicts: r.conflicts, confirmed_warnings: r.confirmed, withheld_sections: withheld });
   }
 
   async evaluate(recordId: string, lang: string): Promise<Evaluation> {
     return this.evaluation(this.record(recordId), lang);
   }
 
-  async setAnswer(recordId: string, path: string, input: AnswerValue, lang: string): Promise<Evaluation> {
+  /** As tern-store: changes to a locked record need a reason. */
+  private amendmentReason(r: StoredRecord, reason: string | null | undefined): string | null {
+    const why = reason?.trim() || null;
+    if (r.summary.amendment && !why) throw backendError('invalid_input', 'A locked record can only be amended with a reason.');
+    return r.summary.amendment ? why : null;
+  }
+
+  async setAnswer(recordId: string, path: string, input: AnswerValue, lang: string, reason: string | null = null): Promise<Evaluation> {
     const r = this.record(recordId);
     const value = clone(input);
-    if (r.summary.status === 'locked') throw backendError('forbidden', 'The record is locked; an amendment needs a reason.');
+    const why = this.amendmentReason(r, reason);
     let steps;
     try {
       steps = parsePath(path);
@@ -402,24 +462,33 @@ export class FakeBackend implements Backend {
         throw backendError('invalid_input', (e as Error).message);
       }
     }
-    r.history.push({ path, value, user: this.session().user.username, device_id: this.state.device.device_id ?? '', at: this.now(), message: null });
+    r.history.push({
+      path,
+      value,
+      user: this.session().user.username,
+      device_id: this.state.device.device_id ?? '',
+      at: this.now(),
+      message: why ? `amend ${path}: ${why}` : null,
+      reason: why,
+    });
     this.touch(r);
     this.save();
     return this.evaluation(r, lang);
   }
 
-  async addRepeat(recordId: string, group: string, lang: string): Promise<Evaluation> {
+  async addRepeat(recordId: string, group: string, lang: string, reason: string | null = null): Promise<Evaluation> {
     const r = this.record(recordId);
+    this.amendmentReason(r, reason);
     const list = (getPath(r.answers, group) as RepeatInstance[] | undefined) ?? [];
     r.answers = setPath(r.answers, group, [...list, {}]);
-    r.history.push({ path: `${group}[${list.length}]`, value: {} as unknown as AnswerValue, user: this.session().user.username, device_id: this.state.device.device_id ?? '', at: this.now(), message: 'added' });
     this.touch(r);
     this.save();
     return this.evaluation(r, lang);
   }
 
-  async removeRepeat(recordId: string, group: string, index: number, lang: string): Promise<Evaluation> {
+  async removeRepeat(recordId: string, group: string, index: number, lang: string, reason: string | null = null): Promise<Evaluation> {
     const r = this.record(recordId);
+    this.amendmentReason(r, reason);
     const list = getPath(r.answers, group);
     if (!Array.isArray(list) || index < 0 || index >= list.length) throw backendError('invalid_input', `No instance ${group}[${index}].`);
     const next = (list as RepeatInstance[]).filter((_, i) => i !== index);

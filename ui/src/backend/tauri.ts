@@ -115,14 +115,14 @@ export class TauriBackend implements Backend {
   evaluate(recordId: string, lang: string): Promise<Evaluation> {
     return this.call(COMMANDS.evaluate, { recordId, lang });
   }
-  setAnswer(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation> {
-    return this.call(COMMANDS.setAnswer, { recordId, path, value, lang });
+  setAnswer(recordId: string, path: string, value: AnswerValue, lang: string, reason: string | null = null): Promise<Evaluation> {
+    return this.call(COMMANDS.setAnswer, { recordId, path, value, lang, reason });
   }
-  addRepeat(recordId: string, group: string, lang: string): Promise<Evaluation> {
-    return this.call(COMMANDS.addRepeat, { recordId, group, lang });
+  addRepeat(recordId: string, group: string, lang: string, reason: string | null = null): Promise<Evaluation> {
+    return this.call(COMMANDS.addRepeat, { recordId, group, lang, reason });
   }
-  removeRepeat(recordId: string, group: string, index: number, lang: string): Promise<Evaluation> {
-    return this.call(COMMANDS.removeRepeat, { recordId, group, index, lang });
+  removeRepeat(recordId: string, group: string, index: number, lang: string, reason: string | null = null): Promise<Evaluation> {
+    return this.call(COMMANDS.removeRepeat, { recordId, group, index, lang, reason });
   }
   confirmWarning(recordId: string, rule: string, field: string, lang: string): Promise<Evaluation> {
     return this.call(COMMANDS.confirmWarning, { recordId, rule, field, lang });

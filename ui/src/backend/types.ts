@@ -51,6 +51,8 @@ export interface NewUser {
   username: string;
   display_name: string;
   password: string;
+  /** With nobody unlocked: a local user confirms with their password (it unwraps the data key for the new user). */
+  confirmed_by?: { user_id: string; password: string } | null;
 }
 
 export interface Session {
@@ -193,6 +195,8 @@ export interface RecordSummary {
   conflict_count: number;
   /** Changes not yet pushed to the server. */
   unsynced: boolean;
+  /** Changes are amendments: each needs a reason (the record is locked). */
+  amendment: boolean;
 }
 
 export type RecordFilter =
@@ -220,6 +224,8 @@ export interface RecordDetail {
   conflicts: Conflict[];
   /** Warnings the user confirmed, as `rule@field`. */
   confirmed_warnings: string[];
+  /** Sections the user's role may not see (restricted, FORMS.md 2.2): left out of the form. */
+  withheld_sections: string[];
 }
 
 export interface HistoryEntry {
@@ -229,6 +235,8 @@ export interface HistoryEntry {
   device_id: string;
   at: string;
   message: string | null;
+  /** The reason of an amendment. */
+  reason?: string | null;
 }
 
 // ---- sync and settings --------------------------------------------------------

@@ -33,14 +33,22 @@ export class FormController {
   sectionIndex = $state(0);
   /** Set after a submit attempt: missing answers are marked everywhere. */
   showMissing = $state(false);
+  /** The amendment reason, given once before changing a record the backend says needs one. */
+  reason = $state<string | null>(null);
 
   relevant = $derived(toSet(this.evaluation?.relevant ?? []));
   missing = $derived(toSet(this.evaluation?.missing ?? []));
   errorsByField = $derived(groupByField(this.evaluation?.errors ?? []));
   warningsByField = $derived(groupByField(this.evaluation?.warnings ?? []));
   confirmed = $derived(toSet(this.detail?.confirmed_warnings ?? []));
-  /** Sections with at least one field the engine says is relevant. */
-  visibleSections = $derived(this.view ? this.view.sections.filter((s) => s.fields.some((f) => this.relevant.has(f.id))) : []);
+  /** Sections the backend withholds from this user's role (restricted). */
+  withheld = $derived(toSet(this.detail?.withheld_sections ?? []));
+  /** Sections with at least one field the engine says is relevant, except withheld ones. */
+  visibleSections = $derived(
+    this.view ? this.view.sections.filter((s) => !this.withheld.has(s.id) && s.fields.some((f) => this.relevant.has(f.id))) : [],
+  );
+  /** Changes are amendments and no reason was given yet. */
+  needsReason = $derived(!!this.detail?.summary.amendment && !this.reason);
   section = $derived(this.visibleSections[Math.min(this.sectionIndex, this.visibleSections.length - 1)] ?? null);
 
   private chain: Promise<unknown> = Promise.resolve();
@@ -180,7 +188,7 @@ export class FormController {
   /** Records an answer locally and sends it; the evaluation of the last send wins. */
   setAnswer(path: string, value: AnswerValue): Promise<void> {
     this.answers = setPath(this.answers, path, value);
-    return this.send((lang) => this.backend.setAnswer(this.recordId, path, value, lang));
+    return this.send((lang) => this.backend.setAnswer(this.recordId, path, value, lang, this.reason));
   }
 
   /** Records a keystroke locally without sending (the blur/change sends it). */
@@ -191,14 +199,14 @@ export class FormController {
   addRepeat(group: string): Promise<void> {
     const list = getPath(this.answers, group);
     this.answers = setPath(this.answers, group, [...(Array.isArray(list) ? (list as Answers[]) : []), {}]);
-    return this.send((lang) => this.backend.addRepeat(this.recordId, group, lang));
+    return this.send((lang) => this.backend.addRepeat(this.recordId, group, lang, this.reason));
   }
 
   removeRepeat(group: string, index: number): Promise<void> {
     const list = getPath(this.answers, group);
     const next = Array.isArray(list) ? (list as Answers[]).filter((_, i) => i !== index) : [];
     this.answers = setPath(this.answers, group, next.length ? next : null);
-    return this.send((lang) => this.backend.removeRepeat(this.recordId, group, index, lang));
+    return this.send((lang) => this.backend.removeRepeat(this.recordId, group, index, lang, this.reason));
   }
 
   confirmWarning(w: RuleResult): Promise<void> {

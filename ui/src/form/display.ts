@@ -13,5 +13,9 @@ export function displayValue(field: FieldView | undefined, v: AnswerValue | unde
     if (field?.kind === 'date') return formatDate(v);
     return label(v);
   }
+  if (typeof v === 'number' && field?.choices) {
+    const l = label(String(v));
+    return l === String(v) ? l : `${v} · ${l}`;
+  }
   return String(v);
 }

@@ -182,3 +182,19 @@ dash-sign-out = تسجيل الخروج
 dash-review-title = سجلات للمراجعة
 dash-review-empty = لا شيء للمراجعة.
 dash-signed-in = دخلت باسم { $name }
+
+# Likert scales, restricted sections, amendments, adding a user while locked
+form-withheld = { $count ->
+    [one] قسم مقيّد واحد غير معروض لدورك.
+   *[other] { $count } أقسام مقيّدة غير معروضة لدورك.
+}
+form-amend-title = هذا السجل مقفل
+form-amend-explain = السجل مقفل. أدخل سبب التعديل. تبقى القيم الأصلية في السجل التاريخي.
+form-amend-reason = سبب التعديل
+form-amend-start = تعديل السجل
+form-amending = تعديل: { $reason }
+record-amendment = سبب التعديل: { $reason }
+user-add-title = إضافة مستخدم على هذا الجهاز
+user-add-explain = السجلات على هذا الجهاز مشفّرة. يؤكد عامل صحي يستخدم هذا الجهاز المستخدم الجديد بكلمة مروره، فتفتح كلمة مرور المستخدم الجديد السجلات نفسها. لا يبقى أحد مفتوح القفل. استخدم اسم المستخدم الخاص بحسابك على الخادم.
+user-add-confirm-by = بتأكيد من
+user-add-confirm-password = كلمة مروره

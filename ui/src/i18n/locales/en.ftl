@@ -191,3 +191,19 @@ dash-sign-out = Sign out
 dash-review-title = Records to review
 dash-review-empty = Nothing to review.
 dash-signed-in = Signed in as { $name }
+
+# Likert scales, restricted sections, amendments, adding a user while locked
+form-withheld = { $count ->
+    [one] One restricted section is not shown for your role.
+   *[other] { $count } restricted sections are not shown for your role.
+}
+form-amend-title = This record is locked
+form-amend-explain = Record is locked. Enter a reason for the amendment. The original values stay in the history.
+form-amend-reason = Reason for the amendment
+form-amend-start = Amend the record
+form-amending = Amendment: { $reason }
+record-amendment = Amendment reason: { $reason }
+user-add-title = Add a user on this device
+user-add-explain = The records on this device are encrypted. A health worker who already uses this device confirms the new user with their password, so the new user's password opens the same records. Nobody stays unlocked. Use the user name of your server account.
+user-add-confirm-by = Confirmed by
+user-add-confirm-password = Their password

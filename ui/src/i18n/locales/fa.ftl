@@ -182,3 +182,19 @@ dash-sign-out = خروج
 dash-review-title = پرونده‌های بازبینی
 dash-review-empty = چیزی برای بازبینی نیست.
 dash-signed-in = واردشده به نام { $name }
+
+# Likert scales, restricted sections, amendments, adding a user while locked
+form-withheld = { $count ->
+    [one] یک بخش محدود برای نقش شما نمایش داده نمی‌شود.
+   *[other] { $count } بخش محدود برای نقش شما نمایش داده نمی‌شود.
+}
+form-amend-title = این پرونده قفل است
+form-amend-explain = پرونده قفل است. دلیل اصلاح را وارد کنید. مقادیر اصلی در تاریخچه می‌مانند.
+form-amend-reason = دلیل اصلاح
+form-amend-start = اصلاح پرونده
+form-amending = اصلاح: { $reason }
+record-amendment = دلیل اصلاح: { $reason }
+user-add-title = افزودن کاربر در این دستگاه
+user-add-explain = پرونده‌های این دستگاه رمزگذاری شده‌اند. یک کارمند بهداشتی که از این دستگاه استفاده می‌کند کاربر جدید را با رمز عبور خود تأیید می‌کند تا رمز عبور کاربر جدید همان پرونده‌ها را باز کند. هیچ‌کس باز نمی‌ماند. از نام کاربری حساب سرور خود استفاده کنید.
+user-add-confirm-by = تأیید توسط
+user-add-confirm-password = رمز عبور او

@@ -182,3 +182,19 @@ dash-sign-out = Se déconnecter
 dash-review-title = Dossiers à revoir
 dash-review-empty = Rien à revoir.
 dash-signed-in = Connecté en tant que { $name }
+
+# Likert scales, restricted sections, amendments, adding a user while locked
+form-withheld = { $count ->
+    [one] Une section restreinte n’est pas affichée pour votre rôle.
+   *[other] { $count } sections restreintes ne sont pas affichées pour votre rôle.
+}
+form-amend-title = Ce dossier est verrouillé
+form-amend-explain = Le dossier est verrouillé. Saisissez le motif de la modification. Les valeurs d’origine restent dans l’historique.
+form-amend-reason = Motif de la modification
+form-amend-start = Modifier le dossier
+form-amending = Modification : { $reason }
+record-amendment = Motif de la modification : { $reason }
+user-add-title = Ajouter un utilisateur sur cet appareil
+user-add-explain = Les dossiers de cet appareil sont chiffrés. Un agent de santé qui utilise déjà cet appareil confirme le nouvel utilisateur avec son mot de passe ; le mot de passe du nouvel utilisateur ouvre alors les mêmes dossiers. Personne ne reste déverrouillé. Utilisez le nom d’utilisateur de votre compte serveur.
+user-add-confirm-by = Confirmé par
+user-add-confirm-password = Son mot de passe
