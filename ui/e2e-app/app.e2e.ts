@@ -163,6 +163,19 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     await a.waitGone('[data-path=temp_c] .field-error');
     await answer(a, 'heart_rate', '۷۸');
 
+    // The RHS-15 items (restricted: a clinician sees them) as likert rows.
+    await section(a, 'mental_health');
+    await a.clickText('[data-path=rhs_administered] button', 'Yes');
+    await a.wait('[data-path=rhs_item_01] .likert');
+    expect(await a.exec<number>(`return document.querySelectorAll('[data-path=rhs_item_01] .likert .point').length`)).toBe(5);
+    expect(await a.exec<number>(`return document.querySelectorAll('[data-path=rhs_item_15] .likert .point').length`)).toBe(11);
+    await a.click('[data-path=rhs_item_01] .point[data-code="3"]');
+    await a.wait('[data-path=rhs_item_01] .point.checked[data-code="3"]');
+    await a.wait('.save-state[data-state=saved]');
+    await a.exec(`document.querySelector('[data-path=rhs_item_01]').scrollIntoView()`);
+    await shot('08b-form-likert');
+    await section(a, 'vitals');
+
     // Arabic, mid-form: right to left, nothing lost.
     await setInput(a, '#ui-language', 'ar');
     await a.until('dir is rtl', async () => (await a.exec<string>('return document.documentElement.dir')) === 'rtl');
@@ -277,4 +290,31 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     await a.wait('#password');
     await shot('18-locked');
   }, 30_000);
+
+  it('adds a second user from the unlock screen, who as a screener sees no restricted section', async () => {
+    const a = app!;
+    await a.clickText('form button.link', 'Add a user on this device');
+    await a.wait('#confirm-password');
+    const screener = server.users.find((u) => u.role === 'screener');
+    await a.fill('#new-display-name', 'Second Screener');
+    await a.fill('#new-username', screener?.name ?? 'second');
+    await a.fill('#new-password', 'second-user-password');
+    await a.fill('#confirm-password', 'wrong');
+    await a.click('[data-testid=create-user] button.primary');
+    await a.wait('[data-code=wrong_password]');
+    await a.fill('#confirm-password', PASSWORD);
+    await shot('19-unlock-add-user');
+    await a.click('[data-testid=create-user] button.primary');
+    await a.wait('#h-today', 30_000);
+    const users = await invoke<{ role: string }[]>(a, 'users_list');
+    expect(users.map((u) => u.role).sort()).toEqual(['clinician', 'screener']);
+    await a.click(`li[data-record="${recordId}"] button.primary`);
+    await a.wait('[data-testid=withheld]');
+    await a.wait('button[data-section=vitals]');
+    expect(await a.find('button[data-section=mental_health]')).toBeNull();
+    const detail = await invoke<{ withheld_sections: string[]; answers: Record<string, unknown> }>(a, 'records_get', { recordId });
+    expect(detail.withheld_sections).toContain('mental_health');
+    expect(detail.answers.rhs_item_01).toBeUndefined();
+    await shot('20-form-screener-withheld');
+  }, 60_000);
 });
