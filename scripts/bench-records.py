@@ -15,7 +15,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 ANSWERS = int(sys.argv[2]) if len(sys.argv) > 2 else 120
 FORM = json.loads((Path(__file__).resolve().parent.parent / "schemas/forms/pda.json").read_text())
 LISTS = FORM["choice_lists"]
-COUNTRIES = ["af", "sy", "er", "so", "ua", "iq", "sd", "ye", "pk", "bd", "ng", "et"]
+COUNTRIES = ["AF", "SY", "ER", "SO", "UA", "IQ", "SD", "YE", "PK", "BD", "NG", "ET"]
 GIVEN = ["Amina", "Mohammed", "Fatima", "Yusuf", "Olena", "Dawit", "Hamid", "Leila",
          "Omar", "Mariam", "Abdi", "Sara", "Tesfaye", "Iryna", "Ali", "Noor"]
 FAMILY = ["Haidari", "Mahmoud", "Tesfay", "Kovalenko", "Ahmadi", "Hassan", "Abdullahi",

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Loopback figures for docs/sync.md: N records (10 answers each) pushed to an empty
-# server, pulled to an empty device, then a sync with nothing new and one changed field.
+# Loopback figures for docs/sync.md (not part of CI). Release build, SQLite server.
+# N realistic pre-departure records (about 120 varied answers each, from
+# scripts/bench-records.py) imported on device A, pushed to an empty server (time
+# until acknowledged, and until the server verified and projected everything),
+# pulled to an empty device B, then a sync with nothing new and one changed field.
+# Usage: bash scripts/sync-bench.sh [N] [ANSWERS]
 set -euo pipefail
-# Usage: bash scripts/sync-bench.sh [N]   (not part of CI)
 N=${1:-1000}
+ANSWERS=${2:-120}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 T=$ROOT/target/release/tern
-[ -x "$T" ] || (cd "$ROOT" && cargo build --release -p tern-cli)
+(cd "$ROOT" && cargo build --release -p tern-cli >&2)
 WORK=$(mktemp -d); cd "$WORK"; echo "working in $WORK" >&2
 export TERN_PASSWORD=bench-pass-1
-python3 -c "
-import json
-for i in range($N):
-    print(json.dumps({'sex':'female','date_of_birth':'1990-01-01','temp_c':36.5+(i%10)/10,'heart_rate':60+i%40,'weight_kg':50+i%30,'height_cm':150+i%40,'resp_rate':12+i%8,'sbp':110+i%30,'dbp':70+i%20,'muac_mm':250}))
-" > records.jsonl
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+python3 "$ROOT/scripts/bench-records.py" "$N" "$ANSWERS" > records.jsonl
 $T serve --data srv --listen 127.0.0.1:0 > out.txt 2> srv.log & SP=$!
+trap 'kill $SP 2>/dev/null || true' EXIT
 for i in $(seq 1 100); do [ -s out.txt ] && break; sleep 0.1; done
 ADDR=$(head -1 out.txt)
 $T admin --data srv site add bench >/dev/null
@@ -22,20 +25,39 @@ $T admin --data srv user add amina --role clinician --site bench >/dev/null
 $T admin --data srv user add chen --role supervisor --site bench >/dev/null
 $T device --db a.db init --user amina --site bench >/dev/null
 $T device --db b.db init --user chen --site bench >/dev/null
-$T device --db a.db enroll --server http://$ADDR --code $($T admin --data srv device enroll --site bench) >/dev/null
-$T device --db b.db enroll --server http://$ADDR --code $($T admin --data srv device enroll --site bench) >/dev/null
+$T device --db a.db enroll --server "http://$ADDR" --code "$($T admin --data srv device enroll --site bench)" >/dev/null
+$T device --db b.db enroll --server "http://$ADDR" --code "$($T admin --data srv device enroll --site bench)" >/dev/null
 $T device --db b.db sync > /dev/null
-s=$(date +%s.%N); $T device --db a.db record import --form pda records.jsonl > import.json; e=$(date +%s.%N)
-echo "import of $N records: $(echo "$e - $s" | bc) s"
-echo "pending: $($T device --db a.db status | python3 -c 'import json,sys;print(json.load(sys.stdin)["pending_changes"])')"
-s=$(date +%s.%N); $T device --db a.db sync > push.json; e=$(date +%s.%N)
-echo "first sync to empty server (push): $(echo "$e - $s" | bc) s"; cat push.json | tr -d '\n '; echo
-s=$(date +%s.%N); $T device --db b.db sync > pull.json; e=$(date +%s.%N)
-echo "first sync to empty device (pull): $(echo "$e - $s" | bc) s"; cat pull.json | tr -d '\n '; echo
-$T device --db a.db sync > idle.json; echo "nothing new:"; cat idle.json | tr -d '\n '; echo
+s=$(now); $T device --db a.db record import --form pda records.jsonl > import.json; e=$(now)
+echo "import of $N records: $(secs "$s" "$e") s ($(python3 -c 'import json;r=json.load(open("import.json"));print(r["imported"], "imported,", len(r["refused"]), "refused")'))"
+echo "pending changes: $($T device --db a.db status | python3 -c 'import json,sys;print(json.load(sys.stdin)["pending_changes"])')"
+s=$(now); $T device --db a.db sync > push.json; e=$(now)
+echo "first sync to an empty server, acknowledged: $(secs "$s" "$e") s"; tr -d '\n ' < push.json; echo
+# Verified and projected: the server's queue (docs.last_seq > docs.verified_seq) is empty.
+python3 - "$WORK/srv/tern-server.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+for _ in range(6000):
+    left = db.execute("SELECT count(*) FROM docs WHERE last_seq > verified_seq AND kind IN ('record','restricted','subject')").fetchone()[0]
+    if left == 0:
+        break
+    time.sleep(0.01)
+print("  unverified documents left:", left)
+PY
+e2=$(now); echo "  ... verified and projected on the server: $(secs "$s" "$e2") s after the push started"
+s=$(now); $T device --db b.db sync > pull.json; e=$(now)
+echo "first sync to an empty device: $(secs "$s" "$e") s"; tr -d '\n ' < pull.json; echo
+echo "records listed on device B: $($T device --db b.db record list --limit 1000000 | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))')"
+$T device --db a.db sync > idle.json; echo "nothing new:"; tr -d '\n ' < idle.json; echo
 R=$(python3 -c 'import json;print(json.load(open("import.json"))["records"][7])')
-$T device --db a.db record set $R temp_c 39.1
-$T device --db a.db sync > one.json; echo "one field changed (push):"; cat one.json | tr -d '\n '; echo
-$T device --db b.db sync > one_b.json; echo "one field changed (pull):"; cat one_b.json | tr -d '\n '; echo
-gzip -c records.jsonl | wc -c | xargs echo "gzip(JSON lines) bytes:"
-kill $SP; wait $SP || true
+$T device --db a.db record set "$R" temp_c 39.1
+$T device --db a.db sync > one.json; echo "one field changed (push):"; tr -d '\n ' < one.json; echo
+$T device --db b.db sync > one_b.json; echo "one field changed (pull):"; tr -d '\n ' < one_b.json; echo
+GZ=$(gzip -c records.jsonl | wc -c)
+echo "gzip(JSON lines) of the same records: $GZ bytes"
+python3 - "$GZ" <<'PY'
+import json, sys
+gz = int(sys.argv[1])
+push = json.load(open("push.json")); pull = json.load(open("pull.json"))
+print(f"wire/gzip(JSON): push {push['bytes_sent'] / gz:.2f}x, pull {pull['bytes_received'] / gz:.2f}x")
+PY

@@ -188,6 +188,9 @@ enum RecordCommand {
         subject: Option<String>,
         #[arg(long)]
         conflicts: bool,
+        /// At most this many, newest first (default 1000).
+        #[arg(long)]
+        limit: Option<usize>,
     },
     /// Import records, one JSON object of answers per line.
     Import {
@@ -373,12 +376,14 @@ fn record(store: &mut Store, command: RecordCommand) -> Result<ExitCode> {
             form,
             subject,
             conflicts,
+            limit,
         } => {
             let filter = RecordFilter {
                 status,
                 form_id: form,
                 subject_id: subject,
                 conflicts_only: conflicts,
+                limit,
                 ..RecordFilter::default()
             };
             print_json(&store.list_records(&filter)?)?

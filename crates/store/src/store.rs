@@ -425,7 +425,10 @@ impl Store {
     /// Folds a document inside the open transaction.
     pub(crate) fn fold_doc(&mut self, id: &str) -> Result<()> {
         let doc = self.load_from_db(id)?;
-        let snapshot = doc.save();
+        // Uncompressed columns: a sync page compresses many documents as one zstd
+        // stream, which finds what they share (field ids, messages, actors) only in
+        // the raw columns, not behind Automerge's per-column DEFLATE.
+        let snapshot = doc.save_nocompress();
         let hashes: Vec<Vec<u8>> = {
             let mut stmt = self
                 .conn

@@ -337,9 +337,8 @@ impl Store {
     /// sequence), in order, until their bytes reach `max_bytes` (always at least one
     /// chunk, however large). A record or subject the server has never received from
     /// this device (none of its changes acknowledged, none pulled) travels as one
-    /// compacted document instead of its changes: a tenth of the bytes, and one row
-    /// instead of one per change on both sides. Restricted twins always travel as
-    /// changes, so the server can tell a screener's empty skeleton from a write.
+    /// compacted document instead of its changes: a fraction of the bytes, and one
+    /// row instead of one per change on both sides.
     pub fn pending_changes(&mut self, after: i64, max_bytes: usize) -> Result<OutgoingPage> {
         if !self.synced()? {
             return Ok(OutgoingPage::default());
@@ -370,8 +369,8 @@ impl Store {
                 page.upto = Some(seq);
                 continue;
             }
-            let whole = if kind != Kind::Restricted && self.new_to_server(&doc_id, after)? {
-                self.whole_document(&doc_id)?
+            let whole = if self.new_to_server(&doc_id, after)? {
+                self.whole_document(&doc_id, kind)?
             } else {
                 None
             };
@@ -414,9 +413,10 @@ impl Store {
     }
 
     /// The document as one compacted chunk: its snapshot, after folding any change
-    /// rows into it. `None` when changes wait for dependencies (they travel as
-    /// changes then).
-    fn whole_document(&mut self, doc_id: &str) -> Result<Option<Vec<u8>>> {
+    /// rows into it. `None` when changes wait for dependencies, or when a restricted
+    /// twin has an author who may not write restricted sections (a screener's empty
+    /// skeleton: the server can tell it from a write only change by change).
+    fn whole_document(&mut self, doc_id: &str, kind: Kind) -> Result<Option<Vec<u8>>> {
         let rows: i64 = self.conn.query_row(
             "SELECT count(*) FROM changes WHERE doc_id = ?1",
             [doc_id],
@@ -433,7 +433,7 @@ impl Store {
                 return Ok(None);
             }
         }
-        Ok(self
+        let snapshot: Option<Vec<u8>> = self
             .conn
             .query_row(
                 "SELECT snapshot FROM docs WHERE doc_id = ?1",
@@ -441,7 +441,37 @@ impl Store {
                 |r| r.get::<_, Option<Vec<u8>>>(0),
             )
             .optional()?
-            .flatten())
+            .flatten();
+        match snapshot {
+            Some(bytes) if kind == Kind::Restricted && !self.restricted_authors_only(&bytes)? => {
+                Ok(None)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Whether every author of a document is a local user whose role may write
+    /// restricted sections.
+    fn restricted_authors_only(&self, document: &[u8]) -> Result<bool> {
+        let Ok(actors) = crate::chunk::document_actors(document) else {
+            return Ok(false);
+        };
+        for actor in actors {
+            let author = crate::doc::Author::from_actor(&automerge::ActorId::from(actor));
+            let role: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT role FROM users WHERE name = ?1",
+                    [&author.user],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match role.as_deref().and_then(|r| Role::parse(r).ok()) {
+                Some(r) if r.may_see_restricted() => {}
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     fn change_from_doc(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
@@ -721,10 +751,11 @@ mod tests {
         let page = s.pending_changes(0, 1).expect("page");
         assert_eq!(page.chunks.len(), 1, "a page holds at least one chunk");
         let all = s.pending_changes(0, usize::MAX).expect("all");
-        // Nothing was ever pushed: the subject and the record travel whole, the
-        // restricted twin as changes; the page covers every queued change.
+        // Nothing was ever pushed: the subject, the record and its restricted twin
+        // (its only author is now a clinician) travel whole; the page covers every
+        // queued change.
         assert_eq!(all.upto, Some(after));
-        assert_eq!(all.documents, 2);
+        assert_eq!(all.documents, 3);
         let record_chunks: Vec<_> = all.chunks.iter().filter(|c| c.doc_id == record).collect();
         assert_eq!(record_chunks.len(), 1);
         assert_eq!(
@@ -830,6 +861,31 @@ mod tests {
         let out = b.pending_changes(0, usize::MAX).expect("out");
         assert_eq!(out.documents, 0);
         assert_eq!(out.chunks.len(), 1);
+    }
+
+    #[test]
+    fn a_twin_a_screener_wrote_travels_as_changes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "sami", Role::Screener, "pass-word", "site-a").expect("init");
+        s.set_enrolment(&Enrolment {
+            server: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            account: "sami".into(),
+            role: "screener".into(),
+            sites: vec!["site-a".into()],
+        })
+        .expect("enrol");
+        let subject = s.add_subject(&[("sex".into(), "male".into())]).expect("s");
+        let record = s.new_record("pda", &subject).expect("r");
+        let page = s.pending_changes(0, usize::MAX).expect("page");
+        assert_eq!(page.documents, 2, "the subject and the record");
+        let twin = restricted_id(&record);
+        let twin_chunks: Vec<_> = page.chunks.iter().filter(|c| c.doc_id == twin).collect();
+        assert!(!twin_chunks.is_empty());
+        assert!(twin_chunks
+            .iter()
+            .all(|c| crate::chunk_kind(&c.bytes) == Ok(crate::ChunkKind::Change)));
     }
 
     #[test]
