@@ -17,7 +17,8 @@
 //!   cargo bench -p tern-server --bench concurrent_devices
 //!   cargo bench -p tern-server --bench concurrent_devices -- --devices 50 --backend sqlite
 //! Options: --devices N (200), --records N (20), --per-site N devices per site (1),
-//! --backend sqlite|postgres|both (both).
+//! --backend sqlite|postgres|both (both), --tls (HTTPS with a self-signed certificate
+//! the devices trust).
 
 #[allow(dead_code)]
 #[path = "../tests/common.rs"]
@@ -37,6 +38,7 @@ struct Args {
     records: usize,
     per_site: usize,
     backends: Vec<String>,
+    tls: bool,
 }
 
 fn args() -> Args {
@@ -45,6 +47,7 @@ fn args() -> Args {
         records: 20,
         per_site: 1,
         backends: vec!["sqlite".into(), "postgres".into()],
+        tls: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,6 +68,11 @@ fn args() -> Args {
                     b @ ("sqlite" | "postgres") => vec![b.into()],
                     other => panic!("--backend sqlite|postgres|both, not {other:?}"),
                 }
+            }
+            "--tls" => {
+                a.tls = true;
+                i += 1;
+                continue;
             }
             // `cargo bench` passes --bench; anything else is a mistake.
             "--bench" => {
@@ -132,6 +140,7 @@ struct Round {
 
 /// Every device syncs at once; one thread each, released together.
 fn round(name: &'static str, dbs: &[PathBuf]) -> Round {
+    eprintln!("{name}: load average before {}", load_average());
     // Unlocking (Argon2id) is not part of a sync: open every store first.
     let stores: Vec<_> = dbs.iter().map(|db| common::open(db)).collect();
     let barrier = Barrier::new(stores.len() + 1);
@@ -180,12 +189,43 @@ fn round(name: &'static str, dbs: &[PathBuf]) -> Round {
         }
     }
     r.times.sort();
+    eprintln!("{name}: load average after {}", load_average());
     r
 }
 
+/// An HTTPS client trusting the bench's certificate (or plain HTTP).
+fn http_client(cert_pem: Option<&str>) -> reqwest::blocking::Client {
+    let mut b = reqwest::blocking::Client::builder();
+    if let Some(pem) = cert_pem {
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"));
+    }
+    b.build().expect("client")
+}
+
 fn run(backend: Backend, a: &Args) -> Vec<Round> {
-    let server = TestServer::start(&backend.storage);
-    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut cert_pem = None;
+    let tls = if a.tls {
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .expect("certificate");
+        let (c, k) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+        std::fs::write(&c, cert.cert.pem()).expect("cert");
+        std::fs::write(&k, cert.signing_key.serialize_pem()).expect("key");
+        tern_sync::tls::trust_certificates_pem(cert.cert.pem().as_bytes()).expect("trust");
+        cert_pem = Some(cert.cert.pem());
+        Some((c, k))
+    } else {
+        None
+    };
+    let server = TestServer::start_config(tern_server::ServeConfig {
+        storage: backend.storage.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls,
+        demo: false,
+    });
+    let scheme = if a.tls { "https" } else { "http" };
+    let url = format!("{scheme}://{}", server.addr);
+    let client = http_client(cert_pem.as_deref());
     let admin = Admin::open(&backend.storage).expect("admin");
     let sites: Vec<String> = (0..a.devices.div_ceil(a.per_site))
         .map(|i| format!("site-{i:03}"))
@@ -201,7 +241,6 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         .expect("data manager");
 
     // Devices: init, enrol through the server, import records (a few at a time).
-    let tmp = tempfile::tempdir().expect("tmp");
     let setup = Instant::now();
     let next = Mutex::new(0usize);
     let dbs = Mutex::new(Vec::new());
@@ -240,23 +279,36 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         setup.elapsed().as_secs_f64()
     );
     let first = round("first sync (push records, pull forms)", &dbs);
-    let verified = wait_verified(&url, a.devices * a.records);
+    let verified = wait_verified(&client, &url, a.devices * a.records);
     eprintln!(
         "{}: every record verified and projected on the server {:.1} s after the first round ended",
         backend.name,
         verified.as_secs_f64()
     );
-    let second = round("second sync (nothing new)", &dbs);
+    let second = round(
+        if a.per_site > 1 {
+            "second sync (the site's other records)"
+        } else {
+            "second sync (nothing new)"
+        },
+        &dbs,
+    );
     server.stop();
     vec![first, second]
 }
 
 /// Waits (bounded) until the server's record list (a data manager's view, filled by
 /// the verifier after the acknowledgement) holds `expected` records.
-fn wait_verified(url: &str, expected: usize) -> Duration {
+fn wait_verified(client: &reqwest::blocking::Client, url: &str, expected: usize) -> Duration {
     let start = Instant::now();
-    let token = common::login(url, "dm");
-    let client = reqwest::blocking::Client::new();
+    let login = client
+        .post(format!("{url}/v1/login"))
+        .body(serde_json::json!({"user": "dm", "password": ACCOUNT_PASSWORD}).to_string())
+        .send()
+        .and_then(|r| r.bytes())
+        .expect("login");
+    let login: serde_json::Value = serde_json::from_slice(&login).expect("login answer");
+    let token = login["token"].as_str().expect("token").to_string();
     while start.elapsed() < Duration::from_secs(600) {
         let n = client
             .get(format!("{url}/v1/records"))
@@ -274,6 +326,14 @@ fn wait_verified(url: &str, expected: usize) -> Duration {
     panic!("the server did not verify {expected} records within 10 minutes");
 }
 
+/// The machine is shared: the 1-minute load average says how much.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -281,8 +341,11 @@ fn ms(d: Duration) -> String {
 fn main() {
     let a = args();
     println!(
-        "{} devices syncing at once, {} pda records of ~20 answers each, {} device(s) per site",
-        a.devices, a.records, a.per_site
+        "{} devices syncing at once over {}, {} pda records of ~20 answers each, {} device(s) per site",
+        a.devices,
+        if a.tls { "HTTPS" } else { "HTTP" },
+        a.records,
+        a.per_site
     );
     println!();
     println!(
