@@ -141,6 +141,16 @@ pub struct Unverified {
     pub upto: i64,
 }
 
+/// A document that passed verification.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub doc_id: String,
+    pub upto: i64,
+    pub record: Option<RecordRow>,
+    /// JSON of `tern_store::DocSummary`, sent to devices with the whole document.
+    pub summary: Option<String>,
+}
+
 /// The projection row of a record on the server.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RecordRow {
@@ -253,15 +263,14 @@ pub trait Db: Send + Sync + 'static {
         doc_id: &str,
         upto: i64,
     ) -> impl Future<Output = DbResult<Vec<Vec<u8>>>> + Send;
-    /// Marks a document verified up to `upto`, with its new projection (records) and
-    /// summary (JSON, sent to devices with the document).
-    fn verified(
+    /// The non-quarantined chunks of each document up to its `upto`, in one go.
+    fn docs_chunks(
         &self,
-        doc_id: &str,
-        upto: i64,
-        projection: Option<&RecordRow>,
-        summary: Option<&str>,
-    ) -> impl Future<Output = DbResult<()>> + Send;
+        docs: &[Unverified],
+    ) -> impl Future<Output = DbResult<Vec<Vec<Vec<u8>>>>> + Send;
+    /// Marks documents verified, each up to its `upto`, with its new projection
+    /// (records) and summary: one transaction for the whole batch.
+    fn verified(&self, done: &[Verified]) -> impl Future<Output = DbResult<()>> + Send;
     /// Quarantines the changes of a document in (verified, upto]: never pulled again.
     fn quarantine(
         &self,

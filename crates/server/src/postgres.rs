@@ -665,31 +665,42 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn verified(
-        &self,
-        doc_id: &str,
-        upto: i64,
-        p: Option<&RecordRow>,
-        summary: Option<&str>,
-    ) -> DbResult<()> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await?;
-        tx.execute(
-            "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2),
-               summary = CASE WHEN $2 >= verified_seq THEN $3 ELSE summary END
-             WHERE doc_id = $1",
-            &[&doc_id, &upto, &summary],
-        )
-        .await?;
-        if let Some(p) = p {
-            tx.execute(
-                "INSERT INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, form_version = $4,
-                   subject_id = $5, status = $6, conflict = $7",
-                &[&p.record_id, &p.site, &p.form_id, &p.form_version, &p.subject_id, &p.status, &p.conflict],
+    async fn docs_chunks(&self, docs: &[Unverified]) -> DbResult<Vec<Vec<Vec<u8>>>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT bytes FROM log WHERE doc_id = $1 AND seq <= $2 AND NOT quarantined ORDER BY seq",
             )
             .await?;
+        let mut out = Vec::with_capacity(docs.len());
+        for u in docs {
+            let rows = c.query(&stmt, &[&u.doc_id, &u.upto]).await?;
+            out.push(rows.iter().map(|r| r.get(0)).collect());
+        }
+        Ok(out)
+    }
+
+    async fn verified(&self, done: &[Verified]) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for v in done {
+            tx.execute(
+                "UPDATE docs SET verified_seq = GREATEST(verified_seq, $2),
+                   summary = CASE WHEN $2 >= verified_seq THEN $3 ELSE summary END
+                 WHERE doc_id = $1",
+                &[&v.doc_id, &v.upto, &v.summary],
+            )
+            .await?;
+            if let Some(p) = &v.record {
+                tx.execute(
+                    "INSERT INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, form_version = $4,
+                       subject_id = $5, status = $6, conflict = $7",
+                    &[&p.record_id, &p.site, &p.form_id, &p.form_version, &p.subject_id, &p.status, &p.conflict],
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())

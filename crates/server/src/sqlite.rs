@@ -614,28 +614,40 @@ impl Db for SqliteDb {
         .await
     }
 
-    async fn verified(
-        &self,
-        doc_id: &str,
-        upto: i64,
-        p: Option<&RecordRow>,
-        summary: Option<&str>,
-    ) -> DbResult<()> {
-        let (id, p, summary) = (doc_id.to_string(), p.cloned(), summary.map(str::to_string));
+    async fn docs_chunks(&self, docs: &[Unverified]) -> DbResult<Vec<Vec<Vec<u8>>>> {
+        let wanted: Vec<(String, i64)> = docs.iter().map(|u| (u.doc_id.clone(), u.upto)).collect();
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT bytes FROM log WHERE doc_id = ?1 AND seq <= ?2 AND quarantined = 0 ORDER BY seq",
+            )?;
+            let mut out = Vec::with_capacity(wanted.len());
+            for (id, upto) in &wanted {
+                let rows = stmt.query_map(params![id, upto], |r| r.get(0))?;
+                out.push(rows.collect::<rusqlite::Result<_>>()?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn verified(&self, done: &[Verified]) -> DbResult<()> {
+        let done = done.to_vec();
         self.run(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "UPDATE docs SET verified_seq = max(verified_seq, ?2),
-                   summary = CASE WHEN ?2 >= verified_seq THEN ?3 ELSE summary END
-                 WHERE doc_id = ?1",
-                params![id, upto, summary],
-            )?;
-            if let Some(p) = p {
+            for v in &done {
                 tx.execute(
-                    "INSERT OR REPLACE INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict],
+                    "UPDATE docs SET verified_seq = max(verified_seq, ?2),
+                       summary = CASE WHEN ?2 >= verified_seq THEN ?3 ELSE summary END
+                     WHERE doc_id = ?1",
+                    params![v.doc_id, v.upto, v.summary],
                 )?;
+                if let Some(p) = &v.record {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict],
+                    )?;
+                }
             }
             tx.commit()?;
             Ok(())

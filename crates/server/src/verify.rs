@@ -11,7 +11,7 @@
 //! replica may verify any document, a crash loses nothing, and verifying twice is
 //! harmless.
 
-use crate::db::{AuditEntry, Db, DbResult, RecordRow, Unverified};
+use crate::db::{AuditEntry, Db, DbError, DbResult, RecordRow, Unverified, Verified};
 use std::sync::Arc;
 use std::time::Duration;
 use tern_store::{DocKind, DocSummary};
@@ -67,52 +67,70 @@ fn verify_doc(u: &Unverified, chunks: Vec<Vec<u8>>) -> Verdict {
     Verdict::Good(Some(row), summary)
 }
 
-async fn verify_one<D: Db>(db: Arc<D>, u: Unverified) -> DbResult<()> {
-    let changes = db.doc_changes(&u.doc_id, u.upto).await?;
-    let (u, verdict) = tokio::task::spawn_blocking(move || {
-        let v = verify_doc(&u, changes);
-        (u, v)
-    })
-    .await
-    .map_err(|e| crate::db::DbError::Task(e.to_string()))?;
-    match verdict {
-        Verdict::Good(p, summary) => {
-            let summary = summary.and_then(|s| serde_json::to_string(&s).ok());
-            db.verified(&u.doc_id, u.upto, p.as_ref(), summary.as_deref())
-                .await
-        }
-        Verdict::Bad(reason) => {
-            tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
-            db.quarantine(&u.doc_id, u.upto, &reason).await?;
-            db.audit(&AuditEntry {
-                at: chrono::Utc::now().to_rfc3339(),
-                actor: "server".into(),
-                role: String::new(),
-                device: String::new(),
-                site: u.site.clone(),
-                action: "quarantine".into(),
-                object: u.doc_id.clone(),
-            })
-            .await
-        }
+/// Verifies documents on the blocking pool, one task per core.
+async fn verify_all_cores(
+    docs: Vec<(Unverified, Vec<Vec<u8>>)>,
+) -> DbResult<Vec<(Unverified, Verdict)>> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let per_task = docs.len().div_ceil(cores).max(1);
+    let mut tasks = Vec::new();
+    let mut docs = docs.into_iter().peekable();
+    while docs.peek().is_some() {
+        let part: Vec<_> = docs.by_ref().take(per_task).collect();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|(u, chunks)| {
+                    let v = verify_doc(&u, chunks);
+                    (u, v)
+                })
+                .collect::<Vec<_>>()
+        }));
     }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.extend(t.await.map_err(|e| DbError::Task(e.to_string()))?);
+    }
+    Ok(out)
 }
 
-/// Verifies one batch of waiting documents in parallel; returns how many.
+async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()> {
+    tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
+    db.quarantine(&u.doc_id, u.upto, reason).await?;
+    db.audit(&AuditEntry {
+        at: chrono::Utc::now().to_rfc3339(),
+        actor: "server".into(),
+        role: String::new(),
+        device: String::new(),
+        site: u.site.clone(),
+        action: "quarantine".into(),
+        object: u.doc_id.clone(),
+    })
+    .await
+}
+
+/// Verifies one batch of waiting documents (read in one go, checked on every core,
+/// results written in one transaction); returns how many.
 pub async fn verify_batch<D: Db>(db: &Arc<D>) -> DbResult<usize> {
     let waiting = db.unverified(BATCH).await?;
     let n = waiting.len();
-    let mut set = tokio::task::JoinSet::new();
-    for u in waiting {
-        set.spawn(verify_one(db.clone(), u));
+    if n == 0 {
+        return Ok(0);
     }
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "verification failed; will retry"),
-            Err(e) => tracing::error!(error = %e, "verification task failed; will retry"),
+    let chunks = db.docs_chunks(&waiting).await?;
+    let verdicts = verify_all_cores(waiting.into_iter().zip(chunks).collect()).await?;
+    let mut good = Vec::with_capacity(n);
+    for (u, verdict) in verdicts {
+        match verdict {
+            Verdict::Good(record, summary) => good.push(Verified {
+                doc_id: u.doc_id,
+                upto: u.upto,
+                record,
+                summary: summary.and_then(|s| serde_json::to_string(&s).ok()),
+            }),
+            Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,
         }
     }
+    db.verified(&good).await?;
     Ok(n)
 }
 

@@ -135,6 +135,7 @@ impl Store {
             // (the history stays inside the documents).
             s.fold_doc(&record)?;
             s.fold_doc(&crate::store::restricted_id(&record))?;
+            s.fold_doc(&subject)?;
             Ok(record)
         });
         self.defer_projection = false;

@@ -344,21 +344,55 @@ impl Store {
             return Ok(OutgoingPage::default());
         }
         let after = after.max(self.push_acked()?);
-        let rows: Vec<PendingRow> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT l.seq, l.doc_id, l.hash, c.bytes, d.kind FROM sync_log l
-                 LEFT JOIN changes c ON c.doc_id = l.doc_id AND c.hash = l.hash
-                 LEFT JOIN docs d ON d.doc_id = l.doc_id
-                 WHERE l.seq > ?1 AND l.from_server = 0 ORDER BY l.seq LIMIT 4096",
-            )?;
-            let rows = stmt.query_map([after], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
         let mut page = OutgoingPage::default();
         let mut size = 0;
         let mut whole_sent: std::collections::HashSet<String> = Default::default();
+        let mut from = after;
+        // Rows in batches until the page is full: a page is cut by bytes only.
+        loop {
+            let rows = self.pending_rows(from)?;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                break;
+            };
+            from = last;
+            if !self.fill_page(
+                &mut page,
+                &mut size,
+                &mut whole_sent,
+                rows,
+                after,
+                max_bytes,
+            )? {
+                break;
+            }
+        }
+        Ok(page)
+    }
+
+    /// The next queued rows after local sequence `from`.
+    fn pending_rows(&self, from: i64) -> Result<Vec<PendingRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.seq, l.doc_id, l.hash, c.bytes, d.kind FROM sync_log l
+             LEFT JOIN changes c ON c.doc_id = l.doc_id AND c.hash = l.hash
+             LEFT JOIN docs d ON d.doc_id = l.doc_id
+             WHERE l.seq > ?1 AND l.from_server = 0 ORDER BY l.seq LIMIT 4096",
+        )?;
+        let rows = stmt.query_map([from], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds rows to the page; `false` once the page is full.
+    fn fill_page(
+        &mut self,
+        page: &mut OutgoingPage,
+        size: &mut usize,
+        whole_sent: &mut std::collections::HashSet<String>,
+        rows: Vec<PendingRow>,
+        after: i64,
+        max_bytes: usize,
+    ) -> Result<bool> {
         for (seq, doc_id, hash, bytes, kind) in rows {
             let kind = kind
                 .as_deref()
@@ -380,10 +414,10 @@ impl Store {
                 // Folded into the snapshot by compaction: read it from the document.
                 (None, None) => (self.change_from_doc(&doc_id, &hash)?, false),
             };
-            if !page.chunks.is_empty() && size + bytes.len() > max_bytes {
-                break;
+            if !page.chunks.is_empty() && *size + bytes.len() > max_bytes {
+                return Ok(false);
             }
-            size += bytes.len();
+            *size += bytes.len();
             if is_whole {
                 whole_sent.insert(doc_id.clone());
                 page.documents += 1;
@@ -398,7 +432,7 @@ impl Store {
                 bytes,
             });
         }
-        Ok(page)
+        Ok(true)
     }
 
     /// Whether no change of this document was ever acknowledged by or pulled from the
@@ -423,7 +457,7 @@ impl Store {
             |r| r.get(0),
         )?;
         if rows > 0 {
-            self.in_tx(|s| s.fold_doc(doc_id))?;
+            self.fold_doc(doc_id)?;
             let left: i64 = self.conn.query_row(
                 "SELECT count(*) FROM changes WHERE doc_id = ?1",
                 [doc_id],

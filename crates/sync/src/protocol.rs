@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The payload is the message in postcard (serde, compact binary); the body is the
-//! payload compressed with zstd (or as is). Decoding checks, in order: magic, version
+//! payload compressed with zstd (level 7; or as is). Decoding checks, in order: magic, version
 //! (an older or newer version is [`FrameError::Version`], which the server answers
 //! with `upgrade`), codec, both lengths against the limits, decompression to exactly
 //! the promised length, the checksum, then the message itself. Nothing is trusted
@@ -38,6 +38,10 @@ pub const PULL_PAGE_BYTES: usize = 4 << 20;
 pub const MAX_NAME: usize = 80;
 
 const MAGIC: &[u8; 4] = b"TERN";
+/// zstd level of a frame body. Measured on pages of 1,000 realistic records
+/// (uncompressed Automerge documents): level 3 gives 2.02 MB, level 7 1.62 MB at
+/// about 80 MB/s on one core here, level 19 1.36 MB but far slower.
+const ZSTD_LEVEL: i32 = 7;
 const HEADER: usize = 4 + 2 + 1 + 4 + 4 + 32;
 /// Media type of a frame.
 pub const CONTENT_TYPE: &str = "application/x-tern-sync";
@@ -232,8 +236,8 @@ pub fn encode_version<T: Serialize>(message: &T, version: u16) -> Result<Vec<u8>
     let (codec, body) = if payload.len() < 64 {
         (0u8, payload.clone())
     } else {
-        let z =
-            zstd::bulk::compress(&payload, 3).map_err(|e| FrameError::Malformed(e.to_string()))?;
+        let z = zstd::bulk::compress(&payload, ZSTD_LEVEL)
+            .map_err(|e| FrameError::Malformed(e.to_string()))?;
         (1u8, z)
     };
     if body.len() > MAX_BODY {
