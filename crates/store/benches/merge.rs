@@ -1,0 +1,129 @@
+//! Merge throughput of the server's verification path (not run in CI):
+//! `cargo bench -p tern-store --bench merge`. Builds realistic 120-answer
+//! pre-departure records (`scripts/bench-records.py`), takes them as the whole
+//! documents a first sync sends, and measures on one core:
+//! - whole new records: load from the chunk + summarise (what the verifier does for
+//!   a record it never had);
+//! - one new change into an existing record, cold: load the record's chunk, apply;
+//! - one new change into an existing record already loaded (cached): apply only.
+//!
+//! Prints median and p95 per operation and the rate per second per core.
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, Change, ROOT};
+use std::time::{Duration, Instant};
+use tern_store::{load_chunks, summarize, DocKind, Enrolment, Role, Store};
+
+fn percentiles(mut d: Vec<Duration>) -> (Duration, Duration) {
+    d.sort();
+    (d[d.len() / 2], d[(d.len() * 95 / 100).min(d.len() - 1)])
+}
+
+fn report(what: &str, d: Vec<Duration>) {
+    let n = d.len();
+    let total: Duration = d.iter().sum();
+    let (p50, p95) = percentiles(d);
+    println!(
+        "{what:<48} median {:>8.1} µs  p95 {:>8.1} µs  {:>8.0} per second per core",
+        p50.as_secs_f64() * 1e6,
+        p95.as_secs_f64() * 1e6,
+        n as f64 / total.as_secs_f64()
+    );
+}
+
+/// Whole record documents as a first sync sends them.
+fn record_documents(n: usize) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("bench.db");
+    let mut s =
+        Store::init(&db, "amina", Role::Clinician, "bench-password", "bench").expect("init");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/bench-records.py"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(n.to_string())
+        .output()
+        .expect("python3 runs the record generator");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let report = s.import_records("pda", &text).expect("import");
+    assert_eq!(report.imported, n, "{:?}", report.refused.first());
+    s.set_enrolment(&Enrolment {
+        server: "http://127.0.0.1:1".into(),
+        token: "t".into(),
+        account: "amina".into(),
+        role: "clinician".into(),
+        sites: vec!["bench".into()],
+    })
+    .expect("enrol");
+    let page = s.pending_changes(0, usize::MAX).expect("page");
+    page.chunks
+        .into_iter()
+        .filter(|c| c.kind == DocKind::Record)
+        .map(|c| c.bytes)
+        .collect()
+}
+
+/// A new change on top of `doc` (one answer by another device).
+fn one_change(doc: &Automerge, i: usize) -> Change {
+    let mut copy = doc.fork().with_actor(automerge::ActorId::from(
+        b"tern:0190aaaa-0000-7000-8000-000000000002:chen".to_vec(),
+    ));
+    let mut tx = copy.transaction();
+    let answers = match automerge::ReadDoc::get(&tx, ROOT, "answers") {
+        Ok(Some((_, id))) => id,
+        _ => panic!("a record has answers"),
+    };
+    tx.put(&answers, "weight_kg", format!("{}", 50 + i % 40))
+        .expect("put");
+    tx.commit();
+    copy.get_last_local_change().expect("change").clone()
+}
+
+fn main() {
+    let n = 500;
+    let docs = record_documents(n);
+    println!(
+        "{n} realistic pda records; whole document {} bytes on average",
+        docs.iter().map(Vec::len).sum::<usize>() / docs.len()
+    );
+
+    let mut whole = Vec::new();
+    for d in &docs {
+        let t = Instant::now();
+        let doc = load_chunks([d.clone()]).expect("load");
+        let s = summarize(DocKind::Record, &doc);
+        whole.push(t.elapsed());
+        assert!(s.is_some());
+    }
+    report("whole new record (load + summary)", whole);
+
+    let loaded: Vec<Automerge> = docs
+        .iter()
+        .map(|d| load_chunks([d.clone()]).expect("load"))
+        .collect();
+    let changes: Vec<Change> = loaded
+        .iter()
+        .enumerate()
+        .map(|(i, d)| one_change(d, i))
+        .collect();
+
+    let mut cold = Vec::new();
+    for (d, c) in docs.iter().zip(&changes) {
+        let t = Instant::now();
+        let doc = load_chunks([d.clone(), c.raw_bytes().to_vec()]).expect("load");
+        let _ = summarize(DocKind::Record, &doc);
+        cold.push(t.elapsed());
+    }
+    report("one change into a record, cold (load + apply)", cold);
+
+    let mut cached = Vec::new();
+    for (mut doc, c) in loaded.into_iter().zip(changes) {
+        let t = Instant::now();
+        doc.apply_changes([c]).expect("apply");
+        let _ = summarize(DocKind::Record, &doc);
+        cached.push(t.elapsed());
+    }
+    report("one change into a loaded record (cached)", cached);
+}
