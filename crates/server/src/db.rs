@@ -138,6 +138,8 @@ pub struct Unverified {
     pub doc_id: String,
     pub kind: String,
     pub site: String,
+    /// Everything up to this sequence is verified.
+    pub verified: i64,
     pub upto: i64,
 }
 
@@ -263,10 +265,11 @@ pub trait Db: Send + Sync + 'static {
         doc_id: &str,
         upto: i64,
     ) -> impl Future<Output = DbResult<Vec<Vec<u8>>>> + Send;
-    /// The non-quarantined chunks of each document up to its `upto`, in one go.
+    /// The non-quarantined chunks of each document `(id, after, upto)` with
+    /// `after < seq <= upto`, in one go.
     fn docs_chunks(
         &self,
-        docs: &[Unverified],
+        docs: &[(String, i64, i64)],
     ) -> impl Future<Output = DbResult<Vec<Vec<Vec<u8>>>>> + Send;
     /// Marks documents verified, each up to its `upto`, with its new projection
     /// (records) and summary: one transaction for the whole batch.

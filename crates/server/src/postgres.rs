@@ -637,7 +637,7 @@ impl Db for PgDb {
             .client()
             .await?
             .query(
-                "SELECT doc_id, kind, site, last_seq FROM docs WHERE last_seq > verified_seq
+                "SELECT doc_id, kind, site, last_seq, verified_seq FROM docs WHERE last_seq > verified_seq
                  AND kind IN ('record', 'restricted', 'subject') LIMIT $1",
                 &[&limit],
             )
@@ -649,6 +649,7 @@ impl Db for PgDb {
                 kind: r.get(1),
                 site: r.get(2),
                 upto: r.get(3),
+                verified: r.get(4),
             })
             .collect())
     }
@@ -665,16 +666,17 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn docs_chunks(&self, docs: &[Unverified]) -> DbResult<Vec<Vec<Vec<u8>>>> {
+    async fn docs_chunks(&self, docs: &[(String, i64, i64)]) -> DbResult<Vec<Vec<Vec<u8>>>> {
         let c = self.client().await?;
         let stmt = c
             .prepare_cached(
-                "SELECT bytes FROM log WHERE doc_id = $1 AND seq <= $2 AND NOT quarantined ORDER BY seq",
+                "SELECT bytes FROM log WHERE doc_id = $1 AND seq > $2 AND seq <= $3 AND NOT quarantined
+                 ORDER BY seq",
             )
             .await?;
         let mut out = Vec::with_capacity(docs.len());
-        for u in docs {
-            let rows = c.query(&stmt, &[&u.doc_id, &u.upto]).await?;
+        for (id, after, upto) in docs {
+            let rows = c.query(&stmt, &[id, after, upto]).await?;
             out.push(rows.iter().map(|r| r.get(0)).collect());
         }
         Ok(out)

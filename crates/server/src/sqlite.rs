@@ -586,7 +586,7 @@ impl Db for SqliteDb {
     async fn unverified(&self, limit: i64) -> DbResult<Vec<Unverified>> {
         self.run(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT doc_id, kind, site, last_seq FROM docs WHERE last_seq > verified_seq
+                "SELECT doc_id, kind, site, last_seq, verified_seq FROM docs WHERE last_seq > verified_seq
                  AND kind IN ('record', 'restricted', 'subject') LIMIT ?1",
             )?;
             let rows = stmt.query_map([limit], |r| {
@@ -595,6 +595,7 @@ impl Db for SqliteDb {
                     kind: r.get(1)?,
                     site: r.get(2)?,
                     upto: r.get(3)?,
+                    verified: r.get(4)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -614,15 +615,16 @@ impl Db for SqliteDb {
         .await
     }
 
-    async fn docs_chunks(&self, docs: &[Unverified]) -> DbResult<Vec<Vec<Vec<u8>>>> {
-        let wanted: Vec<(String, i64)> = docs.iter().map(|u| (u.doc_id.clone(), u.upto)).collect();
+    async fn docs_chunks(&self, docs: &[(String, i64, i64)]) -> DbResult<Vec<Vec<Vec<u8>>>> {
+        let wanted = docs.to_vec();
         self.run(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT bytes FROM log WHERE doc_id = ?1 AND seq <= ?2 AND quarantined = 0 ORDER BY seq",
+                "SELECT bytes FROM log WHERE doc_id = ?1 AND seq > ?2 AND seq <= ?3 AND quarantined = 0
+                 ORDER BY seq",
             )?;
             let mut out = Vec::with_capacity(wanted.len());
-            for (id, upto) in &wanted {
-                let rows = stmt.query_map(params![id, upto], |r| r.get(0))?;
+            for (id, after, upto) in &wanted {
+                let rows = stmt.query_map(params![id, after, upto], |r| r.get(0))?;
                 out.push(rows.collect::<rusqlite::Result<_>>()?);
             }
             Ok(out)

@@ -3,15 +3,21 @@
 //! in parallel on the blocking pool, each touched document is loaded from all its
 //! chunks (whole documents and changes), checked (Automerge checksums and hash
 //! chain, the record's site never moved), projected into `records`, and summarised
-//! (the summary travels with a whole document to devices that never held it). A document that fails has the changes since its last
-//! good state quarantined: they are never merged, never pulled, and reported in the
-//! log and the access log.
+//! (the summary travels with a whole document to devices that never held it). A
+//! document that fails has the changes since its last good state quarantined: they
+//! are never merged, never pulled, and reported in the log and the access log.
+//!
+//! Recently verified documents stay loaded ([`DocCache`]): new changes into a cached
+//! document are applied to it instead of loading it again. The cache is only a
+//! cache: an entry is used only when it reflects exactly the document's verified
+//! sequence in the database, so another replica's work is never missed.
 //!
 //! The queue is the database itself (`docs.last_seq > docs.verified_seq`), so any
 //! replica may verify any document, a crash loses nothing, and verifying twice is
 //! harmless.
 
 use crate::db::{AuditEntry, Db, DbError, DbResult, RecordRow, Unverified, Verified};
+use automerge::Automerge;
 use std::sync::Arc;
 use std::time::Duration;
 use tern_store::{DocKind, DocSummary};
@@ -19,6 +25,40 @@ use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
 const BATCH: i64 = 256;
+/// Documents kept loaded between batches (a loaded 120-answer record is tens of KB).
+const CACHE_DOCS: usize = 1024;
+
+/// Loaded documents, each with the sequence it reflects.
+#[derive(Default, Debug)]
+pub struct DocCache {
+    docs: std::collections::HashMap<String, (i64, Automerge)>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl DocCache {
+    /// The loaded document if it reflects exactly `verified`.
+    fn take(&mut self, id: &str, verified: i64) -> Option<Automerge> {
+        match self.docs.remove(id) {
+            Some((seq, doc)) if seq == verified && verified > 0 => Some(doc),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, id: String, seq: i64, doc: Automerge) {
+        if self.docs.insert(id.clone(), (seq, doc)).is_none() {
+            self.order.push_back(id);
+        }
+        while self.docs.len() > CACHE_DOCS {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            self.docs.remove(&old);
+        }
+        if self.order.len() > 2 * CACHE_DOCS {
+            self.order.retain(|id| self.docs.contains_key(id));
+        }
+    }
+}
 
 /// What a verification found.
 #[derive(Debug)]
@@ -28,15 +68,29 @@ enum Verdict {
     Bad(String),
 }
 
-fn verify_doc(u: &Unverified, chunks: Vec<Vec<u8>>) -> Verdict {
-    let doc = match tern_store::load_chunks(chunks) {
-        Ok(doc) => doc,
-        Err(e) => return Verdict::Bad(e.to_string()),
-    };
+/// Verifies a document from `base` (its verified state, when cached) plus its new
+/// chunks; hands the loaded document back when it is good.
+fn verify_doc(
+    u: &Unverified,
+    base: Option<Automerge>,
+    chunks: Vec<Vec<u8>>,
+) -> (Verdict, Option<Automerge>) {
+    let mut doc = base.unwrap_or_default();
+    if let Err(e) = tern_store::apply_chunks(&mut doc, chunks) {
+        return (Verdict::Bad(e.to_string()), None);
+    }
+    let verdict = judge(u, &doc);
+    match verdict {
+        Verdict::Good(..) => (verdict, Some(doc)),
+        Verdict::Bad(_) => (verdict, None),
+    }
+}
+
+fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
     let Some(kind) = DocKind::parse(&u.kind) else {
         return Verdict::Good(None, None);
     };
-    let summary = tern_store::summarize(kind, &doc);
+    let summary = tern_store::summarize(kind, doc);
     let Some(DocSummary::Record {
         form_id,
         form_version,
@@ -67,21 +121,25 @@ fn verify_doc(u: &Unverified, chunks: Vec<Vec<u8>>) -> Verdict {
     Verdict::Good(Some(row), summary)
 }
 
+/// One document to verify: what is waiting, its cached verified state, its new
+/// chunks.
+type Job = (Unverified, Option<Automerge>, Vec<Vec<u8>>);
+
 /// Verifies documents on the blocking pool, one task per core.
 async fn verify_all_cores(
-    docs: Vec<(Unverified, Vec<Vec<u8>>)>,
-) -> DbResult<Vec<(Unverified, Verdict)>> {
+    jobs: Vec<Job>,
+) -> DbResult<Vec<(Unverified, Verdict, Option<Automerge>)>> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_task = docs.len().div_ceil(cores).max(1);
+    let per_task = jobs.len().div_ceil(cores).max(1);
     let mut tasks = Vec::new();
-    let mut docs = docs.into_iter().peekable();
-    while docs.peek().is_some() {
-        let part: Vec<_> = docs.by_ref().take(per_task).collect();
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        let part: Vec<Job> = jobs.by_ref().take(per_task).collect();
         tasks.push(tokio::task::spawn_blocking(move || {
             part.into_iter()
-                .map(|(u, chunks)| {
-                    let v = verify_doc(&u, chunks);
-                    (u, v)
+                .map(|(u, base, chunks)| {
+                    let (v, doc) = verify_doc(&u, base, chunks);
+                    (u, v, doc)
                 })
                 .collect::<Vec<_>>()
         }));
@@ -110,34 +168,65 @@ async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()>
 
 /// Verifies one batch of waiting documents (read in one go, checked on every core,
 /// results written in one transaction); returns how many.
-pub async fn verify_batch<D: Db>(db: &Arc<D>) -> DbResult<usize> {
+pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<usize> {
     let waiting = db.unverified(BATCH).await?;
     let n = waiting.len();
     if n == 0 {
         return Ok(0);
     }
-    let chunks = db.docs_chunks(&waiting).await?;
-    let verdicts = verify_all_cores(waiting.into_iter().zip(chunks).collect()).await?;
+    let bases: Vec<Option<Automerge>> = waiting
+        .iter()
+        .map(|u| cache.take(&u.doc_id, u.verified))
+        .collect();
+    let wanted: Vec<(String, i64, i64)> = waiting
+        .iter()
+        .zip(&bases)
+        .map(|(u, base)| {
+            let after = if base.is_some() { u.verified } else { 0 };
+            (u.doc_id.clone(), after, u.upto)
+        })
+        .collect();
+    let chunks = db.docs_chunks(&wanted).await?;
+    let jobs: Vec<Job> = waiting
+        .into_iter()
+        .zip(bases)
+        .zip(chunks)
+        .map(|((u, base), chunks)| (u, base, chunks))
+        .collect();
+    let verdicts = verify_all_cores(jobs).await?;
     let mut good = Vec::with_capacity(n);
-    for (u, verdict) in verdicts {
+    let mut loaded = Vec::with_capacity(n);
+    for (u, verdict, doc) in verdicts {
         match verdict {
-            Verdict::Good(record, summary) => good.push(Verified {
-                doc_id: u.doc_id,
-                upto: u.upto,
-                record,
-                summary: summary.and_then(|s| serde_json::to_string(&s).ok()),
-            }),
+            Verdict::Good(record, summary) => {
+                if let Some(doc) = doc {
+                    loaded.push((u.doc_id.clone(), u.upto, doc));
+                }
+                good.push(Verified {
+                    doc_id: u.doc_id,
+                    upto: u.upto,
+                    record,
+                    summary: summary.and_then(|s| serde_json::to_string(&s).ok()),
+                });
+            }
             Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,
         }
     }
     db.verified(&good).await?;
+    for (id, seq, doc) in loaded {
+        cache.put(id, seq, doc);
+    }
     Ok(n)
 }
 
 /// Verifies until nothing waits (bounded by `max_batches`).
-pub async fn verify_all<D: Db>(db: &Arc<D>, max_batches: usize) -> DbResult<()> {
+pub async fn verify_all<D: Db>(
+    db: &Arc<D>,
+    cache: &mut DocCache,
+    max_batches: usize,
+) -> DbResult<()> {
     for _ in 0..max_batches {
-        if verify_batch(db).await? == 0 {
+        if verify_batch(db, cache).await? == 0 {
             break;
         }
     }
@@ -151,17 +240,53 @@ pub async fn run<D: Db>(
     wake: Arc<Notify>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut cache = DocCache::default();
     loop {
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = verify_all(&db, 10_000).await {
+        if let Err(e) = verify_all(&db, &mut cache, 10_000).await {
             tracing::error!(error = %e, "verifier pass failed");
         }
         if *stop.borrow() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_serves_only_the_verified_state_it_holds() {
+        let mut cache = DocCache::default();
+        cache.put("r1".into(), 7, Automerge::new());
+        assert!(cache.take("r1", 6).is_none(), "another replica moved on");
+        assert!(cache.take("r1", 7).is_none(), "a stale entry is dropped");
+        cache.put("r1".into(), 7, Automerge::new());
+        assert!(cache.take("r1", 7).is_some());
+        assert!(cache.take("r1", 7).is_none(), "taken out while in use");
+        for i in 0..(CACHE_DOCS + 10) {
+            cache.put(format!("d{i}"), 1, Automerge::new());
+        }
+        assert_eq!(cache.docs.len(), CACHE_DOCS);
+        assert!(cache.take("d0", 1).is_none(), "the oldest went first");
+    }
+
+    #[test]
+    fn damaged_chunks_are_bad_and_not_cached() {
+        let u = Unverified {
+            doc_id: "r1".into(),
+            kind: "record".into(),
+            site: "s".into(),
+            verified: 0,
+            upto: 1,
+        };
+        let (verdict, doc) = verify_doc(&u, None, vec![vec![0x85, 0x6f, 0x4a, 0x83, 0]]);
+        assert!(matches!(verdict, Verdict::Bad(_)));
+        assert!(doc.is_none());
     }
 }

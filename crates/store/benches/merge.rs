@@ -5,7 +5,9 @@
 //! - whole new records: load from the chunk + summarise (what the verifier does for
 //!   a record it never had);
 //! - one new change into an existing record, cold: load the record's chunk, apply;
-//! - one new change into an existing record already loaded (cached): apply only.
+//! - one new change into an existing record already loaded (cached): apply only;
+//! - a day's edits, 20 new changes into a record in one verification, cold and
+//!   cached (per change).
 //!
 //! Prints median and p95 per operation and the rate per second per core.
 
@@ -117,6 +119,39 @@ fn main() {
         cold.push(t.elapsed());
     }
     report("one change into a record, cold (load + apply)", cold);
+
+    // A day's edits: 20 changes into each of 100 records in one verification.
+    let days: Vec<Vec<Change>> = loaded
+        .iter()
+        .take(100)
+        .map(|d| {
+            let mut doc = d.fork();
+            (0..20)
+                .map(|i| {
+                    let c = one_change(&doc, i);
+                    doc.apply_changes([c.clone()]).expect("apply");
+                    c
+                })
+                .collect()
+        })
+        .collect();
+    let mut day_cold = Vec::new();
+    let mut day_cached = Vec::new();
+    for ((d, doc), day) in docs.iter().zip(&loaded).zip(&days) {
+        let mut chunks = vec![d.clone()];
+        chunks.extend(day.iter().map(|c| c.raw_bytes().to_vec()));
+        let t = Instant::now();
+        let loaded_day = load_chunks(chunks).expect("load");
+        let _ = summarize(DocKind::Record, &loaded_day);
+        day_cold.push(t.elapsed() / 20);
+        let mut doc = doc.fork();
+        let t = Instant::now();
+        doc.apply_changes(day.iter().cloned()).expect("apply");
+        let _ = summarize(DocKind::Record, &doc);
+        day_cached.push(t.elapsed() / 20);
+    }
+    report("20 changes into a record, cold, per change", day_cold);
+    report("20 changes into a loaded record, per change", day_cached);
 
     let mut cached = Vec::new();
     for (mut doc, c) in loaded.into_iter().zip(changes) {

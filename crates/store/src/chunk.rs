@@ -65,6 +65,16 @@ pub enum LoadError {
 /// whose dependencies are missing wait inside the document).
 pub fn load_chunks(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<Automerge, LoadError> {
     let mut doc = Automerge::new();
+    apply_chunks(&mut doc, chunks)?;
+    Ok(doc)
+}
+
+/// Applies chunks (whole documents and changes) to a loaded document. On an error
+/// the document may hold part of them: discard it.
+pub fn apply_chunks(
+    doc: &mut Automerge,
+    chunks: impl IntoIterator<Item = Vec<u8>>,
+) -> Result<(), LoadError> {
     let mut changes = Vec::new();
     for raw in chunks {
         match chunk_kind(&raw)? {
@@ -78,8 +88,7 @@ pub fn load_chunks(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<Automerg
         }
     }
     doc.apply_changes(changes)
-        .map_err(|e| LoadError::Apply(e.to_string()))?;
-    Ok(doc)
+        .map_err(|e| LoadError::Apply(e.to_string()))
 }
 
 /// The kind of a chunk, after checking its magic, length and checksum.

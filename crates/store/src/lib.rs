@@ -43,7 +43,8 @@ mod sync_state;
 
 pub use app::{local_users, RecordInfo};
 pub use chunk::{
-    chunk_kind, document_actors, document_hash, load_chunks, ChunkError, ChunkKind, LoadError,
+    apply_chunks, chunk_kind, document_actors, document_hash, load_chunks, ChunkError, ChunkKind,
+    LoadError,
 };
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
