@@ -64,7 +64,7 @@ impl DocCache {
 #[derive(Debug)]
 enum Verdict {
     /// The document loads; its record projection (records only) and its summary.
-    Good(Option<RecordRow>, Option<DocSummary>),
+    Good(Option<RecordRow>, Box<Option<DocSummary>>),
     Bad(String),
 }
 
@@ -88,7 +88,7 @@ fn verify_doc(
 
 fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
     let Some(kind) = DocKind::parse(&u.kind) else {
-        return Verdict::Good(None, None);
+        return Verdict::Good(None, Box::new(None));
     };
     let summary = tern_store::summarize(kind, doc);
     let Some(DocSummary::Record {
@@ -101,7 +101,7 @@ fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
         ..
     }) = summary.clone()
     else {
-        return Verdict::Good(None, summary);
+        return Verdict::Good(None, Box::new(summary));
     };
     if site != u.site {
         return Verdict::Bad(format!(
@@ -118,7 +118,7 @@ fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
         status,
         conflict,
     };
-    Verdict::Good(Some(row), summary)
+    Verdict::Good(Some(row), Box::new(summary))
 }
 
 /// One document to verify: what is waiting, its cached verified state, its new
@@ -206,7 +206,7 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
                     doc_id: u.doc_id,
                     upto: u.upto,
                     record,
-                    summary: summary.and_then(|s| serde_json::to_string(&s).ok()),
+                    summary: (*summary).and_then(|s| serde_json::to_string(&s).ok()),
                 });
             }
             Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,

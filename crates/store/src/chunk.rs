@@ -180,7 +180,7 @@ mod tests {
         let mut doc = AutoCommit::new();
         for (i, a) in actors.iter().enumerate() {
             doc.set_actor(ActorId::from(a.as_bytes().to_vec()));
-            doc.put(ROOT, format!("k{i}"), "v").unwrap();
+            doc.put(ROOT, format!("k{i}"), "v").expect("put");
             doc.commit();
         }
         doc
@@ -191,7 +191,7 @@ mod tests {
         let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
         let bytes = doc.save();
         assert_eq!(chunk_kind(&bytes), Ok(ChunkKind::Document));
-        let mut actors = document_actors(&bytes).unwrap();
+        let mut actors = document_actors(&bytes).expect("actors");
         actors.sort();
         assert_eq!(
             actors,
@@ -202,7 +202,11 @@ mod tests {
     #[test]
     fn a_change_is_a_change() {
         let mut doc = doc_by(&["tern:dev1:amina"]);
-        let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let change = doc
+            .get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec();
         assert_eq!(chunk_kind(&change), Ok(ChunkKind::Change));
         assert_eq!(document_actors(&change), Err(ChunkError::Actors));
     }

@@ -830,12 +830,11 @@ mod tests {
         assert_eq!(b.list_records(&Default::default()).expect("list").len(), 1);
     }
 
+    type SummaryOf = dyn Fn(&OutgoingChange) -> Option<DocSummary>;
+
     /// A push page as the server would send it on, each document with the summary
     /// `summary` gives it (the server's, after verification).
-    fn as_incoming(
-        page: OutgoingPage,
-        summary: Option<&dyn Fn(&OutgoingChange) -> Option<DocSummary>>,
-    ) -> Vec<IncomingDoc> {
+    fn as_incoming(page: OutgoingPage, summary: Option<&SummaryOf>) -> Vec<IncomingDoc> {
         let mut docs: Vec<IncomingDoc> = Vec::new();
         for c in page.chunks {
             let s = summary.and_then(|f| f(&c));
