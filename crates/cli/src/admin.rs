@@ -38,6 +38,9 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// What the server holds and what waits for verification, as JSON (head,
+    /// documents, records, unverified, quarantined).
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +106,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             }
             DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
         },
+        AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -136,6 +136,18 @@ fn serve_admin_enroll_sync_status_revoke() {
     let idle = json_of(&device(&["sync"]));
     assert_eq!(idle["round_trips"], 1);
     assert_eq!(json_of(&device(&["status"]))["pending_changes"], 0);
+    // The server verifies after acknowledging: its backlog empties (bounded wait).
+    let mut backlog = json_of(&admin(&["status"]));
+    for _ in 0..100 {
+        if backlog["unverified"] == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        backlog = json_of(&admin(&["status"]));
+    }
+    assert_eq!(backlog["unverified"], 0, "{backlog}");
+    assert_eq!(backlog["records"], 1, "{backlog}");
+    assert_eq!(backlog["quarantined"], 0, "{backlog}");
 
     let list = json_of(&admin(&["device", "list"]));
     let id = status["device_id"].as_str().expect("id").to_string();

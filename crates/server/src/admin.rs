@@ -69,6 +69,11 @@ impl Admin {
         with_db!(self, db => service::revoke(db, device))
     }
 
+    /// What the server holds and what still waits for verification.
+    pub fn backlog(&self) -> Result<crate::db::Backlog, ApiError> {
+        with_db!(self, db => async { Ok(crate::db::Db::backlog(db).await?) })
+    }
+
     pub fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
         with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
     }

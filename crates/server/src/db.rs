@@ -143,6 +143,19 @@ pub struct Unverified {
     pub upto: i64,
 }
 
+/// How far the server is: what it holds and what still waits for verification.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Backlog {
+    /// The last sequence number given to a stored item.
+    pub head: i64,
+    pub documents: i64,
+    pub records: i64,
+    /// Documents with chunks not yet verified and projected.
+    pub unverified: i64,
+    /// Documents with quarantined chunks.
+    pub quarantined: i64,
+}
+
 /// A document that passed verification.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -282,6 +295,7 @@ pub trait Db: Send + Sync + 'static {
         reason: &str,
     ) -> impl Future<Output = DbResult<()>> + Send;
     fn quarantined(&self) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
+    fn backlog(&self) -> impl Future<Output = DbResult<Backlog>> + Send;
 
     fn record(&self, id: &str) -> impl Future<Output = DbResult<Option<RecordRow>>> + Send;
     fn records(

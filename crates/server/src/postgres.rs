@@ -739,6 +739,29 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    async fn backlog(&self) -> DbResult<Backlog> {
+        let r = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT (SELECT value FROM counter WHERE name = 'seq'),
+                        (SELECT count(*) FROM docs WHERE kind IN ('record', 'restricted', 'subject')),
+                        (SELECT count(*) FROM records),
+                        (SELECT count(*) FROM docs WHERE last_seq > verified_seq
+                           AND kind IN ('record', 'restricted', 'subject')),
+                        (SELECT count(*) FROM docs WHERE quarantine_reason IS NOT NULL)",
+                &[],
+            )
+            .await?;
+        Ok(Backlog {
+            head: r.get(0),
+            documents: r.get(1),
+            records: r.get(2),
+            unverified: r.get(3),
+            quarantined: r.get(4),
+        })
+    }
+
     async fn record(&self, id: &str) -> DbResult<Option<RecordRow>> {
         let row = self
             .client()

@@ -1,6 +1,13 @@
 //! The embedded SQLite backend: one file `tern-server.db` in the data folder, WAL with
 //! `synchronous=FULL`, one connection behind a mutex (SQLite has one writer anyway),
 //! every call on the blocking pool so the async runtime never waits on the disk.
+//!
+//! Encrypted at rest (SQLCipher) with a random 256-bit key in a key file:
+//! `TERN_SERVER_KEY_FILE`, or `tern-server.key` in the data folder (mode 0600,
+//! created with the database). A copy of the database or a backup without the key
+//! file reveals nothing; keep the key file on other storage (a secrets volume) to
+//! protect against the theft of the data disk too. A database made before encryption
+//! is encrypted in place the first time it is opened.
 //! Sequence numbers come from a counter row updated in the writing transaction, so
 //! they increase in commit order.
 
@@ -54,10 +61,25 @@ pub struct SqliteDb {
 }
 
 impl SqliteDb {
-    /// Opens (or creates) `DIR/tern-server.db`.
+    /// Opens (or creates) `DIR/tern-server.db`, encrypted with the key file.
     pub fn open(dir: &Path) -> DbResult<SqliteDb> {
         std::fs::create_dir_all(dir)?;
-        let conn = Connection::open(dir.join("tern-server.db"))?;
+        let path = dir.join("tern-server.db");
+        let key = database_key(dir, &path)?;
+        if is_plaintext(&path)? {
+            encrypt_in_place(&path, &key)?;
+        }
+        let conn = Connection::open(&path)?;
+        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))?;
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            return Err(DbError::Refused(format!(
+                "{} cannot be read with key file {} ({e}): is it the key file of this database?",
+                path.display(),
+                key_file(dir).display()
+            )));
+        }
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
@@ -90,6 +112,101 @@ impl SqliteDb {
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
     }
+}
+
+/// Where the database key lives.
+fn key_file(dir: &Path) -> std::path::PathBuf {
+    std::env::var_os("TERN_SERVER_KEY_FILE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.join("tern-server.key"))
+}
+
+/// The database key (64 hex digits): read from the key file, or created with a new
+/// database. A database without its key file is refused, never re-keyed.
+fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
+    let file = key_file(dir);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            let key = text.trim().to_string();
+            if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(DbError::Refused(format!(
+                    "{} is not a tern server key file (64 hex digits)",
+                    file.display()
+                )));
+            }
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if db.exists() && !is_plaintext(db)? {
+                return Err(DbError::Refused(format!(
+                    "{} is encrypted but its key file {} is missing: restore the key file \
+                     (or set TERN_SERVER_KEY_FILE)",
+                    db.display(),
+                    file.display()
+                )));
+            }
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw)
+                .map_err(|e| DbError::Refused(format!("no randomness for a key: {e}")))?;
+            let key = hex::encode(raw);
+            write_private(&file, &key)?;
+            Ok(key)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes a new file readable by its owner only, atomically.
+fn write_private(path: &Path, text: &str) -> DbResult<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = options.open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Whether `path` is an unencrypted SQLite database (its plain header).
+fn is_plaintext(path: &Path) -> DbResult<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => Ok(f.read_exact(&mut head).is_ok() && &head == b"SQLite format 3\0"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Encrypts a database made before encryption: exported into an encrypted copy,
+/// which then replaces it (the plain file is gone once the rename is durable).
+fn encrypt_in_place(path: &Path, key: &str) -> DbResult<()> {
+    let tmp = path.with_extension("db.encrypting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path)?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        conn.execute(
+            &format!("ATTACH DATABASE ?1 AS encrypted KEY \"x'{key}'\""),
+            [tmp.to_string_lossy()],
+        )?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.execute_batch("DETACH DATABASE encrypted;")?;
+    }
+    for ext in ["db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(path.with_extension(ext));
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    tracing::info!(db = %path.display(), "encrypted the server database in place");
+    Ok(())
 }
 
 fn sites_of(c: &Connection, account: &str) -> DbResult<Vec<String>> {
@@ -687,6 +804,30 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn backlog(&self) -> DbResult<Backlog> {
+        self.run(|c| {
+            Ok(c.query_row(
+                "SELECT (SELECT value FROM counter WHERE name = 'seq'),
+                        (SELECT count(*) FROM docs WHERE kind IN ('record', 'restricted', 'subject')),
+                        (SELECT count(*) FROM records),
+                        (SELECT count(*) FROM docs WHERE last_seq > verified_seq
+                           AND kind IN ('record', 'restricted', 'subject')),
+                        (SELECT count(*) FROM docs WHERE quarantine_reason IS NOT NULL)",
+                [],
+                |r| {
+                    Ok(Backlog {
+                        head: r.get(0)?,
+                        documents: r.get(1)?,
+                        records: r.get(2)?,
+                        unverified: r.get(3)?,
+                        quarantined: r.get(4)?,
+                    })
+                },
+            )?)
+        })
+        .await
+    }
+
     async fn record(&self, id: &str) -> DbResult<Option<RecordRow>> {
         let id = id.to_string();
         self.run(move |c| {
@@ -712,5 +853,78 @@ impl Db for SqliteDb {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn the_database_is_encrypted_and_opens_only_with_its_key_file() {
+        let rt = runtime();
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = SqliteDb::open(dir.path()).expect("open");
+        rt.block_on(db.add_site("site-a")).expect("site");
+        drop(db);
+        let path = dir.path().join("tern-server.db");
+        assert!(
+            !is_plaintext(&path).expect("read"),
+            "no plain SQLite header"
+        );
+        let bytes = std::fs::read(&path).expect("db");
+        assert!(!bytes.windows(6).any(|w| w == b"site-a"), "no plain text");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("tern-server.key"))
+                .expect("key file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = SqliteDb::open(dir.path()).expect("reopen");
+        assert!(rt.block_on(again.site_exists("site-a")).expect("read"));
+        drop(again);
+
+        // Another key file: refused with a message naming it, nothing changed.
+        let key = dir.path().join("tern-server.key");
+        let good = std::fs::read_to_string(&key).expect("key");
+        std::fs::write(&key, "ab".repeat(32)).expect("other key");
+        let err = SqliteDb::open(dir.path()).expect_err("wrong key");
+        assert!(err.to_string().contains("key file"), "{err}");
+        // No key file at all: refused, never re-keyed.
+        std::fs::remove_file(&key).expect("rm");
+        let err = SqliteDb::open(dir.path()).expect_err("no key");
+        assert!(err.to_string().contains("missing"), "{err}");
+        std::fs::write(&key, good).expect("restore");
+        let back = SqliteDb::open(dir.path()).expect("reopen");
+        assert!(rt.block_on(back.site_exists("site-a")).expect("read"));
+    }
+
+    #[test]
+    fn a_database_made_before_encryption_is_encrypted_in_place() {
+        let rt = runtime();
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("tern-server.db");
+        {
+            let plain = Connection::open(&path).expect("plain");
+            plain.execute_batch(SCHEMA).expect("schema");
+            plain
+                .execute("INSERT INTO sites(name) VALUES ('old-site')", [])
+                .expect("row");
+        }
+        assert!(is_plaintext(&path).expect("read"));
+        let db = SqliteDb::open(dir.path()).expect("open");
+        assert!(rt.block_on(db.site_exists("old-site")).expect("kept"));
+        drop(db);
+        assert!(!is_plaintext(&path).expect("read"));
     }
 }

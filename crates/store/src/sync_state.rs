@@ -24,7 +24,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Version of the sync tables, kept in `meta.sync_schema`.
-const SYNC_SCHEMA: &str = "2";
+const SYNC_SCHEMA: &str = "3";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sync_log(
@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS sync_log(
     hash BLOB NOT NULL UNIQUE,
     from_server INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sync_log_doc ON sync_log(doc_id, seq);
+CREATE INDEX IF NOT EXISTS sync_log_pulled ON sync_log(doc_id, from_server);
 CREATE TRIGGER IF NOT EXISTS sync_log_changes AFTER INSERT ON changes BEGIN
     INSERT OR IGNORE INTO sync_log(doc_id, hash) VALUES (NEW.doc_id, NEW.hash);
 END;
@@ -144,8 +145,8 @@ pub struct SyncStatus {
     pub cursor: i64,
 }
 
-/// `(local seq, doc id, hash, bytes if still a row, kind)` of a queued change.
-type PendingRow = (i64, String, Vec<u8>, Option<Vec<u8>>, Option<String>);
+/// `(local seq, doc id, hash)` of a queued change.
+type PendingRow = (i64, String, Vec<u8>);
 
 /// A pulled document's chunks, sorted by kind.
 #[derive(Default)]
@@ -307,6 +308,19 @@ impl Store {
     }
 
     /// How many local changes the server has not acknowledged yet.
+    /// Whether any local change waits for the server's acknowledgement (stops at
+    /// the first; [`Store::pending_change_count`] counts them all).
+    pub fn has_pending_changes(&self) -> Result<bool> {
+        if !self.synced()? {
+            return Ok(false);
+        }
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sync_log WHERE seq > ?1 AND from_server = 0)",
+            [self.push_acked()?],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn pending_change_count(&self) -> Result<i64> {
         if !self.synced()? {
             return Ok(0);
@@ -371,15 +385,13 @@ impl Store {
 
     /// The next queued rows after local sequence `from`.
     fn pending_rows(&self, from: i64) -> Result<Vec<PendingRow>> {
+        // Bytes and kind are looked up only for rows that travel as changes: most
+        // rows of a first sync are inside a whole document and only skipped.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.seq, l.doc_id, l.hash, c.bytes, d.kind FROM sync_log l
-             LEFT JOIN changes c ON c.doc_id = l.doc_id AND c.hash = l.hash
-             LEFT JOIN docs d ON d.doc_id = l.doc_id
-             WHERE l.seq > ?1 AND l.from_server = 0 ORDER BY l.seq LIMIT 4096",
+            "SELECT seq, doc_id, hash FROM sync_log
+             WHERE seq > ?1 AND from_server = 0 ORDER BY seq LIMIT 4096",
         )?;
-        let rows = stmt.query_map([from], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
+        let rows = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -393,26 +405,23 @@ impl Store {
         after: i64,
         max_bytes: usize,
     ) -> Result<bool> {
-        for (seq, doc_id, hash, bytes, kind) in rows {
-            let kind = kind
-                .as_deref()
-                .and_then(Kind::parse)
-                .ok_or_else(|| StoreError::BadDocument(doc_id.clone(), "unknown kind".into()))?;
+        for (seq, doc_id, hash) in rows {
             if whole_sent.contains(&doc_id) {
                 // Already inside the whole document this page carries.
                 page.upto = Some(seq);
                 continue;
             }
+            let kind = self
+                .doc_kind(&doc_id)?
+                .ok_or_else(|| StoreError::BadDocument(doc_id.clone(), "unknown kind".into()))?;
             let whole = if self.new_to_server(&doc_id, after)? {
                 self.whole_document(&doc_id, kind)?
             } else {
                 None
             };
-            let (bytes, is_whole) = match (whole, bytes) {
-                (Some(doc), _) => (doc, true),
-                (None, Some(b)) => (b, false),
-                // Folded into the snapshot by compaction: read it from the document.
-                (None, None) => (self.change_from_doc(&doc_id, &hash)?, false),
+            let (bytes, is_whole) = match whole {
+                Some(doc) => (doc, true),
+                None => (self.queued_change(&doc_id, &hash)?, false),
             };
             if !page.chunks.is_empty() && *size + bytes.len() > max_bytes {
                 return Ok(false);
@@ -436,14 +445,32 @@ impl Store {
     }
 
     /// Whether no change of this document was ever acknowledged by or pulled from the
-    /// server (so the server holds nothing of it from this device).
+    /// server (so the server holds nothing of it from this device). Two index
+    /// lookups, whatever the document's length.
     fn new_to_server(&self, doc_id: &str, acked: i64) -> Result<bool> {
-        let (first, pulled): (Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT min(seq), max(from_server) FROM sync_log WHERE doc_id = ?1",
+        let (first, pulled): (Option<i64>, bool) = self.conn.query_row(
+            "SELECT (SELECT min(seq) FROM sync_log WHERE doc_id = ?1),
+                    EXISTS(SELECT 1 FROM sync_log WHERE doc_id = ?1 AND from_server = 1)",
             [doc_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(first.is_some_and(|f| f > acked) && pulled == Some(0))
+        Ok(first.is_some_and(|f| f > acked) && !pulled)
+    }
+
+    /// A queued change's bytes: its row, or (folded by compaction) from the document.
+    fn queued_change(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
+        let row: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT bytes FROM changes WHERE doc_id = ?1 AND hash = ?2",
+                params![doc_id, hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match row {
+            Some(bytes) => Ok(bytes),
+            None => self.change_from_doc(doc_id, hash),
+        }
     }
 
     /// The document as one compacted chunk: its snapshot, after folding any change

@@ -244,7 +244,7 @@ fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, Sy
             .collect();
         let applied = store.apply_pulled(forms, config, docs, step.cursor as i64)?;
         session.applied(applied.new_changes);
-        if session.finished(&step, store.pending_change_count()?) {
+        if session.finished(&step, store.has_pending_changes()?) {
             break;
         }
     }

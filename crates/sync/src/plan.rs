@@ -187,10 +187,10 @@ impl Session {
         self.report.applied_changes += new_changes as u64;
     }
 
-    /// Whether the sync is over after `step`, given how many local changes are still
+    /// Whether the sync is over after `step`, given whether local changes are still
     /// unacknowledged.
-    pub fn finished(&self, step: &Step, still_pending: i64) -> bool {
-        !step.more && still_pending == 0
+    pub fn finished(&self, step: &Step, still_pending: bool) -> bool {
+        !step.more && !still_pending
     }
 
     pub fn report(&self) -> &SyncReport {
@@ -259,7 +259,7 @@ mod tests {
             .on_response(&out, &response(0, 12, false), 50, 60)
             .expect("step");
         assert_eq!(step.ack_upto, None);
-        assert!(s.finished(&step, 0));
+        assert!(s.finished(&step, false));
         assert_eq!(s.report().round_trips, 1);
         assert_eq!(s.report().cursor, 12);
     }
@@ -274,14 +274,14 @@ mod tests {
             .on_response(&out, &response(2, 100, true), 1, 1)
             .expect("step");
         assert_eq!(step.ack_upto, Some(9));
-        assert!(!s.finished(&step, 0), "more to pull");
+        assert!(!s.finished(&step, false), "more to pull");
         let out = s.request(&page(vec![])).expect("req");
         assert_eq!(out.request.cursor, 100);
         let step = s
             .on_response(&out, &response(0, 150, false), 1, 1)
             .expect("step");
-        assert!(!s.finished(&step, 3), "more to push");
-        assert!(s.finished(&step, 0));
+        assert!(!s.finished(&step, true), "more to push");
+        assert!(s.finished(&step, false));
         assert_eq!(s.report().pushed_changes, 2);
     }
 
