@@ -74,7 +74,15 @@ fn once(core: &Core, c: &crate::core::SyncCredentials) -> Duration {
         .map_err(SyncError::from)
         .and_then(|store| {
             set(core, SyncPhase::Pushing, None);
-            tern_sync::sync(store)
+            tern_sync::sync_reporting(store, &Default::default(), |p| {
+                let mut shared = core.sync_shared();
+                shared.state.phase = if p.pushing {
+                    SyncPhase::Pushing
+                } else {
+                    SyncPhase::Pulling
+                };
+                shared.state.progress = Some(p.fraction());
+            })
         });
     let wait = match result {
         Ok((store, _report)) => {

@@ -130,6 +130,8 @@ pub struct Pulled {
     pub items: Vec<LogItem>,
     pub cursor: i64,
     pub more: bool,
+    /// The newest sequence when the page was read (for a device's progress bar).
+    pub head: i64,
 }
 
 /// A document waiting for verification.

@@ -629,6 +629,7 @@ impl Db for PgDb {
             items,
             cursor,
             more,
+            head,
         })
     }
 

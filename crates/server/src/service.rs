@@ -697,6 +697,7 @@ fn build_response(pulled: Pulled, pushed: u32, stored_new: u64) -> ApiResult<Syn
         docs,
         cursor: u64::try_from(pulled.cursor).unwrap_or(0),
         more: pulled.more,
+        head: u64::try_from(pulled.head).unwrap_or(0),
     })
 }
 

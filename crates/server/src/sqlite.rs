@@ -695,6 +695,7 @@ impl Db for SqliteDb {
                 items,
                 cursor,
                 more,
+                head,
             })
         })
         .await

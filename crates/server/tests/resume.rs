@@ -213,7 +213,30 @@ fn scenario(backend: Backend) {
         }
     }
     let restarted = restarted.expect("the server restarts on its port");
-    let resumed = try_sync(&reader).expect("resumed pull");
+    let mut progress = Vec::new();
+    let resumed = tern_sync::sync_reporting(open(&reader), &SMALL, |p| progress.push(*p))
+        .map(|(_, r)| r)
+        .expect("resumed pull");
+    // Progress after every round trip, only forward, ending complete.
+    assert_eq!(
+        progress.len() as u32,
+        resumed.round_trips,
+        "{}",
+        backend.name
+    );
+    let fractions: Vec<f64> = progress.iter().map(|p| p.fraction()).collect();
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]),
+        "{}: {fractions:?}",
+        backend.name
+    );
+    assert_eq!(fractions.last().copied(), Some(1.0), "{}", backend.name);
+    assert!(progress.iter().all(|p| !p.pushing), "nothing to push");
+    assert!(
+        progress.len() > 1 && fractions[0] < 1.0,
+        "{}: a pull of several pages shows intermediate progress: {fractions:?}",
+        backend.name
+    );
     assert!(
         resumed.pulled_changes < total,
         "{}: pulled pages were not pulled again ({} of {total})",

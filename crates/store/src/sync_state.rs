@@ -321,6 +321,18 @@ impl Store {
         )?)
     }
 
+    /// The newest local sequence (0 before anything was queued).
+    pub fn last_local_seq(&self) -> Result<i64> {
+        if !self.synced()? {
+            return Ok(0);
+        }
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM sync_log", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     pub fn pending_change_count(&self) -> Result<i64> {
         if !self.synced()? {
             return Ok(0);

@@ -9,6 +9,7 @@ use crate::protocol::{
     CONTENT_TYPE, PUSH_PAGE_BYTES,
 };
 use reqwest::blocking::{Client, Response};
+use serde::Serialize;
 use std::time::Duration;
 use tern_store::{Enrolment, IncomingDoc, IncomingForm, Store, StoreError};
 
@@ -169,11 +170,41 @@ pub fn sync(store: Store) -> Result<(Store, SyncReport), SyncError> {
 }
 
 /// [`sync`] with chosen page sizes.
-pub fn sync_with(
+pub fn sync_with(store: Store, options: &SyncOptions) -> Result<(Store, SyncReport), SyncError> {
+    sync_reporting(store, options, |_| {})
+}
+
+/// Where a running sync is, after each round trip (for a progress bar).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SyncProgress {
+    /// Still sending this device's changes (else only pulling).
+    pub pushing: bool,
+    /// Share of the local changes queued at the start that the server acknowledged.
+    pub pushed: f64,
+    /// Share of the server's log (as of the last answer) this device has pulled.
+    pub pulled: f64,
+    pub round_trips: u32,
+}
+
+impl SyncProgress {
+    /// One number for one bar: pushing counts as the first half when there is
+    /// anything to push.
+    pub fn fraction(&self) -> f64 {
+        if self.pushing {
+            self.pushed / 2.0
+        } else {
+            0.5 + self.pulled / 2.0
+        }
+    }
+}
+
+/// [`sync_with`], calling `on_progress` after every round trip.
+pub fn sync_reporting(
     mut store: Store,
     options: &SyncOptions,
+    mut on_progress: impl FnMut(&SyncProgress),
 ) -> Result<(Store, SyncReport), SyncError> {
-    match sync_inner(&mut store, options) {
+    match sync_inner(&mut store, options, &mut on_progress) {
         Err(SyncError::Revoked) => {
             store.destroy()?;
             Err(SyncError::Revoked)
@@ -183,13 +214,26 @@ pub fn sync_with(
     }
 }
 
-fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, SyncError> {
+fn sync_inner(
+    store: &mut Store,
+    options: &SyncOptions,
+    on_progress: &mut dyn FnMut(&SyncProgress),
+) -> Result<SyncReport, SyncError> {
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/sync", enrolment.server);
     let client = http()?;
     let mut session =
         Session::new(store.sync_cursor()?.max(0) as u64).with_pull_bytes(options.pull_page_bytes);
     let mut acked = store.push_acked()?;
+    let (push_from, push_to) = (acked, store.last_local_seq()?);
+    let pull_from = store.sync_cursor()?.max(0) as u64;
+    let share = |done: f64, total: f64| {
+        if total <= 0.0 {
+            1.0
+        } else {
+            (done / total).clamp(0.0, 1.0)
+        }
+    };
     loop {
         let page = store.pending_changes(acked, options.push_page_bytes)?;
         let outgoing = session.request(&page)?;
@@ -214,6 +258,7 @@ fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, Sy
             return Err(error_from(status, &bytes));
         }
         let response: SyncResponse = protocol::decode(&bytes)?;
+        let response_head = response.head;
         let step = session.on_response(&outgoing, &response, sent, head + bytes.len() as u64)?;
         if let Some(upto) = step.ack_upto {
             store.mark_pushed(upto)?;
@@ -244,7 +289,17 @@ fn sync_inner(store: &mut Store, options: &SyncOptions) -> Result<SyncReport, Sy
             .collect();
         let applied = store.apply_pulled(forms, config, docs, step.cursor as i64)?;
         session.applied(applied.new_changes);
-        if session.finished(&step, store.has_pending_changes()?) {
+        let pending = store.has_pending_changes()?;
+        on_progress(&SyncProgress {
+            pushing: pending,
+            pushed: share((acked - push_from) as f64, (push_to - push_from) as f64),
+            pulled: share(
+                step.cursor.saturating_sub(pull_from) as f64,
+                response_head.saturating_sub(pull_from) as f64,
+            ),
+            round_trips: session.report().round_trips,
+        });
+        if session.finished(&step, pending) {
             break;
         }
     }

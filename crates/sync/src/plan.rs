@@ -230,6 +230,7 @@ mod tests {
             docs: vec![],
             cursor,
             more,
+            head: cursor,
         }
     }
 

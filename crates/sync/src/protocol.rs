@@ -151,6 +151,8 @@ pub struct SyncResponse {
     pub cursor: u64,
     /// More to pull: ask again with the new cursor.
     pub more: bool,
+    /// The server's newest sequence number: how far pulling has to go (progress).
+    pub head: u64,
 }
 
 /// `POST /v1/enroll` (JSON): a one-time code for a device token.
@@ -469,6 +471,7 @@ mod corpus {
             docs: req.push.clone(),
             cursor: 99,
             more: true,
+            head: 120,
         };
         let empty = SyncRequest {
             cursor: 0,
