@@ -125,11 +125,14 @@ fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
 /// chunks.
 type Job = (Unverified, Option<Automerge>, Vec<Vec<u8>>);
 
-/// Verifies documents on the blocking pool, one task per core.
+/// Verifies documents on the blocking pool, on half the cores: the other half stays
+/// free for requests, so verification never slows an acknowledgement much.
 async fn verify_all_cores(
     jobs: Vec<Job>,
 ) -> DbResult<Vec<(Unverified, Verdict, Option<Automerge>)>> {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = std::thread::available_parallelism()
+        .map_or(2, |n| n.get() / 2)
+        .max(1);
     let per_task = jobs.len().div_ceil(cores).max(1);
     let mut tasks = Vec::new();
     let mut jobs = jobs.into_iter().peekable();
@@ -166,7 +169,7 @@ async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()>
     .await
 }
 
-/// Verifies one batch of waiting documents (read in one go, checked on every core,
+/// Verifies one batch of waiting documents (read in one go, checked on half the cores,
 /// results written in one transaction); returns how many.
 pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<usize> {
     let waiting = db.unverified(BATCH).await?;

@@ -11,7 +11,7 @@ use crate::protocol::{
 use reqwest::blocking::{Client, Response};
 use serde::Serialize;
 use std::time::Duration;
-use tern_store::{Enrolment, IncomingDoc, IncomingForm, Store, StoreError};
+use tern_store::{Enrolment, IncomingDoc, IncomingForm, OutgoingPage, Store, StoreError};
 
 /// Everything a sync or an enrolment can fail with. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,8 @@ pub enum SyncError {
     Untrusted { url: String, reason: String },
     #[error("extra trusted certificates: {0}")]
     Certificates(String),
+    #[error("the sync stopped unexpectedly; nothing acknowledged is lost, sync again")]
+    Interrupted,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -234,8 +236,13 @@ fn sync_inner(
             (done / total).clamp(0.0, 1.0)
         }
     };
+    // The next push page, built while the previous request was in flight.
+    let mut prepared: Option<OutgoingPage> = None;
     loop {
-        let page = store.pending_changes(acked, options.push_page_bytes)?;
+        let page = match prepared.take() {
+            Some(p) => p,
+            None => store.pending_changes(acked, options.push_page_bytes)?,
+        };
         let outgoing = session.request(&page)?;
         let body = protocol::encode(&outgoing.request)?;
         let req = client
@@ -250,15 +257,31 @@ fn sync_inner(
                 .body()
                 .and_then(|b| b.as_bytes())
                 .map_or(0, |b| b.len() as u64);
-        let resp = client.execute(req).map_err(offline(&url))?;
-        let status = resp.status().as_u16();
-        let head = response_head_bytes(&resp);
-        let bytes = resp.bytes().map_err(offline(&url))?;
+        // While the server works on this page, build the next one as if this one
+        // will be acknowledged; it is thrown away if it is not.
+        let (answer, next) = std::thread::scope(|scope| {
+            let in_flight = scope.spawn(|| -> Result<_, reqwest::Error> {
+                let resp = client.execute(req)?;
+                let status = resp.status().as_u16();
+                let head = response_head_bytes(&resp);
+                Ok((status, head, resp.bytes()?))
+            });
+            let next = page
+                .upto
+                .map(|upto| store.pending_changes(upto, options.push_page_bytes));
+            let answer = match in_flight.join() {
+                Ok(result) => result.map_err(offline(&url)),
+                Err(_) => Err(SyncError::Interrupted),
+            };
+            (answer, next)
+        });
+        let (status, head, bytes) = answer?;
         if status != 200 {
             return Err(error_from(status, &bytes));
         }
         let response: SyncResponse = protocol::decode(&bytes)?;
         let response_head = response.head;
+        prepared = next.transpose()?;
         let step = session.on_response(&outgoing, &response, sent, head + bytes.len() as u64)?;
         if let Some(upto) = step.ack_upto {
             store.mark_pushed(upto)?;
