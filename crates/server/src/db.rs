@@ -221,7 +221,14 @@ pub trait Db: Send + Sync + 'static {
     fn devices_by_id(&self, ids: &[String]) -> impl Future<Output = DbResult<Vec<Device>>> + Send;
     fn revoke(&self, id: &str) -> impl Future<Output = DbResult<bool>> + Send;
     fn devices(&self) -> impl Future<Output = DbResult<Vec<DeviceRow>>> + Send;
-    fn touch_device(&self, id: &str, at: &str) -> impl Future<Output = DbResult<()>> + Send;
+    /// Notes a device's last sync, and the access-log entry of the round trip, in
+    /// one transaction.
+    fn touch_device(
+        &self,
+        id: &str,
+        at: &str,
+        audit: Option<&AuditEntry>,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     fn login_failures(
         &self,

@@ -363,14 +363,25 @@ impl Db for PgDb {
             .collect())
     }
 
-    async fn touch_device(&self, id: &str, at: &str) -> DbResult<()> {
-        self.client()
-            .await?
-            .execute(
-                "UPDATE devices SET last_sync = $2 WHERE id = $1",
-                &[&id, &at],
+    async fn touch_device(&self, id: &str, at: &str, audit: Option<&AuditEntry>) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "UPDATE devices SET last_sync = $2 WHERE id = $1",
+            &[&id, &at],
+        )
+        .await?;
+        if let Some(e) = audit {
+            tx.execute(
+                "INSERT INTO access_log(at, actor, role, device, site, action, object)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &e.at, &e.actor, &e.role, &e.device, &e.site, &e.action, &e.object,
+                ],
             )
             .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

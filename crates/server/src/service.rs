@@ -542,15 +542,15 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
     let max = (request.max_pull_bytes as usize).clamp(1024, PULL_PAGE_BYTES);
     let pulled = db.pull(&scope, cursor, max).await?;
     let response = blocking(move || build_response(pulled, pushed, stored_new)).await??;
-    db.touch_device(&device, &now_text()).await?;
-    if pushed > 0 || !response.docs.is_empty() {
-        db.audit(&caller.audit(
+    let audit = (pushed > 0 || !response.docs.is_empty()).then(|| {
+        caller.audit(
             "sync",
             caller.sites.first().map_or("", String::as_str),
             &format!("pushed={pushed} pulled_docs={}", response.docs.len()),
-        ))
+        )
+    });
+    db.touch_device(&device, &now_text(), audit.as_ref())
         .await?;
-    }
     tracing::info!(device = %device, pushed, stored_new, pulled_docs = response.docs.len(), more = response.more, "sync round trip");
     Ok((response, stored_new))
 }

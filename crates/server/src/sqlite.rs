@@ -471,13 +471,22 @@ impl Db for SqliteDb {
         .await
     }
 
-    async fn touch_device(&self, id: &str, at: &str) -> DbResult<()> {
-        let (id, at) = (id.to_string(), at.to_string());
+    async fn touch_device(&self, id: &str, at: &str, audit: Option<&AuditEntry>) -> DbResult<()> {
+        let (id, at, audit) = (id.to_string(), at.to_string(), audit.cloned());
         self.run(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "UPDATE devices SET last_sync = ?2 WHERE id = ?1",
                 params![id, at],
             )?;
+            if let Some(e) = audit {
+                tx.execute(
+                    "INSERT INTO access_log(at, actor, role, device, site, action, object)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![e.at, e.actor, e.role, e.device, e.site, e.action, e.object],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
