@@ -148,7 +148,6 @@ fn round(name: &'static str, dbs: &[PathBuf]) -> Round {
     let stores: Vec<_> = dbs.iter().map(|db| common::open(db)).collect();
     let barrier = Barrier::new(stores.len() + 1);
     let results = Mutex::new(Vec::new());
-    let mut wall = Duration::ZERO;
     std::thread::scope(|s| {
         for store in stores {
             let (barrier, results) = (&barrier, &results);
@@ -156,21 +155,25 @@ fn round(name: &'static str, dbs: &[PathBuf]) -> Round {
                 barrier.wait();
                 let start = Instant::now();
                 let outcome = tern_sync::sync(store);
-                let took = start.elapsed();
+                let end = Instant::now();
                 let outcome = outcome.map(|(_, r)| r).map_err(|e| e.to_string());
                 results
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push((took, outcome));
+                    .push((start, end, outcome));
             });
         }
         barrier.wait();
-        let start = Instant::now();
-        while results.lock().unwrap_or_else(|p| p.into_inner()).len() < dbs.len() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        wall = start.elapsed();
     });
+    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Wall: the first device's start to the last device's return.
+    let wall = match (
+        results.iter().map(|r| r.0).min(),
+        results.iter().map(|r| r.1).max(),
+    ) {
+        (Some(first), Some(last)) => last - first,
+        _ => Duration::ZERO,
+    };
     let mut r = Round {
         name,
         times: Vec::new(),
@@ -180,8 +183,8 @@ fn round(name: &'static str, dbs: &[PathBuf]) -> Round {
         pulled: 0,
         round_trips: 0,
     };
-    for (took, outcome) in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        r.times.push(took);
+    for (start, end, outcome) in results {
+        r.times.push(end - start);
         match outcome {
             Ok(report) => {
                 r.pushed += report.pushed_changes;
