@@ -398,16 +398,21 @@ impl Store {
         Ok(ids.len())
     }
 
-    /// Folds one document's change rows into its snapshot once there are more than
-    /// [`COMPACT_AFTER`]. Runs after the write it follows has committed, so the save
-    /// was durable before, and at most once per [`COMPACT_AFTER`] saves.
-    pub(crate) fn maybe_compact(&mut self, id: &str) -> Result<()> {
+    /// How many change rows a document has beside its snapshot.
+    pub(crate) fn change_rows(&self, id: &str) -> Result<usize> {
         let rows: i64 = self.conn.query_row(
             "SELECT count(*) FROM changes WHERE doc_id = ?1",
             [id],
             |r| r.get(0),
         )?;
-        if rows as usize > COMPACT_AFTER {
+        Ok(rows as usize)
+    }
+
+    /// Folds one document's change rows into its snapshot once there are more than
+    /// [`COMPACT_AFTER`]. Runs after the write it follows has committed, so the save
+    /// was durable before, and at most once per [`COMPACT_AFTER`] saves.
+    pub(crate) fn maybe_compact(&mut self, id: &str) -> Result<()> {
+        if self.change_rows(id)? > COMPACT_AFTER {
             self.in_tx(|s| s.fold_doc(id))?;
         }
         Ok(())

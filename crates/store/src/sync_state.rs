@@ -490,19 +490,9 @@ impl Store {
     /// twin has an author who may not write restricted sections (a screener's empty
     /// skeleton: the server can tell it from a write only change by change).
     fn whole_document(&mut self, doc_id: &str, kind: Kind) -> Result<Option<Vec<u8>>> {
-        let rows: i64 = self.conn.query_row(
-            "SELECT count(*) FROM changes WHERE doc_id = ?1",
-            [doc_id],
-            |r| r.get(0),
-        )?;
-        if rows > 0 {
+        if self.change_rows(doc_id)? > 0 {
             self.fold_doc(doc_id)?;
-            let left: i64 = self.conn.query_row(
-                "SELECT count(*) FROM changes WHERE doc_id = ?1",
-                [doc_id],
-                |r| r.get(0),
-            )?;
-            if left > 0 {
+            if self.change_rows(doc_id)? > 0 {
                 return Ok(None);
             }
         }
