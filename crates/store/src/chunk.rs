@@ -231,6 +231,24 @@ mod tests {
         assert_eq!(chunk_kind(&typed), Err(ChunkError::UnknownType(9)));
     }
 
+    /// Writes a whole document and a change as seeds of the `sync_message` fuzz
+    /// corpus when `TERN_WRITE_CORPUS` names its folder (run by hand).
+    #[test]
+    fn write_seed_chunks() {
+        let Ok(dir) = std::env::var("TERN_WRITE_CORPUS") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
+        std::fs::write(dir.join("chunk_document"), doc.save_nocompress()).expect("write");
+        let change = doc
+            .get_last_local_change()
+            .expect("a change")
+            .raw_bytes()
+            .to_vec();
+        std::fs::write(dir.join("chunk_change"), change).expect("write");
+    }
+
     #[test]
     fn no_input_panics() {
         for n in 0..64u8 {
