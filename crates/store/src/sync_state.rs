@@ -174,6 +174,19 @@ impl Store {
         if have.as_deref() == Some(SYNC_SCHEMA) {
             return Ok(());
         }
+        if have.is_some() {
+            // An older version of the sync tables: add what is new (indexes). The
+            // walk below is for enrolment only: run again, it would queue documents
+            // pulled whole, whose changes are not in the log, to be pushed back.
+            return self.in_tx(|s| {
+                s.conn.execute_batch(SCHEMA)?;
+                s.conn.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'sync_schema'",
+                    [SYNC_SCHEMA],
+                )?;
+                Ok(())
+            });
+        }
         let ids: Vec<String> = {
             let mut stmt = self
                 .conn
@@ -918,6 +931,12 @@ mod tests {
         assert_eq!(b.show(&record).expect("open").answers["weight_kg"], 61.0);
         let before = b.pending_change_count().expect("n");
         assert_eq!(before, 0, "nothing received is queued to push back");
+        // An upgrade of the sync tables adds indexes and queues nothing.
+        b.conn
+            .execute("UPDATE meta SET value = '2' WHERE key = 'sync_schema'", [])
+            .expect("older version");
+        b.set_last_sync("2026-11-25T00:00:00Z").expect("upgrade");
+        assert_eq!(b.pending_change_count().expect("n"), 0);
         b.set_answer(&record, "weight_kg", "62", None)
             .expect("edit");
         let out = b.pending_changes(0, usize::MAX).expect("out");
