@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS log(
     site TEXT NOT NULL, hash BYTEA NOT NULL UNIQUE, bytes BYTEA NOT NULL,
     origin TEXT NOT NULL, quarantined BOOLEAN NOT NULL DEFAULT FALSE);
 CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
+CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
 CREATE TABLE IF NOT EXISTS docs(
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
     last_seq BIGINT NOT NULL, verified_seq BIGINT NOT NULL DEFAULT 0,
@@ -49,7 +50,9 @@ CREATE TABLE IF NOT EXISTS records(
 ";
 
 /// Most rows one pull reads before cutting the page.
-const PULL_ROWS: i64 = 20_000;
+const PULL_ROWS: i64 = 4096;
+/// Rows fetched per query while filling a pull page.
+const PULL_BATCH: usize = 256;
 
 /// The PostgreSQL backend.
 #[derive(Clone)]
@@ -590,47 +593,61 @@ impl Db for PgDb {
             .query_one("SELECT value FROM counter WHERE name = 'seq'", &[])
             .await?
             .get(0);
-        let rows = tx
+        // First the sequence numbers in scope, from the (site, seq) index: rows of
+        // other sites are never read. Then the rows, a batch at a time, until the
+        // page is full. Forms and configuration are stored for site `*`.
+        let mut sites = scope.sites.clone();
+        sites.push("*".into());
+        let seqs: Vec<i64> = tx
             .query(
-                "SELECT l.seq, l.doc_id, l.kind, l.site, l.bytes,
-                        CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
-                 FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id
-                 WHERE l.seq > $1 AND l.seq <= $2 AND NOT l.quarantined AND l.origin <> $3
-                   AND (l.site = '*' OR l.site = ANY($4))
-                   AND (l.kind <> 'restricted' OR $5)
-                 ORDER BY l.seq LIMIT $6",
+                "SELECT seq FROM log
+                 WHERE site = ANY($4) AND seq > $1 AND seq <= $2 AND NOT quarantined
+                   AND origin <> $3 AND (kind <> 'restricted' OR $5)
+                 ORDER BY seq LIMIT $6",
                 &[
                     &cursor,
                     &head,
                     &scope.exclude_origin,
-                    &scope.sites,
+                    &sites,
                     &scope.restricted,
                     &PULL_ROWS,
                 ],
             )
-            .await?;
-        tx.commit().await?;
-        let full = rows.len() as i64 >= PULL_ROWS;
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let mut items = Vec::new();
         let mut size = 0usize;
-        let mut more = false;
-        for r in &rows {
-            let bytes: Vec<u8> = r.get(4);
-            if !items.is_empty() && size + bytes.len() > max_bytes {
-                more = true;
-                break;
+        let mut more = seqs.len() as i64 >= PULL_ROWS;
+        'page: for batch in seqs.chunks(PULL_BATCH) {
+            let rows = tx
+                .query(
+                    "SELECT l.seq, l.doc_id, l.kind, l.site, l.bytes,
+                            CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
+                     FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id
+                     WHERE l.seq = ANY($1) ORDER BY l.seq",
+                    &[&batch],
+                )
+                .await?;
+            for r in &rows {
+                let bytes: Vec<u8> = r.get(4);
+                if !items.is_empty() && size + bytes.len() > max_bytes {
+                    more = true;
+                    break 'page;
+                }
+                size += bytes.len();
+                items.push(LogItem {
+                    seq: r.get(0),
+                    doc_id: r.get(1),
+                    kind: r.get(2),
+                    site: r.get(3),
+                    bytes,
+                    summary: r.get(5),
+                });
             }
-            size += bytes.len();
-            items.push(LogItem {
-                seq: r.get(0),
-                doc_id: r.get(1),
-                kind: r.get(2),
-                site: r.get(3),
-                bytes,
-                summary: r.get(5),
-            });
         }
-        more |= full;
+        tx.commit().await?;
         let cursor = if more {
             items.last().map_or(cursor, |i| i.seq)
         } else {

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS log(
     site TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, bytes BLOB NOT NULL,
     origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
+CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
 CREATE TABLE IF NOT EXISTS docs(
     doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
     last_seq INTEGER NOT NULL, verified_seq INTEGER NOT NULL DEFAULT 0,
@@ -53,6 +54,10 @@ CREATE TABLE IF NOT EXISTS records(
     form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
     conflict INTEGER NOT NULL);
 ";
+
+/// Sequence numbers a pull considers at most per round trip (a pull page is cut by
+/// bytes; this bounds the work of finding them).
+const PULL_ROWS: i64 = 4096;
 
 /// The SQLite backend.
 #[derive(Debug, Clone)]
@@ -659,41 +664,58 @@ impl Db for SqliteDb {
                 tx.query_row("SELECT value FROM counter WHERE name = 'seq'", [], |r| {
                     r.get(0)
                 })?;
-            let sites = serde_json::to_string(&scope.sites).unwrap_or_else(|_| "[]".into());
+            // Forms and configuration are stored for site `*`, visible to all.
+            let mut sites = scope.sites.clone();
+            sites.push("*".into());
+            let sites = serde_json::to_string(&sites).unwrap_or_else(|_| "[\"*\"]".into());
+            // First the sequence numbers in scope, from the (site, seq) index: rows of
+            // other sites are never read. Then each row, in order, until the page is
+            // full.
+            let seqs: Vec<i64> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT seq FROM log
+                     WHERE site IN (SELECT value FROM json_each(?4)) AND seq > ?1 AND seq <= ?2
+                       AND quarantined = 0 AND origin <> ?3 AND (kind <> 'restricted' OR ?5)
+                     ORDER BY seq LIMIT ?6",
+                )?;
+                let rows = stmt.query_map(
+                    params![
+                        cursor,
+                        head,
+                        scope.exclude_origin,
+                        sites,
+                        scope.restricted,
+                        PULL_ROWS
+                    ],
+                    |r| r.get(0),
+                )?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
             let mut stmt = tx.prepare_cached(
                 "SELECT l.seq, l.doc_id, l.kind, l.site, l.bytes,
                         CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
-                 FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id
-                 WHERE l.seq > ?1 AND l.seq <= ?2 AND l.quarantined = 0 AND l.origin <> ?3
-                   AND (l.site = '*' OR l.site IN (SELECT value FROM json_each(?4)))
-                   AND (l.kind <> 'restricted' OR ?5)
-                 ORDER BY l.seq",
+                 FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id WHERE l.seq = ?1",
             )?;
-            let mut rows = stmt.query(params![
-                cursor,
-                head,
-                scope.exclude_origin,
-                sites,
-                scope.restricted
-            ])?;
             let mut items = Vec::new();
             let mut size = 0usize;
-            let mut more = false;
-            while let Some(r) = rows.next()? {
-                let bytes: Vec<u8> = r.get(4)?;
-                if !items.is_empty() && size + bytes.len() > max_bytes {
+            let mut more = seqs.len() as i64 >= PULL_ROWS;
+            for seq in &seqs {
+                let item = stmt.query_row([seq], |r| {
+                    Ok(LogItem {
+                        seq: r.get(0)?,
+                        doc_id: r.get(1)?,
+                        kind: r.get(2)?,
+                        site: r.get(3)?,
+                        bytes: r.get(4)?,
+                        summary: r.get(5)?,
+                    })
+                })?;
+                if !items.is_empty() && size + item.bytes.len() > max_bytes {
                     more = true;
                     break;
                 }
-                size += bytes.len();
-                items.push(LogItem {
-                    seq: r.get(0)?,
-                    doc_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    site: r.get(3)?,
-                    bytes,
-                    summary: r.get(5)?,
-                });
+                size += item.bytes.len();
+                items.push(item);
             }
             let cursor = if more {
                 items.last().map_or(cursor, |i| i.seq)
