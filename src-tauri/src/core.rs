@@ -270,11 +270,9 @@ impl Core {
         let mut inner = self.inner();
         let role = if self.db().exists() {
             match (inner.session.as_mut(), &new.confirmed_by) {
-                (Some(active), _) => {
-                    active
-                        .store
-                        .add_user(username, Role::Screener, &new.password)?;
-                }
+                (Some(active), _) => active
+                    .store
+                    .add_user(username, Role::Screener, &new.password)?,
                 // Nobody unlocked: a local user confirms with their password, which
                 // unwraps the data key for the new user's copy; nobody is unlocked after.
                 (None, Some(by)) => {
@@ -287,7 +285,7 @@ impl Core {
                             ApiError::new(Code::NotFound, "No such user on this device.")
                         })?;
                     let mut store = Store::open(&self.db(), Some(&by.0), by.1)?;
-                    store.add_user(username, Role::Screener, &new.password)?;
+                    store.add_user(username, Role::Screener, &new.password)?
                 }
                 (None, None) => {
                     return Err(ApiError::new(
@@ -296,7 +294,6 @@ impl Core {
                     ))
                 }
             }
-            Role::Screener
         } else {
             let pending = inner.pending.take().ok_or_else(|| {
                 ApiError::new(Code::NotEnrolled, "Enrol the device with a server first.")

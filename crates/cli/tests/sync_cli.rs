@@ -136,6 +136,21 @@ fn serve_admin_enroll_sync_status_revoke() {
     let idle = json_of(&device(&["sync"]));
     assert_eq!(idle["round_trips"], 1);
     assert_eq!(json_of(&device(&["status"]))["pending_changes"], 0);
+    // Roles sync down: after a sync, a new local user must be an account of the site
+    // (and takes its server role).
+    let add_user = |name: &str| {
+        Command::new(TERN)
+            .args(["device", "--db", &db_s, "user", "add", name])
+            .env("TERN_PASSWORD", "device-pass-1")
+            .env("TERN_NEW_PASSWORD", "other-pass-1")
+            .env("TERN_USER", "amina")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tern")
+    };
+    let refused = add_user("nobody");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a server account"));
     // The server verifies after acknowledging: its backlog empties (bounded wait).
     let mut backlog = json_of(&admin(&["status"]));
     for _ in 0..100 {

@@ -305,6 +305,11 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<()>> + Send;
     fn quarantined(&self) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
     fn backlog(&self) -> impl Future<Output = DbResult<Backlog>> + Send;
+    /// `(name, role)` of every account working at one of `sites`, by name.
+    fn site_accounts(
+        &self,
+        sites: &[String],
+    ) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
 
     fn record(&self, id: &str) -> impl Future<Output = DbResult<Option<RecordRow>>> + Send;
     fn records(

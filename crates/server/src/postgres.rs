@@ -768,6 +768,20 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    async fn site_accounts(&self, sites: &[String]) -> DbResult<Vec<(String, String)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT DISTINCT a.name, a.role FROM accounts a
+                 JOIN account_sites s ON s.account = a.name
+                 WHERE s.site = ANY($1) ORDER BY a.name",
+                &[&sites],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     async fn backlog(&self) -> DbResult<Backlog> {
         let r = self
             .client()

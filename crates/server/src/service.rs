@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use tern_store::{ChunkKind, Role};
 use tern_sync::protocol::{
     self, ConfigItem, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, FormItem, FrameError,
-    Kind, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
+    Kind, SiteAccounts, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
 };
 
 /// Failed login attempts per account allowed in [`LOGIN_WINDOW_MS`].
@@ -526,6 +526,7 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
         .iter()
         .map(|d| d.changes.len() as u32)
         .sum::<u32>();
+    let request_accounts = request.accounts_version;
     let checked = blocking(move || check_page(request.push)).await??;
     let stored_new = if checked.docs.is_empty() {
         0
@@ -541,7 +542,12 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
     let cursor = i64::try_from(request.cursor).unwrap_or(i64::MAX);
     let max = (request.max_pull_bytes as usize).clamp(1024, PULL_PAGE_BYTES);
     let pulled = db.pull(&scope, cursor, max).await?;
-    let response = blocking(move || build_response(pulled, pushed, stored_new)).await??;
+    let mut response = blocking(move || build_response(pulled, pushed, stored_new)).await??;
+    // Roles sync down: the device's copy of its sites' accounts, when not current.
+    let accounts = SiteAccounts::new(db.site_accounts(&caller.sites).await?);
+    if accounts.version != request_accounts {
+        response.accounts = Some(accounts);
+    }
     let audit = (pushed > 0 || !response.docs.is_empty()).then(|| {
         caller.audit(
             "sync",
@@ -698,6 +704,7 @@ fn build_response(pulled: Pulled, pushed: u32, stored_new: u64) -> ApiResult<Syn
         cursor: u64::try_from(pulled.cursor).unwrap_or(0),
         more: pulled.more,
         head: u64::try_from(pulled.head).unwrap_or(0),
+        accounts: None,
     })
 }
 

@@ -836,6 +836,20 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn site_accounts(&self, sites: &[String]) -> DbResult<Vec<(String, String)>> {
+        let sites = serde_json::to_string(sites).unwrap_or_else(|_| "[]".into());
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT a.name, a.role FROM accounts a
+                 JOIN account_sites s ON s.account = a.name
+                 WHERE s.site IN (SELECT value FROM json_each(?1)) ORDER BY a.name",
+            )?;
+            let rows = stmt.query_map([sites], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn backlog(&self) -> DbResult<Backlog> {
         self.run(|c| {
             Ok(c.query_row(

@@ -203,8 +203,21 @@ impl Store {
     }
 
     /// Adds a local user: the data key wrapped for their password, their role recorded.
-    pub fn add_user(&mut self, name: &str, role: Role, password: &str) -> Result<()> {
+    /// Once the server sent its list of the site's accounts (at a sync), the user must
+    /// be one of them and takes the server role instead of `role`. Returns the role
+    /// recorded.
+    pub fn add_user(&mut self, name: &str, role: Role, password: &str) -> Result<Role> {
         valid_user_name(name)?;
+        let role = match self.account_role(name)? {
+            None => role,
+            Some(Some(server_role)) => server_role,
+            Some(None) => {
+                return Err(StoreError::Refused(format!(
+                    "`{name}` is not a server account at this device's site: an administrator \
+                     must add the account first (`tern admin user add`), then sync"
+                )))
+            }
+        };
         let mut keys = KeyFile::read(&self.path)?;
         if keys.users().iter().any(|u| u == name) {
             return Err(StoreError::UserExists(name.into()));
@@ -214,7 +227,8 @@ impl Store {
             "INSERT OR REPLACE INTO users(name, role, created) VALUES (?1, ?2, ?3)",
             params![name, role.name(), Utc::now().to_rfc3339()],
         )?;
-        keys.write()
+        keys.write()?;
+        Ok(role)
     }
 
     /// Re-wraps the data key for the acting user; the data is not re-encrypted.

@@ -334,6 +334,59 @@ impl Store {
         )?)
     }
 
+    /// The version of the site's account list this device holds (0: none yet).
+    pub fn accounts_version(&self) -> Result<u64> {
+        Ok(self
+            .state("accounts_version")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Takes the server's list of the accounts working at this device's sites
+    /// (`(name, role)`): local users take their server role (roles sync down), and
+    /// from now on a new local user must be one of these accounts.
+    pub fn apply_accounts(&mut self, version: u64, accounts: &[(String, String)]) -> Result<()> {
+        self.ensure_sync_schema()?;
+        let json = serde_json::to_string(accounts).map_err(|e| refused(e.to_string()))?;
+        self.in_tx(|s| {
+            s.set_state("accounts", &json)?;
+            s.set_state("accounts_version", &version.to_string())?;
+            for (name, role) in accounts {
+                if let Ok(role) = Role::parse(role) {
+                    s.conn.execute(
+                        "UPDATE users SET role = ?2 WHERE name = ?1",
+                        params![name, role.name()],
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(role) = accounts
+            .iter()
+            .find(|(name, _)| *name == self.user)
+            .and_then(|(_, role)| Role::parse(role).ok())
+        {
+            self.role = role;
+        }
+        Ok(())
+    }
+
+    /// The server role of account `name` at this device's sites: `None` when no list
+    /// came from the server yet, `Some(None)` when the name is not among them.
+    pub(crate) fn account_role(&self, name: &str) -> Result<Option<Option<Role>>> {
+        let Some(json) = self.state("accounts")? else {
+            return Ok(None);
+        };
+        let accounts: Vec<(String, String)> =
+            serde_json::from_str(&json).map_err(|e| refused(e.to_string()))?;
+        Ok(Some(
+            accounts
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, role)| Role::parse(&role).ok()),
+        ))
+    }
+
     /// The newest local sequence (0 before anything was queued).
     pub fn last_local_seq(&self) -> Result<i64> {
         if !self.synced()? {
@@ -967,6 +1020,41 @@ mod tests {
         assert!(twin_chunks
             .iter()
             .all(|c| crate::chunk_kind(&c.bytes) == Ok(crate::ChunkKind::Change)));
+    }
+
+    #[test]
+    fn roles_sync_down_and_new_users_must_be_accounts() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = enrolled(dir.path(), "amina");
+        // Before any list came from the server, a user is added with the given role.
+        s.add_user("karim", Role::Screener, "pass-word-2")
+            .expect("karim");
+        assert_eq!(s.accounts_version().expect("v"), 0);
+        s.apply_accounts(
+            42,
+            &[
+                ("amina".into(), "supervisor".into()),
+                ("karim".into(), "clinician".into()),
+                ("lena".into(), "clinician".into()),
+            ],
+        )
+        .expect("accounts");
+        assert_eq!(s.accounts_version().expect("v"), 42);
+        assert_eq!(s.role(), Role::Supervisor, "the acting user's role follows");
+        let role_of = |s: &Store, n: &str| -> String {
+            s.conn
+                .query_row("SELECT role FROM users WHERE name = ?1", [n], |r| r.get(0))
+                .expect("role")
+        };
+        assert_eq!(role_of(&s, "karim"), "clinician");
+        // A new local user must be an account, and takes its server role.
+        let err = s
+            .add_user("nobody", Role::Screener, "pass-word-3")
+            .expect_err("not an account");
+        assert!(err.to_string().contains("not a server account"), "{err}");
+        s.add_user("lena", Role::Screener, "pass-word-4")
+            .expect("lena");
+        assert_eq!(role_of(&s, "lena"), "clinician");
     }
 
     #[test]

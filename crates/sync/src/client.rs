@@ -224,8 +224,9 @@ fn sync_inner(
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/sync", enrolment.server);
     let client = http()?;
-    let mut session =
-        Session::new(store.sync_cursor()?.max(0) as u64).with_pull_bytes(options.pull_page_bytes);
+    let mut session = Session::new(store.sync_cursor()?.max(0) as u64)
+        .with_pull_bytes(options.pull_page_bytes)
+        .with_accounts_version(store.accounts_version()?);
     let mut acked = store.push_acked()?;
     let (push_from, push_to) = (acked, store.last_local_seq()?);
     let pull_from = store.sync_cursor()?.max(0) as u64;
@@ -281,6 +282,9 @@ fn sync_inner(
         }
         let response: SyncResponse = protocol::decode(&bytes)?;
         let response_head = response.head;
+        if let Some(accounts) = &response.accounts {
+            store.apply_accounts(accounts.version, &accounts.accounts)?;
+        }
         prepared = next.transpose()?;
         let step = session.on_response(&outgoing, &response, sent, head + bytes.len() as u64)?;
         if let Some(upto) = step.ack_upto {

@@ -98,6 +98,7 @@ pub fn group(changes: &[OutgoingChange]) -> Vec<DocChanges> {
 pub struct Session {
     cursor: u64,
     pull_bytes: u32,
+    accounts_version: u64,
     report: SyncReport,
 }
 
@@ -107,11 +108,18 @@ impl Session {
         Session {
             cursor,
             pull_bytes: PULL_PAGE_BYTES as u32,
+            accounts_version: 0,
             report: SyncReport {
                 cursor,
                 ..SyncReport::default()
             },
         }
+    }
+
+    /// The version of the account list the device holds.
+    pub fn with_accounts_version(mut self, version: u64) -> Session {
+        self.accounts_version = version;
+        self
     }
 
     /// Asks for smaller pull pages (slow links, tests of interrupted syncs).
@@ -131,6 +139,7 @@ impl Session {
                 cursor: self.cursor,
                 push: group(&page.chunks),
                 max_pull_bytes: self.pull_bytes,
+                accounts_version: self.accounts_version,
             },
             push_upto: page.upto,
             push_count: page.chunks.len() as u32,
@@ -175,6 +184,9 @@ impl Session {
         r.forms += response.forms.len() as u64;
         self.cursor = response.cursor;
         r.cursor = response.cursor;
+        if let Some(a) = &response.accounts {
+            self.accounts_version = a.version;
+        }
         Ok(Step {
             ack_upto: sent.push_upto,
             cursor: response.cursor,
@@ -231,6 +243,7 @@ mod tests {
             cursor,
             more,
             head: cursor,
+            accounts: None,
         }
     }
 

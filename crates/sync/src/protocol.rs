@@ -134,6 +134,8 @@ pub struct SyncRequest {
     pub push: Vec<DocChanges>,
     /// How many pull bytes the device takes in this round trip.
     pub max_pull_bytes: u32,
+    /// The version of the site's account list the device holds (0: none).
+    pub accounts_version: u64,
 }
 
 /// One round trip of a sync, server → device.
@@ -153,6 +155,38 @@ pub struct SyncResponse {
     pub more: bool,
     /// The server's newest sequence number: how far pulling has to go (progress).
     pub head: u64,
+    /// The accounts of the device's sites, when the device's copy is not current:
+    /// local users take their server role, and a new local user must be one of them.
+    pub accounts: Option<SiteAccounts>,
+}
+
+/// The accounts working at a device's sites, with a version the device sends back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteAccounts {
+    pub version: u64,
+    /// `(name, role)`, by name.
+    pub accounts: Vec<(String, String)>,
+}
+
+impl SiteAccounts {
+    /// The list with its version: the first 8 bytes of its SHA-256 (never 0, which
+    /// means "none" in a request).
+    pub fn new(accounts: Vec<(String, String)>) -> SiteAccounts {
+        let mut h = Sha256::new();
+        for (name, role) in &accounts {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(role.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        SiteAccounts {
+            version: u64::from_be_bytes(first).max(1),
+            accounts,
+        }
+    }
 }
 
 /// `POST /v1/enroll` (JSON): a one-time code for a device token.
@@ -362,6 +396,7 @@ mod tests {
                 summary: None,
             }],
             max_pull_bytes: 1000,
+            accounts_version: 0,
         }
     }
 
@@ -374,6 +409,7 @@ mod tests {
             cursor: 1 << 40,
             push: vec![],
             max_pull_bytes: 4 << 20,
+            accounts_version: 0,
         };
         let frame = encode(&empty).expect("encode");
         assert_eq!(frame[6], 0);
@@ -456,6 +492,7 @@ mod corpus {
                 summary: None,
             }],
             max_pull_bytes: 4096,
+            accounts_version: 0,
         };
         let resp = SyncResponse {
             acked: 1,
@@ -472,11 +509,13 @@ mod corpus {
             cursor: 99,
             more: true,
             head: 120,
+            accounts: Some(SiteAccounts::new(vec![("amina".into(), "screener".into())])),
         };
         let empty = SyncRequest {
             cursor: 0,
             push: vec![],
             max_pull_bytes: 0,
+            accounts_version: 0,
         };
         let mut old = encode(&empty).expect("enc");
         old[4..6].copy_from_slice(&0u16.to_be_bytes());
