@@ -795,6 +795,14 @@ mod tests {
         }
     }
 
+    /// Registers `subject()` (no likely duplicate yet) and returns it.
+    fn registered(core: &Core) -> crate::dto::SubjectSummary {
+        match core.subjects_register(&subject(), false).expect("register") {
+            RegisterResult::Registered { subject } => subject,
+            _ => panic!("registered expected"),
+        }
+    }
+
     #[test]
     fn a_fresh_device_is_not_enrolled_and_enrolment_waits_for_the_first_user() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -857,11 +865,7 @@ mod tests {
     fn register_fill_and_read_back_a_record() {
         let (_d, core) = core_with_user();
         core.session_unlock("amina", "pass-word").expect("unlock");
-        let RegisterResult::Registered { subject: s } =
-            core.subjects_register(&subject(), false).expect("register")
-        else {
-            panic!("registered expected");
-        };
+        let s = registered(&core);
         assert_eq!(s.family_name, "Yusuf");
         assert_eq!(s.nationality, vec!["SO".to_string()]);
         // The same person again: a likely duplicate, unless confirmed.
@@ -983,11 +987,7 @@ mod tests {
     fn a_screener_is_told_what_is_withheld_and_a_draft_needs_no_reason() {
         let (_d, core) = core_with_user();
         core.session_unlock("amina", "pass-word").expect("unlock");
-        let RegisterResult::Registered { subject: s } =
-            core.subjects_register(&subject(), false).expect("register")
-        else {
-            panic!("registered expected");
-        };
+        let s = registered(&core);
         let r = core.records_new("pda", &s.subject_id).expect("new");
         let detail = core.records_get(&r.record_id).expect("detail");
         assert!(detail
