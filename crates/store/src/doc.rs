@@ -19,7 +19,10 @@
 //! `identity` (names, document numbers: never copied into records), `merged_into`.
 //!
 //! Every change carries actor = `tern:<device>:<user>`, the time in milliseconds and
-//! a message `<verb> <path>[: reason]` naming the field, never its value.
+//! a message `<verb> <path>[: reason]` naming the field, never its value. A change
+//! that writes a top-level register leaves the path out (`set`, `amend: why`): the
+//! key of its operation is the field, and a record's ~120 answer changes would
+//! otherwise carry every field name twice (a quarter of a synced record's bytes).
 
 use crate::error::{Result, StoreError};
 use automerge::transaction::{CommitOptions, Transactable};
@@ -356,6 +359,7 @@ pub(crate) fn write_answer(
     message: String,
     time_ms: i64,
 ) -> Result<Option<ChangeHash>> {
+    let message = short_message(message, slot, value);
     doc.set_actor(author.actor());
     let mut tx = doc.transaction();
     let obj = container_for_write(&mut tx, top, slot, instance_texts)?;
@@ -382,6 +386,22 @@ pub(crate) fn write_answer(
         }
     }
     Ok(commit(tx, message, time_ms))
+}
+
+/// `<verb> <path>[: reason]` without the path when the change's operation names the
+/// field itself (a top-level register): `<verb>[: reason]`.
+fn short_message(message: String, slot: &Slot, value: &Write) -> String {
+    let (Slot::Top(field), Write::Register(_)) = (slot, value) else {
+        return message;
+    };
+    let Some((verb, rest)) = message.split_once(' ') else {
+        return message;
+    };
+    match rest.strip_prefix(field.as_str()) {
+        Some("") => verb.to_string(),
+        Some(tail) if tail.starts_with(':') => format!("{verb}{tail}"),
+        _ => message,
+    }
 }
 
 /// Sets root registers (status, comment, merged_into) in one change.
@@ -716,13 +736,14 @@ fn cell_at(doc: &Automerge, top: &str, slot: &Slot, heads: &[ChangeHash]) -> Vec
         .collect()
 }
 
-/// Every value a field has had: one entry per change whose message names a field
-/// (optionally only `only`), with the value that change wrote, its author and time.
+/// Every value a field has had: one entry per change that wrote a field (optionally
+/// only `only`), with the value that change wrote, its author and time.
 pub fn history(doc: &Automerge, top: &str, only: Option<&str>) -> Vec<HistoryEntry> {
     let mut out = Vec::new();
+    let top_map = map_at(doc, &ROOT, top);
     for change in doc.get_changes(&[]) {
         let message = change.message().unwrap_or_default().to_string();
-        let Some(path) = message_path(&message) else {
+        let Some(written) = written_field(&message) else {
             if only.is_none() || only == Some("status") {
                 if let Some(status) = message.strip_prefix("status ") {
                     out.push(entry(&change, "status", J::String(status.into()), &message));
@@ -730,10 +751,17 @@ pub fn history(doc: &Automerge, top: &str, only: Option<&str>) -> Vec<HistoryEnt
             }
             continue;
         };
+        let path = match written.path {
+            Some(p) => p.to_string(),
+            None => match top_map.as_ref().and_then(|m| key_written_in(&change, m)) {
+                Some(key) => key,
+                None => continue,
+            },
+        };
         if only.is_some_and(|f| f != path) {
             continue;
         }
-        let Ok(slot) = Slot::parse(path) else {
+        let Ok(slot) = Slot::parse(&path) else {
             continue;
         };
         let hash = change.hash();
@@ -744,7 +772,14 @@ pub fn history(doc: &Automerge, top: &str, only: Option<&str>) -> Vec<HistoryEnt
             .or(values.last())
             .map(|(v, _)| v.clone())
             .unwrap_or(J::Null);
-        out.push(entry(&change, path, value, &message));
+        // The message as shown names the field, whether or not the change spelled it.
+        let shown = match written.path {
+            Some(_) => message.clone(),
+            None => format!("{} {path}{}", written.verb, &message[written.verb.len()..]),
+        };
+        let mut e = entry(&change, &path, value, &shown);
+        e.reason = written.reason.map(str::to_string);
+        out.push(e);
     }
     out
 }
@@ -758,20 +793,56 @@ fn entry(change: &Change, field: &str, value: J, message: &str) -> HistoryEntry 
         device: author.device,
         time: ms_to_rfc3339(change.timestamp()),
         message: message.to_string(),
-        reason: message
-            .strip_prefix("amend ")
-            .and_then(|rest| rest.split_once(": "))
-            .map(|(_, why)| why.trim().to_string())
-            .filter(|why| !why.is_empty()),
+        reason: None,
     }
 }
 
-/// The field path a change message names (`set X`, `resolve X`, `amend X: why`).
-fn message_path(message: &str) -> Option<&str> {
-    let rest = ["set ", "resolve ", "amend ", "merge "]
+/// What a field-writing change's message says: `set X`, `resolve X`, `amend X: why`,
+/// `merge X: from Y`, or the same without the path (`set`, `amend: why`).
+struct WrittenField<'a> {
+    verb: &'static str,
+    path: Option<&'a str>,
+    /// An amendment's reason.
+    reason: Option<&'a str>,
+}
+
+fn written_field(message: &str) -> Option<WrittenField<'_>> {
+    let (verb, rest) = ["set", "resolve", "amend", "merge"]
         .iter()
-        .find_map(|p| message.strip_prefix(p))?;
-    Some(rest.split(':').next().unwrap_or(rest).trim())
+        .find_map(|v| message.strip_prefix(v).map(|rest| (*v, rest)))?;
+    let (path, tail) = match rest.split_once(':') {
+        Some((p, t)) => (p, Some(t)),
+        None => (rest, None),
+    };
+    // `settle` is not `set`: the verb is followed by a space, a colon or nothing.
+    if !(path.is_empty() || path.starts_with(' ')) {
+        return None;
+    }
+    let path = path.trim();
+    Some(WrittenField {
+        verb,
+        path: (!path.is_empty()).then_some(path),
+        reason: tail
+            .filter(|_| verb == "amend")
+            .map(str::trim)
+            .filter(|why| !why.is_empty()),
+    })
+}
+
+/// The key a change put into the map `map` (a top-level answer written without its
+/// path in the message).
+fn key_written_in(change: &Change, map: &ExId) -> Option<String> {
+    let ExId::Id(counter, actor, _) = map else {
+        return None;
+    };
+    change.decode().operations.into_iter().find_map(|op| {
+        let on_map = matches!(&op.obj, automerge::legacy::ObjectId::Id(id)
+            if id.counter() == *counter && id.actor() == actor);
+        match (on_map, op.key) {
+            (true, automerge::legacy::Key::Map(k)) => Some(k.to_string()),
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -882,6 +953,75 @@ mod tests {
         let hist = history(&da, "answers", Some("temp_c"));
         assert_eq!(hist.len(), 3);
         assert_eq!(hist.last().map(|h| h.value.clone()), Some(J::from(38.0)));
+    }
+
+    #[test]
+    fn top_level_answers_leave_the_path_out_of_the_message_and_history_still_names_it() {
+        let shape = Shape {
+            lists: vec!["vacc".into()],
+            texts: vec!["notes".into()],
+        };
+        let a = author("dev1", "amina");
+        let (mut d, _) = new_record(&a, &meta(), &shape, 1000).expect("new");
+        set(&mut d, &a, "temp_c", Write::Register(J::from(37.2)), 2000);
+        set(
+            &mut d,
+            &a,
+            "vacc[0].dose_no",
+            Write::Register(J::from(2)),
+            3000,
+        );
+        set(&mut d, &a, "notes", Write::Text("cough".into()), 4000);
+        let amend = format!("amend temp_c: {}", "thermometer was wrong");
+        let slot = Slot::parse("temp_c").expect("slot");
+        let w = Write::Register(J::from(37.9));
+        write_answer(&mut d, &a, "answers", &slot, &w, &[], amend, 5000).expect("amend");
+        // A document written before messages were shortened still reads the same.
+        let legacy = "set weight_kg".to_string();
+        d.set_actor(a.actor());
+        let mut tx = d.transaction();
+        let answers = match tx.get(ROOT, "answers") {
+            Ok(Some((_, id))) => id,
+            other => panic!("answers map: {other:?}"),
+        };
+        tx.put(&answers, "weight_kg", "61").expect("put");
+        commit(tx, legacy, 6000);
+
+        let stored: Vec<String> = d
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.message().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            stored[1..],
+            [
+                "set",
+                "set vacc[0].dose_no",
+                "set notes",
+                "amend: thermometer was wrong",
+                "set weight_kg"
+            ]
+        );
+
+        let hist = history(&d, "answers", None);
+        let shown: Vec<(&str, &str)> = hist
+            .iter()
+            .map(|h| (h.field.as_str(), h.message.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("temp_c", "set temp_c"),
+                ("vacc[0].dose_no", "set vacc[0].dose_no"),
+                ("notes", "set notes"),
+                ("temp_c", "amend temp_c: thermometer was wrong"),
+                ("weight_kg", "set weight_kg"),
+            ]
+        );
+        assert_eq!(hist[3].reason.as_deref(), Some("thermometer was wrong"));
+        assert_eq!(hist[3].value, J::from(37.9));
+        assert_eq!(history(&d, "answers", Some("temp_c")).len(), 2);
+        assert!(written_field("settle x").is_none());
     }
 
     #[test]
