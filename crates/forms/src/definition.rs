@@ -66,6 +66,8 @@ struct RawSection {
     relevant: Option<String>,
     #[serde(default)]
     restricted: Option<String>,
+    #[serde(default)]
+    write_roles: Option<Vec<String>>,
     fields: Vec<RawField>,
 }
 
@@ -113,6 +115,8 @@ struct RawField {
     licensed_text: Option<String>,
     #[serde(default)]
     appearance: Option<String>,
+    #[serde(default)]
+    write_roles: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +241,9 @@ pub struct Field {
     pub(crate) code: Option<Code>,
     pub(crate) licensed_text: Option<String>,
     pub(crate) appearance: Option<String>,
+    /// The roles that may write the field (its own `write_roles`, else its group's,
+    /// else its section's); `None`: every role that enters answers.
+    pub(crate) write_roles: Option<Vec<String>>,
     pub(crate) has_label: bool,
     pub(crate) has_hint: bool,
 }
@@ -281,6 +288,14 @@ impl Field {
     pub fn decimals(&self) -> Option<u8> {
         self.decimals
     }
+    /// The roles that may write this field (FORMS.md 2.2: e.g. only `clinician` for
+    /// the TB classification and the outcome), inherited from the field's repeat
+    /// group or section unless it names its own; `None` when the form sets no limit.
+    /// The decision itself is `tern_store::Role::may_write_field`, on the device and
+    /// on the server alike.
+    pub fn write_roles(&self) -> Option<&[String]> {
+        self.write_roles.as_deref()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -288,6 +303,7 @@ pub struct Section {
     pub(crate) id: String,
     pub(crate) relevant: Option<Node>,
     pub(crate) restricted: Option<String>,
+    pub(crate) write_roles: Option<Vec<String>>,
     pub(crate) has_hint: bool,
     /// Top-level fields of the section, in order (repeat children hang off their group).
     pub(crate) fields: Vec<usize>,
@@ -299,6 +315,11 @@ impl Section {
     }
     pub fn restricted(&self) -> Option<&str> {
         self.restricted.as_deref()
+    }
+    /// The roles that may write the section's fields, unless a field or its group
+    /// names its own (see [`Field::write_roles`]).
+    pub fn write_roles(&self) -> Option<&[String]> {
+        self.write_roles.as_deref()
     }
     /// Indices into [`Form::fields`] of the section's top-level fields, in order.
     pub fn field_indices(&self) -> &[usize] {
@@ -367,6 +388,15 @@ const RESTRICTED: &[&str] = &[
     "fgm",
     "lgbti",
     "trafficking",
+];
+/// The role names of FORMS.md 2.2, as `write_roles` lists them (and as
+/// `tern_store::Role` names them).
+pub const ROLES: &[&str] = &[
+    "screener",
+    "clinician",
+    "supervisor",
+    "data_manager",
+    "admin",
 ];
 const CONTEXT_FIELDS: &[&str] = &[
     "encounter_id",
@@ -661,6 +691,7 @@ impl Loader<'_> {
                 );
             }
             self.check_restricted(&s.restricted, &format!("{pointer}/restricted"));
+            self.check_write_roles(&s.write_roles, &format!("{pointer}/write_roles"));
             english.insert(format!("section.{}.title", s.id), s.title.clone());
             if let Some(h) = &s.hint {
                 english.insert(format!("section.{}.hint", s.id), h.clone());
@@ -677,6 +708,7 @@ impl Loader<'_> {
                     &fp,
                     si,
                     None,
+                    s.write_roles.as_ref(),
                     &mut fields,
                     &mut pending,
                     &mut by_id,
@@ -696,6 +728,7 @@ impl Loader<'_> {
                 id: s.id.clone(),
                 relevant: None,
                 restricted: s.restricted.clone(),
+                write_roles: s.write_roles.clone(),
                 has_hint: s.hint.is_some(),
                 fields: top,
             });
@@ -900,6 +933,39 @@ impl Loader<'_> {
         }
     }
 
+    /// `write_roles` names known roles, at least one, each once.
+    fn check_write_roles(&mut self, value: &Option<Vec<String>>, pointer: &str) {
+        let Some(roles) = value else {
+            return;
+        };
+        if roles.is_empty() {
+            self.problem(
+                pointer,
+                format!(
+                    "write_roles is empty, so nobody could write here: list the roles that may (from {}), or leave it out to let every role that enters answers write",
+                    ROLES.join(", ")
+                ),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, r) in roles.iter().enumerate() {
+            if !ROLES.contains(&r.as_str()) {
+                self.problem(
+                    &format!("{pointer}/{i}"),
+                    format!(
+                        "write role `{r}` is not a role; roles are {}",
+                        ROLES.join(", ")
+                    ),
+                );
+            } else if !seen.insert(r) {
+                self.problem(
+                    &format!("{pointer}/{i}"),
+                    format!("write role `{r}` is listed twice"),
+                );
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn add_field(
         &mut self,
@@ -907,6 +973,7 @@ impl Loader<'_> {
         pointer: &str,
         section: usize,
         group: Option<usize>,
+        inherited_write_roles: Option<&Vec<String>>,
         fields: &mut Vec<Field>,
         pending: &mut Vec<PendingField>,
         by_id: &mut HashMap<String, usize>,
@@ -1045,6 +1112,8 @@ impl Loader<'_> {
             }
         };
         self.check_restricted(&f.restricted, &format!("{pointer}/restricted"));
+        self.check_write_roles(&f.write_roles, &format!("{pointer}/write_roles"));
+        let write_roles = f.write_roles.as_ref().or(inherited_write_roles);
         if f.editable_subject && source != FieldSource::Subject {
             self.problem(
                 &format!("{pointer}/editable_subject"),
@@ -1104,6 +1173,7 @@ impl Loader<'_> {
             code: f.code.clone(),
             licensed_text: f.licensed_text.clone(),
             appearance: f.appearance.clone(),
+            write_roles: write_roles.cloned(),
             has_label: f.label.is_some(),
             has_hint: f.hint.is_some(),
         });
@@ -1137,6 +1207,7 @@ impl Loader<'_> {
                         &format!("{pointer}/fields/{ci}"),
                         section,
                         Some(index),
+                        write_roles,
                         fields,
                         pending,
                         by_id,

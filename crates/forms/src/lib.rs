@@ -28,7 +28,7 @@ mod view;
 pub use answers::{normalize_digits, AnswerProblem, Answers};
 pub use config::{ColumnType, ConfigTable, ConfigTables};
 pub use countries::ISO3166_ALPHA2;
-pub use definition::{Code, Field, FieldKind, FieldSource, Form, Section, Severity};
+pub use definition::{Code, Field, FieldKind, FieldSource, Form, Section, Severity, ROLES};
 pub use diagnostic::{Diagnostic, Diagnostics, SourceFile};
 pub use evaluate::{EvalContext, Evaluation, RuleResult};
 pub use translation::{Review, ReviewStatus};

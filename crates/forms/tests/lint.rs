@@ -137,7 +137,27 @@ fn problems_name_file_line_column_and_what_to_do() {
         (
             r#"        {"id": "x", "type": "integer", "label": "X", "colour": "red"}"#,
             "",
-            &["f.json:13:61: unknown field `colour`, expected one of `id`, `type`, `label`, `hint`, `choices`, `required`, `relevant`, `calculate`, `value_type`, `fields`, `min`, `max`, `source`, `editable_subject`, `identity`, `restricted`, `unit`, `code`, `decimals`, `licensed_text`, `appearance`"],
+            &["f.json:13:61: unknown field `colour`, expected one of `id`, `type`, `label`, `hint`, `choices`, `required`, `relevant`, `calculate`, `value_type`, `fields`, `min`, `max`, `source`, `editable_subject`, `identity`, `restricted`, `unit`, `code`, `decimals`, `licensed_text`, `appearance`, `write_roles`"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "label": "X", "write_roles": ["clinician", "nurse"]}"#,
+            "",
+            &["f.json:13:80: write role `nurse` is not a role; roles are screener, clinician, supervisor, data_manager, admin"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "label": "X", "write_roles": []}"#,
+            "",
+            &["f.json:13:66: write_roles is empty, so nobody could write here: list the roles that may (from screener, clinician, supervisor, data_manager, admin), or leave it out to let every role that enters answers write"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "label": "X", "write_roles": ["clinician", "clinician"]}"#,
+            "",
+            &["f.json:13:80: write role `clinician` is listed twice"],
+        ),
+        (
+            r#"        {"id": "g", "type": "repeat", "label": "G", "write_roles": ["Clinician"], "fields": [{"id": "h", "type": "text", "label": "H"}]}"#,
+            "",
+            &["f.json:13:69: write role `Clinician` is not a role; roles are screener, clinician, supervisor, data_manager, admin"],
         ),
     ];
     let mut failures = Vec::new();
@@ -151,6 +171,63 @@ fn problems_name_file_line_column_and_what_to_do() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A section's `write_roles` hold for its fields, a repeat group's for its children,
+/// unless a field names its own; an empty list on a section is refused too.
+#[test]
+fn write_roles_are_inherited_from_section_and_group() {
+    let text = r#"{
+  "form_id": "t", "version": "1.0.0", "title": "T", "languages": ["en"],
+  "sections": [
+    {"id": "open", "title": "Open", "fields": [{"id": "a", "type": "text", "label": "A"}]},
+    {"id": "signoff", "title": "Sign-off", "write_roles": ["clinician"], "fields": [
+      {"id": "b", "type": "text", "label": "B"},
+      {"id": "c", "type": "text", "label": "C", "write_roles": ["clinician", "supervisor"]},
+      {"id": "g", "type": "repeat", "label": "G", "fields": [{"id": "h", "type": "text", "label": "H"}]}
+    ]},
+    {"id": "grp", "title": "Group", "fields": [
+      {"id": "r", "type": "repeat", "label": "R", "write_roles": ["screener"], "fields": [
+        {"id": "s", "type": "text", "label": "S"},
+        {"id": "t2", "type": "text", "label": "T", "write_roles": ["clinician"]}
+      ]}
+    ]}
+  ]
+}"#;
+    let form = Form::parse(&SourceFile::new("f.json", text), &config()).expect("loads");
+    let roles = |id: &str| {
+        form.field(id)
+            .expect("field")
+            .write_roles()
+            .map(|r| r.join(","))
+    };
+    assert_eq!(roles("a"), None);
+    assert_eq!(roles("b").as_deref(), Some("clinician"));
+    assert_eq!(roles("c").as_deref(), Some("clinician,supervisor"));
+    assert_eq!(roles("g").as_deref(), Some("clinician"));
+    assert_eq!(roles("h").as_deref(), Some("clinician"));
+    assert_eq!(roles("r").as_deref(), Some("screener"));
+    assert_eq!(roles("s").as_deref(), Some("screener"));
+    assert_eq!(roles("t2").as_deref(), Some("clinician"));
+    assert_eq!(
+        form.sections()[1]
+            .write_roles()
+            .map(|r| r.join(","))
+            .as_deref(),
+        Some("clinician")
+    );
+    let empty = text.replace(
+        r#""write_roles": ["clinician"], "fields": [
+      {"id": "b""#,
+        r#""write_roles": [], "fields": [
+      {"id": "b""#,
+    );
+    let got = lint(&empty);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with("f.json:5:59: write_roles is empty"),
+        "{got:?}"
+    );
 }
 
 #[test]

@@ -25,4 +25,12 @@ fn real_forms_conform_to_the_meta_schema() {
     // And the schema refuses what the format forbids.
     let bad = serde_json::json!({"form_id": "x", "version": "1", "title": "X", "languages": ["ar"], "sections": []});
     assert!(!validator.is_valid(&bad));
+    let with_roles = |roles: serde_json::Value| {
+        serde_json::json!({"form_id": "x", "version": "1.0.0", "title": "X", "languages": ["en"],
+            "sections": [{"id": "s", "title": "S", "write_roles": roles,
+                "fields": [{"id": "f", "type": "text", "label": "F"}]}]})
+    };
+    assert!(validator.is_valid(&with_roles(serde_json::json!(["clinician"]))));
+    assert!(!validator.is_valid(&with_roles(serde_json::json!([]))));
+    assert!(!validator.is_valid(&with_roles(serde_json::json!(["nurse"]))));
 }

@@ -284,3 +284,49 @@ fn likert_items_carry_their_scale_in_every_language() {
     assert_eq!(labels.first(), Some(&"Not at all"));
     assert_eq!(labels.last(), Some(&"Extremely"));
 }
+
+/// FORMS.md 2.2: TB classification, outcome, fitness to travel and sign-off are the
+/// clinician's alone; every other field of the real forms is open to every role that
+/// enters answers (the restricted sections are limited by `restricted`, not here).
+#[test]
+fn clinician_only_fields_are_marked_in_the_real_forms() {
+    let config = tables(&repo().join("schemas/config"));
+    let clinician_only: &[(&str, &[&str])] = &[
+        (
+            "pda",
+            &[
+                "clinician_id",
+                "tb_diagnosis",
+                "tb_class_us",
+                "tb_extrapulmonary_site",
+                "outcome",
+                "deferral_reason",
+                "deferral_until",
+            ],
+        ),
+        ("pec", &["pec_outcome", "pec_hold_reason"]),
+        ("arr_t1", &[]),
+        ("arr_t2", &["clinician_id"]),
+    ];
+    for (form_id, expected) in clinician_only {
+        let form = load(form_id, &config);
+        let mut marked: Vec<&str> = form
+            .fields()
+            .iter()
+            .filter(|f| f.write_roles().is_some())
+            .map(|f| {
+                assert_eq!(
+                    f.write_roles(),
+                    Some(&["clinician".to_string()][..]),
+                    "{form_id}.{}",
+                    f.id()
+                );
+                f.id()
+            })
+            .collect();
+        marked.sort_unstable();
+        let mut expected = expected.to_vec();
+        expected.sort_unstable();
+        assert_eq!(marked, expected, "{form_id}");
+    }
+}

@@ -132,6 +132,16 @@ impl Store {
             .collect())
     }
 
+    /// The fields of a record's form the acting role may not write (the form's
+    /// `write_roles` leave it out; FORMS.md 2.2: e.g. TB classification and outcome
+    /// for a screener), so the UI can show them read-only; the store refuses writes
+    /// to them whatever the UI does. Empty when the role may write every field.
+    pub fn read_only_fields(&mut self, record: &str) -> Result<Vec<String>> {
+        self.role.require(self.role.may_read(), "read records")?;
+        let (form, _) = self.record_form(record)?;
+        Ok(crate::records::read_only_fields(&form, self.role))
+    }
+
     /// Every value the engine reads for a record: its answers, the subject's fields
     /// (identity only for roles that may see it) and the context values.
     pub fn record_values(&mut self, record: &str) -> Result<Map<String, J>> {
@@ -250,6 +260,7 @@ impl Store {
             .field(group)
             .filter(|f| f.kind() == FieldKind::Repeat)
             .ok_or_else(|| StoreError::answer(group, "is not a repeat group of this form"))?;
+        self.role.require_write(field, group)?;
         let doc_id = if is_restricted(&form, field) {
             self.role.require(
                 self.role.may_see_restricted(),

@@ -85,6 +85,41 @@ pub const CONFIG: &[(&str, &str)] = &[
     ),
 ];
 
+/// A built-in form by id and version, loaded once (without translations: for
+/// checks such as the server's field-level write rights, not for display). `None`
+/// for a form or version not built in, or one that does not load.
+pub fn form(form_id: &str, version: &str) -> Option<std::sync::Arc<tern_forms::Form>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, OnceLock};
+    use tern_forms::{ConfigTables, Form, SourceFile};
+    type Forms = HashMap<(String, String), Arc<Form>>;
+    static LOADED: OnceLock<Forms> = OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            let config: Vec<SourceFile> = CONFIG
+                .iter()
+                .map(|(n, t)| SourceFile::new(*n, *t))
+                .collect();
+            let Ok(tables) = ConfigTables::parse(&config) else {
+                return HashMap::new();
+            };
+            FORMS
+                .iter()
+                .filter_map(|(name, text)| {
+                    Form::parse(&SourceFile::new(*name, *text), &tables).ok()
+                })
+                .map(|f| {
+                    (
+                        (f.form_id().to_string(), f.version().to_string()),
+                        Arc::new(f),
+                    )
+                })
+                .collect()
+        })
+        .get(&(form_id.to_string(), version.to_string()))
+        .cloned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +143,11 @@ mod tests {
                 form.add_translation(&SourceFile::new(*tname, *ttext))
                     .expect("translation loads");
             }
+            assert!(
+                super::form(&id, form.version()).is_some(),
+                "{id} is found by id and version"
+            );
         }
+        assert!(super::form("pda", "0.0.0").is_none());
     }
 }

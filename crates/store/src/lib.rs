@@ -40,6 +40,7 @@ mod store;
 mod subjects;
 mod summary;
 mod sync_state;
+mod writes;
 
 pub use app::{local_users, RecordInfo};
 pub use chunk::{
@@ -62,3 +63,4 @@ pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
+pub use writes::{field_writes, FieldWrite};

@@ -55,6 +55,9 @@ pub struct RecordView {
     pub actions: Vec<tern_forms::RuleResult>,
     pub confirmed: Map<String, J>,
     pub complete: bool,
+    /// Fields of the form the acting role may not write (their `write_roles` leave
+    /// it out, FORMS.md 2.2): the UI shows them read-only; the store refuses writes.
+    pub read_only_fields: Vec<String>,
 }
 
 pub(crate) fn is_text(field: &Field) -> bool {
@@ -95,6 +98,16 @@ pub(crate) fn subject_map(identity: bool) -> &'static str {
     } else {
         "fields"
     }
+}
+
+/// Ids of the fields of `form` that `role` may not write ([`Role::may_write_field`]),
+/// in form order.
+pub(crate) fn read_only_fields(form: &Form, role: crate::Role) -> Vec<String> {
+    form.fields()
+        .iter()
+        .filter(|f| !role.may_write_field(f))
+        .map(|f| f.id().to_string())
+        .collect()
 }
 
 fn is_clinical(form: &Form, field: &Field) -> bool {
@@ -308,6 +321,7 @@ impl Store {
             ));
         }
         let place = home(form, field, path)?;
+        self.role.require_write(field, path)?;
         if place == Home::Restricted {
             self.role.require(
                 self.role.may_see_restricted(),
@@ -590,6 +604,7 @@ impl Store {
             actions: eval.actions.clone(),
             confirmed,
             complete: eval.complete,
+            read_only_fields: read_only_fields(&form, self.role),
         };
         Ok(Assessed {
             view,

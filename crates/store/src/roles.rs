@@ -2,6 +2,7 @@
 //! local user; the server re-checks every pushed change against the author's role.
 
 use crate::error::{Result, StoreError};
+use tern_forms::Field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -62,6 +63,33 @@ impl Role {
             Role::Clinician => clinical,
             _ => false,
         }
+    }
+
+    /// Write `field` (FORMS.md 2.2: TB classification, outcome, fitness to travel and
+    /// sign-off are the clinician's): the roles the form lists in the field's
+    /// `write_roles` (its own, else its group's or section's), or any role when it
+    /// lists none. The one rule for field-level write rights: the store checks it for
+    /// the acting user on every write, the server for the author of every pushed
+    /// change.
+    pub fn may_write_field(self, field: &Field) -> bool {
+        field
+            .write_roles()
+            .is_none_or(|roles| roles.iter().any(|r| r == self.name()))
+    }
+
+    /// [`Role::may_write_field`] as a refusal that says who may write the field at
+    /// `path` and what to do; never the value.
+    pub(crate) fn require_write(self, field: &Field, path: &str) -> Result<()> {
+        if self.may_write_field(field) {
+            return Ok(());
+        }
+        let allowed = field.write_roles().unwrap_or_default().join(" or ");
+        Err(StoreError::Forbidden {
+            role: self.name().into(),
+            action: format!(
+                "write field `{path}`: the form lets only {allowed} write it; ask a {allowed} to enter it"
+            ),
+        })
     }
 
     pub(crate) fn require(self, allowed: bool, action: &str) -> Result<()> {

@@ -617,3 +617,148 @@ fn adding_a_repeat_instance_writes_nothing_into_the_history() {
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].field, "current_meds[0].med_name");
 }
+
+/// FORMS.md 2.2: TB classification, outcome, fitness to travel and sign-off are the
+/// clinician's. A screener's write is refused, says who may write the field, carries
+/// no value and leaves nothing behind, on every write path; the record view names
+/// the read-only fields so the UI can render them so.
+#[test]
+fn a_screener_may_not_write_clinician_only_fields_on_any_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut c, db) = init(dir.path(), "clin", Role::Clinician);
+    c.add_user("sami", Role::Screener, "sami-pass")
+        .expect("add");
+    let subj = subject(&mut c);
+    let r = c.new_record("pda", &subj).expect("record");
+    assert!(c.read_only_fields(&r).expect("read-only").is_empty());
+    assert!(c.show(&r).expect("show").read_only_fields.is_empty());
+    c.set_answer(&r, "tb_diagnosis", "ltbi", None)
+        .expect("a clinician classifies TB");
+    c.set_answer(&r, "outcome", "deferred", None)
+        .expect("a clinician decides the outcome");
+    drop(c);
+
+    let mut s = Store::open(&db, Some("sami"), "sami-pass").expect("screener");
+    let before = s.history(&r, None).expect("history").len();
+    let read_only = s.read_only_fields(&r).expect("read-only");
+    for id in [
+        "tb_diagnosis",
+        "tb_class_us",
+        "outcome",
+        "deferral_reason",
+        "clinician_id",
+    ] {
+        assert!(read_only.iter().any(|f| f == id), "{id} in {read_only:?}");
+    }
+    assert!(!read_only.iter().any(|f| f == "temp_c"), "{read_only:?}");
+    assert_eq!(s.show(&r).expect("show").read_only_fields, read_only);
+    for (field, value) in [
+        ("tb_diagnosis", "pulmonary_tb"),
+        ("outcome", "fit_to_travel"),
+        ("tb_class_us", "B1_pulmonary"),
+        ("clinician_id", "sami"),
+        ("outcome", ""),
+    ] {
+        match s.set_answer(&r, field, value, None) {
+            Err(e @ StoreError::Forbidden { .. }) => {
+                let m = e.to_string();
+                assert!(m.contains(field) && m.contains("clinician"), "{m}");
+                assert!(value.is_empty() || !m.contains(value), "no value: {m}");
+            }
+            other => panic!("a screener wrote {field}: {other:?}"),
+        }
+    }
+    s.set_answer(&r, "temp_c", "37.0", None)
+        .expect("a screener enters vitals");
+    let v = s.show(&r).expect("show");
+    assert_eq!(v.answers["tb_diagnosis"], json!("ltbi"));
+    assert_eq!(v.answers["outcome"], json!("deferred"));
+    assert_eq!(
+        s.history(&r, None).expect("history").len(),
+        before + 1,
+        "only the vitals were written"
+    );
+    // Record import: the whole line is refused, nothing is written.
+    let records = s.list_records(&Default::default()).expect("list").len();
+    let rep = s
+        .import_records(
+            "pda",
+            &format!(
+                "{}\n",
+                json!({"subject_id": subj, "temp_c": 37.2, "outcome": "not_fit"})
+            ),
+        )
+        .expect("import");
+    assert_eq!(rep.imported, 0);
+    assert_eq!(rep.refused.len(), 1);
+    assert!(
+        rep.refused[0].reason.contains("outcome"),
+        "{:?}",
+        rep.refused
+    );
+    assert!(
+        !rep.refused[0].reason.contains("not_fit"),
+        "{:?}",
+        rep.refused
+    );
+    assert_eq!(
+        s.list_records(&Default::default()).expect("list").len(),
+        records
+    );
+    // pec: the whole `decision` section is the clinician's.
+    let p = s.new_record("pec", &subj).expect("pec");
+    assert!(matches!(
+        s.set_answer(&p, "pec_outcome", "cleared", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        s.set_answer(&p, "pec_hold_reason", "fever", None),
+        Err(StoreError::Forbidden { .. })
+    ));
+    s.set_answer(&p, "pec_temp_c", "36.8", None)
+        .expect("a screener takes the temperature");
+}
+
+/// Resolving a conflict writes the field, so it obeys the field's write rights too:
+/// a supervisor (who resolves conflicts) may not pick a TB classification; a
+/// clinician may.
+#[test]
+fn resolving_a_conflict_on_a_clinician_only_field_needs_a_clinician() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let (mut b, _) = init(dir.path(), "omar", Role::Clinician);
+    let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
+    let subj = subject(&mut a);
+    let r = a.new_record("pda", &subj).expect("record");
+    let fa = dir.path().join("a.tern");
+    a.export_changes(&fa).expect("export");
+    b.import_changes(&fa).expect("import");
+    a.set_answer(&r, "tb_diagnosis", "ltbi", None).expect("a");
+    b.set_answer(&r, "tb_diagnosis", "no_tb", None).expect("b");
+    let fb = dir.path().join("b.tern");
+    b.export_changes(&fb).expect("export b");
+    a.import_changes(&fb).expect("import b");
+    let fa = dir.path().join("a2.tern");
+    a.export_changes(&fa).expect("export a");
+    sup.import_changes(&fa).expect("sup import");
+    let v = sup.show(&r).expect("show");
+    assert!(v.conflicts.iter().any(|c| c.field == "tb_diagnosis"));
+    let history = sup.history(&r, None).expect("history").len();
+    match sup.resolve(&r, "tb_diagnosis", "no_tb") {
+        Err(e @ StoreError::Forbidden { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("tb_diagnosis") && m.contains("clinician"), "{m}");
+        }
+        other => panic!("a supervisor picked a TB classification: {other:?}"),
+    }
+    assert_eq!(sup.history(&r, None).expect("history").len(), history);
+    assert!(sup
+        .show(&r)
+        .expect("show")
+        .conflicts
+        .iter()
+        .any(|c| c.field == "tb_diagnosis"));
+    a.resolve(&r, "tb_diagnosis", "no_tb")
+        .expect("a clinician resolves it");
+    assert!(a.show(&r).expect("show").conflicts.is_empty());
+}
