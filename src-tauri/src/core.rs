@@ -984,6 +984,50 @@ mod tests {
     }
 
     #[test]
+    fn a_user_who_is_no_account_of_the_site_is_refused_with_what_to_do() {
+        let (_d, core) = core_with_user();
+        // As enrolment leaves the store: the site's accounts came with it.
+        Store::open(&core.db(), Some("amina"), "pass-word")
+            .expect("open")
+            .set_enrolment_with_accounts(
+                &tern_store::Enrolment {
+                    server: "http://127.0.0.1:1".into(),
+                    token: "t".into(),
+                    account: "amina".into(),
+                    role: "screener".into(),
+                    sites: vec!["site-a".into()],
+                },
+                Some((
+                    7,
+                    &[
+                        ("amina".to_string(), "screener".to_string()),
+                        ("lena".to_string(), "clinician".to_string()),
+                    ],
+                )),
+            )
+            .expect("enrolled");
+        core.session_unlock("amina", "pass-word").expect("unlock");
+        let new = |name: &str| NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password: "other-pass".into(),
+            confirmed_by: None,
+        };
+        let err = core.users_create(&new("nobody")).expect_err("no account");
+        assert_eq!(err.code, Code::InvalidInput);
+        assert!(
+            err.message
+                .contains("`nobody` is not a server account of site `site-a`")
+                && err.message.contains("ask an administrator"),
+            "{}",
+            err.message
+        );
+        assert_eq!(core.users_list().expect("users").len(), 1);
+        let lena = core.users_create(&new("lena")).expect("an account");
+        assert_eq!(lena.role, "clinician", "the server role");
+    }
+
+    #[test]
     fn a_screener_is_told_what_is_withheld_and_a_draft_needs_no_reason() {
         let (_d, core) = core_with_user();
         core.session_unlock("amina", "pass-word").expect("unlock");

@@ -200,3 +200,156 @@ fn serve_admin_enroll_sync_status_revoke() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// `tern device --db DB --user USER ...`, every local user with the same password.
+fn as_user(db: &str, user: &str, args: &[&str]) -> Output {
+    Command::new(TERN)
+        .args(["device", "--db", db, "--user", user])
+        .args(args)
+        .env("TERN_PASSWORD", "device-pass-1")
+        .env("TERN_NEW_PASSWORD", "device-pass-1")
+        .env_remove("TERN_USER")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tern")
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn local_users_must_be_accounts_from_enrolment_on() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("srv");
+    let data_s = data.to_string_lossy().to_string();
+    let (mut server, addr, _) = serve(&data, "127.0.0.1:0");
+    let url = format!("http://{addr}");
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &data_s];
+        all.extend_from_slice(args);
+        run(&all, "account-pass-1")
+    };
+    ok(&admin(&["site", "add", "site-a"]));
+    ok(&admin(&[
+        "user",
+        "add",
+        "amina",
+        "--role",
+        "clinician",
+        "--site",
+        "site-a",
+    ]));
+
+    // A device used offline before enrolment: `karim` is no account of the site and
+    // captured a record.
+    let db = dir.path().join("a.db");
+    let db_s = db.to_string_lossy().to_string();
+    ok(&run(
+        &[
+            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
+        ],
+        "device-pass-1",
+    ));
+    ok(&as_user(&db_s, "amina", &["user", "add", "karim"]));
+    let subject = ok(&as_user(
+        &db_s,
+        "karim",
+        &["subject", "add", "--set", "sex=female"],
+    ));
+    ok(&as_user(
+        &db_s,
+        "karim",
+        &["record", "new", "--form", "pda", "--subject", &subject],
+    ));
+
+    // Enrolment is refused before anything is stored, naming the user and what to do.
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    let refused = as_user(
+        &db_s,
+        "amina",
+        &["enroll", "--server", &url, "--code", &code],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr_of(&refused));
+    let msg = stderr_of(&refused);
+    for part in [
+        "`karim`",
+        "ask an administrator to add these accounts to site site-a",
+        "then enrol again",
+    ] {
+        assert!(msg.contains(part), "{part:?} in {msg}");
+    }
+    assert!(!msg.contains("`amina`"), "{msg}");
+    assert!(refused.stdout.is_empty());
+    let status = json_of(&as_user(&db_s, "amina", &["status"]));
+    assert!(status["server"].is_null(), "not enrolled: {status}");
+    let records = json_of(&as_user(&db_s, "karim", &["record", "list"]));
+    assert_eq!(records.as_array().map(Vec::len), Some(1), "data kept");
+
+    // The administrator adds the account: the same code enrols, the data syncs.
+    ok(&admin(&[
+        "user", "add", "karim", "--role", "screener", "--site", "site-a",
+    ]));
+    let e = json_of(&as_user(
+        &db_s,
+        "amina",
+        &["enroll", "--server", &url, "--code", &code],
+    ));
+    assert_eq!(e["sites"][0], "site-a");
+    // From enrolment on, before any sync, a new local user must be an account.
+    let nobody = as_user(&db_s, "amina", &["user", "add", "nobody"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        stderr_of(&nobody).contains("`nobody` is not a server account of site `site-a`"),
+        "{}",
+        stderr_of(&nobody)
+    );
+    let report = json_of(&as_user(&db_s, "karim", &["sync"]));
+    assert!(report["pushed_changes"].as_u64().is_some_and(|n| n > 0));
+
+    // A push still refused because an author has no account (an account deleted on
+    // the server later, stood in for by a device list that still names it): exit 1,
+    // naming the user and what to do; nothing is lost.
+    {
+        let mut s = tern_store::Store::open(&db, Some("amina"), "device-pass-1").expect("open");
+        s.apply_accounts(
+            1,
+            &[
+                ("amina".into(), "clinician".into()),
+                ("ghost".into(), "screener".into()),
+                ("karim".into(), "screener".into()),
+            ],
+        )
+        .expect("stale list");
+    }
+    ok(&as_user(&db_s, "amina", &["user", "add", "ghost"]));
+    ok(&as_user(
+        &db_s,
+        "ghost",
+        &["subject", "add", "--set", "sex=male"],
+    ));
+    let stuck = as_user(&db_s, "ghost", &["sync"]);
+    assert_eq!(stuck.status.code(), Some(1));
+    assert!(stuck.stdout.is_empty());
+    let msg = stderr_of(&stuck);
+    for part in [
+        "`ghost`, who has no server account",
+        "nothing was stored",
+        "Ask an administrator to add the account `ghost` to site `site-a`",
+        "then sync again",
+    ] {
+        assert!(msg.contains(part), "{part:?} in {msg}");
+    }
+    let pending = json_of(&as_user(&db_s, "amina", &["status"]));
+    assert!(pending["pending_changes"].as_i64().is_some_and(|n| n > 0));
+    ok(&admin(&[
+        "user", "add", "ghost", "--role", "screener", "--site", "site-a",
+    ]));
+    json_of(&as_user(&db_s, "ghost", &["sync"]));
+    assert_eq!(
+        json_of(&as_user(&db_s, "amina", &["status"]))["pending_changes"],
+        0
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -81,7 +81,27 @@ pub struct Redeem {
     pub token_hash: String,
     /// The local user, bound when the code names no account.
     pub user: String,
+    /// Every local user of the device (empty from older clients: not checked). Each
+    /// must be an account working at the code's site, or nothing is stored.
+    pub users: Vec<String>,
     pub now_ms: i64,
+}
+
+/// The refusal of an enrolment whose device holds local users who are not accounts
+/// of `site` (names only, sorted): what to do, and that nothing changed.
+pub fn unknown_local_users(site: &str, unknown: &[String]) -> DbError {
+    let names = unknown
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    DbError::Refused(format!(
+        "this device has local users who are not accounts of site `{site}`: {names} (the \
+         server would refuse everything they record); ask an administrator to add these \
+         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`), \
+         then enrol again with the same code. Nothing was stored: the code is still \
+         valid and this device keeps all its data"
+    ))
 }
 
 /// What a redeemed code gave.
@@ -210,8 +230,9 @@ pub trait Db: Send + Sync + 'static {
         expires_ms: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
     /// Marks the code used and creates the device, in one transaction. Refuses an
-    /// unknown, used or expired code, an account that lacks the site, and a device id
-    /// already enrolled.
+    /// unknown, used or expired code, local users (`Redeem::users`) who are not
+    /// accounts of the code's site ([`unknown_local_users`]), an account that lacks
+    /// the site, and a device id already enrolled; a refusal leaves the code unused.
     fn redeem(&self, r: &Redeem) -> impl Future<Output = DbResult<Redeemed>> + Send;
     fn device_by_token(
         &self,

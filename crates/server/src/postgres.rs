@@ -272,6 +272,21 @@ impl Db for PgDb {
         if expires < r.now_ms {
             return refused("this enrolment code has expired; ask an admin for a new one");
         }
+        let mut unknown = Vec::new();
+        for user in &r.users {
+            let works = tx
+                .query_opt(
+                    "SELECT 1 FROM account_sites WHERE account = $1 AND site = $2",
+                    &[user, &site],
+                )
+                .await?;
+            if works.is_none() {
+                unknown.push(user.clone());
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(crate::db::unknown_local_users(&site, &unknown));
+        }
         let account = account.unwrap_or_else(|| r.user.clone());
         let Some(role) = tx
             .query_opt("SELECT role FROM accounts WHERE name = $1", &[&account])

@@ -18,6 +18,9 @@ pub const LOGIN_MAX_FAILURES: i64 = 5;
 pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// How long a sign-in session lasts.
 pub const SESSION_MS: i64 = 12 * 3600 * 1000;
+/// Most local users an enrolment request may name.
+const MAX_LOCAL_USERS: usize = 1000;
+
 /// How long an enrolment code stays valid.
 pub const ENROLMENT_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -393,6 +396,17 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
     }
     check_name("device id", &req.device_id)?;
     check_name("user name", &req.user)?;
+    if req.users.len() > MAX_LOCAL_USERS {
+        return Err(ApiError::bad(format!(
+            "an enrolment names at most {MAX_LOCAL_USERS} local users"
+        )));
+    }
+    for user in &req.users {
+        check_name("user name", user)?;
+    }
+    let mut users = req.users;
+    users.sort();
+    users.dedup();
     let token = auth::new_token()?;
     let redeemed = db
         .redeem(&Redeem {
@@ -400,6 +414,7 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
             device_id: req.device_id.clone(),
             token_hash: auth::token_hash(&token),
             user: req.user,
+            users,
             now_ms: now_ms(),
         })
         .await?;
@@ -412,12 +427,16 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
     db.audit(&caller.audit("enrol", &redeemed.site, &req.device_id))
         .await?;
     tracing::info!(device = %req.device_id, site = %redeemed.site, "device enrolled");
+    // Roles sync down from enrolment on: the same list a sync answer carries.
+    let sites = vec![redeemed.site];
+    let accounts = SiteAccounts::new(db.site_accounts(&sites).await?);
     Ok(EnrolResponse {
         token,
         device_id: req.device_id,
         account: redeemed.account,
         role: redeemed.role,
-        sites: vec![redeemed.site],
+        sites,
+        accounts: Some(accounts),
     })
 }
 
@@ -594,6 +613,19 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
     }
     let forged =
         |m: String| ApiError::new(ErrorCode::Forbidden, format!("{m}; nothing was stored"));
+    let device_site = caller.sites.first().map_or("", String::as_str);
+    // The rule stands (such changes are refused whole); the message says what to do.
+    let no_account = |user: &str, site: &str| {
+        ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "changes by `{user}`, who has no server account; nothing was stored. Ask an \
+                 administrator to add the account `{user}` to site `{site}` (`tern admin user \
+                 add {user} --role ROLE --site {site}`), then sync again: this device keeps \
+                 all its data and sends it then"
+            ),
+        )
+    };
     for (dev, user) in &page.authors {
         match devices.get(dev) {
             Some(d) if !d.revoked => {}
@@ -601,9 +633,7 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
             None => return Err(forged(format!("changes by unknown device {dev}"))),
         }
         if !accounts.contains_key(user) {
-            return Err(forged(format!(
-                "changes by `{user}`, who has no server account"
-            )));
+            return Err(no_account(user, device_site));
         }
     }
     for (d, users) in page.docs.iter().zip(&page.doc_users) {
@@ -628,9 +658,7 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
         let restricted = d.kind == Kind::Restricted.name();
         for user in users {
             let Some(a) = accounts.get(user) else {
-                return Err(forged(format!(
-                    "changes by `{user}`, who has no server account"
-                )));
+                return Err(no_account(user, &site));
             };
             let role = parse_role(&a.role)?;
             if !auth::allowed(role, Action::Sync) {
@@ -646,7 +674,14 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
                 )));
             }
             if !a.sites.contains(&site) {
-                return Err(forged(format!("`{user}` does not work at site `{site}`")));
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!(
+                        "changes by `{user}`, who does not work at site `{site}`; nothing \
+                         was stored. Ask an administrator to give the account `{user}` site \
+                         `{site}`, then sync again: this device keeps all its data"
+                    ),
+                ));
             }
         }
     }

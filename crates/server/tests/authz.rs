@@ -163,14 +163,28 @@ fn scenario(backend: Backend) {
         ),
     }
 
-    // A change by a local user with no server account is refused whole. (The store
-    // refuses such a user once a sync brought the site's accounts; before that, or on
-    // a tampered device, only the server's check stands.)
+    // A change by a local user with no server account is refused whole. (From
+    // enrolment on the store refuses such a user; an account deleted on the server
+    // later, stood in for here by a device list that still names it, or a tampered
+    // device leave only the server's check.)
     let forged = device(tmp.path(), &admin, &url, "bilal", "site-a");
     {
         let mut s = open(&forged);
+        assert!(
+            s.add_user("mallory", Role::Clinician, PASSWORD).is_err(),
+            "{}: from enrolment on, a name that is no account is refused on the device",
+            backend.name
+        );
+        s.apply_accounts(
+            1,
+            &[
+                ("bilal".into(), "screener".into()),
+                ("mallory".into(), "clinician".into()),
+            ],
+        )
+        .expect("a stale list");
         s.add_user("mallory", Role::Clinician, PASSWORD)
-            .expect("local user before the first sync");
+            .expect("an account as far as the device knows");
     }
     let bilal = || Store::open(&forged, Some("bilal"), PASSWORD).expect("bilal");
     tern_sync::sync(bilal()).expect("bilal syncs (nothing of mallory's yet)");
@@ -190,7 +204,12 @@ fn scenario(backend: Backend) {
         match tern_sync::sync(m) {
             Err(SyncError::Refused { code, message }) => {
                 assert_eq!(code, protocol::ErrorCode::Forbidden);
-                assert!(message.contains("mallory"), "{message}");
+                assert!(message.contains("`mallory`"), "{message}");
+                assert!(message.contains("nothing was stored"), "{message}");
+                assert!(
+                    message.contains("add the account `mallory` to site `site-a`"),
+                    "{message}"
+                );
             }
             other => panic!("forged author accepted: {:?}", other.map(|(_, r)| r)),
         }

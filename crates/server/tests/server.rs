@@ -8,6 +8,8 @@ mod pg;
 
 mod authz;
 mod convergence;
+mod enrolment;
 mod fuzz_corpus;
 mod resume;
 mod tls;
+mod write_roles;

@@ -203,9 +203,9 @@ impl Store {
     }
 
     /// Adds a local user: the data key wrapped for their password, their role recorded.
-    /// Once the server sent its list of the site's accounts (at a sync), the user must
-    /// be one of them and takes the server role instead of `role`. Returns the role
-    /// recorded.
+    /// Once the server sent its list of the site's accounts (at enrolment or a sync),
+    /// the user must be one of them and takes the server role instead of `role`.
+    /// Returns the role recorded.
     pub fn add_user(&mut self, name: &str, role: Role, password: &str) -> Result<Role> {
         valid_user_name(name)?;
         let role = match self.account_role(name)? {
@@ -213,8 +213,11 @@ impl Store {
             Some(Some(server_role)) => server_role,
             Some(None) => {
                 return Err(StoreError::Refused(format!(
-                    "`{name}` is not a server account at this device's site: an administrator \
-                     must add the account first (`tern admin user add`), then sync"
+                    "`{name}` is not a server account of site `{site}`, so the server would \
+                     refuse their work: ask an administrator to add the account to site \
+                     `{site}` (`tern admin user add {name} --role ROLE --site {site}`), sync \
+                     this device, then add the user again",
+                    site = self.site
                 )))
             }
         };

@@ -254,6 +254,20 @@ impl Store {
     /// local user takes the account's role; the device works for the first site.
     /// Refuses a store already enrolled (enrol a new store instead).
     pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        self.set_enrolment_with_accounts(e, None)
+    }
+
+    /// [`Store::set_enrolment`] and, in the same transaction, the site's account list
+    /// the enrolment answer carried (`(version, [(name, role)])`, as
+    /// [`Store::apply_accounts`] takes it): from then on local users have their
+    /// server role and [`Store::add_user`] refuses a name that is not an account.
+    /// `None` (a server that sends no list) leaves the list unknown until a sync
+    /// brings it. Either everything is stored or nothing is.
+    pub fn set_enrolment_with_accounts(
+        &mut self,
+        e: &Enrolment,
+        accounts: Option<(u64, &[(String, String)])>,
+    ) -> Result<()> {
         let role = Role::parse(&e.role)?;
         let first = e
             .sites
@@ -281,11 +295,24 @@ impl Store {
                 "UPDATE meta SET value = ?1 WHERE key = 'site'",
                 params![first],
             )?;
+            if let Some((version, list)) = accounts {
+                s.write_accounts(version, list)?;
+            }
             Ok(())
         })?;
         self.role = role;
         self.site = first;
+        if let Some((_, list)) = accounts {
+            self.take_account_role(list);
+        }
         Ok(())
+    }
+
+    /// Names of the local users of this device (the `users` table), by name.
+    pub fn local_user_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT name FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The enrolment, or `None` before `tern device enroll`.
@@ -347,20 +374,30 @@ impl Store {
     /// from now on a new local user must be one of these accounts.
     pub fn apply_accounts(&mut self, version: u64, accounts: &[(String, String)]) -> Result<()> {
         self.ensure_sync_schema()?;
+        self.in_tx(|s| s.write_accounts(version, accounts))?;
+        self.take_account_role(accounts);
+        Ok(())
+    }
+
+    /// Inside a transaction: stores the account list and gives local users their
+    /// server role.
+    fn write_accounts(&self, version: u64, accounts: &[(String, String)]) -> Result<()> {
         let json = serde_json::to_string(accounts).map_err(|e| refused(e.to_string()))?;
-        self.in_tx(|s| {
-            s.set_state("accounts", &json)?;
-            s.set_state("accounts_version", &version.to_string())?;
-            for (name, role) in accounts {
-                if let Ok(role) = Role::parse(role) {
-                    s.conn.execute(
-                        "UPDATE users SET role = ?2 WHERE name = ?1",
-                        params![name, role.name()],
-                    )?;
-                }
+        self.set_state("accounts", &json)?;
+        self.set_state("accounts_version", &version.to_string())?;
+        for (name, role) in accounts {
+            if let Ok(role) = Role::parse(role) {
+                self.conn.execute(
+                    "UPDATE users SET role = ?2 WHERE name = ?1",
+                    params![name, role.name()],
+                )?;
             }
-            Ok(())
-        })?;
+        }
+        Ok(())
+    }
+
+    /// After a committed account list: the acting user's role follows it.
+    fn take_account_role(&mut self, accounts: &[(String, String)]) {
         if let Some(role) = accounts
             .iter()
             .find(|(name, _)| *name == self.user)
@@ -368,7 +405,6 @@ impl Store {
         {
             self.role = role;
         }
-        Ok(())
     }
 
     /// The server role of account `name` at this device's sites: `None` when no list
@@ -1041,11 +1077,6 @@ mod tests {
         .expect("accounts");
         assert_eq!(s.accounts_version().expect("v"), 42);
         assert_eq!(s.role(), Role::Supervisor, "the acting user's role follows");
-        let role_of = |s: &Store, n: &str| -> String {
-            s.conn
-                .query_row("SELECT role FROM users WHERE name = ?1", [n], |r| r.get(0))
-                .expect("role")
-        };
         assert_eq!(role_of(&s, "karim"), "clinician");
         // A new local user must be an account, and takes its server role.
         let err = s
@@ -1055,6 +1086,110 @@ mod tests {
         s.add_user("lena", Role::Screener, "pass-word-4")
             .expect("lena");
         assert_eq!(role_of(&s, "lena"), "clinician");
+    }
+
+    fn role_of(s: &Store, n: &str) -> String {
+        s.conn
+            .query_row("SELECT role FROM users WHERE name = ?1", [n], |r| r.get(0))
+            .expect("role")
+    }
+
+    #[test]
+    fn enrolment_stores_the_site_accounts_in_the_same_transaction() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("a.db");
+        let mut s =
+            Store::init(&db, "amina", Role::Screener, "pass-word", "unassigned").expect("init");
+        // Before enrolment nothing is known: a local user is added with its role.
+        s.add_user("karim", Role::Screener, "pass-word-2")
+            .expect("karim");
+        assert_eq!(
+            s.local_user_names().expect("names"),
+            vec!["amina".to_string(), "karim".to_string()]
+        );
+        let e = Enrolment {
+            server: "http://127.0.0.1:1".into(),
+            token: "t".into(),
+            account: "amina".into(),
+            role: "clinician".into(),
+            sites: vec!["site-a".into()],
+        };
+        let list = [
+            ("amina".to_string(), "clinician".to_string()),
+            ("karim".to_string(), "supervisor".to_string()),
+            ("lena".to_string(), "screener".to_string()),
+        ];
+        // A refused enrolment (no site) stores neither the enrolment nor the list.
+        let no_site = Enrolment {
+            sites: vec![],
+            ..e.clone()
+        };
+        assert!(s
+            .set_enrolment_with_accounts(&no_site, Some((7, &list)))
+            .is_err());
+        assert_eq!(s.enrolment().expect("e"), None);
+        assert_eq!(s.accounts_version().expect("v"), 0);
+        assert_eq!(role_of(&s, "karim"), "screener");
+
+        s.set_enrolment_with_accounts(&e, Some((7, &list)))
+            .expect("enrol");
+        assert_eq!(s.enrolment().expect("e").expect("some").sites, e.sites);
+        assert_eq!(s.accounts_version().expect("v"), 7);
+        assert_eq!(s.role(), Role::Clinician);
+        assert_eq!(s.site(), "site-a");
+        assert_eq!(
+            role_of(&s, "karim"),
+            "supervisor",
+            "existing users take theirs"
+        );
+        // From enrolment on (no sync yet), a new local user must be an account.
+        let err = s
+            .add_user("nobody", Role::Clinician, "pass-word-3")
+            .expect_err("not an account");
+        let msg = err.to_string();
+        assert!(msg.contains("not a server account"), "{msg}");
+        assert!(msg.contains("`nobody`") && msg.contains("site-a"), "{msg}");
+        assert!(!s.local_user_names().expect("n").contains(&"nobody".into()));
+        assert_eq!(
+            s.add_user("lena", Role::Clinician, "pass-word-4")
+                .expect("lena"),
+            Role::Screener,
+            "the server role, not the one asked for"
+        );
+        // The list survives reopening, and a second enrolment changes nothing.
+        drop(s);
+        let mut s = Store::open(&db, Some("karim"), "pass-word-2").expect("open");
+        assert_eq!(s.role(), Role::Supervisor);
+        assert!(s
+            .set_enrolment_with_accounts(&e, Some((9, &list[..1])))
+            .is_err());
+        assert_eq!(s.accounts_version().expect("v"), 7);
+        assert!(s.add_user("nobody", Role::Screener, "pass-word-3").is_err());
+    }
+
+    #[test]
+    fn an_enrolment_without_a_list_leaves_the_accounts_unknown() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("a.db");
+        let mut s =
+            Store::init(&db, "amina", Role::Screener, "pass-word", "unassigned").expect("init");
+        s.set_enrolment_with_accounts(
+            &Enrolment {
+                server: "http://127.0.0.1:1".into(),
+                token: "t".into(),
+                account: "amina".into(),
+                role: "clinician".into(),
+                sites: vec!["site-a".into()],
+            },
+            None,
+        )
+        .expect("enrol");
+        assert_eq!(s.accounts_version().expect("v"), 0);
+        assert_eq!(
+            s.add_user("karim", Role::Screener, "pass-word-2")
+                .expect("as before"),
+            Role::Screener
+        );
     }
 
     #[test]

@@ -114,15 +114,23 @@ fn error_from(status: u16, body: &[u8]) -> SyncError {
     }
 }
 
-/// Redeems a one-time enrolment code and records the enrolment in the store.
+/// Redeems a one-time enrolment code and records the enrolment in the store, with
+/// the site's account list when the server sends it (same transaction). The device
+/// names all its local users: the server refuses, storing nothing and keeping the
+/// code valid, when one is not an account of the site (the store is left as it was).
 pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, SyncError> {
     let server = server.trim_end_matches('/').to_string();
     let url = format!("{server}/v1/enroll");
+    let mut users = store.local_user_names()?;
+    if !users.iter().any(|u| u == store.user()) {
+        users.push(store.user().to_string());
+    }
     let request = EnrolRequest {
         protocol: protocol::PROTOCOL_VERSION,
         code: code.trim().to_string(),
         device_id: store.device().to_string(),
         user: store.user().to_string(),
+        users,
     };
     let resp = http()?
         .post(&url)
@@ -144,7 +152,11 @@ pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, S
         role: answer.role,
         sites: answer.sites,
     };
-    store.set_enrolment(&enrolment)?;
+    let accounts = answer
+        .accounts
+        .as_ref()
+        .map(|a| (a.version, a.accounts.as_slice()));
+    store.set_enrolment_with_accounts(&enrolment, accounts)?;
     Ok(enrolment)
 }
 

@@ -199,6 +199,12 @@ pub struct EnrolRequest {
     /// The local user to bind to a server account of the same name, when the code
     /// names no account.
     pub user: String,
+    /// Every local user of the device (names only), `user` included. The server
+    /// refuses the enrolment, storing nothing and keeping the code valid, when one of
+    /// them is not an account working at the code's site: their changes would be
+    /// refused at every push. Missing (older clients): not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
 }
 
 /// The answer to an enrolment.
@@ -209,6 +215,11 @@ pub struct EnrolResponse {
     pub account: String,
     pub role: String,
     pub sites: Vec<String>,
+    /// The accounts of the device's site with their version, exactly as a sync
+    /// answer carries them; the device stores them with the enrolment. Missing
+    /// (older servers): unknown until the first sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<SiteAccounts>,
 }
 
 /// Error codes of every endpoint: a closed set, the body is `{"code", "message"}`.
@@ -398,6 +409,42 @@ mod tests {
             max_pull_bytes: 1000,
             accounts_version: 0,
         }
+    }
+
+    #[test]
+    fn enrolment_json_is_backward_compatible_both_ways() {
+        // An older client's request (no `users`) and an older server's answer (no
+        // `accounts`) still parse: no list means "not checked" / "unknown".
+        let req: EnrolRequest =
+            serde_json::from_str(r#"{"protocol":2,"code":"C","device_id":"d1","user":"amina"}"#)
+                .expect("old request");
+        assert!(req.users.is_empty());
+        let old: EnrolResponse = serde_json::from_str(
+            r#"{"token":"t","device_id":"d1","account":"amina","role":"screener","sites":["site-a"]}"#,
+        )
+        .expect("old answer");
+        assert_eq!(old.accounts, None);
+        // A newer answer carries the list and its version, which older clients ignore.
+        let new = EnrolResponse {
+            accounts: Some(SiteAccounts::new(vec![("amina".into(), "screener".into())])),
+            ..old.clone()
+        };
+        let json = serde_json::to_string(&new).expect("json");
+        assert_eq!(
+            serde_json::from_str::<EnrolResponse>(&json).expect("parse"),
+            new
+        );
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct OlderClientsAnswer {
+            token: String,
+            role: String,
+            sites: Vec<String>,
+        }
+        serde_json::from_str::<OlderClientsAnswer>(&json).expect("older clients ignore it");
+        assert!(!serde_json::to_string(&old)
+            .expect("json")
+            .contains("accounts"));
     }
 
     #[test]
