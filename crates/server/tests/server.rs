@@ -12,4 +12,3 @@ mod enrolment;
 mod fuzz_corpus;
 mod resume;
 mod tls;
-mod write_roles;
