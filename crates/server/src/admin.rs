@@ -74,6 +74,11 @@ impl Admin {
         with_db!(self, db => async { Ok(crate::db::Db::backlog(db).await?) })
     }
 
+    /// Documents with quarantined changes and why (no health values).
+    pub fn quarantined(&self) -> Result<Vec<(String, String)>, ApiError> {
+        with_db!(self, db => async { Ok(crate::db::Db::quarantined(db).await?) })
+    }
+
     pub fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
         with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
     }

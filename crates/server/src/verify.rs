@@ -7,6 +7,13 @@
 //! document that fails has the changes since its last good state quarantined: they
 //! are never merged, never pulled, and reported in the log and the access log.
 //!
+//! Field-level write rights (FORMS.md 2.2, the form's `write_roles`) are checked
+//! here too, because only the loaded document says which field an operation writes:
+//! every field a record's (or restricted twin's) new changes write
+//! ([`tern_store::field_writes`]) must be writable by its author's role under
+//! [`tern_store::Role::may_write_field`], the rule the device store applies to its
+//! own user; otherwise the new changes are quarantined like any forged write.
+//!
 //! Recently verified documents stay loaded ([`DocCache`]): new changes into a cached
 //! document are applied to it instead of loading it again. The cache is only a
 //! cache: an entry is used only when it reflects exactly the document's verified
@@ -18,9 +25,10 @@
 
 use crate::db::{AuditEntry, Db, DbError, DbResult, RecordRow, Unverified, Verified};
 use automerge::Automerge;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tern_store::{DocKind, DocSummary};
+use tern_store::{DocKind, DocSummary, FieldWrite, Role};
 use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
@@ -68,21 +76,59 @@ enum Verdict {
     Bad(String),
 }
 
-/// Verifies a document from `base` (its verified state, when cached) plus its new
-/// chunks; hands the loaded document back when it is good.
-fn verify_doc(
-    u: &Unverified,
-    base: Option<Automerge>,
-    chunks: Vec<Vec<u8>>,
-) -> (Verdict, Option<Automerge>) {
-    let mut doc = base.unwrap_or_default();
+/// Where a document's verified state comes from: the cache, or its verified chunks.
+enum Base {
+    Cached(Box<Automerge>),
+    Chunks(Vec<Vec<u8>>),
+}
+
+/// What verifying one document gave: the verdict, the loaded document when good,
+/// and the answer fields its new changes write (records and restricted twins).
+struct Outcome {
+    verdict: Verdict,
+    doc: Option<Automerge>,
+    writes: Vec<FieldWrite>,
+}
+
+/// Verifies a document from its verified state (`base`) plus its new chunks; hands
+/// the loaded document back when it is good, with the fields its new changes write.
+fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
+    let bad = |e: String| Outcome {
+        verdict: Verdict::Bad(e),
+        doc: None,
+        writes: Vec::new(),
+    };
+    let mut doc = match base {
+        Base::Cached(doc) => *doc,
+        Base::Chunks(verified) => match tern_store::load_chunks(verified) {
+            Ok(doc) => doc,
+            Err(e) => return bad(e.to_string()),
+        },
+    };
+    let since = doc.get_heads();
     if let Err(e) = tern_store::apply_chunks(&mut doc, chunks) {
-        return (Verdict::Bad(e.to_string()), None);
+        return bad(e.to_string());
     }
     let verdict = judge(u, &doc);
     match verdict {
-        Verdict::Good(..) => (verdict, Some(doc)),
-        Verdict::Bad(_) => (verdict, None),
+        Verdict::Good(..) => {
+            let writes = match DocKind::parse(&u.kind) {
+                Some(DocKind::Record | DocKind::Restricted) => {
+                    tern_store::field_writes(&doc, &since)
+                }
+                _ => Vec::new(),
+            };
+            Outcome {
+                verdict,
+                doc: Some(doc),
+                writes,
+            }
+        }
+        Verdict::Bad(_) => Outcome {
+            verdict,
+            doc: None,
+            writes: Vec::new(),
+        },
     }
 }
 
@@ -121,15 +167,12 @@ fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
     Verdict::Good(Some(row), Box::new(summary))
 }
 
-/// One document to verify: what is waiting, its cached verified state, its new
-/// chunks.
-type Job = (Unverified, Option<Automerge>, Vec<Vec<u8>>);
+/// One document to verify: what is waiting, its verified state, its new chunks.
+type Job = (Unverified, Base, Vec<Vec<u8>>);
 
 /// Verifies documents on the blocking pool, on half the cores: the other half stays
 /// free for requests, so verification never slows an acknowledgement much.
-async fn verify_all_cores(
-    jobs: Vec<Job>,
-) -> DbResult<Vec<(Unverified, Verdict, Option<Automerge>)>> {
+async fn verify_all_cores(jobs: Vec<Job>) -> DbResult<Vec<(Unverified, Outcome)>> {
     let cores = std::thread::available_parallelism()
         .map_or(2, |n| n.get() / 2)
         .max(1);
@@ -141,8 +184,8 @@ async fn verify_all_cores(
         tasks.push(tokio::task::spawn_blocking(move || {
             part.into_iter()
                 .map(|(u, base, chunks)| {
-                    let (v, doc) = verify_doc(&u, base, chunks);
-                    (u, v, doc)
+                    let outcome = verify_doc(&u, base, chunks);
+                    (u, outcome)
                 })
                 .collect::<Vec<_>>()
         }));
@@ -177,29 +220,43 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
     if n == 0 {
         return Ok(0);
     }
-    let bases: Vec<Option<Automerge>> = waiting
+    let cached: Vec<Option<Automerge>> = waiting
         .iter()
         .map(|u| cache.take(&u.doc_id, u.verified))
         .collect();
-    let wanted: Vec<(String, i64, i64)> = waiting
+    // New chunks of every document, then the verified chunks of those not cached
+    // (loaded apart, so that the changes to check are exactly the new ones).
+    let mut wanted: Vec<(String, i64, i64)> = waiting
         .iter()
-        .zip(&bases)
-        .map(|(u, base)| {
-            let after = if base.is_some() { u.verified } else { 0 };
-            (u.doc_id.clone(), after, u.upto)
-        })
+        .map(|u| (u.doc_id.clone(), u.verified, u.upto))
         .collect();
-    let chunks = db.docs_chunks(&wanted).await?;
+    wanted.extend(
+        waiting
+            .iter()
+            .zip(&cached)
+            .filter(|(u, c)| c.is_none() && u.verified > 0)
+            .map(|(u, _)| (u.doc_id.clone(), 0, u.verified)),
+    );
+    let mut chunks = db.docs_chunks(&wanted).await?;
+    let mut verified_chunks = chunks.split_off(n).into_iter();
     let jobs: Vec<Job> = waiting
         .into_iter()
-        .zip(bases)
+        .zip(cached)
         .zip(chunks)
-        .map(|((u, base), chunks)| (u, base, chunks))
+        .map(|((u, cached), chunks)| {
+            let base = match cached {
+                Some(doc) => Base::Cached(Box::new(doc)),
+                None if u.verified > 0 => Base::Chunks(verified_chunks.next().unwrap_or_default()),
+                None => Base::Chunks(Vec::new()),
+            };
+            (u, base, chunks)
+        })
         .collect();
-    let verdicts = verify_all_cores(jobs).await?;
+    let mut outcomes = verify_all_cores(jobs).await?;
+    check_write_rights(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
-    for (u, verdict, doc) in verdicts {
+    for (u, Outcome { verdict, doc, .. }) in outcomes {
         match verdict {
             Verdict::Good(record, summary) => {
                 if let Some(doc) = doc {
@@ -220,6 +277,72 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
         cache.put(id, seq, doc);
     }
     Ok(n)
+}
+
+/// Turns good verdicts bad where an author wrote a field their role may not write
+/// (the form's `write_roles`, decided by [`Role::may_write_field`]). The form of a
+/// record is the one it names; a restricted twin's is its record's (verified in this
+/// batch or before). Forms the server does not have built in carry no write rights
+/// to check. The reason names the user, role, field and form, never a value.
+async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)]) -> DbResult<()> {
+    let mut forms: HashMap<String, (String, String)> = outcomes
+        .iter()
+        .filter_map(|(_, o)| match &o.verdict {
+            Verdict::Good(Some(r), _) => Some((
+                r.record_id.clone(),
+                (r.form_id.clone(), r.form_version.clone()),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut roles: HashMap<String, Option<Role>> = HashMap::new();
+    for (u, outcome) in outcomes.iter_mut() {
+        if outcome.writes.is_empty() || !matches!(outcome.verdict, Verdict::Good(..)) {
+            continue;
+        }
+        let record = u.doc_id.trim_end_matches(".restricted").to_string();
+        if !forms.contains_key(&record) {
+            if let Some(r) = db.record(&record).await? {
+                forms.insert(record.clone(), (r.form_id, r.form_version));
+            }
+        }
+        let Some((form_id, version)) = forms.get(&record) else {
+            continue;
+        };
+        let Some(form) = tern_store::builtin::form(form_id, version) else {
+            continue;
+        };
+        for w in &outcome.writes {
+            let Some(field) = form.field(&w.field) else {
+                continue;
+            };
+            let Some(allowed) = field.write_roles() else {
+                continue;
+            };
+            if !roles.contains_key(&w.user) {
+                let role = db
+                    .account(&w.user)
+                    .await?
+                    .and_then(|a| Role::parse(&a.role).ok());
+                roles.insert(w.user.clone(), role);
+            }
+            let role = roles.get(&w.user).copied().flatten();
+            if role.is_some_and(|r| r.may_write_field(field)) {
+                continue;
+            }
+            let who = role.map_or("no server account".to_string(), |r| r.name().to_string());
+            outcome.verdict = Verdict::Bad(format!(
+                "`{}` ({who}) wrote field `{}` from device {}, which form {form_id} {version} lets only {} write",
+                w.user,
+                w.field,
+                w.device,
+                allowed.join(" or ")
+            ));
+            outcome.doc = None;
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Verifies until nothing waits (bounded by `max_batches`).
@@ -288,8 +411,12 @@ mod tests {
             verified: 0,
             upto: 1,
         };
-        let (verdict, doc) = verify_doc(&u, None, vec![vec![0x85, 0x6f, 0x4a, 0x83, 0]]);
-        assert!(matches!(verdict, Verdict::Bad(_)));
-        assert!(doc.is_none());
+        let o = verify_doc(
+            &u,
+            Base::Chunks(Vec::new()),
+            vec![vec![0x85, 0x6f, 0x4a, 0x83, 0]],
+        );
+        assert!(matches!(o.verdict, Verdict::Bad(_)));
+        assert!(o.doc.is_none());
     }
 }

@@ -12,3 +12,4 @@ mod enrolment;
 mod fuzz_corpus;
 mod resume;
 mod tls;
+mod write_roles;
