@@ -554,6 +554,7 @@ impl Core {
                 conflicts: view.conflicts.into_iter().map(Into::into).collect(),
                 confirmed_warnings: view.confirmed.keys().cloned().collect(),
                 withheld_sections: s.withheld_sections(record_id)?,
+                read_only_fields: view.read_only_fields,
             })
         })
     }
@@ -1037,6 +1038,16 @@ mod tests {
         assert!(detail
             .withheld_sections
             .contains(&"mental_health".to_string()));
+        // The clinician's fields (FORMS.md 2.2) are read-only for a screener, and
+        // refused with the store's `forbidden` if sent anyway.
+        assert!(detail.read_only_fields.contains(&"outcome".to_string()));
+        assert!(!detail.read_only_fields.contains(&"temp_c".to_string()));
+        assert_eq!(
+            core.records_set_answer(&r.record_id, "outcome", &json!("not_fit"), "en", None)
+                .err()
+                .map(|e| e.code),
+            Some(Code::Forbidden)
+        );
         assert!(!detail.summary.amendment);
         let ev = core.records_evaluate(&r.record_id, "en").expect("eval");
         let relevant: Vec<&str> = ev["relevant"]

@@ -227,6 +227,9 @@ pub struct RecordDetail {
     pub confirmed_warnings: Vec<String>,
     /// Sections the user's role may not see (restricted); the UI leaves them out.
     pub withheld_sections: Vec<String>,
+    /// Fields the user's role may not write (the form's `write_roles`, FORMS.md 2.2);
+    /// the UI shows them read-only, and the store refuses writes to them anyway.
+    pub read_only_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

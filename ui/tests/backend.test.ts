@@ -107,6 +107,24 @@ describe('FakeBackend over engine fixtures', () => {
     expect(ev.relevant).toContain('rhs_item_15');
   });
 
+  it('tells a screener which fields are read-only and refuses writes to them, as tern-store does', async () => {
+    const b = await unlocked();
+    const r = await b.newRecord('pda', '7K3M9QX2TB4');
+    const screener = await b.getRecord(r.record_id);
+    expect(screener.read_only_fields).toContain('outcome');
+    expect(screener.read_only_fields).toContain('tb_diagnosis');
+    expect(screener.read_only_fields).not.toContain('temp_c');
+    const refused = await rejection(b.setAnswer(r.record_id, 'outcome', 'not_fit', 'en'));
+    expect(refused.code).toBe('forbidden');
+    expect(refused.message).not.toContain('not_fit');
+    expect((await b.getRecord(r.record_id)).answers.outcome).toBeUndefined();
+    await b.lock();
+    await b.unlock('u-karim', 'tern');
+    expect((await b.getRecord(r.record_id)).read_only_fields).toEqual([]);
+    await b.setAnswer(r.record_id, 'outcome', 'deferred', 'en');
+    expect((await b.getRecord(r.record_id)).answers.outcome).toBe('deferred');
+  });
+
   it('amends a locked record only with a reason, kept in the history', async () => {
     const b = await unlocked();
     const locked = (await b.listRecords({ kind: 'today' })).find((r) => r.status === 'locked')!;

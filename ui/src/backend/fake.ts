@@ -52,6 +52,12 @@ interface StoredUser extends LocalUser {
    * paths); the UI never decides it from the role.
    */
   sees_restricted?: boolean;
+  /**
+   * Field ids this user may not write, by form id. Seed data standing in for
+   * tern-store's answer (`read_only_fields`, from the form's `write_roles`); the UI
+   * never decides it from the role.
+   */
+  read_only_fields?: Record<string, string[]>;
 }
 
 interface StoredRecord {
@@ -196,6 +202,12 @@ export class FakeBackend implements Backend {
     return user?.sees_restricted ?? false;
   }
 
+  /** Fields of the record's form the user may not write (seed data, see `StoredUser`). */
+  private readOnly(r: StoredRecord): string[] {
+    const user = this.state.users.find((u) => u.user_id === this.session().user.user_id);
+    return [...(user?.read_only_fields?.[r.summary.form_id] ?? [])];
+  }
+
   /** Restricted sections of the record's form, unless the user sees them. */
   private async withheld(r: StoredRecord): Promise<string[]> {
     if (this.sessionSeesRestricted()) return [];
@@ -219,7 +231,19 @@ export class FakeBackend implements Backend {
     const s = this.state;
     s.device = { enrolled: true, server_url: 'https://tern.example.org', device_id: 'dev-fake', site_id: 'site-ke-nairobi', site_name: 'Nairobi IOM clinic' };
     s.users = [
-      { user_id: 'u-amina', username: 'amina', display_name: 'Amina Screener', role: 'screener', password: 'tern', sees_restricted: false },
+      {
+        user_id: 'u-amina',
+        username: 'amina',
+        display_name: 'Amina Screener',
+        role: 'screener',
+        password: 'tern',
+        sees_restricted: false,
+        read_only_fields: {
+          pda: ['clinician_id', 'tb_diagnosis', 'tb_class_us', 'tb_extrapulmonary_site', 'outcome', 'deferral_reason', 'deferral_until'],
+          pec: ['pec_outcome', 'pec_hold_reason'],
+          arr_t2: ['clinician_id'],
+        },
+      },
       { user_id: 'u-karim', username: 'karim', display_name: 'Karim Clinician', role: 'clinician', password: 'tern', sees_restricted: true },
     ];
     s.settings.server_url = s.device.server_url;
@@ -427,7 +451,14 @@ export class FakeBackend implements Backend {
   async getRecord(recordId: string): Promise<RecordDetail> {
     const r = this.record(recordId);
     const withheld = await this.withheld(r);
-    return structuredClone({ summary: r.summary, answers: this.merged(r), conflicts: r.conflicts, confirmed_warnings: r.confirmed, withheld_sections: withheld });
+    return structuredClone({
+      summary: r.summary,
+      answers: this.merged(r),
+      conflicts: r.conflicts,
+      confirmed_warnings: r.confirmed,
+      withheld_sections: withheld,
+      read_only_fields: this.readOnly(r),
+    });
   }
 
   async evaluate(recordId: string, lang: string): Promise<Evaluation> {
@@ -452,6 +483,10 @@ export class FakeBackend implements Backend {
       throw backendError('invalid_input', `Not a field path: ${path}`);
     }
     const top = steps[0]!.id;
+    // As tern-store does: a field the user's role may not write is refused, without the value.
+    if (steps.some((s) => this.readOnly(r).includes(s.id))) {
+      throw backendError('forbidden', `Your role may not write ${path}; ask a user whose role may to enter it.`);
+    }
     if ((SUBJECT_FIELDS as readonly string[]).includes(top)) {
       const s = this.subject(r.summary.subject_id) as unknown as Answers;
       s[top] = value;

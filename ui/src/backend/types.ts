@@ -226,6 +226,12 @@ export interface RecordDetail {
   confirmed_warnings: string[];
   /** Sections the user's role may not see (restricted, FORMS.md 2.2): left out of the form. */
   withheld_sections: string[];
+  /**
+   * Fields (ids; a repeat group's children by their own id) the user's role may not
+   * write (the form's `write_roles`, FORMS.md 2.2): shown read-only. The backend
+   * refuses writes to them anyway.
+   */
+  read_only_fields: string[];
 }
 
 export interface HistoryEntry {

@@ -43,6 +43,8 @@ export class FormController {
   confirmed = $derived(toSet(this.detail?.confirmed_warnings ?? []));
   /** Sections the backend withholds from this user's role (restricted). */
   withheld = $derived(toSet(this.detail?.withheld_sections ?? []));
+  /** Fields the backend says this user's role may not write: drawn read-only. */
+  readOnlyFields = $derived(toSet(this.detail?.read_only_fields ?? []));
   /** Sections with at least one field the engine says is relevant, except withheld ones. */
   visibleSections = $derived(
     this.view ? this.view.sections.filter((s) => !this.withheld.has(s.id) && s.fields.some((f) => this.relevant.has(f.id))) : [],
@@ -96,6 +98,11 @@ export class FormController {
     const calculated = this.evaluation?.calculated[path];
     if (calculated !== undefined) return calculated;
     return getPath(this.answers, path);
+  }
+
+  /** Whether the backend keeps this user's role from writing the field. */
+  mayNotWrite(field: FieldView): boolean {
+    return this.readOnlyFields.has(field.id);
   }
 
   isRelevant(path: string): boolean {

@@ -113,6 +113,7 @@ form-remove = حذف
 form-item = رقم { $n }
 form-max-reached = { $max } على الأكثر.
 form-calculated = محسوب
+form-role-read-only = لا يغيّر هذا إلا دور آخر
 form-no-value = —
 form-confirm-warning = القيمة صحيحة
 form-warning-confirmed = تم التأكيد

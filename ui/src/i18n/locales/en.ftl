@@ -118,6 +118,7 @@ form-remove = Remove
 form-item = No. { $n }
 form-max-reached = At most { $max }.
 form-calculated = Calculated
+form-role-read-only = Only another role may change this
 form-no-value = —
 form-confirm-warning = The value is right
 form-warning-confirmed = Confirmed

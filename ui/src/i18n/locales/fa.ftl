@@ -113,6 +113,7 @@ form-remove = حذف
 form-item = شماره { $n }
 form-max-reached = حداکثر { $max }.
 form-calculated = محاسبه‌شده
+form-role-read-only = فقط نقش دیگری می‌تواند این را تغییر دهد
 form-no-value = —
 form-confirm-warning = مقدار درست است
 form-warning-confirmed = تأیید شد

@@ -113,6 +113,7 @@ form-remove = Retirer
 form-item = N° { $n }
 form-max-reached = { $max } au plus.
 form-calculated = Calculé
+form-role-read-only = Seul un autre rôle peut modifier ceci
 form-no-value = —
 form-confirm-warning = La valeur est juste
 form-warning-confirmed = Confirmé

@@ -115,6 +115,7 @@ form-remove = Вилучити
 form-item = № { $n }
 form-max-reached = Не більше { $max }.
 form-calculated = Обчислено
+form-role-read-only = Змінити це може лише інша роль
 form-no-value = —
 form-confirm-warning = Значення правильне
 form-warning-confirmed = Підтверджено
