@@ -24,6 +24,8 @@ mod common;
 #[path = "../tests/pg.rs"]
 mod pg;
 
+#[path = "../../store/benches/bench_records.rs"]
+mod bench_records;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::ReadDoc;
 use common::{Backend, TestServer, PASSWORD};
@@ -72,18 +74,7 @@ fn device_with_records(
 ) -> Store {
     let db = dir.join("a.db");
     let mut s = Store::init(&db, "amina", Role::Clinician, PASSWORD, "site-a").expect("init");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench-records.py"
-    );
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .arg(n.to_string())
-        .output()
-        .expect("python3 runs the record generator");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let report = s.import_records("pda", &text).expect("import");
-    assert_eq!(report.imported, n, "{:?}", report.refused.first());
+    bench_records::import_bench_records(&mut s, n);
     let code = admin.enrolment_code("site-a", None).expect("code");
     tern_sync::enrol(&mut s, url, &code).expect("enrol");
     s

@@ -11,6 +11,7 @@
 //!
 //! Prints median and p95 per operation and the rate per second per core.
 
+mod bench_records;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, Change, ROOT};
 use std::time::{Duration, Instant};
@@ -39,18 +40,7 @@ fn record_documents(n: usize) -> Vec<Vec<u8>> {
     let db = dir.path().join("bench.db");
     let mut s =
         Store::init(&db, "amina", Role::Clinician, "bench-password", "bench").expect("init");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/bench-records.py"
-    );
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .arg(n.to_string())
-        .output()
-        .expect("python3 runs the record generator");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let report = s.import_records("pda", &text).expect("import");
-    assert_eq!(report.imported, n, "{:?}", report.refused.first());
+    bench_records::import_bench_records(&mut s, n);
     s.set_enrolment(&Enrolment {
         server: "http://127.0.0.1:1".into(),
         token: "t".into(),

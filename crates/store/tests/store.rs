@@ -257,17 +257,25 @@ fn workflow_with_returns_and_amendments() {
     );
 }
 
+/// Clinicians amina (A) and bilal (B) holding one new record (A's `a.tern` change
+/// file carried it to B), and a supervisor's store that has seen nothing yet.
+fn one_record_on_two_clinicians(dir: &std::path::Path) -> (Store, Store, Store, String) {
+    let (mut a, _) = init(dir, "amina", Role::Clinician);
+    let (mut b, _) = init(dir, "bilal", Role::Clinician);
+    let (sup, _) = init(dir, "sara", Role::Supervisor);
+    let subj = subject(&mut a);
+    let r = a.new_record("pda", &subj).expect("record");
+    let fa = dir.join("a.tern");
+    a.export_changes(&fa).expect("export");
+    b.import_changes(&fa).expect("import");
+    (a, b, sup, r)
+}
+
 #[test]
 fn change_files_merge_idempotently_and_report_conflicts() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
-    let (mut b, _) = init(dir.path(), "bilal", Role::Clinician);
-    let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
-    let subj = subject(&mut a);
-    let r = a.new_record("pda", &subj).expect("record");
+    let (mut a, mut b, mut sup, r) = one_record_on_two_clinicians(dir.path());
     let fa = dir.path().join("a.tern");
-    a.export_changes(&fa).expect("export");
-    b.import_changes(&fa).expect("import");
     let again = b.import_changes(&fa).expect("import twice");
     assert_eq!(again.new_changes, 0);
     a.set_answer(&r, "temp_c", "37.1", None).expect("a");
@@ -725,14 +733,7 @@ fn a_screener_may_not_write_clinician_only_fields_on_any_path() {
 #[test]
 fn resolving_a_conflict_on_a_clinician_only_field_needs_a_clinician() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
-    let (mut b, _) = init(dir.path(), "omar", Role::Clinician);
-    let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
-    let subj = subject(&mut a);
-    let r = a.new_record("pda", &subj).expect("record");
-    let fa = dir.path().join("a.tern");
-    a.export_changes(&fa).expect("export");
-    b.import_changes(&fa).expect("import");
+    let (mut a, mut b, mut sup, r) = one_record_on_two_clinicians(dir.path());
     a.set_answer(&r, "tb_diagnosis", "ltbi", None).expect("a");
     b.set_answer(&r, "tb_diagnosis", "no_tb", None).expect("b");
     let fb = dir.path().join("b.tern");
