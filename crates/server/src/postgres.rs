@@ -33,8 +33,12 @@ CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value BIGINT NOT NULL)
 INSERT INTO counter(name, value) VALUES ('seq', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS log(
     seq BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
-    site TEXT NOT NULL, hash BYTEA NOT NULL UNIQUE, bytes BYTEA NOT NULL,
+    site TEXT NOT NULL, hash BYTEA NOT NULL, bytes BYTEA NOT NULL,
     origin TEXT NOT NULL, quarantined BOOLEAN NOT NULL DEFAULT FALSE);
+-- A chunk is unique per document, not over the whole log (databases made before
+-- had `hash UNIQUE`: a second document with a byte-identical chunk was lost).
+CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);
+ALTER TABLE log DROP CONSTRAINT IF EXISTS log_hash_key;
 CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
 CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
 CREATE TABLE IF NOT EXISTS docs(
@@ -531,13 +535,18 @@ impl Db for PgDb {
             .iter()
             .flat_map(|d| d.changes.iter().map(|(h, _)| &h[..]))
             .collect();
-        let existing: HashSet<Vec<u8>> = tx
-            .query("SELECT hash FROM log WHERE hash = ANY($1)", &[&hashes])
+        // Stored already: the same chunk of the same document (a byte-identical chunk
+        // of another document is that document's own).
+        let existing: HashSet<(String, Vec<u8>)> = tx
+            .query(
+                "SELECT doc_id, hash FROM log WHERE hash = ANY($1)",
+                &[&hashes],
+            )
             .await?
             .iter()
-            .map(|r| r.get::<_, Vec<u8>>(0))
+            .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
             .collect();
-        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let mut seen: HashSet<(&str, &[u8])> = HashSet::new();
         let (mut seqs, mut ids, mut kinds, mut sites, mut hs, mut bytes) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
         let (mut doc_ids, mut doc_kinds, mut doc_sites, mut doc_last) =
@@ -548,7 +557,9 @@ impl Db for PgDb {
         for d in docs {
             let before = next;
             for (h, b) in &d.changes {
-                if existing.contains(&h[..]) || !seen.insert(&h[..]) {
+                if existing.contains(&(d.doc_id.clone(), h.to_vec()))
+                    || !seen.insert((d.doc_id.as_str(), &h[..]))
+                {
                     continue;
                 }
                 next += 1;

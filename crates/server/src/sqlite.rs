@@ -40,8 +40,9 @@ CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value INTEGER NOT NULL
 INSERT OR IGNORE INTO counter(name, value) VALUES ('seq', 0);
 CREATE TABLE IF NOT EXISTS log(
     seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
-    site TEXT NOT NULL, hash BLOB NOT NULL UNIQUE, bytes BLOB NOT NULL,
+    site TEXT NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL,
     origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);
 CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
 CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
 CREATE TABLE IF NOT EXISTS docs(
@@ -88,6 +89,7 @@ impl SqliteDb {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
+        unique_per_document(&conn)?;
         conn.execute_batch(SCHEMA)?;
         // Databases made before document summaries (protocol 2).
         let has_summary: bool = conn.query_row(
@@ -117,6 +119,35 @@ impl SqliteDb {
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
     }
+}
+
+/// Databases made before a chunk was unique per document had `hash UNIQUE` over the
+/// whole log: a second document holding a byte-identical chunk (two empty restricted
+/// twins made in the same millisecond by the same user, say) was acknowledged and
+/// never stored. Rebuilds such a log with the same rows, in one transaction.
+fn unique_per_document(conn: &Connection) -> DbResult<()> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'log'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if !sql.is_some_and(|s| s.contains("hash BLOB NOT NULL UNIQUE")) {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE log_per_document(
+             seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
+             site TEXT NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL,
+             origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
+         INSERT INTO log_per_document SELECT seq, doc_id, kind, site, hash, bytes, origin, quarantined FROM log;
+         DROP TABLE log;
+         ALTER TABLE log_per_document RENAME TO log;
+         COMMIT;",
+    )?;
+    Ok(())
 }
 
 /// Where the database key lives.
@@ -988,5 +1019,52 @@ mod tests {
         assert!(rt.block_on(db.site_exists("old-site")).expect("kept"));
         drop(db);
         assert!(!is_plaintext(&path).expect("read"));
+    }
+
+    #[test]
+    fn a_log_unique_over_all_documents_becomes_unique_per_document() {
+        let rt = runtime();
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("tern-server.db");
+        let chunk = |doc: &str| NewDoc {
+            doc_id: doc.into(),
+            kind: "record".into(),
+            site: "site-a".into(),
+            changes: vec![([7u8; 32], b"the same bytes".to_vec())],
+        };
+        {
+            // The schema of databases made before: `hash` unique over the whole log.
+            let old = SCHEMA.replace("hash BLOB NOT NULL,", "hash BLOB NOT NULL UNIQUE,");
+            let old = old.replace(
+                "CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);",
+                "",
+            );
+            let plain = Connection::open(&path).expect("plain");
+            plain.execute_batch(&old).expect("old schema");
+            plain
+                .execute(
+                    "INSERT INTO log(seq, doc_id, kind, site, hash, bytes, origin)
+                     VALUES (1, 'doc-1', 'record', 'site-a', ?1, ?2, 'dev')",
+                    params![&[7u8; 32][..], &b"the same bytes"[..]],
+                )
+                .expect("row");
+            plain
+                .execute("UPDATE counter SET value = 1 WHERE name = 'seq'", [])
+                .expect("counter");
+        }
+        let db = SqliteDb::open(dir.path()).expect("open");
+        let new = rt
+            .block_on(db.store_changes("dev", &[chunk("doc-2"), chunk("doc-1")]))
+            .expect("store");
+        assert_eq!(new, 1, "doc-2 stored, doc-1 had it already");
+        for doc in ["doc-1", "doc-2"] {
+            let rows = rt.block_on(db.doc_changes(doc, 10)).expect("rows");
+            assert_eq!(rows, vec![b"the same bytes".to_vec()], "{doc}");
+        }
+        drop(db);
+        // Opening again changes nothing.
+        let db = SqliteDb::open(dir.path()).expect("reopen");
+        let rows = rt.block_on(db.doc_changes("doc-2", 10)).expect("rows");
+        assert_eq!(rows.len(), 1);
     }
 }

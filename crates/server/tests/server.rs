@@ -10,6 +10,7 @@ mod authz;
 mod convergence;
 mod enrolment;
 mod fuzz_corpus;
+mod identical_chunks;
 mod resume;
 mod tls;
 mod write_roles;

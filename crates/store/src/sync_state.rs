@@ -24,14 +24,15 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Version of the sync tables, kept in `meta.sync_schema`.
-const SYNC_SCHEMA: &str = "3";
+const SYNC_SCHEMA: &str = "4";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sync_log(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
-    hash BLOB NOT NULL UNIQUE,
+    hash BLOB NOT NULL,
     from_server INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS sync_log_doc_hash ON sync_log(doc_id, hash);
 CREATE INDEX IF NOT EXISTS sync_log_doc ON sync_log(doc_id, seq);
 CREATE INDEX IF NOT EXISTS sync_log_pulled ON sync_log(doc_id, from_server);
 CREATE TRIGGER IF NOT EXISTS sync_log_changes AFTER INSERT ON changes BEGIN
@@ -179,6 +180,7 @@ impl Store {
             // walk below is for enrolment only: run again, it would queue documents
             // pulled whole, whose changes are not in the log, to be pushed back.
             return self.in_tx(|s| {
+                s.unique_per_document()?;
                 s.conn.execute_batch(SCHEMA)?;
                 s.conn.execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'sync_schema'",
@@ -216,6 +218,33 @@ impl Store {
             )?;
             Ok(())
         })
+    }
+
+    /// Sync tables before version 4 had `hash UNIQUE` over the whole log: a change
+    /// byte-identical to one of another document (two empty restricted twins made in
+    /// the same millisecond by the same user) was never queued. Rebuilds the log
+    /// with the same rows, unique per document.
+    fn unique_per_document(&mut self) -> Result<()> {
+        let sql: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sync_log'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if sql.is_some_and(|s| s.contains("hash BLOB NOT NULL UNIQUE")) {
+            self.conn.execute_batch(
+                "DROP TRIGGER IF EXISTS sync_log_changes;
+                 CREATE TABLE sync_log_per_document(
+                     seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
+                     hash BLOB NOT NULL, from_server INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO sync_log_per_document SELECT seq, doc_id, hash, from_server FROM sync_log;
+                 DROP TABLE sync_log;
+                 ALTER TABLE sync_log_per_document RENAME TO sync_log;",
+            )?;
+        }
+        Ok(())
     }
 
     fn synced(&self) -> Result<bool> {
@@ -795,7 +824,7 @@ impl Store {
         )?;
         self.conn.execute(
             "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
-             ON CONFLICT(hash) DO UPDATE SET from_server = 1",
+             ON CONFLICT(doc_id, hash) DO UPDATE SET from_server = 1",
             params![id, document_hash(document).to_vec()],
         )?;
         let n = changes.len();
@@ -819,7 +848,7 @@ impl Store {
     fn mark_from_server(&self, id: &str, hash: &[u8]) -> Result<()> {
         self.conn.execute(
             "INSERT INTO sync_log(doc_id, hash, from_server) VALUES (?1, ?2, 1)
-             ON CONFLICT(hash) DO UPDATE SET from_server = 1",
+             ON CONFLICT(doc_id, hash) DO UPDATE SET from_server = 1",
             params![id, hash],
         )?;
         Ok(())
@@ -888,6 +917,60 @@ mod tests {
         })
         .expect("enrol");
         s
+    }
+
+    #[test]
+    fn an_old_sync_log_unique_over_all_documents_becomes_unique_per_document() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = enrolled(dir.path(), "amina");
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let queued = |s: &Store| -> i64 {
+            s.conn
+                .query_row("SELECT count(*) FROM sync_log", [], |r| r.get(0))
+                .expect("count")
+        };
+        let before = queued(&s);
+        assert!(before > 0);
+        // The sync tables of version 3: `hash` unique over the whole log.
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER sync_log_changes;
+                 CREATE TABLE old_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
+                     hash BLOB NOT NULL UNIQUE, from_server INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO old_log SELECT * FROM sync_log;
+                 DROP TABLE sync_log;
+                 ALTER TABLE old_log RENAME TO sync_log;
+                 UPDATE meta SET value = '3' WHERE key = 'sync_schema';",
+            )
+            .expect("old tables");
+        s.set_last_sync("2026-11-26T08:00:00Z").expect("upgrade");
+        let sql: String = s
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'sync_log'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("sql");
+        assert!(!sql.contains("UNIQUE"), "{sql}");
+        assert_eq!(queued(&s), before, "every queued row kept");
+        // A change with the same hash in another document is queued for that one too.
+        let (doc, hash): (String, Vec<u8>) = s
+            .conn
+            .query_row("SELECT doc_id, hash FROM sync_log LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("row");
+        assert_eq!(doc, subject);
+        s.conn
+            .execute(
+                "INSERT INTO changes(doc_id, hash, bytes) VALUES ('another', ?1, x'00')",
+                [&hash],
+            )
+            .expect("change");
+        assert_eq!(queued(&s), before + 1);
     }
 
     #[test]
