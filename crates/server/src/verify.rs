@@ -36,23 +36,23 @@ const BATCH: i64 = 256;
 /// Documents kept loaded between batches (a loaded 120-answer record is tens of KB).
 const CACHE_DOCS: usize = 1024;
 
-/// Loaded documents, each with the sequence it reflects.
+/// Loaded documents, each with the sequence it reflects and its summary there.
 #[derive(Default, Debug)]
 pub struct DocCache {
-    docs: std::collections::HashMap<String, (i64, Automerge)>,
+    docs: std::collections::HashMap<String, (i64, Loaded)>,
     order: std::collections::VecDeque<String>,
 }
 
 impl DocCache {
     /// The loaded document if it reflects exactly `verified`.
-    fn take(&mut self, id: &str, verified: i64) -> Option<Automerge> {
+    fn take(&mut self, id: &str, verified: i64) -> Option<Loaded> {
         match self.docs.remove(id) {
             Some((seq, doc)) if seq == verified && verified > 0 => Some(doc),
             _ => None,
         }
     }
 
-    fn put(&mut self, id: String, seq: i64, doc: Automerge) {
+    fn put(&mut self, id: String, seq: i64, doc: Loaded) {
         if self.docs.insert(id.clone(), (seq, doc)).is_none() {
             self.order.push_back(id);
         }
@@ -76,9 +76,16 @@ enum Verdict {
     Bad(String),
 }
 
+/// A verified document, loaded, with its summary.
+#[derive(Debug)]
+struct Loaded {
+    doc: Automerge,
+    summary: Option<DocSummary>,
+}
+
 /// Where a document's verified state comes from: the cache, or its verified chunks.
 enum Base {
-    Cached(Box<Automerge>),
+    Cached(Box<Loaded>),
     Chunks(Vec<Vec<u8>>),
 }
 
@@ -98,10 +105,10 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
         doc: None,
         writes: Vec::new(),
     };
-    let mut doc = match base {
-        Base::Cached(doc) => *doc,
+    let (mut doc, before) = match base {
+        Base::Cached(loaded) => (loaded.doc, loaded.summary),
         Base::Chunks(verified) => match tern_store::load_chunks(verified) {
-            Ok(doc) => doc,
+            Ok(doc) => (doc, None),
             Err(e) => return bad(e.to_string()),
         },
     };
@@ -109,21 +116,25 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
     if let Err(e) = tern_store::apply_chunks(&mut doc, chunks) {
         return bad(e.to_string());
     }
-    let verdict = judge(u, &doc);
-    match verdict {
-        Verdict::Good(..) => {
-            let writes = match DocKind::parse(&u.kind) {
-                Some(DocKind::Record | DocKind::Restricted) => {
-                    tern_store::field_writes(&doc, &since)
-                }
-                _ => Vec::new(),
-            };
-            Outcome {
-                verdict,
-                doc: Some(doc),
-                writes,
-            }
+    let kind = DocKind::parse(&u.kind);
+    let changed = match kind {
+        Some(DocKind::Record | DocKind::Restricted) => tern_store::changed_parts(&doc, &since),
+        _ => tern_store::ChangedParts::default(),
+    };
+    let summary = match (kind, &before) {
+        (Some(k @ (DocKind::Record | DocKind::Restricted)), Some(before)) => {
+            tern_store::summarize_since(k, &doc, before, &changed)
         }
+        (Some(k), _) => tern_store::summarize(k, &doc),
+        (None, _) => None,
+    };
+    let verdict = judge(u, summary);
+    match verdict {
+        Verdict::Good(..) => Outcome {
+            verdict,
+            doc: Some(doc),
+            writes: changed.writes,
+        },
         Verdict::Bad(_) => Outcome {
             verdict,
             doc: None,
@@ -132,11 +143,9 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
     }
 }
 
-fn judge(u: &Unverified, doc: &Automerge) -> Verdict {
-    let Some(kind) = DocKind::parse(&u.kind) else {
-        return Verdict::Good(None, Box::new(None));
-    };
-    let summary = tern_store::summarize(kind, doc);
+/// The verdict on a loaded document from its summary (`None`: not one of ours, or a
+/// document of a kind without one).
+fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
     let Some(DocSummary::Record {
         form_id,
         form_version,
@@ -220,7 +229,7 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
     if n == 0 {
         return Ok(0);
     }
-    let cached: Vec<Option<Automerge>> = waiting
+    let cached: Vec<Option<Loaded>> = waiting
         .iter()
         .map(|u| cache.take(&u.doc_id, u.verified))
         .collect();
@@ -259,15 +268,16 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
     for (u, Outcome { verdict, doc, .. }) in outcomes {
         match verdict {
             Verdict::Good(record, summary) => {
-                if let Some(doc) = doc {
-                    loaded.push((u.doc_id.clone(), u.upto, doc));
-                }
+                let summary = *summary;
                 good.push(Verified {
-                    doc_id: u.doc_id,
+                    doc_id: u.doc_id.clone(),
                     upto: u.upto,
                     record,
-                    summary: (*summary).and_then(|s| serde_json::to_string(&s).ok()),
+                    summary: summary.as_ref().and_then(|s| serde_json::to_string(s).ok()),
                 });
+                if let Some(doc) = doc {
+                    loaded.push((u.doc_id, u.upto, Loaded { doc, summary }));
+                }
             }
             Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,
         }
@@ -386,17 +396,24 @@ pub async fn run<D: Db>(
 mod tests {
     use super::*;
 
+    fn loaded() -> Loaded {
+        Loaded {
+            doc: Automerge::new(),
+            summary: None,
+        }
+    }
+
     #[test]
     fn the_cache_serves_only_the_verified_state_it_holds() {
         let mut cache = DocCache::default();
-        cache.put("r1".into(), 7, Automerge::new());
+        cache.put("r1".into(), 7, loaded());
         assert!(cache.take("r1", 6).is_none(), "another replica moved on");
         assert!(cache.take("r1", 7).is_none(), "a stale entry is dropped");
-        cache.put("r1".into(), 7, Automerge::new());
+        cache.put("r1".into(), 7, loaded());
         assert!(cache.take("r1", 7).is_some());
         assert!(cache.take("r1", 7).is_none(), "taken out while in use");
         for i in 0..(CACHE_DOCS + 10) {
-            cache.put(format!("d{i}"), 1, Automerge::new());
+            cache.put(format!("d{i}"), 1, loaded());
         }
         assert_eq!(cache.docs.len(), CACHE_DOCS);
         assert!(cache.take("d0", 1).is_none(), "the oldest went first");

@@ -659,6 +659,18 @@ pub fn has_conflict(doc: &Automerge, top: &str) -> bool {
     map_has_conflict(doc, &answers, true)
 }
 
+/// Whether the top-level answer `key` under `top` holds concurrent different values.
+pub(crate) fn key_has_conflict(doc: &Automerge, top: &str, key: &str) -> bool {
+    let Some(answers) = map_at(doc, &ROOT, top) else {
+        return false;
+    };
+    let mut found = Vec::new();
+    if doc.get_all(&answers, key).map_or(0, |all| all.len()) > 1 {
+        read_cell(doc, &answers, key, key, &mut found);
+    }
+    !found.is_empty()
+}
+
 fn map_has_conflict(doc: &Automerge, obj: &ExId, descend: bool) -> bool {
     for item in doc.map_range(obj, ..) {
         if item.conflict {

@@ -58,9 +58,9 @@ pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
-pub use summary::{summarize, DocSummary};
+pub use summary::{summarize, summarize_since, DocSummary};
 pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
-pub use writes::{field_writes, FieldWrite};
+pub use writes::{changed_parts, field_writes, ChangedParts, FieldWrite};

@@ -91,6 +91,46 @@ pub fn summarize(kind: DocKind, d: &Automerge) -> Option<DocSummary> {
     }
 }
 
+/// The summary of a record or restricted twin after new changes, from its summary
+/// before them and what they touched ([`crate::changed_parts`]): when they touched
+/// only top-level answers of a document without conflicts, only those answers are
+/// read again (the verifier's cost per change into a loaded record); anything else
+/// is summarised whole.
+pub fn summarize_since(
+    kind: DocKind,
+    d: &Automerge,
+    before: &DocSummary,
+    changed: &crate::ChangedParts,
+) -> Option<DocSummary> {
+    let quick = !changed.root && !changed.nested;
+    let conflict = || {
+        changed
+            .writes
+            .iter()
+            .any(|w| doc::key_has_conflict(d, "answers", &w.field))
+    };
+    match (kind, before) {
+        (
+            DocKind::Record,
+            DocSummary::Record {
+                conflict: false, ..
+            },
+        ) if quick => {
+            let mut after = before.clone();
+            if let DocSummary::Record { conflict: c, .. } = &mut after {
+                *c = conflict();
+            }
+            Some(after)
+        }
+        (DocKind::Restricted, DocSummary::Restricted { conflict: false }) if quick => {
+            Some(DocSummary::Restricted {
+                conflict: conflict(),
+            })
+        }
+        _ => summarize(kind, d),
+    }
+}
+
 impl Store {
     /// Writes the projection row of document `id` from its summary. A record's row
     /// also shows its restricted twin's conflicts (`twin_conflict`); a twin's summary
