@@ -61,6 +61,19 @@ enum UserCommand {
         #[arg(long = "site")]
         sites: Vec<String>,
     },
+    /// Change an account: another role and/or more sites; prints its name. Devices
+    /// learn it at their next sync.
+    Change {
+        name: String,
+        /// The new role.
+        #[arg(long)]
+        role: Option<String>,
+        /// Another site the account works at (repeatable).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
+    /// List accounts as JSON (name, role, sites).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -89,13 +102,19 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             admin.add_site(&site)?;
             emit(&site);
         }
-        AdminCommand::User {
-            command: UserCommand::Add { name, role, sites },
-        } => {
-            let pass = crate::device::password("TERN_PASSWORD", &format!("Password for {name}: "))?;
-            admin.add_user(&name, &role, &pass, &sites)?;
-            emit(&name);
-        }
+        AdminCommand::User { command } => match command {
+            UserCommand::Add { name, role, sites } => {
+                let pass =
+                    crate::device::password("TERN_PASSWORD", &format!("Password for {name}: "))?;
+                admin.add_user(&name, &role, &pass, &sites)?;
+                emit(&name);
+            }
+            UserCommand::Change { name, role, sites } => {
+                admin.change_user(&name, role.as_deref(), &sites)?;
+                emit(&name);
+            }
+            UserCommand::List => emit(&serde_json::to_string_pretty(&admin.users()?)?),
+        },
         AdminCommand::Device { command } => match command {
             DeviceCommand::Enroll { site, user } => {
                 emit(&admin.enrolment_code(&site, user.as_deref())?)

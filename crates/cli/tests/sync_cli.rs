@@ -353,3 +353,150 @@ fn local_users_must_be_accounts_from_enrolment_on() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn an_administrator_changes_an_accounts_role_and_sites_and_devices_follow() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("srv");
+    let data_s = data.to_string_lossy().to_string();
+    let (mut server, addr, _) = serve(&data, "127.0.0.1:0");
+    let url = format!("http://{addr}");
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &data_s];
+        all.extend_from_slice(args);
+        run(&all, "account-pass-1")
+    };
+    ok(&admin(&["site", "add", "site-a"]));
+    ok(&admin(&["site", "add", "site-b"]));
+    for (name, role, site) in [
+        ("amina", "clinician", "site-a"),
+        ("karim", "screener", "site-b"),
+    ] {
+        ok(&admin(&[
+            "user", "add", name, "--role", role, "--site", site,
+        ]));
+    }
+    let account = |name: &str| -> Value {
+        let all = json_of(&admin(&["user", "list"]));
+        let found = all
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["name"] == name).cloned());
+        found.unwrap_or(Value::Null)
+    };
+    assert_eq!(account("karim")["sites"], serde_json::json!(["site-b"]));
+    assert!(account("karim").get("password_hash").is_none());
+
+    // A device at site-a: karim works at site-b only, so he cannot be added, and the
+    // message says which command fixes it.
+    let db = dir.path().join("a.db");
+    let db_s = db.to_string_lossy().to_string();
+    ok(&run(
+        &[
+            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
+        ],
+        "device-pass-1",
+    ));
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    ok(&as_user(
+        &db_s,
+        "amina",
+        &["enroll", "--server", &url, "--code", &code],
+    ));
+    let refused = as_user(&db_s, "amina", &["user", "add", "karim"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr_of(&refused).contains("tern admin user change karim --site site-a"),
+        "{}",
+        stderr_of(&refused)
+    );
+
+    // The administrator gives him site-a; after a sync the device takes him, as the
+    // screener he is: a screener may not enter a TB classification.
+    assert_eq!(
+        ok(&admin(&["user", "change", "karim", "--site", "site-a"])),
+        "karim"
+    );
+    assert_eq!(
+        account("karim")["sites"],
+        serde_json::json!(["site-a", "site-b"])
+    );
+    ok(&as_user(&db_s, "amina", &["sync"]));
+    ok(&as_user(&db_s, "amina", &["user", "add", "karim"]));
+    let subject = ok(&as_user(
+        &db_s,
+        "karim",
+        &["subject", "add", "--set", "sex=female"],
+    ));
+    let record = ok(&as_user(
+        &db_s,
+        "karim",
+        &["record", "new", "--form", "pda", "--subject", &subject],
+    ));
+    let screener = as_user(
+        &db_s,
+        "karim",
+        &["record", "set", &record, "tb_diagnosis", "ltbi"],
+    );
+    assert_eq!(screener.status.code(), Some(1), "{}", stderr_of(&screener));
+
+    // Now a clinician: the next sync brings the role down and the write is allowed,
+    // on the device and on the server.
+    assert_eq!(
+        ok(&admin(&["user", "change", "karim", "--role", "clinician"])),
+        "karim"
+    );
+    assert_eq!(account("karim")["role"], "clinician");
+    ok(&as_user(&db_s, "karim", &["sync"]));
+    ok(&as_user(
+        &db_s,
+        "karim",
+        &["record", "set", &record, "tb_diagnosis", "ltbi"],
+    ));
+    let report = json_of(&as_user(&db_s, "karim", &["sync"]));
+    assert!(
+        report["pushed_changes"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
+    let mut quarantined = Value::Null;
+    for _ in 0..100 {
+        let status = json_of(&admin(&["status"]));
+        if status["unverified"] == 0 {
+            quarantined = status["quarantined"].clone();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(quarantined, 0, "the clinician's write is accepted");
+
+    // Mistakes are refused with a reason, and change nothing.
+    for (args, reason) in [
+        (
+            vec!["user", "change", "nobody", "--role", "screener"],
+            "no user `nobody`",
+        ),
+        (
+            vec!["user", "change", "karim", "--site", "nowhere"],
+            "no site `nowhere`",
+        ),
+        (
+            vec!["user", "change", "karim", "--role", "wizard"],
+            "wizard",
+        ),
+        (vec!["user", "change", "karim"], "nothing to change"),
+    ] {
+        let out = admin(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr_of(&out).contains(reason),
+            "{reason:?} in {}",
+            stderr_of(&out)
+        );
+    }
+    assert_eq!(account("karim")["role"], "clinician");
+    assert_eq!(
+        account("karim")["sites"],
+        serde_json::json!(["site-a", "site-b"])
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -60,6 +60,21 @@ impl Admin {
         with_db!(self, db => service::add_user(db, name, role, password, sites))
     }
 
+    /// Another role and/or more sites for an existing account.
+    pub fn change_user(
+        &self,
+        name: &str,
+        role: Option<&str>,
+        add_sites: &[String],
+    ) -> Result<(), ApiError> {
+        with_db!(self, db => service::change_user(db, name, role, add_sites))
+    }
+
+    /// Every account with its role and sites (no password hashes).
+    pub fn users(&self) -> Result<Vec<crate::db::AccountInfo>, ApiError> {
+        with_db!(self, db => async { Ok(crate::db::Db::accounts(db).await?) })
+    }
+
     /// A one-time enrolment code for a device of `site` (optionally for one account).
     pub fn enrolment_code(&self, site: &str, account: Option<&str>) -> Result<String, ApiError> {
         with_db!(self, db => service::enrolment_code(db, site, account))

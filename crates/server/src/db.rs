@@ -53,6 +53,14 @@ pub struct Account {
     pub sites: Vec<String>,
 }
 
+/// An account as an administrator lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountInfo {
+    pub name: String,
+    pub role: String,
+    pub sites: Vec<String>,
+}
+
 /// An enrolled device as authentication sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
@@ -98,7 +106,8 @@ pub fn unknown_local_users(site: &str, unknown: &[String]) -> DbError {
     DbError::Refused(format!(
         "this device has local users who are not accounts of site `{site}`: {names} (the \
          server would refuse everything they record); ask an administrator to add these \
-         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`), \
+         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`, or \
+         `tern admin user change NAME --site {site}` for an account of another site), \
          then enrol again with the same code. Nothing was stored: the code is still \
          valid and this device keeps all its data"
     ))
@@ -221,6 +230,16 @@ pub trait Db: Send + Sync + 'static {
     fn site_exists(&self, name: &str) -> impl Future<Output = DbResult<bool>> + Send;
     fn add_account(&self, account: &Account) -> impl Future<Output = DbResult<()>> + Send;
     fn account(&self, name: &str) -> impl Future<Output = DbResult<Option<Account>>> + Send;
+    /// Gives an account another role (when `role` is given) and more sites, in one
+    /// transaction; refuses an unknown account or site.
+    fn change_account(
+        &self,
+        name: &str,
+        role: Option<&str>,
+        add_sites: &[String],
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Every account with its role and sites, by name (never a password hash).
+    fn accounts(&self) -> impl Future<Output = DbResult<Vec<AccountInfo>>> + Send;
 
     fn add_enrolment(
         &self,

@@ -109,6 +109,31 @@ fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
+/// Adds sites to an account; refuses an unknown site.
+async fn add_account_sites(
+    tx: &impl deadpool_postgres::GenericClient,
+    account: &str,
+    sites: &[String],
+) -> DbResult<()> {
+    for s in sites {
+        if tx
+            .query_opt("SELECT 1 FROM sites WHERE name = $1", &[s])
+            .await?
+            .is_none()
+        {
+            return Err(DbError::NotFound(format!(
+                "no site `{s}`; add it with `tern admin site add {s}`"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO account_sites(account, site) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&account, s],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn sites_of(
     c: &impl deadpool_postgres::GenericClient,
     account: &str,
@@ -193,24 +218,56 @@ impl Db for PgDb {
         if n == 0 {
             return Err(DbError::Exists(format!("user `{}`", a.name)));
         }
-        for s in &a.sites {
-            if tx
-                .query_opt("SELECT 1 FROM sites WHERE name = $1", &[s])
-                .await?
-                .is_none()
-            {
-                return Err(DbError::NotFound(format!(
-                    "no site `{s}`; add it with `tern admin site add {s}`"
-                )));
-            }
+        add_account_sites(&tx, &a.name, &a.sites).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn change_account(
+        &self,
+        name: &str,
+        role: Option<&str>,
+        add_sites: &[String],
+    ) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        if tx
+            .query_opt(
+                "SELECT 1 FROM accounts WHERE name = $1 FOR UPDATE",
+                &[&name],
+            )
+            .await?
+            .is_none()
+        {
+            return Err(DbError::NotFound(format!("no user `{name}`")));
+        }
+        if let Some(role) = role {
             tx.execute(
-                "INSERT INTO account_sites(account, site) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&a.name, s],
+                "UPDATE accounts SET role = $2 WHERE name = $1",
+                &[&name, &role],
             )
             .await?;
         }
+        add_account_sites(&tx, name, add_sites).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn accounts(&self) -> DbResult<Vec<AccountInfo>> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT name, role FROM accounts ORDER BY name", &[])
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let name: String = r.get(0);
+            out.push(AccountInfo {
+                sites: sites_of(&c, &name).await?,
+                role: r.get(1),
+                name,
+            });
+        }
+        Ok(out)
     }
 
     async fn account(&self, name: &str) -> DbResult<Option<Account>> {

@@ -170,6 +170,28 @@ pub async fn add_user<D: Db>(
     Ok(())
 }
 
+/// Gives an account another role and/or more sites. The account list a device
+/// holds changes with it, so devices learn it at their next sync (roles sync down).
+pub async fn change_user<D: Db>(
+    db: &D,
+    name: &str,
+    role: Option<&str>,
+    add_sites: &[String],
+) -> ApiResult<()> {
+    let role = role.map(parse_role).transpose()?;
+    if role.is_none() && add_sites.is_empty() {
+        return Err(ApiError::bad(
+            "nothing to change: give --role ROLE and/or --site SITE",
+        ));
+    }
+    for s in add_sites {
+        check_name("site", s)?;
+    }
+    db.change_account(name, role.map(|r| r.name()), add_sites)
+        .await?;
+    Ok(())
+}
+
 /// Makes a one-time enrolment code for `site` (optionally for one account).
 pub async fn enrolment_code<D: Db>(db: &D, site: &str, account: Option<&str>) -> ApiResult<String> {
     let code = auth::new_code()?;
@@ -679,7 +701,8 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
                     format!(
                         "changes by `{user}`, who does not work at site `{site}`; nothing \
                          was stored. Ask an administrator to give the account `{user}` site \
-                         `{site}`, then sync again: this device keeps all its data"
+                         `{site}` (`tern admin user change {user} --site {site}`), then sync \
+                         again: this device keeps all its data"
                     ),
                 ));
             }

@@ -245,6 +245,25 @@ fn encrypt_in_place(path: &Path, key: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// Adds sites to an account; refuses an unknown site.
+fn add_account_sites(tx: &Connection, account: &str, sites: &[String]) -> DbResult<()> {
+    for s in sites {
+        let known = tx
+            .query_row("SELECT 1 FROM sites WHERE name = ?1", [s], |_| Ok(()))
+            .optional()?;
+        if known.is_none() {
+            return Err(DbError::NotFound(format!(
+                "no site `{s}`; add it with `tern admin site add {s}`"
+            )));
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO account_sites(account, site) VALUES (?1, ?2)",
+            params![account, s],
+        )?;
+    }
+    Ok(())
+}
+
 fn sites_of(c: &Connection, account: &str) -> DbResult<Vec<String>> {
     let mut stmt =
         c.prepare_cached("SELECT site FROM account_sites WHERE account = ?1 ORDER BY site")?;
@@ -328,22 +347,65 @@ impl Db for SqliteDb {
             if n == 0 {
                 return Err(DbError::Exists(format!("user `{}`", a.name)));
             }
-            for s in &a.sites {
-                let known = tx
-                    .query_row("SELECT 1 FROM sites WHERE name = ?1", [s], |_| Ok(()))
-                    .optional()?;
-                if known.is_none() {
-                    return Err(DbError::NotFound(format!(
-                        "no site `{s}`; add it with `tern admin site add {s}`"
-                    )));
-                }
-                tx.execute(
-                    "INSERT OR IGNORE INTO account_sites(account, site) VALUES (?1, ?2)",
-                    params![a.name, s],
-                )?;
-            }
+            add_account_sites(&tx, &a.name, &a.sites)?;
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn change_account(
+        &self,
+        name: &str,
+        role: Option<&str>,
+        add_sites: &[String],
+    ) -> DbResult<()> {
+        let (name, role, sites) = (
+            name.to_string(),
+            role.map(str::to_string),
+            add_sites.to_vec(),
+        );
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let known = tx
+                .query_row(
+                    "SELECT 1 FROM accounts WHERE name = ?1",
+                    [&name],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if known.is_none() {
+                return Err(DbError::NotFound(format!("no user `{name}`")));
+            }
+            if let Some(role) = &role {
+                tx.execute(
+                    "UPDATE accounts SET role = ?2 WHERE name = ?1",
+                    params![name, role],
+                )?;
+            }
+            add_account_sites(&tx, &name, &sites)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn accounts(&self) -> DbResult<Vec<AccountInfo>> {
+        self.run(|c| {
+            let rows: Vec<(String, String)> = {
+                let mut stmt = c.prepare_cached("SELECT name, role FROM accounts ORDER BY name")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            rows.into_iter()
+                .map(|(name, role)| {
+                    Ok(AccountInfo {
+                        sites: sites_of(c, &name)?,
+                        name,
+                        role,
+                    })
+                })
+                .collect()
         })
         .await
     }

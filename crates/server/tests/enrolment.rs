@@ -142,6 +142,29 @@ fn scenario(backend: Backend) {
     let message = refusal(&visitor, &url, &code, name);
     assert!(message.contains("`other`"), "{name}: {message}");
     assert_eq!(open_as(&visitor, "other").enrolment().expect("e"), None);
+
+    // Until an administrator gives the account this site too (and another role):
+    // then the same code enrols the visitor's device.
+    admin
+        .change_user("other", Some("screener"), &["site-a".to_string()])
+        .expect("change");
+    let other = admin
+        .users()
+        .expect("users")
+        .into_iter()
+        .find(|u| u.name == "other")
+        .expect("listed");
+    assert_eq!(other.role, "screener", "{name}");
+    assert_eq!(
+        other.sites,
+        vec!["site-a".to_string(), "site-b".to_string()]
+    );
+    assert!(admin.change_user("nobody", Some("screener"), &[]).is_err());
+    assert!(admin
+        .change_user("other", None, &["nowhere".to_string()])
+        .is_err());
+    tern_sync::enrol(&mut open_as(&visitor, "other"), &url, &code).expect("enrol now");
+    assert_eq!(open_as(&visitor, "other").role(), Role::Screener, "{name}");
     server.stop();
 }
 

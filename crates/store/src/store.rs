@@ -215,8 +215,9 @@ impl Store {
                 return Err(StoreError::Refused(format!(
                     "`{name}` is not a server account of site `{site}`, so the server would \
                      refuse their work: ask an administrator to add the account to site \
-                     `{site}` (`tern admin user add {name} --role ROLE --site {site}`), sync \
-                     this device, then add the user again",
+                     `{site}` (`tern admin user add {name} --role ROLE --site {site}`, or \
+                     `tern admin user change {name} --site {site}` for an account of \
+                     another site), sync this device, then add the user again",
                     site = self.site
                 )))
             }
