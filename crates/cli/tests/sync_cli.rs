@@ -39,6 +39,20 @@ fn serve(data: &Path, listen: &str) -> (Child, String, Value) {
     (child, addr, demo)
 }
 
+/// `tern serve` on a free port with its data in `dir/srv`: the process, its URL,
+/// and `tern admin --data dir/srv ARGS...`.
+fn serve_with_admin(dir: &Path) -> (Child, String, impl Fn(&[&str]) -> Output) {
+    let data = dir.join("srv");
+    let (server, addr, _) = serve(&data, "127.0.0.1:0");
+    let data_s = data.to_string_lossy().to_string();
+    let admin = move |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &data_s];
+        all.extend_from_slice(args);
+        run(&all, "account-pass-1")
+    };
+    (server, format!("http://{addr}"), admin)
+}
+
 #[test]
 fn serve_admin_enroll_sync_status_revoke() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -221,15 +235,7 @@ fn stderr_of(out: &Output) -> String {
 #[test]
 fn local_users_must_be_accounts_from_enrolment_on() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("srv");
-    let data_s = data.to_string_lossy().to_string();
-    let (mut server, addr, _) = serve(&data, "127.0.0.1:0");
-    let url = format!("http://{addr}");
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--data", &data_s];
-        all.extend_from_slice(args);
-        run(&all, "account-pass-1")
-    };
+    let (mut server, url, admin) = serve_with_admin(dir.path());
     ok(&admin(&["site", "add", "site-a"]));
     ok(&admin(&[
         "user",
@@ -357,15 +363,7 @@ fn local_users_must_be_accounts_from_enrolment_on() {
 #[test]
 fn an_administrator_changes_an_accounts_role_and_sites_and_devices_follow() {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("srv");
-    let data_s = data.to_string_lossy().to_string();
-    let (mut server, addr, _) = serve(&data, "127.0.0.1:0");
-    let url = format!("http://{addr}");
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--data", &data_s];
-        all.extend_from_slice(args);
-        run(&all, "account-pass-1")
-    };
+    let (mut server, url, admin) = serve_with_admin(dir.path());
     ok(&admin(&["site", "add", "site-a"]));
     ok(&admin(&["site", "add", "site-b"]));
     for (name, role, site) in [

@@ -139,15 +139,9 @@ mod tests {
             .expect("a change")
     }
 
-    fn writes(d: &Automerge, since: &[ChangeHash]) -> Vec<(String, String)> {
-        field_writes(d, since)
-            .into_iter()
-            .map(|w| (w.user, w.field))
-            .collect()
-    }
-
-    #[test]
-    fn writes_are_read_from_operations_with_their_authors() {
+    /// bilal's new record with a repeat group `notes` (text `remark` inside) and a
+    /// text field `summary`.
+    fn skeleton() -> Automerge {
         let meta = RecordMeta {
             form_id: "pda".into(),
             form_version: "1.0.0".into(),
@@ -159,7 +153,21 @@ mod tests {
             lists: vec!["notes".into()],
             texts: vec!["summary".into()],
         };
-        let (mut d, _) = doc::new_record(&author("bilal"), &meta, &shape, 1).expect("record");
+        doc::new_record(&author("bilal"), &meta, &shape, 1)
+            .expect("record")
+            .0
+    }
+
+    fn writes(d: &Automerge, since: &[ChangeHash]) -> Vec<(String, String)> {
+        field_writes(d, since)
+            .into_iter()
+            .map(|w| (w.user, w.field))
+            .collect()
+    }
+
+    #[test]
+    fn writes_are_read_from_operations_with_their_authors() {
+        let mut d = skeleton();
         assert!(
             writes(&d, &[]).is_empty(),
             "the skeleton is no write: {:?}",
@@ -215,18 +223,7 @@ mod tests {
     fn a_summary_since_some_changes_equals_the_whole_summary() {
         use crate::summary::{summarize, summarize_since};
         use crate::sync_state::DocKind;
-        let meta = RecordMeta {
-            form_id: "pda".into(),
-            form_version: "1.0.0".into(),
-            subject_id: "S".into(),
-            site: "site-a".into(),
-            created: "2026-01-01T00:00:00Z".into(),
-        };
-        let shape = Shape {
-            lists: vec!["notes".into()],
-            texts: vec!["summary".into()],
-        };
-        let (base, _) = doc::new_record(&author("bilal"), &meta, &shape, 1).expect("record");
+        let base = skeleton();
         let amina = Author {
             device: "dev2".into(),
             user: "amina".into(),
