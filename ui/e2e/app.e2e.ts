@@ -258,6 +258,12 @@ describe('field app against the fake backend', () => {
     await page.locator('button[data-section=vitals]').waitFor();
     expect(await page.locator('button[data-section=mental_health]').count()).toBe(0);
     await shot(page, '25-form-screener-withheld');
+    // A field the form lets only a clinician write (the sign-off): shown, not editable.
+    const signOff = page.locator('[data-path=clinician_id]');
+    await signOff.getByTestId('role-read-only').waitFor();
+    expect(await signOff.locator('input, select, textarea').count()).toBe(0);
+    await signOff.scrollIntoViewIfNeeded();
+    await shot(page, '29-form-screener-read-only');
     expect(problems).toEqual([]);
     await context.close();
   });
