@@ -25,7 +25,8 @@
 
 use crate::db::{AuditEntry, Db, DbError, DbResult, RecordRow, Unverified, Verified};
 use automerge::Automerge;
-use std::collections::HashMap;
+use automerge::ChangeHash;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tern_store::{DocKind, DocSummary, FieldWrite, Role};
@@ -90,11 +91,18 @@ enum Base {
 }
 
 /// What verifying one document gave: the verdict, the loaded document when good,
-/// and the answer fields its new changes write (records and restricted twins).
+/// who wrote its new chunks, and the answer fields they write (records and
+/// restricted twins): read at once for a few changes into a loaded document, and
+/// otherwise only when an author's role is limited by the form's write rights
+/// (reading what a whole new record's ~127 changes write costs more than loading it).
 struct Outcome {
     verdict: Verdict,
     doc: Option<Automerge>,
-    writes: Vec<FieldWrite>,
+    /// Users whose chunks are new: a whole document's actor table, a change's actor.
+    authors: BTreeSet<String>,
+    /// The heads before the new chunks.
+    since: Vec<ChangeHash>,
+    writes: Option<Vec<FieldWrite>>,
 }
 
 /// Verifies a document from its verified state (`base`) plus its new chunks; hands
@@ -103,8 +111,11 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
     let bad = |e: String| Outcome {
         verdict: Verdict::Bad(e),
         doc: None,
-        writes: Vec::new(),
+        authors: BTreeSet::new(),
+        since: Vec::new(),
+        writes: None,
     };
+    let authors = chunk_users(&chunks);
     let (mut doc, before) = match base {
         Base::Cached(loaded) => (loaded.doc, loaded.summary),
         Base::Chunks(verified) => match tern_store::load_chunks(verified) {
@@ -117,30 +128,57 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
         return bad(e.to_string());
     }
     let kind = DocKind::parse(&u.kind);
-    let changed = match kind {
-        Some(DocKind::Record | DocKind::Restricted) => tern_store::changed_parts(&doc, &since),
-        _ => tern_store::ChangedParts::default(),
-    };
-    let summary = match (kind, &before) {
+    let (summary, writes) = match (kind, before) {
         (Some(k @ (DocKind::Record | DocKind::Restricted)), Some(before)) => {
-            tern_store::summarize_since(k, &doc, before, &changed)
+            let changed = tern_store::changed_parts(&doc, &since);
+            let summary = tern_store::summarize_since(k, &doc, &before, &changed);
+            (summary, Some(changed.writes))
         }
-        (Some(k), _) => tern_store::summarize(k, &doc),
-        (None, _) => None,
+        (Some(k @ (DocKind::Record | DocKind::Restricted)), None) => {
+            (tern_store::summarize(k, &doc), None)
+        }
+        (Some(k), _) => (tern_store::summarize(k, &doc), Some(Vec::new())),
+        (None, _) => (None, Some(Vec::new())),
     };
-    let verdict = judge(u, summary);
-    match verdict {
-        Verdict::Good(..) => Outcome {
+    match judge(u, summary) {
+        verdict @ Verdict::Good(..) => Outcome {
             verdict,
             doc: Some(doc),
-            writes: changed.writes,
+            authors,
+            since,
+            writes,
         },
-        Verdict::Bad(_) => Outcome {
+        verdict @ Verdict::Bad(_) => Outcome {
             verdict,
-            doc: None,
-            writes: Vec::new(),
+            ..bad(String::new())
         },
     }
+}
+
+/// The users who wrote these chunks: every actor of a whole document's actor table,
+/// the actor of a change (read from headers; a chunk that does not parse fails
+/// verification anyway).
+fn chunk_users(chunks: &[Vec<u8>]) -> BTreeSet<String> {
+    let mut users = BTreeSet::new();
+    let mut add = |actor: &[u8]| {
+        let actor = String::from_utf8_lossy(actor);
+        users.insert(actor.splitn(3, ':').nth(2).unwrap_or_default().to_string());
+    };
+    for raw in chunks {
+        match tern_store::chunk_kind(raw) {
+            Ok(tern_store::ChunkKind::Document) => {
+                for actor in tern_store::document_actors(raw).unwrap_or_default() {
+                    add(&actor);
+                }
+            }
+            _ => {
+                if let Ok(change) = automerge::Change::from_bytes(raw.clone()) {
+                    add(change.actor_id().to_bytes());
+                }
+            }
+        }
+    }
+    users
 }
 
 /// The verdict on a loaded document from its summary (`None`: not one of ours, or a
@@ -295,7 +333,61 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
 /// batch or before). Forms the server does not have built in carry no write rights
 /// to check. The reason names the user, role, field and form, never a value.
 async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)]) -> DbResult<()> {
-    let mut forms: HashMap<String, (String, String)> = outcomes
+    let forms = record_forms(db, outcomes).await?;
+    let mut roles: HashMap<String, Option<Role>> = HashMap::new();
+    // Which documents need their writes read: those whose form limits some field to
+    // roles that one of their authors does not have.
+    let mut to_read = Vec::new();
+    for (i, (u, outcome)) in outcomes.iter().enumerate() {
+        if outcome.writes.is_some() || !matches!(outcome.verdict, Verdict::Good(..)) {
+            continue;
+        }
+        let Some(form) = forms.get(u.doc_id.trim_end_matches(".restricted")) else {
+            continue;
+        };
+        if outcome.authors.is_empty() {
+            to_read.push(i);
+            continue;
+        }
+        for user in &outcome.authors {
+            let role = role_of(db, &mut roles, user).await?;
+            if !role.is_some_and(|r| may_write_every_limited_field(r, form)) {
+                to_read.push(i);
+                break;
+            }
+        }
+    }
+    let docs: Vec<(usize, Automerge, Vec<ChangeHash>)> = to_read
+        .into_iter()
+        .filter_map(|i| {
+            let o = &mut outcomes[i].1;
+            Some((i, o.doc.take()?, o.since.clone()))
+        })
+        .collect();
+    let read = tokio::task::spawn_blocking(move || {
+        docs.into_iter()
+            .map(|(i, doc, since)| {
+                let writes = tern_store::field_writes(&doc, &since);
+                (i, doc, writes)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| DbError::Task(e.to_string()))?;
+    for (i, doc, writes) in read {
+        outcomes[i].1.doc = Some(doc);
+        outcomes[i].1.writes = Some(writes);
+    }
+    check_writes(db, &forms, &mut roles, outcomes).await
+}
+
+/// The built-in form of each record (and restricted twin) in the batch, by record
+/// id: named by a record verified in this batch, or by the server's record row.
+async fn record_forms<D: Db>(
+    db: &D,
+    outcomes: &[(Unverified, Outcome)],
+) -> DbResult<HashMap<String, Arc<tern_forms::Form>>> {
+    let mut named: HashMap<String, (String, String)> = outcomes
         .iter()
         .filter_map(|(_, o)| match &o.verdict {
             Verdict::Good(Some(r), _) => Some((
@@ -305,47 +397,89 @@ async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)
             _ => None,
         })
         .collect();
-    let mut roles: HashMap<String, Option<Role>> = HashMap::new();
-    for (u, outcome) in outcomes.iter_mut() {
-        if outcome.writes.is_empty() || !matches!(outcome.verdict, Verdict::Good(..)) {
+    let mut forms = HashMap::new();
+    for (u, o) in outcomes {
+        if !matches!(o.verdict, Verdict::Good(..)) {
             continue;
         }
         let record = u.doc_id.trim_end_matches(".restricted").to_string();
-        if !forms.contains_key(&record) {
+        if forms.contains_key(&record) {
+            continue;
+        }
+        if !named.contains_key(&record) {
             if let Some(r) = db.record(&record).await? {
-                forms.insert(record.clone(), (r.form_id, r.form_version));
+                named.insert(record.clone(), (r.form_id, r.form_version));
             }
         }
-        let Some((form_id, version)) = forms.get(&record) else {
+        if let Some(form) = named
+            .get(&record)
+            .and_then(|(id, version)| tern_store::builtin::form(id, version))
+        {
+            forms.insert(record, form);
+        }
+    }
+    Ok(forms)
+}
+
+/// An account's role, looked up once per batch (`None`: no such account).
+async fn role_of<D: Db>(
+    db: &D,
+    roles: &mut HashMap<String, Option<Role>>,
+    user: &str,
+) -> DbResult<Option<Role>> {
+    if let Some(role) = roles.get(user) {
+        return Ok(*role);
+    }
+    let role = db
+        .account(user)
+        .await?
+        .and_then(|a| Role::parse(&a.role).ok());
+    roles.insert(user.to_string(), role);
+    Ok(role)
+}
+
+/// Whether `role` may write every field `form` limits to some roles (then nothing it
+/// wrote in that form needs looking at).
+fn may_write_every_limited_field(role: Role, form: &tern_forms::Form) -> bool {
+    form.fields().iter().all(|f| role.may_write_field(f))
+}
+
+/// The check itself, over the writes read.
+async fn check_writes<D: Db>(
+    db: &D,
+    forms: &HashMap<String, Arc<tern_forms::Form>>,
+    roles: &mut HashMap<String, Option<Role>>,
+    outcomes: &mut [(Unverified, Outcome)],
+) -> DbResult<()> {
+    for (u, outcome) in outcomes.iter_mut() {
+        if !matches!(outcome.verdict, Verdict::Good(..)) {
+            continue;
+        }
+        let Some(writes) = &outcome.writes else {
             continue;
         };
-        let Some(form) = tern_store::builtin::form(form_id, version) else {
+        let Some(form) = forms.get(u.doc_id.trim_end_matches(".restricted")) else {
             continue;
         };
-        for w in &outcome.writes {
+        for w in writes {
             let Some(field) = form.field(&w.field) else {
                 continue;
             };
             let Some(allowed) = field.write_roles() else {
                 continue;
             };
-            if !roles.contains_key(&w.user) {
-                let role = db
-                    .account(&w.user)
-                    .await?
-                    .and_then(|a| Role::parse(&a.role).ok());
-                roles.insert(w.user.clone(), role);
-            }
-            let role = roles.get(&w.user).copied().flatten();
+            let role = role_of(db, roles, &w.user).await?;
             if role.is_some_and(|r| r.may_write_field(field)) {
                 continue;
             }
             let who = role.map_or("no server account".to_string(), |r| r.name().to_string());
             outcome.verdict = Verdict::Bad(format!(
-                "`{}` ({who}) wrote field `{}` from device {}, which form {form_id} {version} lets only {} write",
+                "`{}` ({who}) wrote field `{}` from device {}, which form {} {} lets only {} write",
                 w.user,
                 w.field,
                 w.device,
+                form.form_id(),
+                form.version(),
                 allowed.join(" or ")
             ));
             outcome.doc = None;
