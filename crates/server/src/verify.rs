@@ -13,6 +13,9 @@
 //! ([`tern_store::field_writes`]) must be writable by its author's role under
 //! [`tern_store::Role::may_write_field`], the rule the device store applies to its
 //! own user; otherwise the new changes are quarantined like any forged write.
+//! Reading what a whole new record's ~127 changes write costs more than loading
+//! it, so it is done only when one of the new chunks' authors has a role the form
+//! limits somewhere (a clinician's record in today's forms is not walked).
 //!
 //! Recently verified documents stay loaded ([`DocCache`]): new changes into a cached
 //! document are applied to it instead of loading it again. The cache is only a
