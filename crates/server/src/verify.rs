@@ -223,21 +223,28 @@ type Job = (Unverified, Base, Vec<Vec<u8>>);
 /// Verifies documents on the blocking pool, on half the cores: the other half stays
 /// free for requests, so verification never slows an acknowledgement much.
 async fn verify_all_cores(jobs: Vec<Job>) -> DbResult<Vec<(Unverified, Outcome)>> {
+    on_half_the_cores(jobs, |(u, base, chunks)| {
+        let outcome = verify_doc(&u, base, chunks);
+        (u, outcome)
+    })
+    .await
+}
+
+/// `work` over `items` on the blocking pool, split over half the cores, in order.
+async fn on_half_the_cores<T: Send + 'static, R: Send + 'static>(
+    items: Vec<T>,
+    work: fn(T) -> R,
+) -> DbResult<Vec<R>> {
     let cores = std::thread::available_parallelism()
         .map_or(2, |n| n.get() / 2)
         .max(1);
-    let per_task = jobs.len().div_ceil(cores).max(1);
+    let per_task = items.len().div_ceil(cores).max(1);
     let mut tasks = Vec::new();
-    let mut jobs = jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        let part: Vec<Job> = jobs.by_ref().take(per_task).collect();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let part: Vec<T> = items.by_ref().take(per_task).collect();
         tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter()
-                .map(|(u, base, chunks)| {
-                    let outcome = verify_doc(&u, base, chunks);
-                    (u, outcome)
-                })
-                .collect::<Vec<_>>()
+            part.into_iter().map(work).collect::<Vec<_>>()
         }));
     }
     let mut out = Vec::new();
@@ -367,16 +374,11 @@ async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)
             Some((i, o.doc.take()?, o.since.clone()))
         })
         .collect();
-    let read = tokio::task::spawn_blocking(move || {
-        docs.into_iter()
-            .map(|(i, doc, since)| {
-                let writes = tern_store::field_writes(&doc, &since);
-                (i, doc, writes)
-            })
-            .collect::<Vec<_>>()
+    let read = on_half_the_cores(docs, |(i, doc, since)| {
+        let writes = tern_store::field_writes(&doc, &since);
+        (i, doc, writes)
     })
-    .await
-    .map_err(|e| DbError::Task(e.to_string()))?;
+    .await?;
     for (i, doc, writes) in read {
         outcomes[i].1.doc = Some(doc);
         outcomes[i].1.writes = Some(writes);
