@@ -261,6 +261,8 @@ describe('field app against the fake backend', () => {
     // A field the form lets only a clinician write (the sign-off): shown, not editable.
     const signOff = page.locator('[data-path=clinician_id]');
     await signOff.getByTestId('role-read-only').waitFor();
+    // It says whom to hand the tablet to, as the form names the role.
+    expect(await signOff.getByTestId('role-read-only').textContent()).toContain('clinician');
     expect(await signOff.locator('input, select, textarea').count()).toBe(0);
     await signOff.scrollIntoViewIfNeeded();
     await shot(page, '29-form-screener-read-only');

@@ -79,6 +79,10 @@ pub struct FieldView {
     /// Wording of a licensed instrument, installed per deployment; the label is a placeholder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licensed_text: Option<String>,
+    /// The roles the form lets write this field (FORMS.md 2.2), when it limits them:
+    /// the UI names them to a user who may not (whom to hand the tablet to).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_roles: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldView>,
 }
@@ -156,6 +160,7 @@ impl Form {
             decimals: f.decimals,
             max: f.max,
             licensed_text: f.licensed_text.clone(),
+            write_roles: f.write_roles().map(<[String]>::to_vec),
             fields: children,
         }
     }

@@ -129,6 +129,8 @@ export interface FieldView {
   decimals?: number;
   max?: number;
   licensed_text?: string;
+  /** The roles the form lets write this field, when it limits them (FORMS.md 2.2). */
+  write_roles?: string[];
   /** Children of a repeat group. */
   fields?: FieldView[];
 }
