@@ -46,8 +46,9 @@ fn args() -> Args {
         template: 200,
         backend: "sqlite".into(),
     };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
+    // The program name first, then the flags.
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
     while i < argv.len() {
         let value = argv.get(i + 1).cloned().unwrap_or_default();
         match argv[i].as_str() {

@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS log(
 -- A chunk is unique per document, not over the whole log (databases made before
 -- had `hash UNIQUE`: a second document with a byte-identical chunk was lost).
 CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);
-ALTER TABLE log DROP CONSTRAINT IF EXISTS log_hash_key;
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'log_hash_key') THEN
+        ALTER TABLE log DROP CONSTRAINT log_hash_key;
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
 CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
 CREATE TABLE IF NOT EXISTS docs(

@@ -488,7 +488,7 @@ fn is_empty_skeleton(change: &Change) -> bool {
 }
 
 /// `(device, user)` of an actor id `tern:<device>:<user>`.
-fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)> {
+pub(crate) fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)> {
     let actor = String::from_utf8_lossy(actor);
     let mut parts = actor.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {

@@ -163,9 +163,11 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
 /// verification anyway).
 fn chunk_users(chunks: &[Vec<u8>]) -> BTreeSet<String> {
     let mut users = BTreeSet::new();
+    // An actor that is not `tern:<device>:<user>` (refused at push anyway) counts as
+    // an unknown user, whose writes are always read.
     let mut add = |actor: &[u8]| {
-        let actor = String::from_utf8_lossy(actor);
-        users.insert(actor.splitn(3, ':').nth(2).unwrap_or_default().to_string());
+        let user = crate::service::tern_author(actor, "").map(|(_, user)| user);
+        users.insert(user.unwrap_or_default());
     };
     for raw in chunks {
         match tern_store::chunk_kind(raw) {

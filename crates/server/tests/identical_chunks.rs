@@ -109,3 +109,49 @@ fn identical_chunks_of_two_documents_on_sqlite() {
 fn identical_chunks_of_two_documents_on_postgres() {
     scenario(postgres());
 }
+
+/// A PostgreSQL database made before (`hash` unique over the whole log) loses that
+/// constraint when a server opens it; its rows stay, and a byte-identical chunk of
+/// another document can then be stored.
+#[test]
+fn an_old_postgres_log_becomes_unique_per_document() {
+    let pg = crate::pg::Postgres::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sql = |q: &'static str| {
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(conn);
+            client.batch_execute(q).await.expect("sql");
+            client
+                .query_one(
+                    "SELECT count(*) FROM pg_constraint WHERE conname = 'log_hash_key'",
+                    &[],
+                )
+                .await
+                .expect("constraint")
+                .get::<_, i64>(0)
+        })
+    };
+    let before = sql(
+        "CREATE TABLE log(seq BIGINT PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
+             site TEXT NOT NULL, hash BYTEA NOT NULL UNIQUE, bytes BYTEA NOT NULL,
+             origin TEXT NOT NULL, quarantined BOOLEAN NOT NULL DEFAULT FALSE);
+         INSERT INTO log VALUES (1, 'doc-1', 'record', 'site-a', '\\x07', '\\x01', 'dev', FALSE);",
+    );
+    assert_eq!(before, 1, "the old constraint is there");
+    drop(tern_server::admin::Admin::open(&tern_server::Storage::Url(pg.url())).expect("open"));
+    let after = sql(
+        "INSERT INTO log VALUES (2, 'doc-2', 'record', 'site-a', '\\x07', '\\x01', 'dev', FALSE);",
+    );
+    assert_eq!(
+        after, 0,
+        "dropped: the same chunk under another document is stored"
+    );
+    // Opening again is harmless.
+    drop(tern_server::admin::Admin::open(&tern_server::Storage::Url(pg.url())).expect("reopen"));
+}
