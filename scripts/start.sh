@@ -10,7 +10,7 @@ cargo build -p tern-cli -p tern-app
 
 mkdir -p .tern/server .tern/app
 server_out=.tern/server.out
-./target/debug/tern serve --data .tern/server --listen 127.0.0.1:8080 --demo >"$server_out" 2>.tern/server.log &
+./target/debug/tern serve --data .tern/server --listen 127.0.0.1:8080 --demo --dashboard ui/dist >"$server_out" 2>.tern/server.log &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -22,6 +22,7 @@ address=$(head -n 1 "$server_out")
 case "$address" in http*) ;; *) address="http://$address" ;; esac
 sleep 0.5
 echo "Server: $address (log: .tern/server.log)" >&2
+echo "Supervisor dashboard: $address/ in a browser (sign in as demo-supervisor)" >&2
 if [ "$(wc -l <"$server_out")" -ge 2 ]; then
   echo "Demo accounts and enrolment code (created on the first run only):" >&2
   sed -n 2p "$server_out" | tee .tern/demo.json >&2

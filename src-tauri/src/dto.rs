@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
-use tern_store::{ConflictValue, HistoryEntry as StoreHistory, RecordInfo};
+use tern_store::{ConflictValue, HistoryEntry as StoreHistory, RecordInfo, StatusMove};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DeviceState {
@@ -163,6 +163,8 @@ pub struct RecordSummary {
     pub unsynced: bool,
     /// Changes are amendments: each needs a reason (the record is locked).
     pub amendment: bool,
+    /// The workflow moves this user may make now (decided by tern-store).
+    pub status_moves: Vec<StatusMove>,
 }
 
 impl From<RecordInfo> for RecordSummary {
@@ -181,6 +183,7 @@ impl From<RecordInfo> for RecordSummary {
             conflict_count: i.conflict_count,
             unsynced: i.unsynced,
             amendment: i.amendment,
+            status_moves: i.status_moves,
         }
     }
 }

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP, ARTIFACTS, memory, saveShot, stopAll, tauriDriver, tern, ternServe, xvfb, type Server } from './harness';
 import { Session, sleep } from './webdriver';
+import { launch as chromium, open as openPage } from '../e2e/harness';
 
 const PASSWORD = 'correct horse battery';
 const TAB = '\uE004';
@@ -284,6 +285,33 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     expect(list).toContain(recordId);
   }, 120_000);
 
+  it('shows the synced records on the dashboard the server serves', async () => {
+    // Chromium against the real server: sign in as the demo supervisor, whose site
+    // holds the records this app pushed.
+    const supervisor = server.users.find((u) => u.role === 'supervisor')!;
+    const browser = await chromium();
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await page.goto(server.url);
+      await page.locator('#dash-user').fill(supervisor.name);
+      await page.locator('#dash-pass').fill('wrong password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('[data-code=wrong_password]').waitFor();
+      await page.locator('#dash-pass').fill(supervisor.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('status-counts').waitFor();
+      // Both forms started here were synced (and verified: another device pulled them) as drafts.
+      expect(await page.locator('[data-status=draft] .n').textContent()).toBe('2');
+      await page.locator('[data-status=draft]').click();
+      await page.locator(`[data-record="${recordId}"]`).waitFor();
+      saveShot('22-dashboard-real-server', await page.screenshot());
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('locks from the header', async () => {
     const a = app!;
     await a.clickText('header nav > button', 'Lock');
@@ -312,9 +340,15 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     await a.wait('[data-testid=withheld]');
     await a.wait('button[data-section=vitals]');
     expect(await a.find('button[data-section=mental_health]')).toBeNull();
-    const detail = await invoke<{ withheld_sections: string[]; answers: Record<string, unknown> }>(a, 'records_get', { recordId });
+    const detail = await invoke<{ withheld_sections: string[]; answers: Record<string, unknown>; summary: { status_moves: { to: string }[] } }>(a, 'records_get', { recordId });
     expect(detail.withheld_sections).toContain('mental_health');
     expect(detail.answers.rhs_item_01).toBeUndefined();
+    // The workflow moves come from tern-store: a screener may only submit a draft.
+    expect(detail.summary.status_moves.map((m) => m.to)).toEqual(['submitted']);
     await shot('20-form-screener-withheld');
+    await a.clickText('.form-head button', 'History and conflicts');
+    await a.wait('[data-testid=status-actions]');
+    expect(await a.find('[data-testid=status-actions] [data-move]')).toBeNull();
+    await shot('21-record-screener-status');
   }, 60_000);
 });

@@ -11,6 +11,8 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = resolve(ROOT, 'test-artifacts/app');
 export const APP = resolve(ROOT, 'target/debug/tern-app');
 export const TERN = resolve(ROOT, 'target/debug/tern');
+/** The UI build the server serves the dashboard from. */
+export const DIST = resolve(ROOT, 'ui/dist');
 
 const started: ChildProcess[] = [];
 
@@ -91,7 +93,7 @@ export interface Server {
 /** A real `tern serve --demo` on a free port, with its demo users and code. */
 export async function ternServe(data: string): Promise<Server> {
   mkdirSync(data, { recursive: true });
-  const child = track(spawn(TERN, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--demo'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const child = track(spawn(TERN, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--demo', '--dashboard', DIST], { stdio: ['ignore', 'pipe', 'ignore'] }));
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   for (let i = 0; i < 200; i++) {

@@ -70,7 +70,7 @@ describe('field app against the fake backend', () => {
     await page.locator('[data-code=wrong_password]').waitFor();
     await shot(page, '04-unlock-wrong-password');
     await unlock(page);
-    await expect.poll(() => page.locator('[data-testid=records-today] li').count()).toBe(4);
+    await expect.poll(() => page.locator('[data-testid=records-today] li').count()).toBe(5);
     await expect.poll(() => page.locator('[data-testid=records-correction] li').count()).toBe(2);
     await shot(page, '05-home');
     await page.getByRole('button', { name: 'Sync now' }).click();
@@ -276,6 +276,8 @@ describe('field app against the fake backend', () => {
     const row = page.locator('[data-testid=records-today] li', { hasText: 'Locked' });
     await row.getByRole('button', { name: 'Open' }).click();
     await page.getByTestId('amend').waitFor();
+    // Nobody submits a locked record: the store offers no such move.
+    expect(await page.getByTestId('open-submit').count()).toBe(0);
     expect(await page.locator('.layout').getAttribute('inert')).not.toBeNull();
     await shot(page, '26-form-amend-reason');
     await page.locator('#amend-reason').fill('Thermometer misread; re-measured');
@@ -290,6 +292,53 @@ describe('field app against the fake backend', () => {
     await page.getByTestId('amendment-reason').waitFor();
     expect(await page.getByTestId('amendment-reason').textContent()).toContain('Thermometer misread; re-measured');
     await shot(page, '27-record-amendment-history');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('offers each role its own workflow moves: a clinician signs, a supervisor returns with a comment', async () => {
+    const { context, page, problems } = await open(browser);
+    const openRecord = async (status: string) => {
+      await page.locator('[data-testid=records-today] li', { hasText: status }).first().getByRole('button', { name: 'Open' }).click();
+      await page.getByRole('button', { name: 'History and conflicts' }).click();
+      await page.getByTestId('status-actions').waitFor();
+    };
+    const lockAndUnlock = async (userId: string) => {
+      await page.getByRole('button', { name: 'Lock' }).click();
+      await page.getByRole('heading', { name: 'Who is working?' }).waitFor();
+      await unlock(page, userId);
+    };
+    // A screener may not move a submitted record: no submit button, nothing offered.
+    await unlock(page);
+    await page.locator('[data-testid=records-today] li', { hasText: 'Submitted' }).getByRole('button', { name: 'Open' }).click();
+    await page.locator('[data-section-id=metadata]').waitFor();
+    expect(await page.getByTestId('open-submit').count()).toBe(0);
+    await page.getByRole('button', { name: 'History and conflicts' }).click();
+    await page.getByTestId('no-status-moves').waitFor();
+    // The clinician signs it off.
+    await lockAndUnlock('u-karim');
+    await openRecord('Submitted');
+    expect(await page.locator('[data-move]').evaluateAll((els) => els.map((e) => e.getAttribute('data-move')))).toEqual(['reviewed']);
+    await shot(page, '30-record-clinician-sign');
+    await page.getByRole('button', { name: 'Sign as reviewed' }).click();
+    await page.getByText('Signed as reviewed.').waitFor();
+    await page.getByTestId('no-status-moves').waitFor();
+    expect(await page.locator('[data-testid=status-actions]').textContent()).not.toContain('Sign as reviewed');
+    // The supervisor may lock it or return it; a return needs a comment.
+    await lockAndUnlock('u-sam');
+    await openRecord('Reviewed');
+    expect(await page.locator('[data-move]').evaluateAll((els) => els.map((e) => e.getAttribute('data-move')))).toEqual(['locked', 'returned']);
+    const giveBack = page.getByRole('button', { name: 'Return for correction' });
+    expect(await giveBack.isDisabled()).toBe(true);
+    await page.locator('#status-comment-returned').fill('Weight looks wrong: please re-weigh.');
+    await shot(page, '31-record-supervisor-return');
+    await giveBack.click();
+    await page.getByTestId('return-comment').waitFor();
+    expect(await page.getByTestId('return-comment').textContent()).toContain('please re-weigh');
+    // The screener gets it back with the comment and may submit again.
+    await lockAndUnlock('u-amina');
+    await page.locator('[data-testid=records-correction] li', { hasText: 'please re-weigh' }).getByRole('button', { name: 'Open' }).click();
+    await page.getByTestId('open-submit').waitFor();
     expect(problems).toEqual([]);
     await context.close();
   });
@@ -332,13 +381,35 @@ describe('field app against the fake backend', () => {
 describe('supervisor dashboard', () => {
   it('signs in to an empty review list', async () => {
     const { context, page, problems } = await open(browser);
-    await page.goto(`${server.url}/dashboard.html`);
+    await page.goto(`${server.url}/dashboard.html?fake=empty`);
     await page.locator('#dash-user').fill('sam');
     await page.locator('#dash-pass').fill('tern');
     await shot(page, '20-dashboard-sign-in');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('review-empty').waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('counts the records by status and lists those waiting for review', async () => {
+    const { context, page, problems } = await open(browser);
+    await page.goto(`${server.url}/dashboard.html?fake`);
+    await page.locator('#dash-user').fill('sam');
+    await page.locator('#dash-pass').fill('tern');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('review-list').waitFor();
+    const counts = page.getByTestId('status-counts');
+    expect(await counts.locator('[data-status=submitted] .n').textContent()).toBe('1');
+    expect(await counts.locator('[data-status=locked] .n').textContent()).toBe('1');
+    // Waiting: the submitted record and the reviewed one (which has a conflict).
+    expect(await page.locator('[data-testid=review-list] li').count()).toBe(2);
+    expect(await page.getByTestId('conflict').count()).toBe(1);
     await shot(page, '21-dashboard-review');
+    await counts.locator('[data-status=returned]').click();
+    expect(await page.locator('[data-testid=review-list] li').count()).toBe(1);
+    await page.locator('#dash-language').selectOption('ar');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await shot(page, '22-dashboard-arabic');
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Create a demo site, a user of each role and an enrolment code, and print them.
     #[arg(long)]
     demo: bool,
+    /// Serve the supervisor dashboard at / from this UI build (ui/dist).
+    #[arg(long, value_name = "DIR")]
+    dashboard: Option<PathBuf>,
 }
 
 /// `--data DIR` or `--database-url URL`, exactly one.
@@ -61,6 +64,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         listen: args.listen,
         tls: args.tls_cert.zip(args.tls_key),
         demo: args.demo,
+        dashboard: args.dashboard,
     };
     tern_server::serve(config, |running| {
         emit(&running.addr.to_string());

@@ -229,6 +229,7 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         listen: "127.0.0.1:0".parse().expect("addr"),
         tls,
         demo: false,
+        dashboard: None,
     });
     let scheme = if a.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.addr);

@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod dashboard;
 pub mod db;
 pub mod postgres;
 pub mod service;
@@ -49,6 +50,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Create a demo site, a user of each role and an enrolment code.
     pub demo: bool,
+    /// Serve the supervisor dashboard from this UI build (`ui/dist`).
+    pub dashboard: Option<PathBuf>,
 }
 
 /// Why the server could not start or stopped.
@@ -67,6 +70,8 @@ pub enum ServerError {
     Api(#[from] service::ApiError),
     #[error("runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("{0}")]
+    Dashboard(#[from] dashboard::DashboardError),
 }
 
 /// The demo accounts `--demo` created.
@@ -176,7 +181,10 @@ pub async fn start_with<D: db::Db>(
         db: db.clone(),
         verify: wake.clone(),
     });
-    let app = api::router(state);
+    let mut app = api::router(state);
+    if let Some(dir) = &config.dashboard {
+        app = app.merge(dashboard::router(dir)?);
+    }
     let (stop, stopped) = watch::channel(false);
     let verifier = tokio::spawn(verify::run(db, wake, stopped.clone()));
     let listener =

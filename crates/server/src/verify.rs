@@ -17,6 +17,12 @@
 //! it, so it is done only when one of the new chunks' authors has a role the form
 //! limits somewhere (a clinician's record in today's forms is not walked).
 //!
+//! The record workflow (FORMS.md 2) is checked the same way: every status a
+//! record's new changes set ([`tern_store::changed_parts`]) must be one its author's
+//! role may set ([`tern_store::may_set_status`]: a screener never signs a record as
+//! reviewed nor locks it). When a whole new record's changes are not walked, the
+//! status it stands at is checked with whoever set it.
+//!
 //! Recently verified documents stay loaded ([`DocCache`]): new changes into a cached
 //! document are applied to it instead of loading it again. The cache is only a
 //! cache: an entry is used only when it reflects exactly the document's verified
@@ -32,7 +38,7 @@ use automerge::ChangeHash;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tern_store::{DocKind, DocSummary, FieldWrite, Role};
+use tern_store::{DocKind, DocSummary, FieldWrite, Role, StatusWrite};
 use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
@@ -106,6 +112,9 @@ struct Outcome {
     /// The heads before the new chunks.
     since: Vec<ChangeHash>,
     writes: Option<Vec<FieldWrite>>,
+    /// Statuses a record's new changes set: all of them when the changes were read,
+    /// else the status it stands at and who set it.
+    statuses: Vec<StatusWrite>,
 }
 
 /// Verifies a document from its verified state (`base`) plus its new chunks; hands
@@ -117,6 +126,7 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
         authors: BTreeSet::new(),
         since: Vec::new(),
         writes: None,
+        statuses: Vec::new(),
     };
     let authors = chunk_users(&chunks);
     let (mut doc, before) = match base {
@@ -131,17 +141,22 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
         return bad(e.to_string());
     }
     let kind = DocKind::parse(&u.kind);
-    let (summary, writes) = match (kind, before) {
+    let (summary, writes, statuses) = match (kind, before) {
         (Some(k @ (DocKind::Record | DocKind::Restricted)), Some(before)) => {
             let changed = tern_store::changed_parts(&doc, &since);
             let summary = tern_store::summarize_since(k, &doc, &before, &changed);
-            (summary, Some(changed.writes))
+            (summary, Some(changed.writes), changed.statuses)
         }
         (Some(k @ (DocKind::Record | DocKind::Restricted)), None) => {
-            (tern_store::summarize(k, &doc), None)
+            let statuses = if k == DocKind::Record {
+                tern_store::current_status_writes(&doc)
+            } else {
+                Vec::new()
+            };
+            (tern_store::summarize(k, &doc), None, statuses)
         }
-        (Some(k), _) => (tern_store::summarize(k, &doc), Some(Vec::new())),
-        (None, _) => (None, Some(Vec::new())),
+        (Some(k), _) => (tern_store::summarize(k, &doc), Some(Vec::new()), Vec::new()),
+        (None, _) => (None, Some(Vec::new()), Vec::new()),
     };
     match judge(u, summary) {
         verdict @ Verdict::Good(..) => Outcome {
@@ -150,6 +165,7 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
             authors,
             since,
             writes,
+            statuses,
         },
         verdict @ Verdict::Bad(_) => Outcome {
             verdict,
@@ -377,13 +393,15 @@ async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)
         })
         .collect();
     let read = on_half_the_cores(docs, |(i, doc, since)| {
-        let writes = tern_store::field_writes(&doc, &since);
-        (i, doc, writes)
+        let changed = tern_store::changed_parts(&doc, &since);
+        (i, doc, changed)
     })
     .await?;
-    for (i, doc, writes) in read {
-        outcomes[i].1.doc = Some(doc);
-        outcomes[i].1.writes = Some(writes);
+    for (i, doc, changed) in read {
+        let o = &mut outcomes[i].1;
+        o.doc = Some(doc);
+        o.writes = Some(changed.writes);
+        o.statuses = changed.statuses;
     }
     check_writes(db, &forms, &mut roles, outcomes).await
 }
@@ -459,6 +477,22 @@ async fn check_writes<D: Db>(
     outcomes: &mut [(Unverified, Outcome)],
 ) -> DbResult<()> {
     for (u, outcome) in outcomes.iter_mut() {
+        if !matches!(outcome.verdict, Verdict::Good(..)) {
+            continue;
+        }
+        for w in &outcome.statuses {
+            let role = role_of(db, roles, &w.user).await?;
+            if role.is_some_and(|r| tern_store::may_set_status(r, &w.to)) {
+                continue;
+            }
+            let who = role.map_or("no server account".to_string(), |r| r.name().to_string());
+            outcome.verdict = Verdict::Bad(format!(
+                "`{}` ({who}) set the record's status to `{}` from device {}, which that role may not (FORMS.md 2)",
+                w.user, w.to, w.device
+            ));
+            outcome.doc = None;
+            break;
+        }
         if !matches!(outcome.verdict, Verdict::Good(..)) {
             continue;
         }

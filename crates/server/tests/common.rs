@@ -57,6 +57,7 @@ impl TestServer {
             listen,
             tls: None,
             demo: false,
+            dashboard: None,
         })
     }
 

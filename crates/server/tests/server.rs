@@ -8,6 +8,7 @@ mod pg;
 
 mod authz;
 mod convergence;
+mod dashboard;
 mod enrolment;
 mod fuzz_corpus;
 mod identical_chunks;

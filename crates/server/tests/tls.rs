@@ -34,6 +34,7 @@ fn enrol_and_sync_over_https() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         tls: Some((cert_file, key_file)),
         demo: false,
+        dashboard: None,
     });
     let admin = accounts(&backend.storage);
     let https = format!("https://{}", server.addr);

@@ -9,6 +9,9 @@
 use crate::common::*;
 use tern_server::admin::Admin;
 
+#[path = "../../store/tests/answers.rs"]
+mod answers;
+
 /// Waits (bounded) until `doc` has quarantined changes; returns the reason.
 fn quarantine_reason(admin: &Admin, doc: &str) -> String {
     for _ in 0..200 {
@@ -32,6 +35,21 @@ fn wait_for_answer(url: &str, token: &str, record: &str, field: &str, want: &ser
     }
     let v = server_view(url, token, record);
     panic!("{field} of {record} never became {want} on the server: {v}");
+}
+
+/// Waits (bounded) until the server's record row of `record` has status `want`.
+fn wait_for_status(url: &str, token: &str, record: &str, want: &str) {
+    for _ in 0..200 {
+        if server_view(url, token, record)["record"]["status"] == want {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let v = server_view(url, token, record);
+    panic!(
+        "{record} never reached status {want} on the server: {}",
+        v["record"]
+    );
 }
 
 /// Makes the store believe its user `bilal` is a clinician, as a tampered device
@@ -159,6 +177,125 @@ fn scenario(backend: Backend) {
         backend.name
     );
     server.stop();
+}
+
+/// The record workflow (FORMS.md 2) on the server: a screener's tampered device
+/// signs a record as reviewed (a change) and locks another before its first sync (a
+/// whole document); both are quarantined, naming user, role and status. The
+/// clinician's sign-off and the supervisor's lock pass.
+fn status_scenario(backend: Backend) {
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let amina = login(&url, "amina");
+    let new_complete_record = |s: &mut tern_store::Store| {
+        let subject = s
+            .add_subject(&[
+                ("sex".into(), "female".into()),
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("dob_precision".into(), "exact".into()),
+                ("nationality".into(), "SY".into()),
+            ])
+            .expect("subject");
+        let r = s.new_record("arr_t1", &subject).expect("record");
+        answers::complete_arr_t1(s, &r);
+        r
+    };
+
+    let scr = device(tmp.path(), &admin, &url, "bilal", "site-a");
+    let record = {
+        let mut s = open(&scr);
+        let r = new_complete_record(&mut s);
+        s.set_status(&r, "submitted", None)
+            .expect("a screener submits");
+        assert!(
+            s.set_status(&r, "reviewed", None).is_err(),
+            "the store refuses a screener's sign-off"
+        );
+        r
+    };
+    sync(&scr);
+    wait_for_status(&url, &amina, &record, "submitted");
+
+    // The tampered device signs the record off as the screener.
+    {
+        let mut s = open(&scr);
+        tamper(&mut s, "clinician", 999);
+        s.set_status(&record, "reviewed", None)
+            .expect("the tampered store lets it through");
+    }
+    let report = sync(&scr);
+    assert_eq!(report.pushed_documents, 0, "it travelled as a change");
+    let why = quarantine_reason(&admin, &record);
+    for part in ["`bilal`", "screener", "`reviewed`"] {
+        assert!(why.contains(part), "{}: {why}", backend.name);
+    }
+    assert_eq!(
+        server_view(&url, &amina, &record)["record"]["status"],
+        "submitted",
+        "{}: the forged sign-off is not in the view",
+        backend.name
+    );
+
+    // The clinician signs it off, the supervisor locks it: both pass.
+    let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
+    sync(&clin);
+    open(&clin)
+        .set_status(&record, "reviewed", None)
+        .expect("the clinician signs");
+    sync(&clin);
+    wait_for_status(&url, &amina, &record, "reviewed");
+    let sup = device(tmp.path(), &admin, &url, "chen", "site-a");
+    sync(&sup);
+    open(&sup)
+        .set_status(&record, "locked", None)
+        .expect("the supervisor locks");
+    sync(&sup);
+    wait_for_status(&url, &amina, &record, "locked");
+    assert_eq!(
+        quarantine_reason(&admin, &record),
+        why,
+        "nothing more quarantined"
+    );
+
+    // A whole document locked by the screener's tampered device before its first
+    // sync: the status it stands at is checked with whoever set it.
+    let scr2 = device(tmp.path(), &admin, &url, "bilal", "site-a");
+    let second = {
+        let mut s = open(&scr2);
+        let r = new_complete_record(&mut s);
+        tamper(&mut s, "clinician", 999);
+        s.set_status(&r, "submitted", None).expect("submit");
+        s.set_status(&r, "reviewed", None).expect("forged sign-off");
+        tamper(&mut s, "supervisor", 1000);
+        s.set_status(&r, "locked", None).expect("forged lock");
+        tamper(&mut s, "screener", 1001);
+        r
+    };
+    let report = sync(&scr2);
+    assert!(report.pushed_documents >= 1, "{report:?}");
+    let why = quarantine_reason(&admin, &second);
+    for part in ["`bilal`", "screener", "`locked`"] {
+        assert!(why.contains(part), "{}: {why}", backend.name);
+    }
+    sync(&clin);
+    assert!(
+        open(&clin).show(&second).is_err(),
+        "{}: the forged record never reaches another device",
+        backend.name
+    );
+    server.stop();
+}
+
+#[test]
+fn status_rights_on_sqlite() {
+    status_scenario(sqlite());
+}
+
+#[test]
+fn status_rights_on_postgres() {
+    status_scenario(postgres());
 }
 
 #[test]

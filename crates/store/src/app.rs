@@ -37,6 +37,9 @@ pub struct RecordInfo {
     pub subject_label: String,
     /// Changes are amendments and need a reason (the record is locked, FORMS.md 2).
     pub amendment: bool,
+    /// The workflow moves the user may make now (FORMS.md 2), so the app offers only
+    /// what the store accepts.
+    pub status_moves: Vec<crate::StatusMove>,
 }
 
 /// Whether changes to a record in `status` are amendments that need a reason; the
@@ -189,7 +192,9 @@ impl Store {
         }
         let unsynced = self.unsynced_records()?.contains(record);
         let subject_label = self.subject_label(&row.subject_id)?;
+        let status_moves = crate::status_moves(self.role, &row.status);
         Ok(RecordInfo {
+            status_moves,
             row,
             updated,
             status_comment,

@@ -40,6 +40,7 @@ mod store;
 mod subjects;
 mod summary;
 mod sync_state;
+mod workflow;
 mod writes;
 
 pub use app::{local_users, RecordInfo};
@@ -63,4 +64,7 @@ pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
-pub use writes::{changed_parts, field_writes, ChangedParts, FieldWrite};
+pub use workflow::{may_set_status, status_moves, StatusMove, STATUSES};
+pub use writes::{
+    changed_parts, current_status_writes, field_writes, ChangedParts, FieldWrite, StatusWrite,
+};

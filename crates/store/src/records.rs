@@ -5,6 +5,7 @@
 use crate::doc::{self, Conflict, HistoryEntry, RecordMeta, Shape, Slot, Write};
 use crate::error::{Result, StoreError};
 use crate::store::{restricted_id, Kind, Store};
+use crate::workflow::{self, STATUSES};
 use serde::Serialize;
 use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
@@ -30,9 +31,6 @@ enum Home {
 /// Sections whose fields are administrative rather than clinical (conflict
 /// resolution by clinicians covers clinical fields only).
 const NON_CLINICAL_SECTIONS: &[&str] = &["metadata", "consent", "identity", "subject"];
-
-/// The status workflow of FORMS.md 2.
-const STATUSES: &[&str] = &["draft", "submitted", "reviewed", "locked", "returned"];
 
 /// What `record show` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -379,20 +377,14 @@ impl Store {
             return Err(StoreError::UnknownStatus(status.chars().take(20).collect()));
         }
         let (_, from) = self.record_form(record)?;
-        let role = self.role;
-        let allowed = match (from.as_str(), status) {
-            ("draft" | "returned", "submitted") => role.may_capture(),
-            ("submitted", "reviewed") => role == crate::Role::Clinician,
-            ("reviewed", "locked") => role == crate::Role::Supervisor,
-            ("submitted" | "reviewed", "returned") => role == crate::Role::Supervisor,
-            _ => {
-                return Err(StoreError::BadTransition {
-                    from,
-                    to: status.into(),
-                })
+        let allowed = workflow::may_move(self.role, &from, status).ok_or_else(|| {
+            StoreError::BadTransition {
+                from: from.clone(),
+                to: status.into(),
             }
-        };
-        role.require(allowed, &format!("move a record from {from} to {status}"))?;
+        })?;
+        self.role
+            .require(allowed, &format!("move a record from {from} to {status}"))?;
         if status == "returned" && comment.is_none_or(|c| c.trim().is_empty()) {
             return Err(StoreError::CommentRequired);
         }
@@ -480,6 +472,19 @@ impl Store {
                 self.role == crate::Role::Supervisor,
                 "resolve a status conflict",
             )?;
+            // A status conflict is resolved by picking one of its values.
+            let offered = view
+                .conflicts
+                .iter()
+                .filter(|c| c.field == "status")
+                .flat_map(|c| &c.values)
+                .any(|v| v.value.as_str() == Some(raw));
+            if !offered {
+                return Err(StoreError::Refused(format!(
+                    "a status conflict is resolved with one of its values, not `{}`",
+                    raw.chars().take(20).collect::<String>()
+                )));
+            }
             let author = self.author();
             let t = self.now_ms();
             return self.in_tx(|s| {

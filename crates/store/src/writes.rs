@@ -7,7 +7,7 @@
 
 use crate::doc::Author;
 use automerge::legacy::{Key, OpType};
-use automerge::{Automerge, ChangeHash, Prop, ReadDoc};
+use automerge::{Automerge, ChangeHash, ObjId as ExId, Prop, ReadDoc, ScalarValue, Value, ROOT};
 use std::collections::{BTreeSet, HashMap};
 
 /// One author's write of one field (for a repeat group's child, the child's id; for
@@ -17,6 +17,49 @@ pub struct FieldWrite {
     pub user: String,
     pub device: String,
     pub field: String,
+}
+
+/// One author's setting of a record's status, read from the operation. A status is
+/// a workflow word (`reviewed`, `locked`, ...), never health data. The server checks
+/// each against [`crate::may_set_status`], as the store does for its own user.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StatusWrite {
+    pub user: String,
+    pub device: String,
+    pub to: String,
+}
+
+/// Who set the record's status as it stands (several under a conflict): cheap, for
+/// documents whose changes are not read one by one. A new record's `draft`, set by
+/// its creation, is left out as in [`changed_parts`].
+pub fn current_status_writes(doc: &Automerge) -> Vec<StatusWrite> {
+    let Ok(all) = doc.get_all(ROOT, "status") else {
+        return Vec::new();
+    };
+    all.into_iter()
+        .filter_map(|(value, id)| {
+            let to = match value {
+                Value::Scalar(s) => s.as_str()?.to_string(),
+                Value::Object(_) => return None,
+            };
+            let creation = doc
+                .hash_for_opid(&id)
+                .and_then(|h| doc.get_change_by_hash(&h))
+                .is_some_and(|c| c.deps().is_empty() && c.seq() == 1);
+            if creation && to == "draft" {
+                return None;
+            }
+            let ExId::Id(_, actor, _) = id else {
+                return None;
+            };
+            let author = Author::from_actor(&actor);
+            Some(StatusWrite {
+                user: author.user,
+                device: author.device,
+                to,
+            })
+        })
+        .collect()
 }
 
 /// The fields written under `answers` by the changes of `doc` that are not in
@@ -42,6 +85,8 @@ pub struct ChangedParts {
     /// An operation below a top-level answer: inside a repeat group (whose fields are
     /// not keys of `answers`) or a text field.
     pub nested: bool,
+    /// Every status the changes set, with its author, in change order.
+    pub statuses: Vec<StatusWrite>,
 }
 
 /// See [`ChangedParts`].
@@ -53,6 +98,7 @@ pub fn changed_parts(doc: &Automerge, since: &[ChangeHash]) -> ChangedParts {
     let mut paths: HashMap<String, Option<Vec<Prop>>> = HashMap::new();
     for change in doc.get_changes(since) {
         let creation = change.deps().is_empty() && change.seq() == 1;
+        let author = Author::from_actor(change.actor_id());
         let mut fields: BTreeSet<String> = BTreeSet::new();
         for op in change.decode().operations {
             if creation && matches!(op.action, OpType::Make(_)) && !op.insert {
@@ -70,7 +116,21 @@ pub fn changed_parts(doc: &Automerge, since: &[ChangeHash]) -> ChangedParts {
                 continue;
             };
             match path.as_slice() {
-                [] => parts.root = true,
+                [] => {
+                    parts.root = true;
+                    if let (Key::Map(name), OpType::Put(ScalarValue::Str(to))) =
+                        (&op.key, &op.action)
+                    {
+                        // A new record's `draft` is part of its skeleton.
+                        if name.as_str() == "status" && !(creation && to.as_str() == "draft") {
+                            parts.statuses.push(StatusWrite {
+                                user: author.user.clone(),
+                                device: author.device.clone(),
+                                to: to.to_string(),
+                            });
+                        }
+                    }
+                }
                 [Prop::Map(top), Prop::Map(_), ..] if top == "answers" => parts.nested = true,
                 _ => {}
             }
@@ -84,10 +144,6 @@ pub fn changed_parts(doc: &Automerge, since: &[ChangeHash]) -> ChangedParts {
                 }
             }
         }
-        if fields.is_empty() {
-            continue;
-        }
-        let author = Author::from_actor(change.actor_id());
         for field in fields {
             out.insert(FieldWrite {
                 user: author.user.clone(),
@@ -322,6 +378,45 @@ mod tests {
         assert!(
             matches!(conflicted, Some(crate::DocSummary::Record { .. })),
             "a record summary"
+        );
+    }
+
+    #[test]
+    fn status_writes_are_read_with_their_authors_but_not_a_new_records_draft() {
+        let mut d = skeleton();
+        assert!(changed_parts(&d, &[]).statuses.is_empty());
+        assert!(current_status_writes(&d).is_empty());
+        let status = |d: &mut Automerge, who: &str, to: &str, t: i64| {
+            doc::write_root(
+                d,
+                &author(who),
+                &[("status", to)],
+                format!("status {to}"),
+                t,
+            )
+            .expect("status");
+        };
+        status(&mut d, "amina", "submitted", 2);
+        let checked = d.get_heads();
+        status(&mut d, "sam", "locked", 3);
+        let seen = |w: Vec<StatusWrite>| -> Vec<(String, String)> {
+            w.into_iter().map(|w| (w.user, w.to)).collect()
+        };
+        let amina = ("amina".to_string(), "submitted".to_string());
+        let sam = ("sam".to_string(), "locked".to_string());
+        assert_eq!(seen(changed_parts(&d, &[]).statuses), [amina, sam.clone()]);
+        assert_eq!(
+            seen(changed_parts(&d, &checked).statuses),
+            vec![sam.clone()]
+        );
+        assert_eq!(seen(current_status_writes(&d)), [sam]);
+        // A later return to draft is a write like any other.
+        status(&mut d, "amina", "draft", 4);
+        let draft = ("amina".to_string(), "draft".to_string());
+        assert_eq!(seen(current_status_writes(&d)), vec![draft.clone()]);
+        assert_eq!(
+            seen(changed_parts(&d, &checked).statuses).last(),
+            Some(&draft)
         );
     }
 }

@@ -1,9 +1,11 @@
 //! Integration tests of tern-store, in one binary for fast links.
 
+mod answers;
 mod common;
 mod crash;
 mod merge_props;
 
+use answers::complete_arr_t1;
 use common::*;
 use serde_json::json;
 use tern_store::{Role, Store, StoreError, SubjectQuery};
@@ -136,21 +138,10 @@ fn screeners_never_see_restricted_sections() {
         .all(|h| !h.field.starts_with("hiv")));
 }
 
-/// Answers that make an `arr_t1` record complete (with the subject of `subject`).
-pub fn complete_arr_t1(s: &mut Store, r: &str) {
-    for (f, v) in [
-        ("t1_datetime", "2026-11-25T10:00:00Z"),
-        ("t1_location_type", "screening_centre"),
-        ("t1_personnel_id", "P7"),
-        ("t1_emergency_signs", "none"),
-        ("t1_infectious_signs", "none"),
-        ("t1_isolation", "false"),
-        ("t1_vuln_flags", "none"),
-        ("t1_no_further_check", "true"),
-        ("t1_screening_form_note", "check_done_no_needs"),
-    ] {
-        s.set_answer(r, f, v, None).expect(f);
-    }
+/// The workflow moves the store offers the unlocked user on a record.
+fn moves(s: &mut Store, r: &str) -> Vec<&'static str> {
+    let info = s.record_info(r).expect("info");
+    info.status_moves.iter().map(|m| m.to).collect()
 }
 
 #[test]
@@ -191,13 +182,18 @@ fn workflow_with_returns_and_amendments() {
     let v = s.show(&r).expect("show");
     assert!(v.complete, "{:?}", v.warnings);
     assert!(v.confirmed.contains_key("r4a@t1_temp_c"));
+    assert_eq!(moves(&mut s, &r), ["submitted"]);
     s.set_status(&r, "submitted", None).expect("submit");
     assert!(!s.record_info(&r).expect("info").amendment);
+    // The clinician is offered the sign-off next, and nothing else.
+    assert_eq!(moves(&mut s, &r), ["reviewed"]);
     // Edits after submission are allowed and kept in the history.
     s.set_answer(&r, "t1_personnel_id", "P8", None)
         .expect("edit after submit");
     drop(s);
     let mut sup = Store::open(&db, Some("sup"), "sup-pass").expect("sup");
+    assert_eq!(moves(&mut sup, &r), ["returned"]);
+    assert!(sup.record_info(&r).expect("info").status_moves[0].needs_comment);
     assert!(matches!(
         sup.set_answer(&r, "t1_personnel_id", "P9", None),
         Err(StoreError::Forbidden { .. })
@@ -216,13 +212,16 @@ fn workflow_with_returns_and_amendments() {
     let mut s = Store::open(&db, Some("clin"), PASSWORD).expect("clin");
     s.set_status(&r, "submitted", None).expect("resubmit");
     s.set_status(&r, "reviewed", None).expect("review");
+    assert!(moves(&mut s, &r).is_empty());
     assert!(matches!(
         s.set_status(&r, "locked", None),
         Err(StoreError::Forbidden { .. })
     ));
     drop(s);
     let mut sup = Store::open(&db, Some("sup"), "sup-pass").expect("sup");
+    assert_eq!(moves(&mut sup, &r), ["locked", "returned"]);
     sup.set_status(&r, "locked", None).expect("lock");
+    assert!(moves(&mut sup, &r).is_empty());
     drop(sup);
     let mut s = Store::open(&db, Some("clin"), PASSWORD).expect("clin");
     // The app asks for a reason before the first change of a locked record.
@@ -338,6 +337,48 @@ fn change_files_merge_idempotently_and_report_conflicts() {
     assert!(h
         .iter()
         .any(|e| e.user == "sara" && e.message.starts_with("resolve")));
+}
+
+#[test]
+fn a_status_conflict_is_resolved_with_one_of_its_values() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
+    let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
+    let subj = a
+        .add_subject(&[
+            ("sex".into(), "female".into()),
+            ("date_of_birth".into(), "1990-05-01".into()),
+            ("dob_precision".into(), "exact".into()),
+            ("nationality".into(), "SY".into()),
+        ])
+        .expect("subject");
+    let r = a.new_record("arr_t1", &subj).expect("record");
+    complete_arr_t1(&mut a, &r);
+    a.set_status(&r, "submitted", None).expect("submit");
+    let fa = dir.path().join("a.tern");
+    a.export_changes(&fa).expect("export");
+    sup.import_changes(&fa).expect("import");
+    // Offline at once: the clinician signs, the supervisor returns it.
+    a.set_status(&r, "reviewed", None).expect("sign");
+    sup.set_status(&r, "returned", Some("check the location"))
+        .expect("return");
+    let fa = dir.path().join("a2.tern");
+    a.export_changes(&fa).expect("export");
+    sup.import_changes(&fa).expect("import");
+    let v = sup.show(&r).expect("show");
+    assert!(
+        v.conflicts.iter().any(|c| c.field == "status"),
+        "{:?}",
+        v.conflicts
+    );
+    assert!(matches!(
+        sup.resolve(&r, "status", "locked"),
+        Err(StoreError::Refused(_))
+    ));
+    sup.resolve(&r, "status", "returned").expect("resolve");
+    let v = sup.show(&r).expect("show");
+    assert!(v.conflicts.is_empty(), "{:?}", v.conflicts);
+    assert_eq!(v.status, "returned");
 }
 
 #[test]

@@ -14,6 +14,7 @@ import type {
   RecordStatus,
   RecordSummary,
   RegisterResult,
+  ServerRecord,
   Session,
   Settings,
   SubjectSummary,
@@ -74,11 +75,12 @@ export interface Backend {
   saveSettings(settings: Settings): Promise<Settings>;
 }
 
-/** The supervisor dashboard's backend (HTTP to the server later). */
+/** The supervisor dashboard's backend: the server's HTTP API (`http.ts`). */
 export interface DashboardBackend {
   signIn(username: string, password: string): Promise<LocalUser>;
   signOut(): Promise<void>;
-  reviewList(): Promise<RecordSummary[]>;
+  /** The records of the signed-in account's sites. */
+  reviewList(): Promise<ServerRecord[]>;
 }
 
 export type { Answers };

@@ -22,10 +22,15 @@ import type {
   RegisterResult,
   RepeatInstance,
   Session,
+  ServerRecord,
   Settings,
+  StatusMove,
   SubjectSummary,
   SyncState,
 } from './types';
+
+const SUBMIT: StatusMove = { to: 'submitted', needs_comment: false };
+const RETURN: StatusMove = { to: 'returned', needs_comment: true };
 
 /**
  * An in-memory backend for browser tests and UI development. It serves FormViews and
@@ -58,6 +63,11 @@ interface StoredUser extends LocalUser {
    * never decides it from the role.
    */
   read_only_fields?: Record<string, string[]>;
+  /**
+   * The workflow moves this user may make, by record status. Seed data standing in
+   * for tern-store's answer (`status_moves`); the UI never decides it from the role.
+   */
+  status_moves?: Partial<Record<RecordStatus, StatusMove[]>>;
 }
 
 interface StoredRecord {
@@ -144,6 +154,12 @@ export class FakeBackend implements Backend {
   private session(): Session {
     if (!this.state.session) throw backendError('locked', 'Unlock the app first.');
     return this.state.session;
+  }
+
+  /** A record's summary as the unlocked user sees it: with the moves they may make. */
+  private summaryOf(r: StoredRecord): RecordSummary {
+    const user = this.state.users.find((u) => u.user_id === this.session().user.user_id);
+    return { ...r.summary, status_moves: [...(user?.status_moves?.[r.summary.status] ?? [])] };
   }
 
   private record(recordId: string): StoredRecord {
@@ -243,8 +259,29 @@ export class FakeBackend implements Backend {
           pec: ['pec_outcome', 'pec_hold_reason'],
           arr_t2: ['clinician_id'],
         },
+        status_moves: { draft: [SUBMIT], returned: [SUBMIT] },
       },
-      { user_id: 'u-karim', username: 'karim', display_name: 'Karim Clinician', role: 'clinician', password: 'tern', sees_restricted: true },
+      {
+        user_id: 'u-karim',
+        username: 'karim',
+        display_name: 'Karim Clinician',
+        role: 'clinician',
+        password: 'tern',
+        sees_restricted: true,
+        status_moves: { draft: [SUBMIT], returned: [SUBMIT], submitted: [{ to: 'reviewed', needs_comment: false }] },
+      },
+      {
+        user_id: 'u-sam',
+        username: 'sam',
+        display_name: 'Sam Supervisor',
+        role: 'supervisor',
+        password: 'tern',
+        sees_restricted: true,
+        status_moves: {
+          submitted: [RETURN],
+          reviewed: [{ to: 'locked', needs_comment: false }, RETURN],
+        },
+      },
     ];
     s.settings.server_url = s.device.server_url;
     s.subjects = [
@@ -276,6 +313,9 @@ export class FakeBackend implements Backend {
     r4.history.push({ path: 'temp_c', value: 36.6, user: 'amina', device_id: 'dev-fake', at: '2026-03-09T08:10:00Z', message: null });
     r4.summary.status = 'locked';
     r4.summary.amendment = true;
+    // A submitted record waiting for the clinician's sign-off.
+    const r5 = this.makeRecord('pda', 'M2D8R4WQ1ZC');
+    r5.summary.status = 'submitted';
     s.session = null;
     s.sync.last_sync_at = '2026-03-08T17:30:00Z';
     s.sync.pending_records = s.records.length;
@@ -303,6 +343,7 @@ export class FakeBackend implements Backend {
         conflict_count: 0,
         unsynced: true,
         amendment: false,
+        status_moves: [],
       },
       // The fake pins the encounter start to its clock's start, the time fixtures use.
       answers: { encounter_start: this.iso(this.start) },
@@ -427,7 +468,7 @@ export class FakeBackend implements Backend {
   async listRecords(filter: RecordFilter): Promise<RecordSummary[]> {
     this.session();
     const today = this.iso(this.start).slice(0, 10);
-    const all = this.state.records.map((r) => ({ ...r.summary }));
+    const all = this.state.records.map((r) => this.summaryOf(r));
     switch (filter.kind) {
       case 'today':
         return all.filter((r) => r.created_at.startsWith(today));
@@ -445,14 +486,14 @@ export class FakeBackend implements Backend {
     const r = this.makeRecord(formId, subjectId);
     this.touch(r);
     this.save();
-    return { ...r.summary };
+    return this.summaryOf(r);
   }
 
   async getRecord(recordId: string): Promise<RecordDetail> {
     const r = this.record(recordId);
     const withheld = await this.withheld(r);
     return structuredClone({
-      summary: r.summary,
+      summary: this.summaryOf(r),
       answers: this.merged(r),
       conflicts: r.conflicts,
       confirmed_warnings: r.confirmed,
@@ -545,20 +586,16 @@ export class FakeBackend implements Backend {
 
   async setStatus(recordId: string, status: RecordStatus, comment: string | null): Promise<RecordSummary> {
     const r = this.record(recordId);
-    const allowed: Record<RecordStatus, RecordStatus[]> = {
-      draft: ['submitted'],
-      returned: ['submitted'],
-      submitted: ['draft'],
-      reviewed: [],
-      locked: [],
-    };
-    if (!allowed[r.summary.status].includes(status)) throw backendError('forbidden', `A ${r.summary.status} record cannot become ${status} here.`);
+    // As tern-store does: only the moves the workflow gives this user's role.
+    if (!this.summaryOf(r).status_moves.some((m) => m.to === status)) throw backendError('forbidden', `A ${r.summary.status} record cannot become ${status} here.`);
+    if (status === 'returned' && !comment?.trim()) throw backendError('invalid_input', 'Returning a record for correction needs a comment.');
     r.summary.status = status;
     r.summary.return_comment = status === 'returned' ? comment : null;
+    r.summary.amendment = status === 'locked';
     r.history.push({ path: 'status', value: status, user: this.session().user.username, device_id: this.state.device.device_id ?? '', at: this.now(), message: comment });
     this.touch(r);
     this.save();
-    return { ...r.summary };
+    return this.summaryOf(r);
   }
 
   async fieldHistory(recordId: string, path: string): Promise<HistoryEntry[]> {
@@ -632,9 +669,20 @@ export class FakeBackend implements Backend {
   }
 }
 
-/** A dashboard backend over canned review data (the HTTP one comes with the server). */
+/** Canned server records for the dashboard without a server. */
+export const SAMPLE_SERVER_RECORDS: ServerRecord[] = [
+  { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000101', site: 'site-ke-nairobi', form_id: 'pda', form_version: '1.0.0', subject_id: '7K3M9QX2TB4', status: 'submitted', conflict: false },
+  { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000102', site: 'site-ke-nairobi', form_id: 'pda', form_version: '1.0.0', subject_id: 'M2D8R4WQ1ZC', status: 'reviewed', conflict: true },
+  { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000103', site: 'site-ke-nairobi', form_id: 'arr_t1', form_version: '1.0.0', subject_id: 'Q9T3B7N6KX2', status: 'draft', conflict: false },
+  { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000104', site: 'site-ke-nairobi', form_id: 'pda', form_version: '1.0.0', subject_id: 'Q9T3B7N6KX2', status: 'locked', conflict: false },
+  { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000105', site: 'site-ke-nairobi', form_id: 'arr_t1', form_version: '1.0.0', subject_id: '7K3M9QX2TB4', status: 'returned', conflict: false },
+];
+
+/** A dashboard backend over canned records (`?fake`; the real one is `http.ts`). */
 export class FakeDashboardBackend implements DashboardBackend {
   private user: LocalUser | null = null;
+
+  constructor(private readonly records: ServerRecord[] = []) {}
 
   async signIn(username: string, password: string): Promise<LocalUser> {
     if (username !== 'sam' || password !== 'tern') throw backendError('wrong_password', 'Wrong user name or password.');
@@ -646,8 +694,8 @@ export class FakeDashboardBackend implements DashboardBackend {
     this.user = null;
   }
 
-  async reviewList(): Promise<RecordSummary[]> {
+  async reviewList(): Promise<ServerRecord[]> {
     if (!this.user) throw backendError('locked', 'Sign in first.');
-    return [];
+    return structuredClone(this.records);
   }
 }

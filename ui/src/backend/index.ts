@@ -26,7 +26,17 @@ export async function appBackend(): Promise<Backend> {
   return new FakeBackend({ fixtures: generatedFixtures, seed: !fresh, persist: browserStore(key) });
 }
 
+/**
+ * The dashboard's backend: the server that serves it (`tern serve --dashboard`);
+ * `?fake` (Playwright without a server) a fake over canned records, `?fake=empty`
+ * with none.
+ */
 export async function dashboardBackend(): Promise<DashboardBackend> {
-  const { FakeDashboardBackend } = await import('./fake');
-  return new FakeDashboardBackend();
+  const fake = new URLSearchParams(window.location.search).get('fake');
+  if (fake === null) {
+    const { HttpDashboardBackend } = await import('./http');
+    return new HttpDashboardBackend();
+  }
+  const { FakeDashboardBackend, SAMPLE_SERVER_RECORDS } = await import('./fake');
+  return new FakeDashboardBackend(fake === 'empty' ? [] : SAMPLE_SERVER_RECORDS);
 }

@@ -199,6 +199,33 @@ export interface RecordSummary {
   unsynced: boolean;
   /** Changes are amendments: each needs a reason (the record is locked). */
   amendment: boolean;
+  /**
+   * The workflow moves this user may make now (FORMS.md 2), decided by tern-store:
+   * the UI offers exactly these, never decides from the role.
+   */
+  status_moves: StatusMove[];
+}
+
+/**
+ * One record as the server lists it to the dashboard (`GET /v1/records`, the
+ * server's projection): no answers, no names. Roles that see every site get a
+ * pseudonym in `subject_id`.
+ */
+export interface ServerRecord {
+  record_id: string;
+  site: string;
+  form_id: string;
+  form_version: string;
+  subject_id: string;
+  status: RecordStatus;
+  /** Concurrent values wait for a supervisor. */
+  conflict: boolean;
+}
+
+/** A status change the user may make: to `to`; a return needs a comment. */
+export interface StatusMove {
+  to: RecordStatus;
+  needs_comment: boolean;
 }
 
 export type RecordFilter =

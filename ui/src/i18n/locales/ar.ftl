@@ -160,6 +160,21 @@ record-history-entry = { $user } على { $device }، { $when }
 record-no-conflicts = لا تعارضات.
 record-edit = تعديل الإجابات
 
+## Record status (the workflow moves tern-store offers)
+status-title = الحالة
+status-no-moves = لا يوجد ما تفعله في هذا السجل في حالته الحالية.
+status-explain-submitted = عند اكتمال جميع الإجابات، أرسل السجل للمراجعة.
+status-explain-reviewed = هل راجعت الإجابات والقرارات السريرية؟ وقّع السجل على أنه تمت مراجعته.
+status-explain-locked = اقفل السجل: تصبح التغييرات اللاحقة تعديلات، لكل منها سبب.
+status-explain-returned = أعد السجل إلى الفاحص مع بيان ما يجب تصحيحه.
+status-comment = ما يجب تصحيحه
+status-action-reviewed = توقيع كمراجَع
+status-action-locked = قفل السجل
+status-action-returned = إعادة للتصحيح
+status-done-reviewed = تم التوقيع كمراجَع.
+status-done-locked = تم القفل. التغييرات الآن تعديلات.
+status-done-returned = أُعيد للتصحيح.
+
 settings-title = الإعدادات
 settings-language = اللغة
 settings-server = عنوان الخادم
@@ -189,6 +204,16 @@ dash-sign-out = تسجيل الخروج
 dash-review-title = سجلات للمراجعة
 dash-review-empty = لا شيء للمراجعة.
 dash-signed-in = دخلت باسم { $name }
+dash-reload = إعادة التحميل
+dash-conflict = تعارض
+dash-conflicts = { $count ->
+    [one] سجل واحد فيه تعارض
+   *[other] { $count } سجلات فيها تعارضات
+}
+dash-counts-title = { $count ->
+    [one] سجل واحد في مواقعك
+   *[other] { $count } سجلات في مواقعك
+}
 
 # Likert scales, restricted sections, amendments, adding a user while locked
 form-withheld = { $count ->

@@ -166,6 +166,21 @@ record-history-entry = { $user } on { $device }, { $when }
 record-no-conflicts = No conflicts.
 record-edit = Edit answers
 
+## Record status (the workflow moves tern-store offers)
+status-title = Status
+status-no-moves = Nothing for you to do on this record at this status.
+status-explain-submitted = When every answer is complete, submit the record for review.
+status-explain-reviewed = Checked the answers and the clinical decisions? Sign the record as reviewed.
+status-explain-locked = Lock the record: later changes become amendments, each with a reason.
+status-explain-returned = Send the record back to the screener, saying what to correct.
+status-comment = What to correct
+status-action-reviewed = Sign as reviewed
+status-action-locked = Lock the record
+status-action-returned = Return for correction
+status-done-reviewed = Signed as reviewed.
+status-done-locked = Locked. Changes are now amendments.
+status-done-returned = Returned for correction.
+
 ## Settings
 settings-title = Settings
 settings-language = Language
@@ -198,6 +213,16 @@ dash-sign-out = Sign out
 dash-review-title = Records to review
 dash-review-empty = Nothing to review.
 dash-signed-in = Signed in as { $name }
+dash-reload = Reload
+dash-conflict = Conflict
+dash-conflicts = { $count ->
+    [one] 1 with a conflict
+   *[other] { $count } with conflicts
+}
+dash-counts-title = { $count ->
+    [one] 1 record at your sites
+   *[other] { $count } records at your sites
+}
 
 # Likert scales, restricted sections, amendments, adding a user while locked
 form-withheld = { $count ->

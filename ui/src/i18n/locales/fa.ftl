@@ -160,6 +160,21 @@ record-history-entry = { $user } در { $device }، { $when }
 record-no-conflicts = ناسازگاری نیست.
 record-edit = ویرایش پاسخ‌ها
 
+## Record status (the workflow moves tern-store offers)
+status-title = وضعیت
+status-no-moves = در این وضعیت کاری برای شما در این پرونده نیست.
+status-explain-submitted = وقتی همهٔ پاسخ‌ها کامل شد، پرونده را برای بازبینی ارسال کنید.
+status-explain-reviewed = پاسخ‌ها و تصمیم‌های بالینی را بررسی کرده‌اید؟ پرونده را به‌عنوان بازبینی‌شده امضا کنید.
+status-explain-locked = پرونده را قفل کنید: تغییرات بعدی اصلاحیه می‌شوند، هر کدام با دلیل.
+status-explain-returned = پرونده را با ذکر مواردی که باید اصلاح شود به غربالگر برگردانید.
+status-comment = چه چیزی باید اصلاح شود
+status-action-reviewed = امضا به‌عنوان بازبینی‌شده
+status-action-locked = قفل کردن پرونده
+status-action-returned = برگرداندن برای اصلاح
+status-done-reviewed = به‌عنوان بازبینی‌شده امضا شد.
+status-done-locked = قفل شد. تغییرات اکنون اصلاحیه‌اند.
+status-done-returned = برای اصلاح برگردانده شد.
+
 settings-title = تنظیمات
 settings-language = زبان
 settings-server = نشانی سرور
@@ -189,6 +204,16 @@ dash-sign-out = خروج
 dash-review-title = پرونده‌های بازبینی
 dash-review-empty = چیزی برای بازبینی نیست.
 dash-signed-in = واردشده به نام { $name }
+dash-reload = بارگذاری دوباره
+dash-conflict = تعارض
+dash-conflicts = { $count ->
+    [one] ۱ پرونده با تعارض
+   *[other] { $count } پرونده با تعارض
+}
+dash-counts-title = { $count ->
+    [one] ۱ پرونده در مکان‌های شما
+   *[other] { $count } پرونده در مکان‌های شما
+}
 
 # Likert scales, restricted sections, amendments, adding a user while locked
 form-withheld = { $count ->

@@ -160,6 +160,21 @@ record-history-entry = { $user } sur { $device }, { $when }
 record-no-conflicts = Aucun conflit.
 record-edit = Modifier les réponses
 
+## Record status (the workflow moves tern-store offers)
+status-title = Statut
+status-no-moves = Rien à faire pour vous sur ce dossier à ce statut.
+status-explain-submitted = Quand toutes les réponses sont complètes, soumettez le dossier pour relecture.
+status-explain-reviewed = Réponses et décisions cliniques vérifiées ? Signez le dossier comme relu.
+status-explain-locked = Verrouillez le dossier : les modifications suivantes deviennent des amendements, chacun avec un motif.
+status-explain-returned = Renvoyez le dossier à l’agent de dépistage en indiquant quoi corriger.
+status-comment = À corriger
+status-action-reviewed = Signer comme relu
+status-action-locked = Verrouiller le dossier
+status-action-returned = Renvoyer pour correction
+status-done-reviewed = Signé comme relu.
+status-done-locked = Verrouillé. Les modifications sont désormais des amendements.
+status-done-returned = Renvoyé pour correction.
+
 settings-title = Réglages
 settings-language = Langue
 settings-server = Adresse du serveur
@@ -189,6 +204,16 @@ dash-sign-out = Se déconnecter
 dash-review-title = Dossiers à revoir
 dash-review-empty = Rien à revoir.
 dash-signed-in = Connecté en tant que { $name }
+dash-reload = Actualiser
+dash-conflict = Conflit
+dash-conflicts = { $count ->
+    [one] 1 avec un conflit
+   *[other] { $count } avec des conflits
+}
+dash-counts-title = { $count ->
+    [one] 1 dossier sur vos sites
+   *[other] { $count } dossiers sur vos sites
+}
 
 # Likert scales, restricted sections, amendments, adding a user while locked
 form-withheld = { $count ->

@@ -153,6 +153,21 @@ record-history-entry = { $user } на { $device }, { $when }
 record-no-conflicts = Конфліктів немає.
 record-edit = Редагувати відповіді
 
+## Record status (the workflow moves tern-store offers)
+status-title = Статус
+status-no-moves = Для вас у цьому записі за цього статусу нічого робити.
+status-explain-submitted = Коли всі відповіді заповнено, надішліть запис на перевірку.
+status-explain-reviewed = Перевірили відповіді та клінічні рішення? Підпишіть запис як перевірений.
+status-explain-locked = Заблокуйте запис: подальші зміни стануть поправками, кожна з причиною.
+status-explain-returned = Поверніть запис скринеру, вказавши, що виправити.
+status-comment = Що виправити
+status-action-reviewed = Підписати як перевірений
+status-action-locked = Заблокувати запис
+status-action-returned = Повернути на виправлення
+status-done-reviewed = Підписано як перевірений.
+status-done-locked = Заблоковано. Зміни тепер є поправками.
+status-done-returned = Повернуто на виправлення.
+
 settings-title = Налаштування
 settings-language = Мова
 settings-server = Адреса сервера
@@ -182,6 +197,18 @@ dash-sign-out = Вийти
 dash-review-title = Записи на перевірку
 dash-review-empty = Нічого перевіряти.
 dash-signed-in = Ви увійшли як { $name }
+dash-reload = Оновити
+dash-conflict = Конфлікт
+dash-conflicts = { $count ->
+    [one] 1 з конфліктом
+    [few] { $count } з конфліктами
+   *[other] { $count } з конфліктами
+}
+dash-counts-title = { $count ->
+    [one] 1 запис на ваших пунктах
+    [few] { $count } записи на ваших пунктах
+   *[other] { $count } записів на ваших пунктах
+}
 
 # Likert scales, restricted sections, amendments, adding a user while locked
 form-withheld = { $count ->

@@ -1,0 +1,108 @@
+//! The server serves the supervisor dashboard (`--dashboard DIR`, a UI build) from
+//! the API's origin: the page and its hashed assets with a strict content policy,
+//! nothing else from the folder, and a missing build refuses to start.
+
+use crate::common::*;
+use tern_server::ServeConfig;
+
+fn ui_build(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("assets")).expect("assets");
+    std::fs::write(
+        dir.join("dashboard.html"),
+        "<!doctype html><title>d</title>",
+    )
+    .expect("page");
+    std::fs::write(dir.join("index.html"), "the field app").expect("app");
+    std::fs::write(dir.join("secret.txt"), "not served").expect("other");
+    std::fs::write(dir.join("assets/dashboard-C9oy.js"), "export {}").expect("js");
+    std::fs::write(dir.join("assets/font-U_i0.woff2"), [0u8, 1, 2]).expect("font");
+}
+
+#[test]
+fn the_dashboard_is_served_with_a_strict_policy_and_nothing_else() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dist = tmp.path().join("dist");
+    ui_build(&dist);
+    let server = TestServer::start_config(ServeConfig {
+        storage: tern_server::Storage::Dir(tmp.path().join("server")),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: None,
+        demo: false,
+        dashboard: Some(dist),
+    });
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let get = |path: &str| {
+        client
+            .get(format!("{}{path}", server.url()))
+            .send()
+            .expect("request")
+    };
+    let root = get("/");
+    assert!(root.status().is_redirection(), "{}", root.status());
+    assert_eq!(root.headers()["location"], "/dashboard.html");
+
+    let page = get("/dashboard.html");
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"),
+        "{policy}"
+    );
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.text().expect("body").contains("<title>d</title>"));
+
+    let js = get("/assets/dashboard-C9oy.js");
+    assert_eq!(js.status(), 200);
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(js.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .contains("immutable"));
+    assert_eq!(
+        get("/assets/font-U_i0.woff2").headers()["content-type"],
+        "font/woff2"
+    );
+
+    for path in [
+        "/index.html",
+        "/secret.txt",
+        "/assets/../secret.txt",
+        "/assets/%2e%2e%2fsecret.txt",
+        "/assets/missing.js",
+    ] {
+        assert_eq!(get(path).status(), 404, "{path}");
+    }
+    // The API is still there, beside it.
+    assert_eq!(get("/healthz").status(), 200);
+    server.stop();
+}
+
+#[test]
+fn without_a_ui_build_the_server_refuses_to_start_and_says_why() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = rt.block_on(tern_server::start(ServeConfig {
+        storage: tern_server::Storage::Dir(tmp.path().join("server")),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: None,
+        demo: false,
+        dashboard: Some(tmp.path().join("no-such-dist")),
+    }));
+    let Err(e) = started else {
+        panic!("started without a dashboard build");
+    };
+    assert!(e.to_string().contains("npm --prefix ui run build"), "{e}");
+}

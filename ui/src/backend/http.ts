@@ -1,0 +1,95 @@
+import type { DashboardBackend } from './backend';
+import { backendError } from './errors';
+import type { BackendError, ErrorCode, LocalUser, ServerRecord } from './types';
+
+/** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
+interface LoginResponse {
+  token: string;
+  role: LocalUser['role'];
+  sites: string[];
+}
+
+/**
+ * The server's error codes (tern-sync `ErrorCode`) as the UI's closed set. A refused
+ * sign-in is a wrong password; an expired session elsewhere means signing in again.
+ */
+function uiCode(server: string, signingIn: boolean): ErrorCode {
+  switch (server) {
+    case 'unauthorized':
+      return signingIn ? 'wrong_password' : 'locked';
+    case 'forbidden':
+      return 'forbidden';
+    case 'not_found':
+      return 'not_found';
+    case 'bad_request':
+    case 'too_large':
+    case 'rate_limited':
+      return 'invalid_input';
+    case 'conflict':
+      return 'conflict';
+    default:
+      return 'internal';
+  }
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * The supervisor dashboard over the server's HTTP API, same origin (the server serves
+ * the dashboard): sign in with an account's password, then list the records of the
+ * account's sites. The token lives in memory only; reloading the page signs out.
+ */
+export class HttpDashboardBackend implements DashboardBackend {
+  private token: string | null = null;
+
+  constructor(
+    private readonly base = '',
+    private readonly fetcher: Fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  private async call<T>(path: string, init: RequestInit, signingIn = false): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetcher(`${this.base}${path}`, init);
+    } catch {
+      throw backendError('offline', 'The server cannot be reached.');
+    }
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: reported below by status
+    }
+    if (!res.ok) {
+      const e = body as { code?: unknown; message?: unknown } | null;
+      const err: BackendError = backendError(
+        uiCode(typeof e?.code === 'string' ? e.code : '', signingIn),
+        typeof e?.message === 'string' ? e.message : `The server answered ${res.status}.`,
+      );
+      if (err.code === 'locked') this.token = null;
+      throw err;
+    }
+    return body as T;
+  }
+
+  async signIn(username: string, password: string): Promise<LocalUser> {
+    const name = username.trim();
+    const r = await this.call<LoginResponse>(
+      '/v1/login',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: name, password }) },
+      true,
+    );
+    this.token = r.token;
+    return { user_id: name, username: name, display_name: name, role: r.role };
+  }
+
+  async signOut(): Promise<void> {
+    this.token = null;
+  }
+
+  async reviewList(): Promise<ServerRecord[]> {
+    if (!this.token) throw backendError('locked', 'Sign in first.');
+    return this.call<ServerRecord[]>('/v1/records', { headers: { authorization: `Bearer ${this.token}` } });
+  }
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { HttpDashboardBackend } from '../src/backend/http';
+import type { BackendError } from '../src/backend/types';
+
+type Call = { url: string; init?: RequestInit };
+
+/** A fetch that answers from a table, recording every call. */
+function server(answers: Record<string, () => Response>) {
+  const calls: Call[] = [];
+  const fetcher = async (url: string, init?: RequestInit) => {
+    calls.push({ url, init });
+    const answer = answers[`${init?.method ?? 'GET'} ${url}`];
+    if (!answer) throw new TypeError('fetch failed');
+    return answer();
+  };
+  return { calls, backend: new HttpDashboardBackend('', fetcher) };
+}
+
+const json = (status: number, body: unknown) => () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+async function rejection(p: Promise<unknown>): Promise<BackendError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as BackendError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const RECORD = { record_id: 'r1', site: 'demo', form_id: 'pda', form_version: '1.0.0', subject_id: 'S1', status: 'submitted', conflict: false };
+
+describe('HttpDashboardBackend', () => {
+  it('signs in with the account password and lists records with the bearer token', async () => {
+    const { calls, backend } = server({
+      'POST /v1/login': json(200, { token: 'tok-1', role: 'supervisor', sites: ['demo'] }),
+      'GET /v1/records': json(200, [RECORD]),
+    });
+    const user = await backend.signIn(' sam ', 'pw');
+    expect(user).toMatchObject({ username: 'sam', role: 'supervisor' });
+    expect(JSON.parse(String(calls[0]!.init!.body))).toEqual({ user: 'sam', password: 'pw' });
+    expect(await backend.reviewList()).toEqual([RECORD]);
+    expect((calls[1]!.init!.headers as Record<string, string>).authorization).toBe('Bearer tok-1');
+  });
+
+  it('maps refusals to the UI error codes with the server message', async () => {
+    const { backend } = server({
+      'POST /v1/login': json(401, { code: 'unauthorized', message: 'wrong user name or password' }),
+    });
+    const e = await rejection(backend.signIn('sam', 'bad'));
+    expect(e).toEqual({ code: 'wrong_password', message: 'wrong user name or password' });
+    expect((await rejection(backend.reviewList())).code).toBe('locked');
+  });
+
+  it('asks to sign in again when the session expired, and says when the server is unreachable', async () => {
+    let expired = false;
+    const { backend } = server({
+      'POST /v1/login': json(200, { token: 't', role: 'supervisor', sites: [] }),
+      'GET /v1/records': () => (expired ? json(401, { code: 'unauthorized', message: 'sign in again' })() : json(200, [])()),
+    });
+    await backend.signIn('sam', 'pw');
+    expect(await backend.reviewList()).toEqual([]);
+    expired = true;
+    expect((await rejection(backend.reviewList())).code).toBe('locked');
+    expect((await rejection(backend.reviewList())).message).toBe('Sign in first.');
+    const offline = new HttpDashboardBackend('', async () => {
+      throw new TypeError('fetch failed');
+    });
+    expect((await rejection(offline.signIn('sam', 'pw'))).code).toBe('offline');
+  });
+
+  it('reports a non-JSON failure by its status', async () => {
+    const { backend } = server({ 'POST /v1/login': () => new Response('<html>bad gateway</html>', { status: 502 }) });
+    expect(await rejection(backend.signIn('sam', 'pw'))).toEqual({ code: 'internal', message: 'The server answered 502.' });
+  });
+});
