@@ -303,8 +303,14 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
       // Both forms started here were synced (and verified: another device pulled them) as drafts.
       expect(await page.locator('[data-status=draft] .n').textContent()).toBe('2');
       await page.locator('[data-status=draft]').click();
-      await page.locator(`[data-record="${recordId}"]`).waitFor();
-      saveShot('22-dashboard-real-server', await page.screenshot());
+      await page.locator(`[data-testid=review-list] li[data-record="${recordId}"]`).getByRole('button', { name: 'Open' }).click();
+      // The answers as the app entered them, labelled from the server's form view.
+      await page.locator('[data-testid=record-panel] dd[data-field=temp_c]').waitFor();
+      expect(await page.locator('[data-testid=record-panel] dd[data-field=temp_c]').textContent()).toContain('36.6');
+      expect(await page.getByTestId('record-panel').textContent()).toContain('Body temperature');
+      saveShot('22-dashboard-real-server', await page.screenshot({ fullPage: true }));
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.locator('#dash-user').waitFor();
       expect(problems).toEqual([]);
       await context.close();
     } finally {

@@ -405,6 +405,14 @@ describe('supervisor dashboard', () => {
     expect(await page.locator('[data-testid=review-list] li').count()).toBe(2);
     expect(await page.getByTestId('conflict').count()).toBe(1);
     await shot(page, '21-dashboard-review');
+    // A record opens with its form's labels and the conflict waiting for a supervisor.
+    await page.locator('[data-testid=review-list] li', { hasText: 'M2D8R4WQ1ZC' }).getByRole('button', { name: 'Open' }).click();
+    const panel = page.getByTestId('record-panel');
+    await panel.locator('dd[data-field=temp_c]').waitFor();
+    expect(await panel.textContent()).toContain('Body temperature');
+    expect(await panel.getByTestId('record-conflicts').textContent()).toContain('karim');
+    await shot(page, '21b-dashboard-record');
+    await panel.getByRole('button', { name: 'Close' }).click();
     await counts.locator('[data-status=returned]').click();
     expect(await page.locator('[data-testid=review-list] li').count()).toBe(1);
     await page.locator('#dash-language').selectOption('ar');

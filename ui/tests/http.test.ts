@@ -34,12 +34,19 @@ describe('HttpDashboardBackend', () => {
     const { calls, backend } = server({
       'POST /v1/login': json(200, { token: 'tok-1', role: 'supervisor', sites: ['demo'] }),
       'GET /v1/records': json(200, [RECORD]),
+      'POST /v1/logout': () => new Response(null, { status: 204 }),
     });
     const user = await backend.signIn(' sam ', 'pw');
     expect(user).toMatchObject({ username: 'sam', role: 'supervisor' });
     expect(JSON.parse(String(calls[0]!.init!.body))).toEqual({ user: 'sam', password: 'pw' });
     expect(await backend.reviewList()).toEqual([RECORD]);
     expect((calls[1]!.init!.headers as Record<string, string>).authorization).toBe('Bearer tok-1');
+    // Signing out ends the session on the server, then nothing works without signing in.
+    await backend.signOut();
+    expect(calls[2]).toMatchObject({ url: '/v1/logout', init: { method: 'POST' } });
+    expect((calls[2]!.init!.headers as Record<string, string>).authorization).toBe('Bearer tok-1');
+    expect((await rejection(backend.reviewList())).code).toBe('locked');
+    expect(calls).toHaveLength(3);
   });
 
   it('maps refusals to the UI error codes with the server message', async () => {

@@ -5,7 +5,7 @@
 use crate::db::Db;
 use crate::service::{self, ApiError, LoginRequest};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -65,6 +65,8 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
             "/v1/login",
             post(login::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
+        .route("/v1/logout", post(logout::<D>))
+        .route("/v1/forms/{id}/{version}", get(form_view::<D>))
         .route("/v1/records", get(records::<D>))
         .route("/v1/records/{id}", get(record::<D>))
         .route("/v1/export", get(export::<D>))
@@ -141,6 +143,28 @@ async fn login<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError>
     let req: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the sign-in request is malformed: {e}")))?;
     Ok(Json(service::login(s.db.as_ref(), req).await?).into_response())
+}
+
+async fn logout<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    service::logout(s.db.as_ref(), bearer(&headers)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `?lang=` of a form view (English when absent).
+#[derive(Debug, serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+async fn form_view<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path((id, version)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+) -> Result<Response, ApiError> {
+    let lang = q.lang.unwrap_or_else(|| "en".into());
+    let view = service::form_view(s.db.as_ref(), bearer(&headers), &id, &version, &lang).await?;
+    Ok(Json(view).into_response())
 }
 
 async fn records<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {

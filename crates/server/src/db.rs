@@ -291,6 +291,8 @@ pub trait Db: Send + Sync + 'static {
         token_hash: &str,
         now_ms: i64,
     ) -> impl Future<Output = DbResult<Option<String>>> + Send;
+    /// Ends a sign-in session (sign-out); ending an unknown one is no error.
+    fn end_session(&self, token_hash: &str) -> impl Future<Output = DbResult<()>> + Send;
 
     fn audit(&self, entry: &AuditEntry) -> impl Future<Output = DbResult<()>> + Send;
     /// The access log, newest first, of some sites or (None) all.

@@ -518,6 +518,14 @@ impl Db for PgDb {
         Ok(row.map(|r| r.get(0)))
     }
 
+    async fn end_session(&self, token_hash: &str) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .await?;
+        Ok(())
+    }
+
     async fn audit(&self, e: &AuditEntry) -> DbResult<()> {
         self.client()
             .await?

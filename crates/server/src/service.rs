@@ -402,6 +402,51 @@ pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse>
     })
 }
 
+/// Ends the sign-in session of `token` (the dashboard's sign-out), access-logged. A
+/// device token is not a session: devices are revoked, not signed out.
+pub async fn logout<D: Db>(db: &D, token: Option<&str>) -> ApiResult<()> {
+    let caller = caller(db, token).await?;
+    if caller.device.is_some() {
+        return Err(ApiError::bad(
+            "a device signs out by being revoked (`tern admin device revoke`), not here",
+        ));
+    }
+    if let Some(token) = token {
+        db.end_session(&auth::token_hash(token)).await?;
+    }
+    db.audit(&caller.audit(
+        "logout",
+        caller.sites.first().map_or("", String::as_str),
+        "",
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A built-in form as the UI draws it (`FormView`, labels in `lang` where the form
+/// has that translation): the dashboard labels a record's answers with it. Forms
+/// hold no health data; any signed-in caller may read them.
+pub async fn form_view<D: Db>(
+    db: &D,
+    token: Option<&str>,
+    form_id: &str,
+    version: &str,
+    lang: &str,
+) -> ApiResult<tern_forms::FormView> {
+    caller(db, token).await?;
+    let form = tern_store::builtin::form(form_id, version).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!(
+                "no form `{}` version `{}` on this server",
+                form_id.chars().take(40).collect::<String>(),
+                version.chars().take(20).collect::<String>()
+            ),
+        )
+    })?;
+    Ok(form.view(lang))
+}
+
 // ---------------------------------------------------------------- enrolment
 
 pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse> {

@@ -660,6 +660,15 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn end_session(&self, token_hash: &str) -> DbResult<()> {
+        let t = token_hash.to_string();
+        self.run(move |c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = ?1", params![t])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn audit(&self, e: &AuditEntry) -> DbResult<()> {
         let e = e.clone();
         self.run(move |c| {

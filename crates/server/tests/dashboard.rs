@@ -106,3 +106,49 @@ fn without_a_ui_build_the_server_refuses_to_start_and_says_why() {
     };
     assert!(e.to_string().contains("npm --prefix ui run build"), "{e}");
 }
+
+/// What the dashboard needs beside the records: a form view to label answers with,
+/// and a sign-out that ends the session on the server.
+#[test]
+fn the_dashboard_reads_form_views_and_signs_out_on_the_server() {
+    let backend = sqlite();
+    let server = TestServer::start(&backend.storage);
+    let _admin = accounts(&backend.storage);
+    let url = server.url();
+    let token = login(&url, "chen");
+
+    let (status, view) = get(&url, "/v1/forms/pda/1.0.0?lang=ar", &token);
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["form_id"], "pda");
+    assert_eq!(view["direction"], "rtl");
+    assert!(view["sections"].as_array().is_some_and(|s| !s.is_empty()));
+    let (status, english) = get(&url, "/v1/forms/pda/1.0.0", &token);
+    assert_eq!((status, english["language"].as_str()), (200, Some("en")));
+    let (status, missing) = get(&url, "/v1/forms/nope/9.9.9", &token);
+    assert_eq!(status, 404, "{missing}");
+    assert!(missing["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("nope"));
+    assert_eq!(get(&url, "/v1/forms/pda/1.0.0", "not-a-token").0, 401);
+
+    let client = reqwest::blocking::Client::new();
+    let out = client
+        .post(format!("{url}/v1/logout"))
+        .bearer_auth(&token)
+        .send()
+        .expect("logout");
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        get(&url, "/v1/records", &token).0,
+        401,
+        "the session ended on the server"
+    );
+    let again = client
+        .post(format!("{url}/v1/logout"))
+        .bearer_auth(&token)
+        .send()
+        .expect("logout");
+    assert_eq!(again.status(), 401);
+    server.stop();
+}

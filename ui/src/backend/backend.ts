@@ -15,6 +15,7 @@ import type {
   RecordSummary,
   RegisterResult,
   ServerRecord,
+  ServerRecordView,
   Session,
   Settings,
   SubjectSummary,
@@ -81,6 +82,10 @@ export interface DashboardBackend {
   signOut(): Promise<void>;
   /** The records of the signed-in account's sites. */
   reviewList(): Promise<ServerRecord[]>;
+  /** One record's answers (access-logged by the server; restricted ones only for roles that may see them). */
+  record(recordId: string): Promise<ServerRecordView>;
+  /** A built-in form as the UI draws it, to label answers. */
+  formView(formId: string, version: string, lang: string): Promise<FormView>;
 }
 
 export type { Answers };

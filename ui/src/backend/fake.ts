@@ -23,6 +23,7 @@ import type {
   RepeatInstance,
   Session,
   ServerRecord,
+  ServerRecordView,
   Settings,
   StatusMove,
   SubjectSummary,
@@ -682,7 +683,10 @@ export const SAMPLE_SERVER_RECORDS: ServerRecord[] = [
 export class FakeDashboardBackend implements DashboardBackend {
   private user: LocalUser | null = null;
 
-  constructor(private readonly records: ServerRecord[] = []) {}
+  constructor(
+    private readonly records: ServerRecord[] = [],
+    private readonly fixtures?: FixtureSource,
+  ) {}
 
   async signIn(username: string, password: string): Promise<LocalUser> {
     if (username !== 'sam' || password !== 'tern') throw backendError('wrong_password', 'Wrong user name or password.');
@@ -697,5 +701,37 @@ export class FakeDashboardBackend implements DashboardBackend {
   async reviewList(): Promise<ServerRecord[]> {
     if (!this.user) throw backendError('locked', 'Sign in first.');
     return structuredClone(this.records);
+  }
+
+  /** Canned vitals for every record; the one with `conflict` disagrees on the temperature. */
+  async record(recordId: string): Promise<ServerRecordView> {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    const row = this.records.find((r) => r.record_id === recordId);
+    if (!row) throw backendError('not_found', `No record ${recordId}.`);
+    const at = '2026-03-09T08:06:00Z';
+    return {
+      record: structuredClone(row),
+      data: {
+        answers: { temp_c: 37.9, heart_rate: 88, weight_kg: 61 },
+        conflicts: row.conflict
+          ? [
+              {
+                field: 'temp_c',
+                values: [
+                  { value: 36.8, user: 'amina', device: 'dev-fake', time: at },
+                  { value: 37.9, user: 'karim', device: 'dev-02', time: at },
+                ],
+              },
+            ]
+          : [],
+      },
+    };
+  }
+
+  async formView(formId: string, _version: string, lang: string): Promise<FormView> {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    const v = (await this.fixtures?.view(formId, lang)) ?? (await this.fixtures?.view(formId, 'en'));
+    if (!v) throw backendError('not_found', `No form ${formId}.`);
+    return v;
   }
 }

@@ -1,6 +1,6 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
-import type { BackendError, ErrorCode, LocalUser, ServerRecord } from './types';
+import type { BackendError, ErrorCode, FormView, LocalUser, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
 interface LoginResponse {
@@ -84,12 +84,32 @@ export class HttpDashboardBackend implements DashboardBackend {
     return { user_id: name, username: name, display_name: name, role: r.role };
   }
 
+  /** Ends the session on the server too; signed out here whatever the server says. */
   async signOut(): Promise<void> {
+    const token = this.token;
     this.token = null;
+    if (!token) return;
+    try {
+      await this.call<null>('/v1/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    } catch {
+      // offline or already expired: the token is forgotten here either way
+    }
   }
 
-  async reviewList(): Promise<ServerRecord[]> {
-    if (!this.token) throw backendError('locked', 'Sign in first.');
-    return this.call<ServerRecord[]>('/v1/records', { headers: { authorization: `Bearer ${this.token}` } });
+  private get<T>(path: string): Promise<T> {
+    if (!this.token) return Promise.reject(backendError('locked', 'Sign in first.'));
+    return this.call<T>(path, { headers: { authorization: `Bearer ${this.token}` } });
+  }
+
+  reviewList(): Promise<ServerRecord[]> {
+    return this.get('/v1/records');
+  }
+
+  record(recordId: string): Promise<ServerRecordView> {
+    return this.get(`/v1/records/${encodeURIComponent(recordId)}`);
+  }
+
+  formView(formId: string, version: string, lang: string): Promise<FormView> {
+    return this.get(`/v1/forms/${encodeURIComponent(formId)}/${encodeURIComponent(version)}?lang=${encodeURIComponent(lang)}`);
   }
 }

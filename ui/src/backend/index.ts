@@ -38,5 +38,6 @@ export async function dashboardBackend(): Promise<DashboardBackend> {
     return new HttpDashboardBackend();
   }
   const { FakeDashboardBackend, SAMPLE_SERVER_RECORDS } = await import('./fake');
-  return new FakeDashboardBackend(fake === 'empty' ? [] : SAMPLE_SERVER_RECORDS);
+  const { generatedFixtures } = await import('./fixtures');
+  return new FakeDashboardBackend(fake === 'empty' ? [] : SAMPLE_SERVER_RECORDS, generatedFixtures);
 }

@@ -222,6 +222,17 @@ export interface ServerRecord {
   conflict: boolean;
 }
 
+/** What `GET /v1/records/{id}` answers: the row and the record's answers. */
+export interface ServerRecordView {
+  record: ServerRecord;
+  data: {
+    answers: Answers;
+    conflicts: { field: string; values: { value: AnswerValue; user: string; device: string; time: string }[] }[];
+    /** The restricted twin's answers: only for roles that may see them. */
+    restricted?: { answers: Answers; conflicts: unknown[] };
+  };
+}
+
 /** A status change the user may make: to `to`; a return needs a comment. */
 export interface StatusMove {
   to: RecordStatus;

@@ -205,6 +205,12 @@ dash-review-title = سجلات للمراجعة
 dash-review-empty = لا شيء للمراجعة.
 dash-signed-in = دخلت باسم { $name }
 dash-reload = إعادة التحميل
+dash-open = فتح
+dash-close = إغلاق
+dash-entries = { $count ->
+    [one] إدخال واحد
+   *[other] { $count } إدخالات
+}
 dash-conflict = تعارض
 dash-conflicts = { $count ->
     [one] سجل واحد فيه تعارض

@@ -214,6 +214,12 @@ dash-review-title = Records to review
 dash-review-empty = Nothing to review.
 dash-signed-in = Signed in as { $name }
 dash-reload = Reload
+dash-open = Open
+dash-close = Close
+dash-entries = { $count ->
+    [one] 1 entry
+   *[other] { $count } entries
+}
 dash-conflict = Conflict
 dash-conflicts = { $count ->
     [one] 1 with a conflict

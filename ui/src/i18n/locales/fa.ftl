@@ -205,6 +205,12 @@ dash-review-title = پرونده‌های بازبینی
 dash-review-empty = چیزی برای بازبینی نیست.
 dash-signed-in = واردشده به نام { $name }
 dash-reload = بارگذاری دوباره
+dash-open = باز کردن
+dash-close = بستن
+dash-entries = { $count ->
+    [one] ۱ مورد
+   *[other] { $count } مورد
+}
 dash-conflict = تعارض
 dash-conflicts = { $count ->
     [one] ۱ پرونده با تعارض

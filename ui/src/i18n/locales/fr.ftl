@@ -205,6 +205,12 @@ dash-review-title = Dossiers à revoir
 dash-review-empty = Rien à revoir.
 dash-signed-in = Connecté en tant que { $name }
 dash-reload = Actualiser
+dash-open = Ouvrir
+dash-close = Fermer
+dash-entries = { $count ->
+    [one] 1 entrée
+   *[other] { $count } entrées
+}
 dash-conflict = Conflit
 dash-conflicts = { $count ->
     [one] 1 avec un conflit

@@ -198,6 +198,13 @@ dash-review-title = Записи на перевірку
 dash-review-empty = Нічого перевіряти.
 dash-signed-in = Ви увійшли як { $name }
 dash-reload = Оновити
+dash-open = Відкрити
+dash-close = Закрити
+dash-entries = { $count ->
+    [one] 1 запис
+    [few] { $count } записи
+   *[other] { $count } записів
+}
 dash-conflict = Конфлікт
 dash-conflicts = { $count ->
     [one] 1 з конфліктом
