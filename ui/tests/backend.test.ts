@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeBackend } from '../src/backend/fake';
 import { generatedFixtures } from '../src/backend/fixtures';
-import { ERROR_CODES, type BackendError } from '../src/backend/types';
+import { ERROR_CODES } from '../src/backend/types';
+import { rejection } from './support';
 
 async function unlocked() {
   const b = new FakeBackend({ fixtures: generatedFixtures, seed: true, syncStepMs: 1 });
@@ -10,14 +11,6 @@ async function unlocked() {
   return b;
 }
 
-async function rejection(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as BackendError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('FakeBackend over engine fixtures', () => {
   it('shows the pregnancy block for a 30-year-old woman and not for a man', async () => {

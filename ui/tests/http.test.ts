@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpDashboardBackend } from '../src/backend/http';
-import type { BackendError } from '../src/backend/types';
+import { rejection } from './support';
 
 type Call = { url: string; init?: RequestInit };
 
@@ -18,14 +18,6 @@ function server(answers: Record<string, () => Response>) {
 
 const json = (status: number, body: unknown) => () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-async function rejection(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as BackendError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const RECORD = { record_id: 'r1', site: 'demo', form_id: 'pda', form_version: '1.0.0', subject_id: 'S1', status: 'submitted', conflict: false };
 

@@ -190,15 +190,7 @@ fn status_scenario(backend: Backend) {
     let tmp = tempfile::tempdir().expect("tmp");
     let amina = login(&url, "amina");
     let new_complete_record = |s: &mut tern_store::Store| {
-        let subject = s
-            .add_subject(&[
-                ("sex".into(), "female".into()),
-                ("date_of_birth".into(), "1990-05-01".into()),
-                ("dob_precision".into(), "exact".into()),
-                ("nationality".into(), "SY".into()),
-            ])
-            .expect("subject");
-        let r = s.new_record("arr_t1", &subject).expect("record");
+        let r = answers::arr_t1_record(s);
         answers::complete_arr_t1(s, &r);
         r
     };

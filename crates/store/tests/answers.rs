@@ -2,6 +2,20 @@
 
 use tern_store::Store;
 
+/// A new `arr_t1` record for a new subject with what its rules read (sex, date of
+/// birth, nationality); not complete until [`complete_arr_t1`].
+pub fn arr_t1_record(s: &mut Store) -> String {
+    let subject = s
+        .add_subject(&[
+            ("sex".into(), "female".into()),
+            ("date_of_birth".into(), "1990-05-01".into()),
+            ("dob_precision".into(), "exact".into()),
+            ("nationality".into(), "SY".into()),
+        ])
+        .expect("subject");
+    s.new_record("arr_t1", &subject).expect("record")
+}
+
 /// Answers that make an `arr_t1` record complete, for a subject with sex, date of
 /// birth and nationality.
 pub fn complete_arr_t1(s: &mut Store, r: &str) {

@@ -5,7 +5,7 @@ mod common;
 mod crash;
 mod merge_props;
 
-use answers::complete_arr_t1;
+use answers::{arr_t1_record, complete_arr_t1};
 use common::*;
 use serde_json::json;
 use tern_store::{Role, Store, StoreError, SubjectQuery};
@@ -150,15 +150,7 @@ fn workflow_with_returns_and_amendments() {
     let (mut s, db) = init(dir.path(), "clin", Role::Clinician);
     s.add_user("sup", Role::Supervisor, "sup-pass")
         .expect("add");
-    let subj = s
-        .add_subject(&[
-            ("sex".into(), "female".into()),
-            ("date_of_birth".into(), "1990-05-01".into()),
-            ("dob_precision".into(), "exact".into()),
-            ("nationality".into(), "SY".into()),
-        ])
-        .expect("subject");
-    let r = s.new_record("arr_t1", &subj).expect("record");
+    let r = arr_t1_record(&mut s);
     assert!(matches!(
         s.set_status(&r, "submitted", None),
         Err(StoreError::Incomplete { .. })
@@ -344,15 +336,7 @@ fn a_status_conflict_is_resolved_with_one_of_its_values() {
     let dir = tempfile::tempdir().expect("tmp");
     let (mut a, _) = init(dir.path(), "amina", Role::Clinician);
     let (mut sup, _) = init(dir.path(), "sara", Role::Supervisor);
-    let subj = a
-        .add_subject(&[
-            ("sex".into(), "female".into()),
-            ("date_of_birth".into(), "1990-05-01".into()),
-            ("dob_precision".into(), "exact".into()),
-            ("nationality".into(), "SY".into()),
-        ])
-        .expect("subject");
-    let r = a.new_record("arr_t1", &subj).expect("record");
+    let r = arr_t1_record(&mut a);
     complete_arr_t1(&mut a, &r);
     a.set_status(&r, "submitted", None).expect("submit");
     let fa = dir.path().join("a.tern");
