@@ -153,14 +153,28 @@ pub struct LogItem {
     pub summary: Option<String>,
 }
 
+/// The head a pull may serve up to: the log's head, but never a chunk not yet
+/// verified. `first_unverified` is the first chunk of the puller's scope (its sites,
+/// other devices' pushes) past what the verifier judged, found per waiting document
+/// through the `docs_pending` partial index and `log(doc_id, seq)`. Everything
+/// before it is verified (or quarantined), so a forged change is never pulled in the
+/// moment between its acknowledgement and its verification.
+pub(crate) fn verified_head(stored: i64, first_unverified: Option<i64>) -> i64 {
+    first_unverified.map_or(stored, |first| (first - 1).min(stored))
+}
+
 /// A pull page.
 #[derive(Debug, Clone)]
 pub struct Pulled {
     pub items: Vec<LogItem>,
     pub cursor: i64,
     pub more: bool,
-    /// The newest sequence when the page was read (for a device's progress bar).
+    /// The newest sequence the device may have when the page was read (for its
+    /// progress bar): the log's head, or just before the first chunk for it that is
+    /// not verified yet.
     pub head: i64,
+    /// Chunks for this device past `head` wait for the verifier.
+    pub waiting: bool,
 }
 
 /// A document waiting for verification.
@@ -314,7 +328,8 @@ pub trait Db: Send + Sync + 'static {
         docs: &[NewDoc],
     ) -> impl Future<Output = DbResult<u64>> + Send;
     /// Items with seq > cursor in scope (plus forms and config), in seq order, up to
-    /// `max_bytes` (at least one item).
+    /// `max_bytes` (at least one item), and never past the first chunk in scope that
+    /// is not verified yet ([`verified_head`]).
     fn pull(
         &self,
         scope: &Scope,

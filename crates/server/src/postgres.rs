@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS docs(
     quarantine_reason TEXT);
 ALTER TABLE docs ADD COLUMN IF NOT EXISTS summary TEXT;
 CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
+-- The verification queue: documents with chunks not yet verified. Pulls serve only
+-- what lies before the first unverified chunk (see `pull`).
+CREATE INDEX IF NOT EXISTS docs_pending ON docs(verified_seq)
+    WHERE last_seq > verified_seq AND kind IN ('record', 'restricted', 'subject');
 CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
     form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
@@ -684,7 +688,7 @@ impl Db for PgDb {
             .read_only(true)
             .start()
             .await?;
-        let head: i64 = tx
+        let stored: i64 = tx
             .query_one("SELECT value FROM counter WHERE name = 'seq'", &[])
             .await?
             .get(0);
@@ -693,6 +697,18 @@ impl Db for PgDb {
         // page is full. Forms and configuration are stored for site `*`.
         let mut sites = scope.sites.clone();
         sites.push("*".into());
+        let first: Option<i64> = tx
+            .query_one(
+                "SELECT MIN((SELECT MIN(l.seq) FROM log l
+                    WHERE l.doc_id = d.doc_id AND l.seq > d.verified_seq AND l.origin <> $1))
+                 FROM docs d
+                 WHERE d.last_seq > d.verified_seq AND d.kind IN ('record', 'restricted', 'subject')
+                   AND d.site = ANY($2)",
+                &[&scope.exclude_origin, &sites],
+            )
+            .await?
+            .get(0);
+        let head = verified_head(stored, first);
         let seqs: Vec<i64> = tx
             .query(
                 "SELECT seq FROM log
@@ -753,6 +769,7 @@ impl Db for PgDb {
             cursor,
             more,
             head,
+            waiting: head < stored,
         })
     }
 

@@ -598,6 +598,10 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
     })
 }
 
+/// How long a pull with nothing verified to send waits for changes the verifier is
+/// still judging (it is woken by every push and takes milliseconds per document).
+const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One sync round trip: checks and stores the push page (all or nothing), then
 /// reads one pull page. Returns the response and whether new changes were stored.
 pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(SyncResponse, u64)> {
@@ -627,7 +631,15 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
     };
     let cursor = i64::try_from(request.cursor).unwrap_or(i64::MAX);
     let max = (request.max_pull_bytes as usize).clamp(1024, PULL_PAGE_BYTES);
-    let pulled = db.pull(&scope, cursor, max).await?;
+    let mut pulled = db.pull(&scope, cursor, max).await?;
+    // Changes for this device acknowledged a moment ago wait for the verifier (pulls
+    // never serve unverified chunks): when that is all there is, give it a moment
+    // rather than leave them to the next sync.
+    let deadline = std::time::Instant::now() + VERIFY_WAIT;
+    while pulled.waiting && pulled.items.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        pulled = db.pull(&scope, cursor, max).await?;
+    }
     let mut response = blocking(move || build_response(pulled, pushed, stored_new)).await??;
     // Roles sync down: the device's copy of its sites' accounts, when not current.
     let accounts = SiteAccounts::new(db.site_accounts(&caller.sites).await?);

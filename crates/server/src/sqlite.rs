@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS docs(
     last_seq INTEGER NOT NULL, verified_seq INTEGER NOT NULL DEFAULT 0,
     quarantine_reason TEXT, summary TEXT);
 CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
+-- The verification queue: documents with chunks not yet verified. Pulls serve only
+-- what lies before the first unverified chunk (see `pull`).
+CREATE INDEX IF NOT EXISTS docs_pending ON docs(verified_seq)
+    WHERE last_seq > verified_seq AND kind IN ('record', 'restricted', 'subject');
 CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
     form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
@@ -778,7 +782,7 @@ impl Db for SqliteDb {
         let scope = scope.clone();
         self.run(move |c| {
             let tx = c.transaction()?;
-            let head: i64 =
+            let stored: i64 =
                 tx.query_row("SELECT value FROM counter WHERE name = 'seq'", [], |r| {
                     r.get(0)
                 })?;
@@ -786,6 +790,16 @@ impl Db for SqliteDb {
             let mut sites = scope.sites.clone();
             sites.push("*".into());
             let sites = serde_json::to_string(&sites).unwrap_or_else(|_| "[\"*\"]".into());
+            let first: Option<i64> = tx.query_row(
+                "SELECT MIN((SELECT MIN(l.seq) FROM log l
+                    WHERE l.doc_id = d.doc_id AND l.seq > d.verified_seq AND l.origin <> ?1))
+                 FROM docs d
+                 WHERE d.last_seq > d.verified_seq AND d.kind IN ('record', 'restricted', 'subject')
+                   AND d.site IN (SELECT value FROM json_each(?2))",
+                params![scope.exclude_origin, sites],
+                |r| r.get(0),
+            )?;
+            let head = verified_head(stored, first);
             // First the sequence numbers in scope, from the (site, seq) index: rows of
             // other sites are never read. Then each row, in order, until the page is
             // full.
@@ -845,6 +859,7 @@ impl Db for SqliteDb {
                 cursor,
                 more,
                 head,
+                waiting: head < stored,
             })
         })
         .await

@@ -12,6 +12,7 @@ mod dashboard;
 mod enrolment;
 mod fuzz_corpus;
 mod identical_chunks;
+mod pull_horizon;
 mod resume;
 mod tls;
 mod write_roles;
