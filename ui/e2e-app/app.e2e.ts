@@ -311,6 +311,8 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
       await page.locator('[data-testid=record-panel] dd[data-field=temp_c]').waitFor();
       expect(await page.locator('[data-testid=record-panel] dd[data-field=temp_c]').textContent()).toContain('36.6');
       expect(await page.getByTestId('record-panel').textContent()).toContain('Body temperature');
+      // A draft is the screener's still: the server offers the supervisor no move.
+      expect(await page.locator('[data-testid=record-panel] [data-move]').count()).toBe(0);
       saveShot('22-dashboard-real-server', await page.screenshot({ fullPage: true }));
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.locator('#dash-user').waitFor();

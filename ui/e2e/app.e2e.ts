@@ -412,6 +412,12 @@ describe('supervisor dashboard', () => {
     expect(await panel.textContent()).toContain('Body temperature');
     expect(await panel.getByTestId('record-conflicts').textContent()).toContain('karim');
     await shot(page, '21b-dashboard-record');
+    // The supervisor locks it from here: the moves are the server's.
+    expect(await panel.locator('[data-move]').evaluateAll((els) => els.map((e) => e.getAttribute('data-move')))).toEqual(['locked', 'returned']);
+    await panel.getByRole('button', { name: 'Lock the record' }).click();
+    await panel.getByText('Locked. Changes are now amendments.').waitFor();
+    await expect.poll(() => counts.locator('[data-status=locked] .n').textContent()).toBe('2');
+    expect(await panel.locator('[data-move]').count()).toBe(0);
     await panel.getByRole('button', { name: 'Close' }).click();
     await counts.locator('[data-status=returned]').click();
     expect(await page.locator('[data-testid=review-list] li').count()).toBe(1);

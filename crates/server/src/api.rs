@@ -69,6 +69,10 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route("/v1/forms/{id}/{version}", get(form_view::<D>))
         .route("/v1/records", get(records::<D>))
         .route("/v1/records/{id}", get(record::<D>))
+        .route(
+            "/v1/records/{id}/status",
+            post(move_record::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
         .route("/v1/export", get(export::<D>))
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
@@ -179,6 +183,19 @@ async fn record<D: Db>(
 ) -> Result<Response, ApiError> {
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     Ok(Json(service::view_record(s.db.as_ref(), &caller, &id).await?).into_response())
+}
+
+async fn move_record<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let req: service::StatusRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the status request is malformed: {e}")))?;
+    let moved = service::move_record(s.db.as_ref(), &s.verify, &caller, &id, req).await?;
+    Ok(Json(moved).into_response())
 }
 
 async fn export<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {

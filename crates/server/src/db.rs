@@ -321,6 +321,8 @@ pub trait Db: Send + Sync + 'static {
         &self,
         ids: &[String],
     ) -> impl Future<Output = DbResult<Vec<(String, String, String)>>> + Send;
+    /// Whether the document has chunks the verifier has not judged yet.
+    fn doc_pending(&self, doc_id: &str) -> impl Future<Output = DbResult<bool>> + Send;
     /// Stores changes durably in one transaction; returns how many were new.
     fn store_changes(
         &self,

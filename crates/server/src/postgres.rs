@@ -522,6 +522,18 @@ impl Db for PgDb {
         Ok(row.map(|r| r.get(0)))
     }
 
+    async fn doc_pending(&self, doc_id: &str) -> DbResult<bool> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT last_seq > verified_seq FROM docs WHERE doc_id = $1",
+                &[&doc_id],
+            )
+            .await?;
+        Ok(row.is_some_and(|r| r.get(0)))
+    }
+
     async fn end_session(&self, token_hash: &str) -> DbResult<()> {
         self.client()
             .await?

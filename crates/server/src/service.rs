@@ -890,7 +890,105 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
         id,
     ))
     .await?;
-    Ok(serde_json::json!({ "record": row, "data": view }))
+    // The moves this caller may make from the dashboard (submitting stays on devices).
+    let moves: Vec<tern_store::StatusMove> = tern_store::status_moves(caller.role, &row.status)
+        .into_iter()
+        .filter(|m| m.to != "submitted")
+        .collect();
+    Ok(serde_json::json!({ "record": row, "data": view, "status_moves": moves }))
+}
+
+/// A workflow move asked for from the dashboard: `{"to": "locked"}`, a comment with
+/// a return.
+#[derive(Debug, Deserialize)]
+pub struct StatusRequest {
+    pub to: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Moves a record along the workflow from the dashboard (FORMS.md 2: a clinician
+/// signs a submitted record, a supervisor locks or returns it), by the same table the
+/// devices use ([`tern_store::status_change`]). The server writes the change as the
+/// signed-in account, on a device id of its own for each move (`web-…`), stores it
+/// like a pushed change and leaves it to the verifier; devices get it at their next
+/// sync. Refused while the record has changes not yet verified, so a move never
+/// builds on something that may be quarantined; answered once the move itself is
+/// verified (up to a second). Access-logged.
+pub async fn move_record<D: Db>(
+    db: &D,
+    wake: &tokio::sync::Notify,
+    caller: &Caller,
+    id: &str,
+    req: StatusRequest,
+) -> ApiResult<serde_json::Value> {
+    caller.require(Action::ViewRecord, "open records")?;
+    if caller.device.is_some() {
+        return Err(ApiError::bad(
+            "a device moves records in its own store and syncs the change",
+        ));
+    }
+    check_name("record id", id)?;
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no record `{id}` at your sites"),
+        )
+    };
+    let row = db.record(id).await?.ok_or_else(not_found)?;
+    if !caller.sites.contains(&row.site) {
+        return Err(not_found());
+    }
+    if db.doc_pending(id).await? {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "the record has changes the server is still checking; try again in a moment",
+        ));
+    }
+    let chunks = db.doc_changes(id, i64::MAX).await?;
+    let (role, user) = (caller.role, caller.account.clone());
+    let device = format!("web-{}", &auth::new_token()?[..8]);
+    let to = req.to.clone();
+    let bytes = blocking(move || -> ApiResult<Vec<u8>> {
+        let mut doc = tern_store::load_chunks(chunks)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        tern_store::status_change(
+            &mut doc,
+            role,
+            &device,
+            &user,
+            &to,
+            req.comment.as_deref(),
+            now_ms(),
+        )
+        .map_err(|e| match e {
+            tern_store::StoreError::Forbidden { .. } => ApiError::forbidden(&e.to_string()),
+            tern_store::StoreError::BadTransition { .. } => {
+                ApiError::new(ErrorCode::Conflict, e.to_string())
+            }
+            other => ApiError::bad(other.to_string()),
+        })
+    })
+    .await??;
+    // A change is named by its Automerge hash, as when a device pushes it.
+    let parsed =
+        Change::from_bytes(bytes).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let change = NewDoc {
+        doc_id: id.to_string(),
+        kind: "record".into(),
+        site: row.site.clone(),
+        changes: vec![(parsed.hash().0, parsed.raw_bytes().to_vec())],
+    };
+    db.store_changes("dashboard", &[change]).await?;
+    db.audit(&caller.audit("move_record", &row.site, &format!("{id} to={}", req.to)))
+        .await?;
+    // Answer once verified (milliseconds), so the dashboard reads its own move back.
+    wake.notify_one();
+    let deadline = std::time::Instant::now() + VERIFY_WAIT;
+    while db.doc_pending(id).await? && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Ok(serde_json::json!({ "record_id": id, "status": req.to }))
 }
 
 /// A stable pseudonym of a subject id for exports (FORMS.md 7).

@@ -664,6 +664,20 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn doc_pending(&self, doc_id: &str) -> DbResult<bool> {
+        let id = doc_id.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT last_seq > verified_seq FROM docs WHERE doc_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+        })
+        .await
+    }
+
     async fn end_session(&self, token_hash: &str) -> DbResult<()> {
         let t = token_hash.to_string();
         self.run(move |c| {

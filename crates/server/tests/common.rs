@@ -208,3 +208,39 @@ pub fn server_view(server: &str, token: &str, record: &str) -> serde_json::Value
     }
     panic!("record {record} never became visible on the server");
 }
+
+/// POST JSON with a bearer token: (status, JSON body or Null).
+pub fn post(
+    server: &str,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{server}{path}"))
+        .bearer_auth(token)
+        .body(body.to_string())
+        .send()
+        .expect("post");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Waits (bounded) until the server's row of `record` has status `want`.
+pub fn wait_for_status(url: &str, token: &str, record: &str, want: &str) -> serde_json::Value {
+    for _ in 0..200 {
+        let v = server_view(url, token, record);
+        if v["record"]["status"] == want {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!(
+        "{record} never reached {want}: {}",
+        server_view(url, token, record)["record"]
+    );
+}

@@ -152,3 +152,92 @@ fn the_dashboard_reads_form_views_and_signs_out_on_the_server() {
     assert_eq!(again.status(), 401);
     server.stop();
 }
+
+/// The workflow from the dashboard: the moves offered are the table's, a clinician
+/// signs, a supervisor locks, a screener is refused, and the device gets the lock.
+fn moves_from_the_dashboard(backend: Backend) {
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
+    let record = {
+        let mut s = open(&dev);
+        let r = crate::answers::arr_t1_record(&mut s);
+        crate::answers::complete_arr_t1(&mut s, &r);
+        s.set_status(&r, "submitted", None).expect("submit");
+        r
+    };
+    sync(&dev);
+    let (amina, bilal, chen) = (
+        login(&url, "amina"),
+        login(&url, "bilal"),
+        login(&url, "chen"),
+    );
+    let path = format!("/v1/records/{record}/status");
+    let moves = |v: &serde_json::Value| -> Vec<String> {
+        v["status_moves"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["to"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    let seen = wait_for_status(&url, &chen, &record, "submitted");
+    assert_eq!(moves(&seen), ["returned"], "{}", backend.name);
+    assert_eq!(moves(&server_view(&url, &amina, &record)), ["reviewed"]);
+    let (status, body) = post(&url, &path, &chen, serde_json::json!({"to": "locked"}));
+    assert_eq!(
+        status, 409,
+        "{}: a submitted record is not locked: {body}",
+        backend.name
+    );
+    let (status, body) = post(&url, &path, &chen, serde_json::json!({"to": "returned"}));
+    assert_eq!(
+        status, 400,
+        "{}: a return needs a comment: {body}",
+        backend.name
+    );
+    let (status, _) = post(&url, &path, &amina, serde_json::json!({"to": "submitted"}));
+    assert_eq!(status, 400, "submitting stays on the devices");
+    let (status, body) = post(&url, &path, &amina, serde_json::json!({"to": "reviewed"}));
+    assert_eq!(status, 200, "{}: {body}", backend.name);
+    // Answered once verified: the next read shows the move.
+    let seen = server_view(&url, &chen, &record);
+    assert_eq!(seen["record"]["status"], "reviewed", "{}", backend.name);
+    assert_eq!(moves(&seen), ["locked", "returned"]);
+    let (status, body) = post(&url, &path, &bilal, serde_json::json!({"to": "locked"}));
+    assert_eq!(
+        status, 403,
+        "{}: a screener does not lock: {body}",
+        backend.name
+    );
+    let (status, body) = post(&url, &path, &chen, serde_json::json!({"to": "locked"}));
+    assert_eq!(status, 200, "{}: {body}", backend.name);
+    assert!(moves(&wait_for_status(&url, &chen, &record, "locked")).is_empty());
+    assert!(
+        admin.quarantined().expect("quarantined").is_empty(),
+        "the verifier accepted both"
+    );
+
+    // The device gets the lock: its changes are amendments from now on.
+    sync(&dev);
+    let mut s = open(&dev);
+    assert_eq!(s.show(&record).expect("show").status, "locked");
+    assert!(s.record_info(&record).expect("info").amendment);
+    drop(s);
+    server.stop();
+}
+
+#[test]
+fn moves_from_the_dashboard_on_sqlite() {
+    moves_from_the_dashboard(sqlite());
+}
+
+#[test]
+fn moves_from_the_dashboard_on_postgres() {
+    moves_from_the_dashboard(postgres());
+}

@@ -3,6 +3,8 @@
 //! test starts itself (initdb/pg_ctl on a free loopback port in a temporary folder).
 //! Network traffic goes to 127.0.0.1 only; every loop is bounded.
 
+#[path = "../../store/tests/answers.rs"]
+mod answers;
 mod common;
 mod pg;
 

@@ -9,9 +9,6 @@
 use crate::common::*;
 use tern_server::admin::Admin;
 
-#[path = "../../store/tests/answers.rs"]
-mod answers;
-
 /// Waits (bounded) until `doc` has quarantined changes; returns the reason.
 fn quarantine_reason(admin: &Admin, doc: &str) -> String {
     for _ in 0..200 {
@@ -35,21 +32,6 @@ fn wait_for_answer(url: &str, token: &str, record: &str, field: &str, want: &ser
     }
     let v = server_view(url, token, record);
     panic!("{field} of {record} never became {want} on the server: {v}");
-}
-
-/// Waits (bounded) until the server's record row of `record` has status `want`.
-fn wait_for_status(url: &str, token: &str, record: &str, want: &str) {
-    for _ in 0..200 {
-        if server_view(url, token, record)["record"]["status"] == want {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let v = server_view(url, token, record);
-    panic!(
-        "{record} never reached status {want} on the server: {}",
-        v["record"]
-    );
 }
 
 /// Makes the store believe its user `bilal` is a clinician, as a tampered device
@@ -190,8 +172,8 @@ fn status_scenario(backend: Backend) {
     let tmp = tempfile::tempdir().expect("tmp");
     let amina = login(&url, "amina");
     let new_complete_record = |s: &mut tern_store::Store| {
-        let r = answers::arr_t1_record(s);
-        answers::complete_arr_t1(s, &r);
+        let r = crate::answers::arr_t1_record(s);
+        crate::answers::complete_arr_t1(s, &r);
         r
     };
 

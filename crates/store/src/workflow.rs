@@ -4,7 +4,10 @@
 //! [`Store::set_status`](crate::Store::set_status) accepts and which moves the app
 //! offers a user, so the buttons never offer what the store would refuse.
 
+use crate::doc::{self, Author};
+use crate::error::{Result, StoreError};
 use crate::roles::Role;
+use automerge::{Automerge, ReadDoc};
 use serde::Serialize;
 
 /// Every status a record can have.
@@ -90,6 +93,55 @@ pub fn status_moves(role: Role, from: &str) -> Vec<StatusMove> {
         .collect()
 }
 
+/// A move made away from the devices (the supervisor dashboard, on the server): the
+/// change that moves the record `doc` to `to`, by `user` on `device`, when `role`
+/// may make that move from the status the record stands at. Submitting stays on the
+/// devices, where the form is evaluated; a return needs a comment. The change is
+/// applied to `doc` and returned as the bytes to store.
+pub fn status_change(
+    doc: &mut Automerge,
+    role: Role,
+    device: &str,
+    user: &str,
+    to: &str,
+    comment: Option<&str>,
+    time_ms: i64,
+) -> Result<Vec<u8>> {
+    if !STATUSES.contains(&to) {
+        return Err(StoreError::UnknownStatus(to.chars().take(20).collect()));
+    }
+    let from = doc::root_str(doc, "status").unwrap_or_else(|| "draft".into());
+    if to == "submitted" {
+        return Err(StoreError::Refused(
+            "a record is submitted from the device that holds its answers".into(),
+        ));
+    }
+    let allowed = may_move(role, &from, to).ok_or_else(|| StoreError::BadTransition {
+        from: from.clone(),
+        to: to.into(),
+    })?;
+    role.require(allowed, &format!("move a record from {from} to {to}"))?;
+    let comment = comment.map(str::trim).unwrap_or_default();
+    if to == "returned" && comment.is_empty() {
+        return Err(StoreError::CommentRequired);
+    }
+    let author = Author {
+        device: device.into(),
+        user: user.into(),
+    };
+    let hash = doc::write_root(
+        doc,
+        &author,
+        &[("status", to), ("status_comment", comment)],
+        format!("status {to}"),
+        time_ms,
+    )?
+    .ok_or_else(|| StoreError::Refused(format!("the record is already {to}")))?;
+    doc.get_change_by_hash(&hash)
+        .map(|c| c.raw_bytes().to_vec())
+        .ok_or_else(|| StoreError::Refused("the new change was not found".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +219,57 @@ mod tests {
         assert!(!may_set_status(Role::Clinician, "locked"));
         assert!(may_set_status(Role::Supervisor, "reviewed"));
         assert_eq!(may_move(Role::Screener, "reviewed", "locked"), Some(false));
+    }
+
+    #[test]
+    fn a_move_made_on_the_server_is_a_change_by_its_author() {
+        let meta = doc::RecordMeta {
+            form_id: "pda".into(),
+            form_version: "1.0.0".into(),
+            subject_id: "S".into(),
+            site: "site-a".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+        };
+        let creator = Author {
+            device: "dev1".into(),
+            user: "amina".into(),
+        };
+        let mut d = doc::new_record(&creator, &meta, &doc::Shape::default(), 1)
+            .expect("record")
+            .0;
+        // From draft nothing but a submit, which stays on the devices.
+        assert!(matches!(
+            status_change(&mut d, Role::Supervisor, "web", "sam", "locked", None, 2),
+            Err(StoreError::BadTransition { .. })
+        ));
+        assert!(matches!(
+            status_change(&mut d, Role::Clinician, "web", "kim", "submitted", None, 2),
+            Err(StoreError::Refused(_))
+        ));
+        doc::write_root(&mut d, &creator, &[("status", "submitted")], "s".into(), 2)
+            .expect("submit");
+        assert!(matches!(
+            status_change(&mut d, Role::Screener, "web", "bob", "reviewed", None, 3),
+            Err(StoreError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            status_change(
+                &mut d,
+                Role::Supervisor,
+                "web",
+                "sam",
+                "returned",
+                Some(" "),
+                3
+            ),
+            Err(StoreError::CommentRequired)
+        ));
+        let bytes = status_change(&mut d, Role::Clinician, "web", "kim", "reviewed", None, 3)
+            .expect("sign-off");
+        let change = automerge::Change::from_bytes(bytes).expect("a change");
+        assert_eq!(change.actor_id().to_bytes(), b"tern:web:kim");
+        assert_eq!(doc::root_str(&d, "status").as_deref(), Some("reviewed"));
+        status_change(&mut d, Role::Supervisor, "web", "sam", "locked", None, 4).expect("lock");
+        assert_eq!(doc::root_str(&d, "status").as_deref(), Some("locked"));
     }
 }

@@ -86,6 +86,8 @@ export interface DashboardBackend {
   record(recordId: string): Promise<ServerRecordView>;
   /** A built-in form as the UI draws it, to label answers. */
   formView(formId: string, version: string, lang: string): Promise<FormView>;
+  /** A workflow move (sign, lock, return with a comment), checked by the server. */
+  moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void>;
 }
 
 export type { Answers };

@@ -709,8 +709,11 @@ export class FakeDashboardBackend implements DashboardBackend {
     const row = this.records.find((r) => r.record_id === recordId);
     if (!row) throw backendError('not_found', `No record ${recordId}.`);
     const at = '2026-03-09T08:06:00Z';
+    // As the server does for a supervisor (tern-store's table; no submit there).
+    const moves: Partial<Record<RecordStatus, StatusMove[]>> = { submitted: [RETURN], reviewed: [{ to: 'locked', needs_comment: false }, RETURN] };
     return {
       record: structuredClone(row),
+      status_moves: [...(moves[row.status] ?? [])],
       data: {
         answers: { temp_c: 37.9, heart_rate: 88, weight_kg: 61 },
         conflicts: row.conflict
@@ -726,6 +729,14 @@ export class FakeDashboardBackend implements DashboardBackend {
           : [],
       },
     };
+  }
+
+  async moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void> {
+    const view = await this.record(recordId);
+    if (!view.status_moves.some((m) => m.to === to)) throw backendError('conflict', `A ${view.record.status} record cannot become ${to} here.`);
+    if (to === 'returned' && !comment?.trim()) throw backendError('invalid_input', 'Returning a record for correction needs a comment.');
+    const row = this.records.find((r) => r.record_id === recordId)!;
+    row.status = to;
   }
 
   async formView(formId: string, _version: string, lang: string): Promise<FormView> {

@@ -1,6 +1,6 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
-import type { BackendError, ErrorCode, FormView, LocalUser, ServerRecord, ServerRecordView } from './types';
+import type { BackendError, ErrorCode, FormView, LocalUser, RecordStatus, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
 interface LoginResponse {
@@ -107,6 +107,15 @@ export class HttpDashboardBackend implements DashboardBackend {
 
   record(recordId: string): Promise<ServerRecordView> {
     return this.get(`/v1/records/${encodeURIComponent(recordId)}`);
+  }
+
+  async moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void> {
+    if (!this.token) throw backendError('locked', 'Sign in first.');
+    await this.call<unknown>(`/v1/records/${encodeURIComponent(recordId)}/status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to, comment }),
+    });
   }
 
   formView(formId: string, version: string, lang: string): Promise<FormView> {

@@ -231,6 +231,8 @@ export interface ServerRecordView {
     /** The restricted twin's answers: only for roles that may see them. */
     restricted?: { answers: Answers; conflicts: unknown[] };
   };
+  /** The workflow moves the signed-in account may make here (never a submit). */
+  status_moves: StatusMove[];
 }
 
 /** A status change the user may make: to `to`; a return needs a comment. */
