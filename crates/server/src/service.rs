@@ -843,10 +843,9 @@ pub async fn list_records<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<Recor
     Ok(rows)
 }
 
-/// Opens a record (access-logged): its answers, and its restricted section only for
-/// roles that may see it.
-pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<serde_json::Value> {
-    caller.require(Action::ViewRecord, "open records")?;
+/// The projection row of a record at one of the caller's sites; any other record is
+/// "not found", so ids of other sites cannot be probed.
+async fn record_at_sites<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<RecordRow> {
     check_name("record id", id)?;
     let not_found = || {
         ApiError::new(
@@ -858,6 +857,14 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
     if !caller.sites.contains(&row.site) {
         return Err(not_found());
     }
+    Ok(row)
+}
+
+/// Opens a record (access-logged): its answers, and its restricted section only for
+/// roles that may see it.
+pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<serde_json::Value> {
+    caller.require(Action::ViewRecord, "open records")?;
+    let row = record_at_sites(db, caller, id).await?;
     let main = db.doc_changes(id, i64::MAX).await?;
     let restricted = if auth::allowed(caller.role, Action::Restricted) {
         Some(
@@ -928,17 +935,7 @@ pub async fn move_record<D: Db>(
             "a device moves records in its own store and syncs the change",
         ));
     }
-    check_name("record id", id)?;
-    let not_found = || {
-        ApiError::new(
-            ErrorCode::NotFound,
-            format!("no record `{id}` at your sites"),
-        )
-    };
-    let row = db.record(id).await?.ok_or_else(not_found)?;
-    if !caller.sites.contains(&row.site) {
-        return Err(not_found());
-    }
+    let row = record_at_sites(db, caller, id).await?;
     if db.doc_pending(id).await? {
         return Err(ApiError::new(
             ErrorCode::Conflict,

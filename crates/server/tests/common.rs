@@ -244,3 +244,11 @@ pub fn wait_for_status(url: &str, token: &str, record: &str, want: &str) -> serd
         server_view(url, token, record)["record"]
     );
 }
+
+/// A runtime for driving the server's async parts directly from a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

@@ -90,11 +90,7 @@ fn the_dashboard_is_served_with_a_strict_policy_and_nothing_else() {
 #[test]
 fn without_a_ui_build_the_server_refuses_to_start_and_says_why() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let started = rt.block_on(tern_server::start(ServeConfig {
+    let started = runtime().block_on(tern_server::start(ServeConfig {
         storage: tern_server::Storage::Dir(tmp.path().join("server")),
         listen: "127.0.0.1:0".parse().expect("addr"),
         tls: None,

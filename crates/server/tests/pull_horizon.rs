@@ -73,13 +73,6 @@ async fn scenario<D: Db>(db: D, name: &str) {
     );
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 #[test]
 fn pulls_stop_at_the_first_unverified_chunk_on_sqlite() {
     let backend = sqlite();
