@@ -404,6 +404,13 @@ describe('supervisor dashboard', () => {
     // Waiting: the submitted record and the reviewed one (which has a conflict).
     expect(await page.locator('[data-testid=review-list] li').count()).toBe(2);
     expect(await page.getByTestId('conflict').count()).toBe(1);
+    // The daily activity report, as the server computed it.
+    await page.getByTestId('activity').waitFor();
+    expect(await page.locator('[data-testid=activity] tbody tr').count()).toBe(2);
+    expect(await page.locator('[data-testid=stale-drafts] li').count()).toBe(1);
+    await page.getByTestId('activity').scrollIntoViewIfNeeded();
+    await shot(page, '21a-dashboard-activity');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, '21-dashboard-review');
     // A record opens with its form's labels and the conflict waiting for a supervisor.
     await page.locator('[data-testid=review-list] li', { hasText: 'M2D8R4WQ1ZC' }).getByRole('button', { name: 'Open' }).click();

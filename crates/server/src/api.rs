@@ -73,6 +73,7 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
             "/v1/records/{id}/status",
             post(move_record::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
+        .route("/v1/reports/activity", get(activity::<D>))
         .route("/v1/export", get(export::<D>))
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
@@ -196,6 +197,22 @@ async fn move_record<D: Db>(
         .map_err(|e| ApiError::bad(format!("the status request is malformed: {e}")))?;
     let moved = service::move_record(s.db.as_ref(), &s.verify, &caller, &id, req).await?;
     Ok(Json(moved).into_response())
+}
+
+/// `?days=` of a report (14 when absent).
+#[derive(Debug, serde::Deserialize)]
+struct DaysQuery {
+    days: Option<u32>,
+}
+
+async fn activity<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Query(q): Query<DaysQuery>,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let report = service::activity_report(s.db.as_ref(), &caller, q.days.unwrap_or(14)).await?;
+    Ok(Json(report).into_response())
 }
 
 async fn export<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -221,6 +221,9 @@ pub struct RecordRow {
     pub subject_id: String,
     pub status: String,
     pub conflict: bool,
+    /// When the record was started (RFC 3339, from the document): the day reports
+    /// count it on. Empty for a record projected before this was kept.
+    pub created: String,
 }
 
 /// One access-log entry: who did what to which object, never a health value.

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod db;
 pub mod postgres;
+pub mod reports;
 pub mod service;
 pub mod sqlite;
 pub mod verify;

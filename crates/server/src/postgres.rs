@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
     form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
     conflict BOOLEAN NOT NULL);
+-- The day a record was started, for reports; older rows filled from the summaries.
+ALTER TABLE records ADD COLUMN IF NOT EXISTS created TEXT NOT NULL DEFAULT '';
+UPDATE records r SET created = coalesce(d.summary::json -> 'Record' ->> 'created', '')
+    FROM docs d WHERE d.doc_id = r.record_id AND r.created = '' AND d.summary IS NOT NULL;
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -169,7 +173,7 @@ fn device_row(r: &tokio_postgres::Row) -> Device {
 }
 
 const RECORD_SELECT: &str =
-    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict FROM records";
+    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict, created FROM records";
 
 fn record_row(r: &tokio_postgres::Row) -> RecordRow {
     RecordRow {
@@ -180,6 +184,7 @@ fn record_row(r: &tokio_postgres::Row) -> RecordRow {
         subject_id: r.get(4),
         status: r.get(5),
         conflict: r.get(6),
+        created: r.get(7),
     }
 }
 
@@ -848,11 +853,11 @@ impl Db for PgDb {
             .await?;
             if let Some(p) = &v.record {
                 tx.execute(
-                    "INSERT INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO records(record_id, site, form_id, form_version, subject_id, status, conflict, created)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, form_version = $4,
-                       subject_id = $5, status = $6, conflict = $7",
-                    &[&p.record_id, &p.site, &p.form_id, &p.form_version, &p.subject_id, &p.status, &p.conflict],
+                       subject_id = $5, status = $6, conflict = $7, created = $8",
+                    &[&p.record_id, &p.site, &p.form_id, &p.form_version, &p.subject_id, &p.status, &p.conflict, &p.created],
                 )
                 .await?;
             }

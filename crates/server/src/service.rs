@@ -843,6 +843,26 @@ pub async fn list_records<D: Db>(db: &D, caller: &Caller) -> ApiResult<Vec<Recor
     Ok(rows)
 }
 
+/// The daily activity report of the caller's sites over `days` days (FORMS.md 8),
+/// access-logged.
+pub async fn activity_report<D: Db>(
+    db: &D,
+    caller: &Caller,
+    days: u32,
+) -> ApiResult<crate::reports::ActivityReport> {
+    caller.require(Action::ListRecords, "see reports")?;
+    let rows = db.records(caller.site_filter()).await?;
+    let report =
+        blocking(move || crate::reports::daily_activity(&rows, chrono::Utc::now(), days)).await?;
+    db.audit(&caller.audit(
+        "report_activity",
+        caller.sites.first().map_or("", String::as_str),
+        &format!("days={days}"),
+    ))
+    .await?;
+    Ok(report)
+}
+
 /// The projection row of a record at one of the caller's sites; any other record is
 /// "not found", so ids of other sites cannot be probed.
 async fn record_at_sites<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<RecordRow> {

@@ -104,6 +104,20 @@ impl SqliteDb {
         if !has_summary {
             conn.execute_batch("ALTER TABLE docs ADD COLUMN summary TEXT")?;
         }
+        // Databases made before records kept the day they were started: the column,
+        // filled from the verified summaries.
+        let has_created: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('records') WHERE name = 'created'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_created {
+            conn.execute_batch(
+                "ALTER TABLE records ADD COLUMN created TEXT NOT NULL DEFAULT '';
+                 UPDATE records SET created = coalesce((SELECT json_extract(d.summary, '$.Record.created')
+                     FROM docs d WHERE d.doc_id = records.record_id), '');",
+            )?;
+        }
         Ok(SqliteDb {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -304,11 +318,12 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
         subject_id: r.get(4)?,
         status: r.get(5)?,
         conflict: r.get::<_, i64>(6)? != 0,
+        created: r.get(7)?,
     })
 }
 
 const RECORD_SELECT: &str =
-    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict FROM records";
+    "SELECT record_id, site, form_id, form_version, subject_id, status, conflict, created FROM records";
 
 impl Db for SqliteDb {
     async fn ping(&self) -> DbResult<()> {
@@ -941,9 +956,9 @@ impl Db for SqliteDb {
                 )?;
                 if let Some(p) = &v.record {
                     tx.execute(
-                        "INSERT OR REPLACE INTO records(record_id, site, form_id, form_version, subject_id, status, conflict)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict],
+                        "INSERT OR REPLACE INTO records(record_id, site, form_id, form_version, subject_id, status, conflict, created)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict, p.created],
                     )?;
                 }
             }
@@ -1166,5 +1181,44 @@ mod tests {
         let db = SqliteDb::open(dir.path()).expect("reopen");
         let rows = rt.block_on(db.doc_changes("doc-2", 10)).expect("rows");
         assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn records_projected_before_their_start_was_kept_get_it_from_the_summaries() {
+        let rt = runtime();
+        let dir = tempfile::tempdir().expect("tmp");
+        {
+            // The schema before: no `records.created`.
+            let plain = Connection::open(dir.path().join("tern-server.db")).expect("plain");
+            plain.execute_batch(SCHEMA).expect("old schema");
+            let summary = r#"{"Record":{"form_id":"pda","form_version":"1.0.0","subject_id":"S","site":"site-a","status":"draft","created":"2026-03-09T08:00:00Z","conflict":false}}"#;
+            plain
+                .execute(
+                    "INSERT INTO docs(doc_id, kind, site, last_seq, verified_seq, summary)
+                     VALUES ('r1', 'record', 'site-a', 1, 1, ?1)",
+                    [summary],
+                )
+                .expect("doc");
+            plain
+                .execute_batch(
+                    "INSERT INTO records VALUES ('r1', 'site-a', 'pda', '1.0.0', 'S', 'draft', 0);
+                     INSERT INTO records VALUES ('r2', 'site-a', 'pda', '1.0.0', 'S', 'draft', 0);",
+                )
+                .expect("rows");
+        }
+        let db = SqliteDb::open(dir.path()).expect("open");
+        let r1 = rt.block_on(db.record("r1")).expect("read").expect("r1");
+        assert_eq!(r1.created, "2026-03-09T08:00:00Z");
+        let r2 = rt.block_on(db.record("r2")).expect("read").expect("r2");
+        assert_eq!(r2.created, "", "no summary: undated");
+        drop(db);
+        let db = SqliteDb::open(dir.path()).expect("reopen");
+        assert_eq!(
+            rt.block_on(db.record("r1"))
+                .expect("read")
+                .expect("r1")
+                .created,
+            r1.created
+        );
     }
 }

@@ -212,7 +212,7 @@ fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
         site,
         status,
         conflict,
-        ..
+        created,
     }) = summary.clone()
     else {
         return Verdict::Good(None, Box::new(summary));
@@ -231,6 +231,7 @@ fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
         subject_id,
         status,
         conflict,
+        created,
     };
     Verdict::Good(Some(row), Box::new(summary))
 }

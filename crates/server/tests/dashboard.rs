@@ -219,6 +219,30 @@ fn moves_from_the_dashboard(backend: Backend) {
         "the verifier accepted both"
     );
 
+    // The daily activity report counts it on the day it was started, by status.
+    let (status, report) = get(&url, "/v1/reports/activity?days=7", &chen);
+    assert_eq!(status, 200, "{report}");
+    let created = server_view(&url, &chen, &record)["record"]["created"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let today = created.get(..10).unwrap_or_default();
+    assert!(
+        report["days"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x == today)),
+        "{report}"
+    );
+    let row = &report["rows"][0];
+    assert_eq!(
+        (row["day"].as_str(), row["form_id"].as_str()),
+        (Some(today), Some("arr_t1")),
+        "{report}"
+    );
+    assert_eq!(row["by_status"]["locked"], 1, "{report}");
+    assert_eq!(row["total"], 1);
+    assert_eq!(get(&url, "/v1/reports/activity", "nope").0, 401);
+
     // The device gets the lock: its changes are amendments from now on.
     sync(&dev);
     let mut s = open(&dev);

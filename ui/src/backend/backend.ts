@@ -1,4 +1,5 @@
 import type {
+  ActivityReport,
   Answers,
   AnswerValue,
   DeviceState,
@@ -86,6 +87,8 @@ export interface DashboardBackend {
   record(recordId: string): Promise<ServerRecordView>;
   /** A built-in form as the UI draws it, to label answers. */
   formView(formId: string, version: string, lang: string): Promise<FormView>;
+  /** The daily activity report of the account's sites over `days` days. */
+  activity(days: number): Promise<ActivityReport>;
   /** A workflow move (sign, lock, return with a comment), checked by the server. */
   moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void>;
 }

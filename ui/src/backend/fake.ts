@@ -4,6 +4,7 @@ import { backendError } from './errors';
 import type { FixtureSource } from './fixtures';
 import { clone, getPath, parsePath, setPath } from './paths';
 import type {
+  ActivityReport,
   Answers,
   AnswerValue,
   Conflict,
@@ -701,6 +702,23 @@ export class FakeDashboardBackend implements DashboardBackend {
   async reviewList(): Promise<ServerRecord[]> {
     if (!this.user) throw backendError('locked', 'Sign in first.');
     return structuredClone(this.records);
+  }
+
+  /** A canned report over the canned records (the real one is the server's). */
+  async activity(days: number): Promise<ActivityReport> {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    const zero = { draft: 0, submitted: 0, reviewed: 0, returned: 0, locked: 0 };
+    return {
+      days: ['2026-03-09', '2026-03-08'].slice(0, Math.max(1, days)),
+      statuses: ['draft', 'submitted', 'reviewed', 'locked', 'returned'],
+      rows: [
+        { day: '2026-03-09', site: 'site-ke-nairobi', form_id: 'pda', total: 3, by_status: { ...zero, submitted: 1, reviewed: 1, locked: 1 } },
+        { day: '2026-03-09', site: 'site-ke-nairobi', form_id: 'arr_t1', total: 2, by_status: { ...zero, draft: 1, returned: 1 } },
+      ],
+      stale_drafts: [{ record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000103', site: 'site-ke-nairobi', form_id: 'arr_t1', created: '2026-03-07T08:00:00Z', hours: 48 }],
+      conflicts: 1,
+      undated: 0,
+    };
   }
 
   /** Canned vitals for every record; the one with `conflict` disagrees on the temperature. */

@@ -1,6 +1,6 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
-import type { BackendError, ErrorCode, FormView, LocalUser, RecordStatus, ServerRecord, ServerRecordView } from './types';
+import type { ActivityReport, BackendError, ErrorCode, FormView, LocalUser, RecordStatus, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
 interface LoginResponse {
@@ -103,6 +103,10 @@ export class HttpDashboardBackend implements DashboardBackend {
 
   reviewList(): Promise<ServerRecord[]> {
     return this.get('/v1/records');
+  }
+
+  activity(days: number): Promise<ActivityReport> {
+    return this.get(`/v1/reports/activity?days=${days}`);
   }
 
   record(recordId: string): Promise<ServerRecordView> {

@@ -235,6 +235,19 @@ export interface ServerRecordView {
   status_moves: StatusMove[];
 }
 
+/** `GET /v1/reports/activity` (FORMS.md 8, "Daily activity"), computed by the server. */
+export interface ActivityReport {
+  /** Newest first, `YYYY-MM-DD` (UTC). */
+  days: string[];
+  statuses: RecordStatus[];
+  rows: { day: string; site: string; form_id: string; total: number; by_status: Record<string, number> }[];
+  /** Drafts started more than 24 hours ago, oldest first. */
+  stale_drafts: { record_id: string; site: string; form_id: string; created: string; hours: number }[];
+  conflicts: number;
+  /** Records whose start the server does not know. */
+  undated: number;
+}
+
 /** A status change the user may make: to `to`; a return needs a comment. */
 export interface StatusMove {
   to: RecordStatus;

@@ -205,6 +205,21 @@ dash-review-title = سجلات للمراجعة
 dash-review-empty = لا شيء للمراجعة.
 dash-signed-in = دخلت باسم { $name }
 dash-reload = إعادة التحميل
+dash-activity-title = النشاط اليومي، آخر { $days } يومًا
+dash-activity-empty = لم تبدأ أي سجلات في هذه الأيام.
+dash-day = اليوم
+dash-site = الموقع
+dash-form = النموذج
+dash-total = المجموع
+dash-stale-title = { $count ->
+    [one] مسودة واحدة متروكة أكثر من يوم
+   *[other] { $count } مسودات متروكة أكثر من يوم
+}
+dash-hours = { $hours } ساعة
+dash-undated = { $count ->
+    [one] سجل واحد بلا تاريخ بدء معروف غير محسوب.
+   *[other] { $count } سجلات بلا تاريخ بدء معروف غير محسوبة.
+}
 dash-open = فتح
 dash-close = إغلاق
 dash-entries = { $count ->

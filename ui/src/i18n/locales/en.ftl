@@ -214,6 +214,21 @@ dash-review-title = Records to review
 dash-review-empty = Nothing to review.
 dash-signed-in = Signed in as { $name }
 dash-reload = Reload
+dash-activity-title = Daily activity, last { $days } days
+dash-activity-empty = No records started in these days.
+dash-day = Day
+dash-site = Site
+dash-form = Form
+dash-total = Total
+dash-stale-title = { $count ->
+    [one] 1 draft left for more than a day
+   *[other] { $count } drafts left for more than a day
+}
+dash-hours = { $hours } h
+dash-undated = { $count ->
+    [one] 1 record without a known start is not counted.
+   *[other] { $count } records without a known start are not counted.
+}
 dash-open = Open
 dash-close = Close
 dash-entries = { $count ->

@@ -205,6 +205,21 @@ dash-review-title = پرونده‌های بازبینی
 dash-review-empty = چیزی برای بازبینی نیست.
 dash-signed-in = واردشده به نام { $name }
 dash-reload = بارگذاری دوباره
+dash-activity-title = فعالیت روزانه، { $days } روز اخیر
+dash-activity-empty = در این روزها پرونده‌ای آغاز نشده است.
+dash-day = روز
+dash-site = مکان
+dash-form = فرم
+dash-total = جمع
+dash-stale-title = { $count ->
+    [one] ۱ پیش‌نویس بیش از یک روز مانده
+   *[other] { $count } پیش‌نویس بیش از یک روز مانده
+}
+dash-hours = { $hours } ساعت
+dash-undated = { $count ->
+    [one] ۱ پرونده بدون تاریخ آغاز شمرده نشده است.
+   *[other] { $count } پرونده بدون تاریخ آغاز شمرده نشده‌اند.
+}
 dash-open = باز کردن
 dash-close = بستن
 dash-entries = { $count ->

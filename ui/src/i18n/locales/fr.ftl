@@ -205,6 +205,21 @@ dash-review-title = Dossiers à revoir
 dash-review-empty = Rien à revoir.
 dash-signed-in = Connecté en tant que { $name }
 dash-reload = Actualiser
+dash-activity-title = Activité quotidienne, { $days } derniers jours
+dash-activity-empty = Aucun dossier commencé ces jours-ci.
+dash-day = Jour
+dash-site = Site
+dash-form = Formulaire
+dash-total = Total
+dash-stale-title = { $count ->
+    [one] 1 brouillon laissé plus d’un jour
+   *[other] { $count } brouillons laissés plus d’un jour
+}
+dash-hours = { $hours } h
+dash-undated = { $count ->
+    [one] 1 dossier sans date de début connue n’est pas compté.
+   *[other] { $count } dossiers sans date de début connue ne sont pas comptés.
+}
 dash-open = Ouvrir
 dash-close = Fermer
 dash-entries = { $count ->

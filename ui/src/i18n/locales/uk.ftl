@@ -198,6 +198,22 @@ dash-review-title = Записи на перевірку
 dash-review-empty = Нічого перевіряти.
 dash-signed-in = Ви увійшли як { $name }
 dash-reload = Оновити
+dash-activity-title = Щоденна активність, останні { $days } днів
+dash-activity-empty = У ці дні записів не розпочато.
+dash-day = День
+dash-site = Пункт
+dash-form = Форма
+dash-total = Усього
+dash-stale-title = { $count ->
+    [one] 1 чернетка лежить понад добу
+    [few] { $count } чернетки лежать понад добу
+   *[other] { $count } чернеток лежать понад добу
+}
+dash-hours = { $hours } год
+dash-undated = { $count ->
+    [one] 1 запис без відомої дати початку не враховано.
+   *[other] { $count } записів без відомої дати початку не враховано.
+}
 dash-open = Відкрити
 dash-close = Закрити
 dash-entries = { $count ->
