@@ -304,10 +304,10 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByTestId('status-counts').waitFor();
       // Both forms started here were synced (and verified: another device pulled them) as drafts.
-      expect(await page.locator('[data-status=draft] .n').textContent()).toBe('2');
+      expect(await page.locator('[data-testid=status-counts] [data-status=draft] .n').textContent()).toBe('2');
       // The server's daily activity report counts both on today's row.
       expect(await page.locator('[data-testid=activity] tr[data-form=pda] [data-status=draft]').textContent()).toBe('2');
-      await page.locator('[data-status=draft]').click();
+      await page.locator('[data-testid=status-counts] [data-status=draft]').click();
       await page.locator(`[data-testid=review-list] li[data-record="${recordId}"]`).getByRole('button', { name: 'Open' }).click();
       // The answers as the app entered them, labelled from the server's form view.
       await page.locator('[data-testid=record-panel] dd[data-field=temp_c]').waitFor();
