@@ -24,8 +24,16 @@ sleep 0.5
 echo "Server: $address (log: .tern/server.log)" >&2
 echo "Supervisor dashboard: $address/ in a browser (sign in as demo-supervisor)" >&2
 if [ "$(wc -l <"$server_out")" -ge 2 ]; then
-  echo "Demo accounts and enrolment code (created on the first run only):" >&2
-  sed -n 2p "$server_out" | tee .tern/demo.json >&2
+  demo=$(sed -n 2p "$server_out")
+  if [ ! -f .tern/demo.json ]; then
+    # Passwords are printed by the first run only: keep them.
+    echo "$demo" > .tern/demo.json
+    echo "Demo accounts and enrolment code (saved in .tern/demo.json):" >&2
+    echo "$demo" >&2
+  else
+    code=$(printf '%s' "$demo" | python3 -c 'import json,sys;print(json.load(sys.stdin)["enrolment_code"])')
+    echo "Demo accounts: .tern/demo.json (passwords from the first run). A fresh enrolment code: $code" >&2
+  fi
 fi
 [ -f .tern/demo.json ] && echo "Enrol the app with the code in .tern/demo.json and a demo user's name (e.g. the clinician)." >&2
 
