@@ -408,6 +408,7 @@ describe('supervisor dashboard', () => {
     await page.getByTestId('activity').waitFor();
     expect(await page.locator('[data-testid=activity] tbody tr').count()).toBe(2);
     expect(await page.locator('[data-testid=stale-drafts] li').count()).toBe(1);
+    expect(await page.getByTestId('quiet-devices').textContent()).toContain('dev-07');
     await page.getByTestId('activity').scrollIntoViewIfNeeded();
     await shot(page, '21a-dashboard-activity');
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -1,7 +1,7 @@
 //! Reports over the server's record projection (FORMS.md 8), computed here so that
 //! the dashboard only draws them. Counts and ids only: no answers, no names.
 
-use crate::db::RecordRow;
+use crate::db::{DeviceRow, RecordRow};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,6 +24,19 @@ pub struct ActivityReport {
     pub conflicts: usize,
     /// Records whose start is unknown (projected before the server kept it).
     pub undated: usize,
+    /// Enrolled devices of these sites that have not synced for more than 24 hours
+    /// (or never), longest silent first: their records are not on the server yet.
+    pub quiet_devices: Vec<QuietDevice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuietDevice {
+    pub id: String,
+    pub site: String,
+    pub user: String,
+    pub last_sync: Option<String>,
+    /// Whole hours since its last sync; `None` when it never synced.
+    pub hours: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,9 +59,14 @@ pub struct StaleDraft {
     pub hours: i64,
 }
 
-/// The report for the `days` days up to `now` (1 to 92), from the rows of the
-/// caller's sites.
-pub fn daily_activity(rows: &[RecordRow], now: DateTime<Utc>, days: u32) -> ActivityReport {
+/// The report for the `days` days up to `now` (1 to 92), from the rows and the
+/// (unrevoked) devices of the caller's sites.
+pub fn daily_activity(
+    rows: &[RecordRow],
+    devices: &[DeviceRow],
+    now: DateTime<Utc>,
+    days: u32,
+) -> ActivityReport {
     let days = days.clamp(1, 92);
     let today = now.date_naive();
     let covered: Vec<String> = (0..days)
@@ -101,7 +119,31 @@ pub fn daily_activity(rows: &[RecordRow], now: DateTime<Utc>, days: u32) -> Acti
             .then(a.site.cmp(&b.site))
             .then(a.form_id.cmp(&b.form_id))
     });
+    let mut quiet: Vec<QuietDevice> = devices
+        .iter()
+        .filter(|d| !d.revoked)
+        .filter_map(|d| {
+            let hours = d
+                .last_sync
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| (now - t.with_timezone(&Utc)).num_hours());
+            (hours.is_none_or(|h| h >= 24)).then(|| QuietDevice {
+                id: d.id.clone(),
+                site: d.site.clone(),
+                user: d.user.clone(),
+                last_sync: d.last_sync.clone(),
+                hours,
+            })
+        })
+        .collect();
+    // Never synced first, then the longest silent.
+    quiet.sort_by(|a, b| {
+        let key = |d: &QuietDevice| d.hours.unwrap_or(i64::MAX);
+        key(b).cmp(&key(a)).then(a.id.cmp(&b.id))
+    });
     ActivityReport {
+        quiet_devices: quiet,
         days: covered,
         statuses: STATUSES.iter().map(|s| s.to_string()).collect(),
         rows: rows_out,
@@ -147,7 +189,20 @@ mod tests {
             row("e", "site-a", "pda", "draft", "2026-01-01T00:00:00Z"),
             row("f", "site-a", "pda", "draft", ""),
         ];
-        let r = daily_activity(&rows, now, 3);
+        let device = |id: &str, last: Option<&str>, revoked: bool| DeviceRow {
+            id: id.into(),
+            site: "site-a".into(),
+            user: "amina".into(),
+            last_sync: last.map(String::from),
+            revoked,
+        };
+        let devices = [
+            device("fresh", Some("2026-03-10T08:00:00Z"), false),
+            device("quiet", Some("2026-03-08T09:00:00Z"), false),
+            device("never", None, false),
+            device("gone", None, true),
+        ];
+        let r = daily_activity(&rows, &devices, now, 3);
         assert_eq!(r.days, ["2026-03-10", "2026-03-09", "2026-03-08"]);
         let summary: Vec<(&str, &str, &str, usize)> = r
             .rows
@@ -178,12 +233,22 @@ mod tests {
             .collect();
         assert_eq!(stale, [("e", 1641), ("d", 48)], "oldest first; a is fresh");
         assert_eq!((r.conflicts, r.undated), (1, 1));
+        let quiet: Vec<(&str, Option<i64>)> = r
+            .quiet_devices
+            .iter()
+            .map(|d| (d.id.as_str(), d.hours))
+            .collect();
+        assert_eq!(
+            quiet,
+            [("never", None), ("quiet", Some(48))],
+            "revoked and fresh left out"
+        );
     }
 
     #[test]
     fn the_window_is_bounded() {
         let now = Utc::now();
-        assert_eq!(daily_activity(&[], now, 0).days.len(), 1);
-        assert_eq!(daily_activity(&[], now, 10_000).days.len(), 92);
+        assert_eq!(daily_activity(&[], &[], now, 0).days.len(), 1);
+        assert_eq!(daily_activity(&[], &[], now, 10_000).days.len(), 92);
     }
 }

@@ -852,8 +852,13 @@ pub async fn activity_report<D: Db>(
 ) -> ApiResult<crate::reports::ActivityReport> {
     caller.require(Action::ListRecords, "see reports")?;
     let rows = db.records(caller.site_filter()).await?;
+    let mut devices = db.devices().await?;
+    if let Some(sites) = caller.site_filter() {
+        devices.retain(|d| sites.contains(&d.site));
+    }
     let report =
-        blocking(move || crate::reports::daily_activity(&rows, chrono::Utc::now(), days)).await?;
+        blocking(move || crate::reports::daily_activity(&rows, &devices, chrono::Utc::now(), days))
+            .await?;
     db.audit(&caller.audit(
         "report_activity",
         caller.sites.first().map_or("", String::as_str),

@@ -242,6 +242,18 @@ fn moves_from_the_dashboard(backend: Backend) {
     assert_eq!(row["by_status"]["locked"], 1, "{report}");
     assert_eq!(row["total"], 1);
     assert_eq!(get(&url, "/v1/reports/activity", "nope").0, 401);
+    // The device that synced is not listed as quiet; one enrolled and never synced is.
+    let _silent = device(tmp.path(), &admin, &url, "bilal", "site-a");
+    let (_, report) = get(&url, "/v1/reports/activity", &chen);
+    let quiet = report["quiet_devices"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(quiet.len(), 1, "{report}");
+    assert_eq!(
+        (quiet[0]["user"].as_str(), quiet[0]["hours"].is_null()),
+        (Some("bilal"), true)
+    );
 
     // The device gets the lock: its changes are amendments from now on.
     sync(&dev);

@@ -718,6 +718,7 @@ export class FakeDashboardBackend implements DashboardBackend {
       stale_drafts: [{ record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000103', site: 'site-ke-nairobi', form_id: 'arr_t1', created: '2026-03-07T08:00:00Z', hours: 48 }],
       conflicts: 1,
       undated: 0,
+      quiet_devices: [{ id: 'dev-07', site: 'site-ke-nairobi', user: 'amina', last_sync: '2026-03-07T17:30:00Z', hours: 39 }],
     };
   }
 

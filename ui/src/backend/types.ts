@@ -246,6 +246,8 @@ export interface ActivityReport {
   conflicts: number;
   /** Records whose start the server does not know. */
   undated: number;
+  /** Devices of these sites silent for more than a day (`hours` null: never synced). */
+  quiet_devices: { id: string; site: string; user: string; last_sync: string | null; hours: number | null }[];
 }
 
 /** A status change the user may make: to `to`; a return needs a comment. */

@@ -205,6 +205,12 @@ dash-review-title = سجلات للمراجعة
 dash-review-empty = لا شيء للمراجعة.
 dash-signed-in = دخلت باسم { $name }
 dash-reload = إعادة التحميل
+dash-quiet-title = { $count ->
+    [one] جهاز واحد لم يُزامَن منذ أكثر من يوم
+   *[other] { $count } أجهزة لم تُزامَن منذ أكثر من يوم
+}
+dash-last-sync = آخر مزامنة { $when }
+dash-never-synced = لم يُزامَن قط
 dash-activity-title = النشاط اليومي، آخر { $days } يومًا
 dash-activity-empty = لم تبدأ أي سجلات في هذه الأيام.
 dash-day = اليوم

@@ -214,6 +214,12 @@ dash-review-title = Records to review
 dash-review-empty = Nothing to review.
 dash-signed-in = Signed in as { $name }
 dash-reload = Reload
+dash-quiet-title = { $count ->
+    [one] 1 device not synced for over a day
+   *[other] { $count } devices not synced for over a day
+}
+dash-last-sync = Last sync { $when }
+dash-never-synced = Never synced
 dash-activity-title = Daily activity, last { $days } days
 dash-activity-empty = No records started in these days.
 dash-day = Day

@@ -205,6 +205,12 @@ dash-review-title = پرونده‌های بازبینی
 dash-review-empty = چیزی برای بازبینی نیست.
 dash-signed-in = واردشده به نام { $name }
 dash-reload = بارگذاری دوباره
+dash-quiet-title = { $count ->
+    [one] ۱ دستگاه بیش از یک روز همگام نشده
+   *[other] { $count } دستگاه بیش از یک روز همگام نشده‌اند
+}
+dash-last-sync = آخرین همگام‌سازی { $when }
+dash-never-synced = هرگز همگام نشده
 dash-activity-title = فعالیت روزانه، { $days } روز اخیر
 dash-activity-empty = در این روزها پرونده‌ای آغاز نشده است.
 dash-day = روز

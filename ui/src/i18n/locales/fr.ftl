@@ -205,6 +205,12 @@ dash-review-title = Dossiers à revoir
 dash-review-empty = Rien à revoir.
 dash-signed-in = Connecté en tant que { $name }
 dash-reload = Actualiser
+dash-quiet-title = { $count ->
+    [one] 1 appareil non synchronisé depuis plus d’un jour
+   *[other] { $count } appareils non synchronisés depuis plus d’un jour
+}
+dash-last-sync = Dernière synchronisation { $when }
+dash-never-synced = Jamais synchronisé
 dash-activity-title = Activité quotidienne, { $days } derniers jours
 dash-activity-empty = Aucun dossier commencé ces jours-ci.
 dash-day = Jour

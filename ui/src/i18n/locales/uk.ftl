@@ -198,6 +198,13 @@ dash-review-title = Записи на перевірку
 dash-review-empty = Нічого перевіряти.
 dash-signed-in = Ви увійшли як { $name }
 dash-reload = Оновити
+dash-quiet-title = { $count ->
+    [one] 1 пристрій не синхронізувався понад добу
+    [few] { $count } пристрої не синхронізувалися понад добу
+   *[other] { $count } пристроїв не синхронізувалися понад добу
+}
+dash-last-sync = Остання синхронізація { $when }
+dash-never-synced = Ніколи не синхронізувався
 dash-activity-title = Щоденна активність, останні { $days } днів
 dash-activity-empty = У ці дні записів не розпочато.
 dash-day = День
