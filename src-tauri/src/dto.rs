@@ -165,6 +165,8 @@ pub struct RecordSummary {
     pub amendment: bool,
     /// The workflow moves this user may make now (decided by tern-store).
     pub status_moves: Vec<StatusMove>,
+    /// The user's role enters answers (tern-store decides).
+    pub editable: bool,
 }
 
 impl From<RecordInfo> for RecordSummary {
@@ -184,6 +186,7 @@ impl From<RecordInfo> for RecordSummary {
             unsynced: i.unsynced,
             amendment: i.amendment,
             status_moves: i.status_moves,
+            editable: i.editable,
         }
     }
 }

@@ -327,6 +327,8 @@ describe('field app against the fake backend', () => {
     // The supervisor may lock it or return it; a return needs a comment.
     await lockAndUnlock('u-sam');
     await openRecord('Reviewed');
+    // A supervisor enters no answers: the form opens to be read.
+    await page.getByRole('button', { name: 'View the form' }).waitFor();
     expect(await page.locator('[data-move]').evaluateAll((els) => els.map((e) => e.getAttribute('data-move')))).toEqual(['locked', 'returned']);
     const giveBack = page.getByRole('button', { name: 'Return for correction' });
     expect(await giveBack.isDisabled()).toBe(true);

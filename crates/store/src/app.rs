@@ -40,6 +40,8 @@ pub struct RecordInfo {
     /// The workflow moves the user may make now (FORMS.md 2), so the app offers only
     /// what the store accepts.
     pub status_moves: Vec<crate::StatusMove>,
+    /// The user's role enters answers at all (a supervisor reads and moves records).
+    pub editable: bool,
 }
 
 /// Whether changes to a record in `status` are amendments that need a reason; the
@@ -137,8 +139,9 @@ impl Store {
 
     /// The fields of a record's form the acting role may not write (the form's
     /// `write_roles` leave it out; FORMS.md 2.2: e.g. TB classification and outcome
-    /// for a screener), so the UI can show them read-only; the store refuses writes
-    /// to them whatever the UI does. Empty when the role may write every field.
+    /// for a screener; every field for a role that enters no answers), so the UI can
+    /// show them read-only; the store refuses writes to them whatever the UI does.
+    /// Empty when the role may write every field.
     pub fn read_only_fields(&mut self, record: &str) -> Result<Vec<String>> {
         self.role.require(self.role.may_read(), "read records")?;
         let (form, _) = self.record_form(record)?;
@@ -195,6 +198,7 @@ impl Store {
         let status_moves = crate::status_moves(self.role, &row.status);
         Ok(RecordInfo {
             status_moves,
+            editable: self.role.may_capture(),
             row,
             updated,
             status_comment,

@@ -98,12 +98,12 @@ pub(crate) fn subject_map(identity: bool) -> &'static str {
     }
 }
 
-/// Ids of the fields of `form` that `role` may not write ([`Role::may_write_field`]),
-/// in form order.
+/// Ids of the fields of `form` that `role` may not write ([`Role::may_write_field`];
+/// every field for a role that enters no answers, e.g. a supervisor), in form order.
 pub(crate) fn read_only_fields(form: &Form, role: crate::Role) -> Vec<String> {
     form.fields()
         .iter()
-        .filter(|f| !role.may_write_field(f))
+        .filter(|f| !role.may_capture() || !role.may_write_field(f))
         .map(|f| f.id().to_string())
         .collect()
 }

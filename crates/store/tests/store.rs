@@ -175,6 +175,8 @@ fn workflow_with_returns_and_amendments() {
     assert!(v.complete, "{:?}", v.warnings);
     assert!(v.confirmed.contains_key("r4a@t1_temp_c"));
     assert_eq!(moves(&mut s, &r), ["submitted"]);
+    assert!(s.record_info(&r).expect("info").editable);
+    assert!(s.read_only_fields(&r).expect("read-only").is_empty());
     s.set_status(&r, "submitted", None).expect("submit");
     assert!(!s.record_info(&r).expect("info").amendment);
     // The clinician is offered the sign-off next, and nothing else.
@@ -185,6 +187,13 @@ fn workflow_with_returns_and_amendments() {
     drop(s);
     let mut sup = Store::open(&db, Some("sup"), "sup-pass").expect("sup");
     assert_eq!(moves(&mut sup, &r), ["returned"]);
+    // A supervisor reads and moves records but enters no answers: every field is
+    // read-only for them.
+    assert!(!sup.record_info(&r).expect("info").editable);
+    assert!(sup
+        .read_only_fields(&r)
+        .expect("read-only")
+        .contains(&"t1_personnel_id".to_string()));
     assert!(sup.record_info(&r).expect("info").status_moves[0].needs_comment);
     assert!(matches!(
         sup.set_answer(&r, "t1_personnel_id", "P9", None),

@@ -70,6 +70,8 @@ interface StoredUser extends LocalUser {
    * for tern-store's answer (`status_moves`); the UI never decides it from the role.
    */
   status_moves?: Partial<Record<RecordStatus, StatusMove[]>>;
+  /** Whether this user enters answers (tern-store's `editable`); seed data, default yes. */
+  editable?: boolean;
 }
 
 interface StoredRecord {
@@ -161,7 +163,7 @@ export class FakeBackend implements Backend {
   /** A record's summary as the unlocked user sees it: with the moves they may make. */
   private summaryOf(r: StoredRecord): RecordSummary {
     const user = this.state.users.find((u) => u.user_id === this.session().user.user_id);
-    return { ...r.summary, status_moves: [...(user?.status_moves?.[r.summary.status] ?? [])] };
+    return { ...r.summary, status_moves: [...(user?.status_moves?.[r.summary.status] ?? [])], editable: user?.editable ?? true };
   }
 
   private record(recordId: string): StoredRecord {
@@ -279,6 +281,7 @@ export class FakeBackend implements Backend {
         role: 'supervisor',
         password: 'tern',
         sees_restricted: true,
+        editable: false,
         status_moves: {
           submitted: [RETURN],
           reviewed: [{ to: 'locked', needs_comment: false }, RETURN],
@@ -346,6 +349,7 @@ export class FakeBackend implements Backend {
         unsynced: true,
         amendment: false,
         status_moves: [],
+        editable: true,
       },
       // The fake pins the encounter start to its clock's start, the time fixtures use.
       answers: { encounter_start: this.iso(this.start) },

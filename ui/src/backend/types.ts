@@ -204,6 +204,8 @@ export interface RecordSummary {
    * the UI offers exactly these, never decides from the role.
    */
   status_moves: StatusMove[];
+  /** The user's role enters answers at all (tern-store decides; a supervisor does not). */
+  editable: boolean;
 }
 
 /**

@@ -159,6 +159,7 @@ record-history-empty = لا تغييرات بعد.
 record-history-entry = { $user } على { $device }، { $when }
 record-no-conflicts = لا تعارضات.
 record-edit = تعديل الإجابات
+record-view-form = عرض النموذج
 
 ## Record status (the workflow moves tern-store offers)
 status-title = الحالة

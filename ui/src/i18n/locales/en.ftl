@@ -165,6 +165,7 @@ record-history-empty = No changes yet.
 record-history-entry = { $user } on { $device }, { $when }
 record-no-conflicts = No conflicts.
 record-edit = Edit answers
+record-view-form = View the form
 
 ## Record status (the workflow moves tern-store offers)
 status-title = Status

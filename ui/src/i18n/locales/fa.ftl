@@ -159,6 +159,7 @@ record-history-empty = هنوز تغییری نیست.
 record-history-entry = { $user } در { $device }، { $when }
 record-no-conflicts = ناسازگاری نیست.
 record-edit = ویرایش پاسخ‌ها
+record-view-form = دیدن فرم
 
 ## Record status (the workflow moves tern-store offers)
 status-title = وضعیت

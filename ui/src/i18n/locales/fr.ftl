@@ -159,6 +159,7 @@ record-history-empty = Aucune modification.
 record-history-entry = { $user } sur { $device }, { $when }
 record-no-conflicts = Aucun conflit.
 record-edit = Modifier les réponses
+record-view-form = Voir le formulaire
 
 ## Record status (the workflow moves tern-store offers)
 status-title = Statut

@@ -152,6 +152,7 @@ record-history-empty = Змін ще немає.
 record-history-entry = { $user } на { $device }, { $when }
 record-no-conflicts = Конфліктів немає.
 record-edit = Редагувати відповіді
+record-view-form = Переглянути форму
 
 ## Record status (the workflow moves tern-store offers)
 status-title = Статус
