@@ -20,6 +20,11 @@ pub struct ActivityReport {
     pub rows: Vec<ActivityRow>,
     /// Drafts started more than 24 hours ago, oldest first.
     pub stale_drafts: Vec<StaleDraft>,
+    /// Every record of the sites by status, whatever its day (every status present).
+    pub totals: BTreeMap<String, usize>,
+    /// Records waiting for someone: a clinician's sign-off (submitted), a
+    /// supervisor's lock (reviewed), or a conflict to resolve.
+    pub to_review: Vec<String>,
     /// Records holding concurrent values a supervisor must resolve.
     pub conflicts: usize,
     /// Records whose start is unknown (projected before the server kept it).
@@ -57,6 +62,12 @@ pub struct StaleDraft {
     pub created: String,
     /// Whole hours since it was started.
     pub hours: i64,
+}
+
+/// Whether a record waits for a reviewer: signed off next, locked next, or holding a
+/// conflict.
+fn waits_for_review(r: &RecordRow) -> bool {
+    r.conflict || r.status == "submitted" || r.status == "reviewed"
 }
 
 /// The report for the `days` days up to `now` (1 to 92), from the rows and the
@@ -142,7 +153,17 @@ pub fn daily_activity(
         let key = |d: &QuietDevice| d.hours.unwrap_or(i64::MAX);
         key(b).cmp(&key(a)).then(a.id.cmp(&b.id))
     });
+    let mut totals: BTreeMap<String, usize> = STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
+    for r in rows {
+        *totals.entry(r.status.clone()).or_default() += 1;
+    }
     ActivityReport {
+        totals,
+        to_review: rows
+            .iter()
+            .filter(|r| waits_for_review(r))
+            .map(|r| r.record_id.clone())
+            .collect(),
         quiet_devices: quiet,
         days: covered,
         statuses: STATUSES.iter().map(|s| s.to_string()).collect(),
@@ -233,6 +254,13 @@ mod tests {
             .collect();
         assert_eq!(stale, [("e", 1641), ("d", 48)], "oldest first; a is fresh");
         assert_eq!((r.conflicts, r.undated), (1, 1));
+        assert_eq!(r.totals["draft"], 4, "every day counts in the totals");
+        assert_eq!((r.totals["locked"], r.totals["reviewed"]), (1, 0));
+        assert_eq!(
+            r.to_review,
+            ["b", "c"],
+            "submitted, and locked with a conflict"
+        );
         let quiet: Vec<(&str, Option<i64>)> = r
             .quiet_devices
             .iter()

@@ -923,10 +923,7 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
     ))
     .await?;
     // The moves this caller may make from the dashboard (submitting stays on devices).
-    let moves: Vec<tern_store::StatusMove> = tern_store::status_moves(caller.role, &row.status)
-        .into_iter()
-        .filter(|m| m.to != "submitted")
-        .collect();
+    let moves = tern_store::remote_status_moves(caller.role, &row.status);
     Ok(serde_json::json!({ "record": row, "data": view, "status_moves": moves }))
 }
 

@@ -189,12 +189,7 @@ pub fn get(server: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
         .bearer_auth(token)
         .send()
         .expect("get");
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    status_and_json(resp)
 }
 
 /// Waits (bounded) until the server's record view shows `record` verified.
@@ -222,6 +217,11 @@ pub fn post(
         .body(body.to_string())
         .send()
         .expect("post");
+    status_and_json(resp)
+}
+
+/// An answer's status and its JSON body (Null when it has none).
+fn status_and_json(resp: reqwest::blocking::Response) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();
     let bytes = resp.bytes().expect("body");
     (

@@ -64,7 +64,9 @@ pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
-pub use workflow::{may_set_status, status_change, status_moves, StatusMove, STATUSES};
+pub use workflow::{
+    may_set_status, remote_status_moves, status_change, status_moves, StatusMove, STATUSES,
+};
 pub use writes::{
     changed_parts, current_status_writes, field_writes, ChangedParts, FieldWrite, StatusWrite,
 };

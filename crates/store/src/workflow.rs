@@ -81,6 +81,21 @@ pub fn may_set_status(role: Role, to: &str) -> bool {
     STEPS.iter().any(|s| s.to == to && (s.by)(role))
 }
 
+/// Whether `to` is a move only a device makes: submitting needs the form evaluated
+/// over answers the device holds.
+fn device_only(to: &str) -> bool {
+    to == "submitted"
+}
+
+/// The moves `role` may make away from the devices (the dashboard, through
+/// [`status_change`]): [`status_moves`] but submitting.
+pub fn remote_status_moves(role: Role, from: &str) -> Vec<StatusMove> {
+    status_moves(role, from)
+        .into_iter()
+        .filter(|m| !device_only(m.to))
+        .collect()
+}
+
 /// The moves `role` may make on a record in status `from`, in workflow order.
 pub fn status_moves(role: Role, from: &str) -> Vec<StatusMove> {
     STEPS
@@ -111,7 +126,7 @@ pub fn status_change(
         return Err(StoreError::UnknownStatus(to.chars().take(20).collect()));
     }
     let from = doc::root_str(doc, "status").unwrap_or_else(|| "draft".into());
-    if to == "submitted" {
+    if device_only(to) {
         return Err(StoreError::Refused(
             "a record is submitted from the device that holds its answers".into(),
         ));
@@ -269,6 +284,17 @@ mod tests {
         let change = automerge::Change::from_bytes(bytes).expect("a change");
         assert_eq!(change.actor_id().to_bytes(), b"tern:web:kim");
         assert_eq!(doc::root_str(&d, "status").as_deref(), Some("reviewed"));
+        assert_eq!(
+            remote_status_moves(Role::Supervisor, "reviewed")
+                .iter()
+                .map(|m| m.to)
+                .collect::<Vec<_>>(),
+            ["locked", "returned"]
+        );
+        assert!(
+            remote_status_moves(Role::Clinician, "draft").is_empty(),
+            "no submit"
+        );
         status_change(&mut d, Role::Supervisor, "web", "sam", "locked", None, 4).expect("lock");
         assert_eq!(doc::root_str(&d, "status").as_deref(), Some("locked"));
     }

@@ -720,6 +720,9 @@ export class FakeDashboardBackend implements DashboardBackend {
         { day: '2026-03-09', site: 'site-ke-nairobi', form_id: 'arr_t1', total: 2, by_status: { ...zero, draft: 1, returned: 1 } },
       ],
       stale_drafts: [{ record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000103', site: 'site-ke-nairobi', form_id: 'arr_t1', created: '2026-03-07T08:00:00Z', hours: 48 }],
+      // Standing in for the server's totals and review list (crates/server/src/reports.rs).
+      totals: Object.fromEntries(['draft', 'submitted', 'reviewed', 'locked', 'returned'].map((st) => [st, this.records.filter((r) => r.status === st).length])),
+      to_review: this.records.filter((r) => r.conflict || r.status === 'submitted' || r.status === 'reviewed').map((r) => r.record_id),
       conflicts: 1,
       undated: 0,
       quiet_devices: [{ id: 'dev-07', site: 'site-ke-nairobi', user: 'amina', last_sync: '2026-03-07T17:30:00Z', hours: 39 }],

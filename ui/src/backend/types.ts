@@ -245,6 +245,10 @@ export interface ActivityReport {
   rows: { day: string; site: string; form_id: string; total: number; by_status: Record<string, number> }[];
   /** Drafts started more than 24 hours ago, oldest first. */
   stale_drafts: { record_id: string; site: string; form_id: string; created: string; hours: number }[];
+  /** Every record of the sites by status, whatever its day. */
+  totals: Record<string, number>;
+  /** Ids of records waiting for a sign-off or a lock, or holding a conflict. */
+  to_review: string[];
   conflicts: number;
   /** Records whose start the server does not know. */
   undated: number;
