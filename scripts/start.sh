@@ -35,7 +35,7 @@ if [ "$(wc -l <"$server_out")" -ge 2 ]; then
     echo "Demo accounts: .tern/demo.json (passwords from the first run). A fresh enrolment code: $code" >&2
   fi
 fi
-[ -f .tern/demo.json ] && echo "Enrol the app with the enrolment code above and a demo user's name (e.g. demo-clinician)." >&2
+[ -f .tern/demo.json ] && echo "Enrol the app with the enrolment code above, a demo user's name (e.g. demo-clinician) and that account's password from .tern/demo.json (it proves the account)." >&2
 
 # The app's first-run screen offers this server.
 [ -f .tern/app/settings.json ] || printf '{"language":"en","server_url":"%s","lock_timeout_minutes":5}\n' "$address" > .tern/app/settings.json

@@ -317,7 +317,8 @@ impl Core {
     /// On any failure the new store is destroyed, so the device is as before.
     fn enrol_first_user(&self, p: &Pending, user: &str, password: &str) -> ApiResult<Role> {
         let mut store = Store::init(&self.db(), user, Role::Screener, password, "unassigned")?;
-        match tern_sync::enrol(&mut store, &p.server, &p.code) {
+        // The password the user typed is their server account's: it proves the account.
+        match tern_sync::enrol(&mut store, &p.server, &p.code, password) {
             Ok(enrolment) => {
                 let device = DeviceFile {
                     server_url: enrolment.server.clone(),
@@ -700,6 +701,17 @@ impl Core {
     pub(crate) fn request_sync(&self) {
         self.sync_shared().requested = true;
         self.wake.notify_all();
+    }
+
+    /// After the sync thread proved the unlocked user's account: the session's store
+    /// re-reads the user's role and proof.
+    pub(crate) fn refresh_session_user(&self) -> ApiResult<()> {
+        let mut inner = self.inner();
+        if let Some(active) = inner.session.as_mut() {
+            active.store.refresh_user()?;
+            active.user.role = active.store.role().name().to_string();
+        }
+        Ok(())
     }
 
     /// What the sync thread needs to open its own connection, when a user is

@@ -70,9 +70,17 @@ fn set(core: &Core, phase: SyncPhase, error: Option<ApiError>) {
 fn once(core: &Core, c: &crate::core::SyncCredentials) -> Duration {
     core.sync_shared().running = true;
     set(core, SyncPhase::Connecting, None);
+    // An unlocked user not yet proven on this device proves their account first (their
+    // password is the account's): a refusal does not stop the others' work syncing.
+    let mut proof: Option<SyncError> = None;
     let result = Store::open(&c.db, Some(&c.user), c.password())
         .map_err(SyncError::from)
-        .and_then(|store| {
+        .and_then(|mut store| {
+            match tern_sync::prove(&mut store, c.password()) {
+                Ok(()) => {}
+                Err(e @ SyncError::Offline { .. }) | Err(e @ SyncError::Revoked) => return Err(e),
+                Err(e) => proof = Some(e),
+            }
             set(core, SyncPhase::Pushing, None);
             tern_sync::sync_reporting(store, &Default::default(), |p| {
                 let mut shared = core.sync_shared();
@@ -88,10 +96,14 @@ fn once(core: &Core, c: &crate::core::SyncCredentials) -> Duration {
         Ok((store, _report)) => {
             let status = store.sync_status().ok();
             let pending = store.unsynced_records().map(|r| r.len()).unwrap_or(0);
+            if proof.is_none() {
+                // The session's store learns the proof (restricted sections open).
+                let _ = core.refresh_session_user();
+            }
             let mut shared = core.sync_shared();
             shared.state.phase = SyncPhase::Idle;
             shared.state.progress = None;
-            shared.state.last_error = None;
+            shared.state.last_error = proof.map(Into::into);
             shared.state.pending_records = pending;
             shared.state.last_sync_at = status.and_then(|s| s.last_sync);
             INTERVAL

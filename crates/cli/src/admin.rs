@@ -82,9 +82,13 @@ enum DeviceCommand {
     Enroll {
         #[arg(long)]
         site: String,
-        /// Bind the device to this account (default: the device's local user).
+        /// Enrol only this account (default: the account the device's user names).
+        /// Either way the account proves itself with its own password.
         #[arg(long)]
         user: Option<String>,
+        /// How long the code stays valid, in hours (it is single-use either way).
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u32,
     },
     /// Revoke a device: it gets nothing more and destroys its keys when it connects.
     Revoke { device: String },
@@ -116,9 +120,15 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             UserCommand::List => emit(&serde_json::to_string_pretty(&admin.users()?)?),
         },
         AdminCommand::Device { command } => match command {
-            DeviceCommand::Enroll { site, user } => {
-                emit(&admin.enrolment_code(&site, user.as_deref())?)
-            }
+            DeviceCommand::Enroll {
+                site,
+                user,
+                valid_hours,
+            } => emit(&admin.enrolment_code_valid(
+                &site,
+                user.as_deref(),
+                i64::from(valid_hours) * 3600 * 1000,
+            )?),
             DeviceCommand::Revoke { device } => {
                 admin.revoke(&device)?;
                 emit(&device);

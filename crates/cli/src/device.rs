@@ -2,7 +2,8 @@
 //! the password, calls the store, prints the id or one JSON document on stdout.
 //!
 //! The password comes from `TERN_PASSWORD` or a prompt; with no terminal on stdin and
-//! no variable set the command fails at once. A new password (`user add`,
+//! no variable set the command fails at once. The server account's own password
+//! (enrolment, the first sync of a user) is `TERN_ACCOUNT_PASSWORD`, else the same. A new password (`user add`,
 //! `user passwd`) comes from `TERN_NEW_PASSWORD` or a prompt. The acting user is
 //! `--user` or `TERN_USER`, by default the only user of the store.
 
@@ -71,14 +72,18 @@ enum DeviceCommand {
     },
     /// Check the database (`PRAGMA integrity_check`); prints JSON.
     Check,
-    /// Enrol this device with a server using a one-time code from `tern admin`.
+    /// Enrol this device with a server using a one-time code from `tern admin`; the
+    /// acting user proves the server account of the same name with its own password
+    /// (TERN_ACCOUNT_PASSWORD, else the store password).
     Enroll {
         #[arg(long)]
         server: String,
         #[arg(long)]
         code: String,
     },
-    /// Push local changes and pull the site's changes; prints JSON counters.
+    /// Push local changes and pull the site's changes; prints JSON counters. An acting
+    /// user not yet proven on this device proves their account first (its password:
+    /// TERN_ACCOUNT_PASSWORD, else the store password); until then their changes stay.
     Sync,
     /// Enrolment and sync state as JSON (device_id, server, last_sync, pending_changes).
     Status,
@@ -219,13 +224,21 @@ pub fn password(var: &str, prompt: &str) -> Result<String> {
     rpassword::prompt_password(prompt).context("cannot read the password")
 }
 
-fn open(args: &DeviceArgs) -> Result<Store> {
+/// The store unlocked for the acting user, and the password that unlocked it.
+fn open(args: &DeviceArgs) -> Result<(Store, String)> {
     let user = args
         .user
         .clone()
         .or_else(|| std::env::var("TERN_USER").ok());
     let pass = password("TERN_PASSWORD", "Password: ")?;
-    Ok(Store::open(&args.db, user.as_deref(), &pass)?)
+    Ok((Store::open(&args.db, user.as_deref(), &pass)?, pass))
+}
+
+/// The acting user's server account password, which proves the account at enrolment
+/// and at the first sync on this device: `TERN_ACCOUNT_PASSWORD` when set, else the
+/// password that unlocked the store (one password for both is the usual case).
+fn account_password(store_password: String) -> String {
+    std::env::var("TERN_ACCOUNT_PASSWORD").unwrap_or(store_password)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
@@ -241,12 +254,12 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         emit(store.device());
         return Ok(ExitCode::SUCCESS);
     }
-    let mut store = open(&args)?;
+    let (mut store, pass) = open(&args)?;
     match args.command {
         DeviceCommand::Enroll { server, code } => {
-            crate::device_sync::enroll(&mut store, &server, &code)
+            crate::device_sync::enroll(&mut store, &server, &code, &account_password(pass))
         }
-        DeviceCommand::Sync => crate::device_sync::sync(store),
+        DeviceCommand::Sync => crate::device_sync::sync(store, &account_password(pass)),
         DeviceCommand::Status => crate::device_sync::status(&store),
         DeviceCommand::Init { .. } => unreachable_init(),
         DeviceCommand::User { command } => user(&mut store, command),

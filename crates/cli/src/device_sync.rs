@@ -9,8 +9,8 @@ use tern_store::Store;
 
 use crate::emit;
 
-pub fn enroll(store: &mut Store, server: &str, code: &str) -> Result<ExitCode> {
-    let e = tern_sync::enrol(store, server, code)?;
+pub fn enroll(store: &mut Store, server: &str, code: &str, password: &str) -> Result<ExitCode> {
+    let e = tern_sync::enrol(store, server, code, password)?;
     emit(&serde_json::to_string_pretty(&serde_json::json!({
         "device_id": store.device(),
         "server": e.server,
@@ -21,7 +21,17 @@ pub fn enroll(store: &mut Store, server: &str, code: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn sync(store: Store) -> Result<ExitCode> {
+/// Proves the acting user's account first when it is not proven on this device yet
+/// (`password`: the account's own). A failed proof is said on stderr and the sync
+/// goes on: the other users' work still travels, the unproven user's stays.
+pub fn sync(mut store: Store, password: &str) -> Result<ExitCode> {
+    if let Err(e) = tern_sync::prove(&mut store, password) {
+        eprintln!(
+            "warning: `{}` could not prove their server account on this device, so their \
+             changes stay here: {e}",
+            store.user()
+        );
+    }
     match tern_sync::sync(store) {
         Ok((_, report)) => {
             emit(&serde_json::to_string_pretty(&report)?);

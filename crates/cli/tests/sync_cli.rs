@@ -15,6 +15,8 @@ fn run(args: &[&str], password: &str) -> Output {
     Command::new(TERN)
         .args(args)
         .env("TERN_PASSWORD", password)
+        // The server accounts' own password (enrolment, proofs): not the device's.
+        .env("TERN_ACCOUNT_PASSWORD", "account-pass-1")
         .env_remove("TERN_USER")
         .stdin(Stdio::null())
         .output()
@@ -222,6 +224,7 @@ fn as_user(db: &str, user: &str, args: &[&str]) -> Output {
         .args(args)
         .env("TERN_PASSWORD", "device-pass-1")
         .env("TERN_NEW_PASSWORD", "device-pass-1")
+        .env("TERN_ACCOUNT_PASSWORD", "account-pass-1")
         .env_remove("TERN_USER")
         .stdin(Stdio::null())
         .output()

@@ -28,7 +28,7 @@ mod pg;
 mod bench_records;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::ReadDoc;
-use common::{Backend, TestServer, PASSWORD};
+use common::{Backend, TestServer, ACCOUNT_PASSWORD, PASSWORD};
 use std::time::{Duration, Instant};
 use tern_store::{DocKind, OutgoingChange, OutgoingPage, Role, Store};
 use tern_sync::plan::Session;
@@ -77,7 +77,7 @@ fn device_with_records(
     let mut s = Store::init(&db, "amina", Role::Clinician, PASSWORD, "site-a").expect("init");
     bench_records::import_bench_records(&mut s, n);
     let code = admin.enrolment_code("site-a", None).expect("code");
-    tern_sync::enrol(&mut s, url, &code).expect("enrol");
+    tern_sync::enrol(&mut s, url, &code, ACCOUNT_PASSWORD).expect("enrol");
     s
 }
 
@@ -272,7 +272,7 @@ fn main() {
     let db_b = dir.path().join("b.db");
     let mut b = Store::init(&db_b, "amina", Role::Clinician, PASSWORD, "site-a").expect("init");
     let code = admin.enrolment_code("site-a", None).expect("code");
-    tern_sync::enrol(&mut b, &url, &code).expect("enrol B");
+    tern_sync::enrol(&mut b, &url, &code, ACCOUNT_PASSWORD).expect("enrol B");
     drop(b);
     let open = || Store::open(&db_b, None, PASSWORD).expect("open B");
 

@@ -75,9 +75,20 @@ impl Admin {
         with_db!(self, db => async { Ok(crate::db::Db::accounts(db).await?) })
     }
 
-    /// A one-time enrolment code for a device of `site` (optionally for one account).
+    /// A one-time enrolment code for a device of `site` (optionally for one account),
+    /// valid for [`service::ENROLMENT_MS`].
     pub fn enrolment_code(&self, site: &str, account: Option<&str>) -> Result<String, ApiError> {
-        with_db!(self, db => service::enrolment_code(db, site, account))
+        self.enrolment_code_valid(site, account, service::ENROLMENT_MS)
+    }
+
+    /// [`Admin::enrolment_code`], valid for `valid_ms` milliseconds.
+    pub fn enrolment_code_valid(
+        &self,
+        site: &str,
+        account: Option<&str>,
+        valid_ms: i64,
+    ) -> Result<String, ApiError> {
+        with_db!(self, db => service::enrolment_code(db, site, account, valid_ms))
     }
 
     pub fn revoke(&self, device: &str) -> Result<(), ApiError> {

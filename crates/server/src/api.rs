@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 use std::time::Instant;
-use tern_sync::protocol::{self, EnrolRequest, ErrorBody, CONTENT_TYPE};
+use tern_sync::protocol::{self, EnrolRequest, ErrorBody, ProveRequest, CONTENT_TYPE};
 use tokio::sync::Notify;
 
 /// Largest JSON body accepted (sign-in, enrolment).
@@ -56,6 +56,10 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route(
             "/v1/enroll",
             post(enroll::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/device/accounts",
+            post(prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
         .route(
             "/v1/sync",
@@ -117,6 +121,17 @@ async fn enroll<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError
     let req: EnrolRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the enrolment request is malformed: {e}")))?;
     Ok(Json(service::enrol(s.db.as_ref(), req).await?).into_response())
+}
+
+async fn prove<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let req: ProveRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
+    Ok(Json(service::prove_account(s.db.as_ref(), &caller, req).await?).into_response())
 }
 
 async fn sync<D: Db>(

@@ -269,7 +269,25 @@ pub trait Db: Send + Sync + 'static {
     /// unknown, used or expired code, local users (`Redeem::users`) who are not
     /// accounts of the code's site ([`unknown_local_users`]), an account that lacks
     /// the site, and a device id already enrolled; a refusal leaves the code unused.
+    /// The enrolment code with this hash, if any (used or not).
+    fn enrolment(
+        &self,
+        code_hash: &str,
+    ) -> impl Future<Output = DbResult<Option<crate::enrolment::EnrolmentCode>>> + Send;
+    /// Redeems a code for `r.account` in one transaction, re-checking the code with
+    /// [`crate::enrolment::enrolling_account`]: the device is stored with its token and
+    /// the account bound to it (the first account it may author for).
     fn redeem(&self, r: &Redeem) -> impl Future<Output = DbResult<Redeemed>> + Send;
+    /// Records that `account` proved itself on `device` (idempotent).
+    fn bind_account(
+        &self,
+        device: &str,
+        account: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The accounts that proved themselves on `device`: the only authors whose changes
+    /// it may push.
+    fn bound_accounts(&self, device: &str) -> impl Future<Output = DbResult<Vec<String>>> + Send;
     fn device_by_token(
         &self,
         token_hash: &str,

@@ -22,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod db;
+pub mod enrolment;
 pub mod postgres;
 pub mod reports;
 pub mod service;
@@ -158,7 +159,7 @@ async fn demo<D: db::Db>(db: &D) -> Result<Demo, ServerError> {
             password: created,
         });
     }
-    let enrolment_code = service::enrolment_code(db, &site, None).await?;
+    let enrolment_code = service::enrolment_code(db, &site, None, service::ENROLMENT_MS).await?;
     Ok(Demo {
         site,
         users,

@@ -5,6 +5,7 @@
 //! and a reader's cursor never skips a change that commits later.
 
 use crate::db::*;
+use crate::enrolment::EnrolmentCode;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashSet;
 use tokio_postgres::NoTls;
@@ -21,6 +22,14 @@ CREATE TABLE IF NOT EXISTS enrolments(
 CREATE TABLE IF NOT EXISTS devices(
     id TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE, last_sync TEXT, revoked BOOLEAN NOT NULL DEFAULT FALSE);
+-- The accounts that proved themselves (own password, online) on each device: the only
+-- authors a device may push changes for. Devices enrolled before this table existed
+-- keep their enrolling account.
+CREATE TABLE IF NOT EXISTS device_accounts(
+    device_id TEXT NOT NULL, account TEXT NOT NULL, proven_ms BIGINT NOT NULL,
+    PRIMARY KEY(device_id, account));
+INSERT INTO device_accounts(device_id, account, proven_ms)
+    SELECT id, account, 0 FROM devices ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms BIGINT NOT NULL);
@@ -144,6 +153,26 @@ async fn add_account_sites(
         .await?;
     }
     Ok(())
+}
+
+async fn enrolment_row(
+    c: &impl deadpool_postgres::GenericClient,
+    code_hash: &str,
+    lock: bool,
+) -> DbResult<Option<EnrolmentCode>> {
+    let sql = format!(
+        "SELECT site, account, expires_ms, used_by IS NOT NULL FROM enrolments
+         WHERE code_hash = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    Ok(c.query_opt(&sql, &[&code_hash])
+        .await?
+        .map(|row| EnrolmentCode {
+            site: row.get(0),
+            account: row.get(1),
+            expires_ms: row.get(2),
+            used: row.get(3),
+        }))
 }
 
 async fn sites_of(
@@ -324,28 +353,18 @@ impl Db for PgDb {
         Ok(())
     }
 
+    async fn enrolment(&self, code_hash: &str) -> DbResult<Option<EnrolmentCode>> {
+        let c = self.client().await?;
+        enrolment_row(&*c, code_hash, false).await
+    }
+
     async fn redeem(&self, r: &Redeem) -> DbResult<Redeemed> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        let row = tx
-            .query_opt(
-                "SELECT site, account, expires_ms, used_by FROM enrolments
-                 WHERE code_hash = $1 FOR UPDATE",
-                &[&r.code_hash],
-            )
-            .await?;
-        let refused = |m: &str| Err(DbError::Refused(m.into()));
-        let Some(row) = row else {
-            return refused("unknown enrolment code; ask an admin for a new one");
-        };
-        let (site, account, expires, used): (String, Option<String>, i64, Option<String>) =
-            (row.get(0), row.get(1), row.get(2), row.get(3));
-        if used.is_some() {
-            return refused("this enrolment code was already used; ask an admin for a new one");
-        }
-        if expires < r.now_ms {
-            return refused("this enrolment code has expired; ask an admin for a new one");
-        }
+        let code = enrolment_row(&tx, &r.code_hash, true).await?;
+        let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)
+            .map_err(|e| DbError::Refused(e.to_string()))?;
+        let site = code.map(|c| c.site).unwrap_or_default();
         let mut unknown = Vec::new();
         for user in &r.users {
             let works = tx
@@ -361,7 +380,6 @@ impl Db for PgDb {
         if !unknown.is_empty() {
             return Err(crate::db::unknown_local_users(&site, &unknown));
         }
-        let account = account.unwrap_or_else(|| r.user.clone());
         let Some(role) = tx
             .query_opt("SELECT role FROM accounts WHERE name = $1", &[&account])
             .await?
@@ -390,18 +408,48 @@ impl Db for PgDb {
         {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
-                return refused(
-                    "this device is already enrolled (or was revoked); enrol a new store",
-                )
+                return Err(DbError::Refused(
+                    "this device is already enrolled (or was revoked); enrol a new store".into(),
+                ))
             }
             Err(e) => return Err(e.into()),
         }
+        tx.execute(
+            "INSERT INTO device_accounts(device_id, account, proven_ms) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&r.device_id, &account, &r.now_ms],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Redeemed {
             account,
             role,
             site,
         })
+    }
+
+    async fn bind_account(&self, device: &str, account: &str, at_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO device_accounts(device_id, account, proven_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&device, &account, &at_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn bound_accounts(&self, device: &str) -> DbResult<Vec<String>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT account FROM device_accounts WHERE device_id = $1 ORDER BY account",
+                &[&device],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn device_by_token(&self, token_hash: &str) -> DbResult<Option<Device>> {

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use tern_store::{ChunkKind, Role};
 use tern_sync::protocol::{
     self, ConfigItem, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, FormItem, FrameError,
-    Kind, SiteAccounts, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
+    Kind, ProveRequest, ProveResponse, SiteAccounts, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
 };
 
 /// Failed login attempts per account allowed in [`LOGIN_WINDOW_MS`].
@@ -21,8 +21,8 @@ pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// Most local users an enrolment request may name.
 const MAX_LOCAL_USERS: usize = 1000;
 
-/// How long an enrolment code stays valid.
-pub const ENROLMENT_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long an enrolment code stays valid by default.
+pub const ENROLMENT_MS: i64 = 24 * 3600 * 1000;
 
 /// An error as every endpoint returns it: a closed code and a message saying what to
 /// do. Messages never carry health data.
@@ -192,11 +192,35 @@ pub async fn change_user<D: Db>(
     Ok(())
 }
 
-/// Makes a one-time enrolment code for `site` (optionally for one account).
-pub async fn enrolment_code<D: Db>(db: &D, site: &str, account: Option<&str>) -> ApiResult<String> {
+/// Makes a one-time enrolment code for `site` (optionally for one account), valid for
+/// `valid_ms` milliseconds. Whoever redeems it still proves the account with its own
+/// password.
+pub async fn enrolment_code<D: Db>(
+    db: &D,
+    site: &str,
+    account: Option<&str>,
+    valid_ms: i64,
+) -> ApiResult<String> {
+    if let Some(account) = account {
+        match db.account(account).await? {
+            Some(a) if a.sites.iter().any(|s| s == site) => {}
+            Some(_) => {
+                return Err(ApiError::bad(format!(
+                    "account `{account}` does not work at site `{site}`; give it the site \
+                     first (`tern admin user change {account} --site {site}`)"
+                )))
+            }
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("no account `{account}`"),
+                ))
+            }
+        }
+    }
     let code = auth::new_code()?;
     let hash = auth::token_hash(&auth::normalise_code(&code));
-    db.add_enrolment(&hash, site, account, now_ms() + ENROLMENT_MS)
+    db.add_enrolment(&hash, site, account, now_ms() + valid_ms)
         .await?;
     Ok(code)
 }
@@ -350,51 +374,75 @@ pub struct LoginResponse {
     pub sites: Vec<String>,
 }
 
-/// Signs in with a password, at most [`LOGIN_MAX_FAILURES`] failures per account in
-/// [`LOGIN_WINDOW_MS`] (counted in the database, so every replica shares the limit).
-pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
-    let key = req.user.chars().take(80).collect::<String>();
+/// Checks `name`'s own password, at most [`LOGIN_MAX_FAILURES`] failures per account
+/// in [`LOGIN_WINDOW_MS`] (counted in the database, so every replica shares the
+/// limit). Every failure is counted and access-logged as `action`_failed with
+/// `device`; the password is hashed even for unknown names, so timing does not tell
+/// which accounts exist. The one password check of sign-in, enrolment and proof.
+async fn check_password<D: Db>(
+    db: &D,
+    name: &str,
+    password: String,
+    action: &str,
+    device: &str,
+) -> ApiResult<Account> {
+    let key = name.chars().take(80).collect::<String>();
     let now = now_ms();
     if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? >= LOGIN_MAX_FAILURES {
-        tracing::warn!(user = %key, "sign-in rate limited");
+        tracing::warn!(user = %key, "password checks rate limited");
         return Err(ApiError::new(
             ErrorCode::RateLimited,
-            "too many failed sign-ins for this account; wait 15 minutes",
+            "too many wrong passwords for this account; wait 15 minutes",
         ));
     }
     let account = db.account(&key).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let pw = req.password;
-    // Hash even for unknown accounts, so timing does not tell which exist.
     let ok = blocking(move || match stored {
-        Some(h) => auth::verify_password(&pw, &h),
+        Some(h) => auth::verify_password(&password, &h),
         None => {
-            let _ = auth::hash_password(&pw);
+            let _ = auth::hash_password(&password);
             false
         }
     })
     .await?;
-    let entry = |action: &str, role: &str| AuditEntry {
+    match account.filter(|_| ok) {
+        Some(account) => Ok(account),
+        None => {
+            db.note_login_failure(&key, now).await?;
+            db.audit(&AuditEntry {
+                at: now_text(),
+                actor: key,
+                role: String::new(),
+                device: device.into(),
+                site: String::new(),
+                action: format!("{action}_failed"),
+                object: String::new(),
+            })
+            .await?;
+            Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "wrong user name or password",
+            ))
+        }
+    }
+}
+
+/// Signs in with a password (rate-limited by [`check_password`]).
+pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
+    let account = check_password(db, &req.user, req.password, "login", "").await?;
+    let token = auth::new_token()?;
+    db.add_session(&auth::token_hash(&token), &account.name, now_ms() + SESSION_MS)
+        .await?;
+    db.audit(&AuditEntry {
         at: now_text(),
-        actor: key.clone(),
-        role: role.into(),
+        actor: account.name.clone(),
+        role: account.role.clone(),
         device: String::new(),
         site: String::new(),
-        action: action.into(),
+        action: "login".into(),
         object: String::new(),
-    };
-    let Some(account) = account.filter(|_| ok) else {
-        db.note_login_failure(&key, now).await?;
-        db.audit(&entry("login_failed", "")).await?;
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            "wrong user name or password",
-        ));
-    };
-    let token = auth::new_token()?;
-    db.add_session(&auth::token_hash(&token), &account.name, now + SESSION_MS)
-        .await?;
-    db.audit(&entry("login", &account.role)).await?;
+    })
+    .await?;
     Ok(LoginResponse {
         token,
         role: account.role,
@@ -474,13 +522,27 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
     let mut users = req.users;
     users.sort();
     users.dedup();
+    // The code decides which account may enrol; the account's own password proves it
+    // (a code alone, or anyone else's password, never does). The backend re-checks
+    // the code inside its transaction.
+    let code_hash = auth::token_hash(&auth::normalise_code(&req.code));
+    let code = db.enrolment(&code_hash).await?;
+    let account = crate::enrolment::enrolling_account(code.as_ref(), &req.user, now_ms())
+        .map_err(|e| ApiError::new(ErrorCode::Forbidden, e.to_string()))?;
+    if req.password.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "enrolment needs the account's own password; update tern",
+        ));
+    }
+    check_password(db, &account, req.password, "enrol", &req.device_id).await?;
     let token = auth::new_token()?;
     let redeemed = db
         .redeem(&Redeem {
-            code_hash: auth::token_hash(&auth::normalise_code(&req.code)),
+            code_hash,
             device_id: req.device_id.clone(),
             token_hash: auth::token_hash(&token),
-            user: req.user,
+            account,
             users,
             now_ms: now_ms(),
         })
@@ -504,6 +566,49 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
         role: redeemed.role,
         sites,
         accounts: Some(accounts),
+    })
+}
+
+/// A local user of an enrolled device proves the server account of the same name
+/// with its own password (online, once per device): from then on the device may push
+/// that account's changes. The account must work at one of the device's sites.
+pub async fn prove_account<D: Db>(
+    db: &D,
+    caller: &Caller,
+    req: ProveRequest,
+) -> ApiResult<ProveResponse> {
+    let device = caller
+        .device
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("prove an account without an enrolled device"))?;
+    check_name("user name", &req.account)?;
+    let account = check_password(db, &req.account, req.password, "prove", &device).await?;
+    let Some(site) = caller.sites.iter().find(|s| account.sites.contains(s)) else {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "account `{}` does not work at this device's site; ask an administrator to \
+                 give it the site (`tern admin user change {} --site SITE`)",
+                account.name, account.name
+            ),
+        ));
+    };
+    db.bind_account(&device, &account.name, now_ms()).await?;
+    db.audit(&AuditEntry {
+        at: now_text(),
+        actor: account.name.clone(),
+        role: account.role.clone(),
+        device: device.clone(),
+        site: site.clone(),
+        action: "prove".into(),
+        object: device.clone(),
+    })
+    .await?;
+    tracing::info!(device = %device, "account proven on device");
+    Ok(ProveResponse {
+        account: account.name,
+        role: account.role,
+        sites: account.sites,
     })
 }
 
@@ -617,11 +722,11 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
         .map(|d| d.changes.len() as u32)
         .sum::<u32>();
     let request_accounts = request.accounts_version;
-    let checked = blocking(move || check_page(request.push)).await??;
+    let mut checked = blocking(move || check_page(request.push)).await??;
     let stored_new = if checked.docs.is_empty() {
         0
     } else {
-        authorise_push(db, caller, &checked).await?;
+        authorise_push(db, caller, &device, &mut checked).await?;
         db.store_changes(&device, &checked.docs).await?
     };
     let scope = Scope {
@@ -659,11 +764,18 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
     Ok((response, stored_new))
 }
 
-/// Every author of the page is an account with a role that may write this kind of
-/// document at its site, and works from an enrolled, unrevoked device; every
-/// document is in the pushing device's scope. The site checked is the one the server
-/// first stored for a document, never a later claim.
-async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiResult<()> {
+/// Every author of the page is an account that proved itself on the pushing device
+/// (its own password, online: [`prove_account`] or enrolment), with a role that may
+/// write this kind of document at its site; every change was made on the pushing
+/// device; every document is in the device's scope. The site of each document is the
+/// one the server first stored for it, never a later claim: it is written into the
+/// page here, so the log's site (what pulls select by) is the server's own.
+async fn authorise_push<D: Db>(
+    db: &D,
+    caller: &Caller,
+    device: &str,
+    page: &mut Checked,
+) -> ApiResult<()> {
     let ids: Vec<String> = page.docs.iter().map(|d| d.doc_id.clone()).collect();
     let known: HashMap<String, (String, String)> = db
         .doc_meta(&ids)
@@ -671,19 +783,7 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
         .into_iter()
         .map(|(id, k, s)| (id, (k, s)))
         .collect();
-    let device_ids: Vec<String> = page
-        .authors
-        .iter()
-        .map(|(d, _)| d.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let devices: HashMap<String, Device> = db
-        .devices_by_id(&device_ids)
-        .await?
-        .into_iter()
-        .map(|d| (d.id.clone(), d))
-        .collect();
+    let bound: HashSet<String> = db.bound_accounts(device).await?.into_iter().collect();
     let mut accounts: HashMap<String, Account> = HashMap::new();
     for (_, user) in &page.authors {
         if let Some(a) = db.account(user).await? {
@@ -706,16 +806,24 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
         )
     };
     for (dev, user) in &page.authors {
-        match devices.get(dev) {
-            Some(d) if !d.revoked => {}
-            Some(_) => return Err(forged(format!("changes by revoked device {dev}"))),
-            None => return Err(forged(format!("changes by unknown device {dev}"))),
+        if dev != device {
+            return Err(forged(format!(
+                "changes made on device {dev} reach the server only from that device, not \
+                 from device {device}"
+            )));
         }
         if !accounts.contains_key(user) {
             return Err(no_account(user, device_site));
         }
+        if !bound.contains(user) {
+            return Err(forged(format!(
+                "changes by `{user}`, who has not proven the account on this device; `{user}` \
+                 signs in on this device while it is online (the device keeps the work and \
+                 sends it then)"
+            )));
+        }
     }
-    for (d, users) in page.docs.iter().zip(&page.doc_users) {
+    for (d, users) in page.docs.iter_mut().zip(&page.doc_users) {
         let site = match known.get(&d.doc_id) {
             Some((kind, site)) => {
                 if kind != &d.kind {
@@ -764,6 +872,8 @@ async fn authorise_push<D: Db>(db: &D, caller: &Caller, page: &Checked) -> ApiRe
                 ));
             }
         }
+        // The server's site, never the pusher's label.
+        d.site = site;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! they increase in commit order.
 
 use crate::db::*;
+use crate::enrolment::EnrolmentCode;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,14 @@ CREATE TABLE IF NOT EXISTS enrolments(
 CREATE TABLE IF NOT EXISTS devices(
     id TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE, last_sync TEXT, revoked INTEGER NOT NULL DEFAULT 0);
+-- The accounts that proved themselves (own password, online) on each device: the only
+-- authors a device may push changes for. Devices enrolled before this table existed
+-- keep their enrolling account.
+CREATE TABLE IF NOT EXISTS device_accounts(
+    device_id TEXT NOT NULL, account TEXT NOT NULL, proven_ms INTEGER NOT NULL,
+    PRIMARY KEY(device_id, account));
+INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms)
+    SELECT id, account, 0 FROM devices;
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
@@ -282,6 +291,22 @@ fn add_account_sites(tx: &Connection, account: &str, sites: &[String]) -> DbResu
     Ok(())
 }
 
+fn enrolment_row(c: &Connection, code_hash: &str) -> DbResult<Option<EnrolmentCode>> {
+    Ok(c.query_row(
+        "SELECT site, account, expires_ms, used_by IS NOT NULL FROM enrolments WHERE code_hash = ?1",
+        [code_hash],
+        |x| {
+            Ok(EnrolmentCode {
+                site: x.get(0)?,
+                account: x.get(1)?,
+                expires_ms: x.get(2)?,
+                used: x.get(3)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
 fn sites_of(c: &Connection, account: &str) -> DbResult<Vec<String>> {
     let mut stmt =
         c.prepare_cached("SELECT site FROM account_sites WHERE account = ?1 ORDER BY site")?;
@@ -480,27 +505,19 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn enrolment(&self, code_hash: &str) -> DbResult<Option<EnrolmentCode>> {
+        let code_hash = code_hash.to_string();
+        self.run(move |c| enrolment_row(c, &code_hash)).await
+    }
+
     async fn redeem(&self, r: &Redeem) -> DbResult<Redeemed> {
         let r = r.clone();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let row: Option<(String, Option<String>, i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT site, account, expires_ms, used_by FROM enrolments WHERE code_hash = ?1",
-                    [&r.code_hash],
-                    |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?)),
-                )
-                .optional()?;
-            let refused = |m: &str| Err(DbError::Refused(m.into()));
-            let Some((site, account, expires, used)) = row else {
-                return refused("unknown enrolment code; ask an admin for a new one");
-            };
-            if used.is_some() {
-                return refused("this enrolment code was already used; ask an admin for a new one");
-            }
-            if expires < r.now_ms {
-                return refused("this enrolment code has expired; ask an admin for a new one");
-            }
+            let code = enrolment_row(&tx, &r.code_hash)?;
+            let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)
+                .map_err(|e| DbError::Refused(e.to_string()))?;
+            let site = code.map(|c| c.site).unwrap_or_default();
             let mut unknown = Vec::new();
             for user in &r.users {
                 let works = tx
@@ -517,7 +534,6 @@ impl Db for SqliteDb {
             if !unknown.is_empty() {
                 return Err(crate::db::unknown_local_users(&site, &unknown));
             }
-            let account = account.unwrap_or_else(|| r.user.clone());
             let role: Option<String> = tx
                 .query_row("SELECT role FROM accounts WHERE name = ?1", [&account], |x| x.get(0))
                 .optional()?;
@@ -535,7 +551,9 @@ impl Db for SqliteDb {
                 .query_row("SELECT 1 FROM devices WHERE id = ?1", [&r.device_id], |_| Ok(()))
                 .optional()?;
             if exists.is_some() {
-                return refused("this device is already enrolled (or was revoked); enrol a new store");
+                return Err(DbError::Refused(
+                    "this device is already enrolled (or was revoked); enrol a new store".into(),
+                ));
             }
             tx.execute(
                 "UPDATE enrolments SET used_by = ?2 WHERE code_hash = ?1",
@@ -545,8 +563,36 @@ impl Db for SqliteDb {
                 "INSERT INTO devices(id, site, account, token_hash) VALUES (?1, ?2, ?3, ?4)",
                 params![r.device_id, site, account, r.token_hash],
             )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms) VALUES (?1, ?2, ?3)",
+                params![r.device_id, account, r.now_ms],
+            )?;
             tx.commit()?;
             Ok(Redeemed { account, role, site })
+        })
+        .await
+    }
+
+    async fn bind_account(&self, device: &str, account: &str, at_ms: i64) -> DbResult<()> {
+        let (device, account) = (device.to_string(), account.to_string());
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms) VALUES (?1, ?2, ?3)",
+                params![device, account, at_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bound_accounts(&self, device: &str) -> DbResult<Vec<String>> {
+        let device = device.to_string();
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT account FROM device_accounts WHERE device_id = ?1 ORDER BY account",
+            )?;
+            let rows = stmt.query_map([&device], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

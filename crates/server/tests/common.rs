@@ -140,7 +140,7 @@ pub fn device(dir: &Path, admin: &Admin, server: &str, user: &str, site: &str) -
     let db = dir.join(format!("{user}-{}.db", rand_suffix()));
     let mut s = Store::init(&db, user, Role::Screener, PASSWORD, site).expect("init");
     let code = admin.enrolment_code(site, None).expect("code");
-    tern_sync::enrol(&mut s, server, &code).expect("enrol");
+    tern_sync::enrol(&mut s, server, &code, ACCOUNT_PASSWORD).expect("enrol");
     db
 }
 

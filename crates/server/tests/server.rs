@@ -8,6 +8,7 @@ mod answers;
 mod common;
 mod pg;
 
+mod adversary;
 mod authz;
 mod convergence;
 mod dashboard;

@@ -84,12 +84,12 @@ fn enrol_and_sync_over_https() {
             .expect("init");
     let code = admin.enrolment_code("site-a", None).expect("code");
     let plain_url = format!("http://{}", server.addr);
-    let err = tern_sync::enrol(&mut store, &plain_url, &code).expect_err("plain http");
+    let err = tern_sync::enrol(&mut store, &plain_url, &code, ACCOUNT_PASSWORD).expect_err("plain http");
     assert!(err.is_offline(), "{err:?}");
     assert!(store.enrolment().expect("enrolment").is_none());
 
     // tern-sync before the certificate is trusted: a clear refusal, nothing stored.
-    let err = tern_sync::enrol(&mut store, &https, &code).expect_err("untrusted certificate");
+    let err = tern_sync::enrol(&mut store, &https, &code, ACCOUNT_PASSWORD).expect_err("untrusted certificate");
     assert!(
         matches!(err, tern_sync::SyncError::Untrusted { .. }),
         "{err:?}"
@@ -106,7 +106,7 @@ fn enrol_and_sync_over_https() {
         tern_sync::tls::trust_certificates_pem(cert_pem.as_bytes()).expect("trust"),
         1
     );
-    tern_sync::enrol(&mut store, &https, &code).expect("enrol over https");
+    tern_sync::enrol(&mut store, &https, &code, ACCOUNT_PASSWORD).expect("enrol over https");
     let subject = store
         .add_subject(&[
             ("sex".into(), "female".into()),

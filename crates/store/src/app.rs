@@ -107,7 +107,7 @@ impl Store {
     /// from roles that may not see them: not relevant, not missing, no messages.
     pub fn evaluate_record(&mut self, record: &str, language: &str) -> Result<Evaluation> {
         let mut eval = self.assess(record, language)?.evaluation;
-        if !self.role.may_see_restricted() {
+        if !self.may_see_restricted() {
             let (form, _) = self.record_form(record)?;
             eval.relevant.retain(|p| !restricted_path(&form, p));
             eval.not_relevant_answers
@@ -121,7 +121,7 @@ impl Store {
     /// and say why. Empty for roles that see restricted sections.
     pub fn withheld_sections(&mut self, record: &str) -> Result<Vec<String>> {
         self.role.require(self.role.may_read(), "read records")?;
-        if self.role.may_see_restricted() {
+        if self.may_see_restricted() {
             return Ok(Vec::new());
         }
         let (form, _) = self.record_form(record)?;
@@ -188,7 +188,7 @@ impl Store {
         let status_comment = doc::root_str(d, "status_comment").unwrap_or_default();
         let mut conflict_count = doc::read_answers(d, "answers").conflicts.len()
             + usize::from(doc::root_conflict(d, "status").is_some());
-        if self.role.may_see_restricted() {
+        if self.may_see_restricted() {
             if let Some(r) = self.doc(&restricted_id(record))? {
                 conflict_count += doc::read_answers(r, "answers").conflicts.len();
             }
@@ -272,7 +272,7 @@ impl Store {
         self.role.require_write(field, group)?;
         let doc_id = if is_restricted(&form, field) {
             self.role.require(
-                self.role.may_see_restricted(),
+                self.may_see_restricted(),
                 "see or enter restricted sections",
             )?;
             restricted_id(record)

@@ -40,6 +40,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE INDEX records_status ON records(status, site);
      CREATE INDEX subjects_dob ON subjects(date_of_birth);
      CREATE INDEX changes_doc ON changes(doc_id);",
+    // 3: when each local user proved their server account on this device (NULL:
+    // unproven; see proof.rs).
+    "ALTER TABLE users ADD COLUMN proven TEXT;",
 ];
 
 pub(crate) fn schema_version() -> i64 {

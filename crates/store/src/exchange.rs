@@ -81,7 +81,7 @@ impl Store {
         let mut report = ExportReport::default();
         let mut docs = Vec::new();
         for (id, kind) in ids {
-            if kind == Kind::Restricted.name() && !self.role.may_see_restricted() {
+            if kind == Kind::Restricted.name() && !self.may_see_restricted() {
                 continue;
             }
             let doc = self.load_from_db(&id)?;
@@ -132,7 +132,7 @@ impl Store {
         let report = self.in_tx(|s| {
             let mut report = ImportReport::default();
             for (id, kind, changes) in docs {
-                if kind == Kind::Restricted && !s.role.may_see_restricted() {
+                if kind == Kind::Restricted && !s.may_see_restricted() {
                     continue;
                 }
                 let crate::exchange::Merged {

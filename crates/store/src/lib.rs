@@ -34,6 +34,7 @@ mod fold;
 mod ids;
 mod import;
 mod keys;
+mod proof;
 mod records;
 mod roles;
 mod store;

@@ -78,6 +78,9 @@ pub struct Store {
     /// Set while a whole record is written at once (`record import`): the record
     /// projection is then written once at the end instead of after every answer.
     pub(crate) defer_projection: bool,
+    /// Whether the acting user proved their server account here (always true on a
+    /// store that is not enrolled); see proof.rs.
+    pub(crate) proven: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -174,7 +177,9 @@ impl Store {
             })
             .optional()?;
         let role = Role::parse(&role.ok_or_else(|| StoreError::UnknownUser(user.clone()))?)?;
-        Ok(Store::assemble(conn, db, key, &user, role, device, site))
+        let mut store = Store::assemble(conn, db, key, &user, role, device, site);
+        store.refresh_proven()?;
+        Ok(store)
     }
 
     fn assemble(
@@ -199,6 +204,7 @@ impl Store {
             forms: HashMap::new(),
             config: None,
             defer_projection: false,
+            proven: true,
         }
     }
 

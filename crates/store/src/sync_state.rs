@@ -144,6 +144,9 @@ pub struct SyncStatus {
     pub last_sync: Option<String>,
     pub pending_changes: i64,
     pub cursor: i64,
+    /// Local users who have not proven their account on this device: their changes
+    /// wait on the device until each signs in once while online.
+    pub unproven_users: Vec<String>,
 }
 
 /// `(local seq, doc id, hash)` of a queued change.
@@ -320,6 +323,8 @@ impl Store {
                 "UPDATE users SET role = ?2 WHERE name = ?1",
                 params![s.user, role.name()],
             )?;
+            // The enrolment proved the acting user's account (its own password).
+            s.note_proven(&s.user)?;
             s.conn.execute(
                 "UPDATE meta SET value = ?1 WHERE key = 'site'",
                 params![first],
@@ -334,7 +339,7 @@ impl Store {
         if let Some((_, list)) = accounts {
             self.take_account_role(list);
         }
-        Ok(())
+        self.refresh_proven()
     }
 
     /// Names of the local users of this device (the `users` table), by name.
@@ -379,13 +384,17 @@ impl Store {
     /// How many local changes the server has not acknowledged yet.
     /// Whether any local change waits for the server's acknowledgement (stops at
     /// the first; [`Store::pending_change_count`] counts them all).
-    pub fn has_pending_changes(&self) -> Result<bool> {
+    /// Changes held back for unproven users (see `proof.rs`) do not count: they wait
+    /// for their author's proof, not for this sync.
+    pub fn has_pending_changes(&mut self) -> Result<bool> {
         if !self.synced()? {
             return Ok(false);
         }
+        let acked = self.push_acked()?;
+        let held = self.held_from(acked)?.unwrap_or(i64::MAX);
         Ok(self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM sync_log WHERE seq > ?1 AND from_server = 0)",
-            [self.push_acked()?],
+            "SELECT EXISTS(SELECT 1 FROM sync_log WHERE seq > ?1 AND seq < ?2 AND from_server = 0)",
+            [acked, held],
             |r| r.get(0),
         )?)
     }
@@ -487,6 +496,11 @@ impl Store {
             last_sync: self.state("last_sync")?,
             pending_changes: self.pending_change_count()?,
             cursor: self.sync_cursor()?,
+            unproven_users: {
+                let mut users: Vec<String> = self.unproven_users()?.into_iter().collect();
+                users.sort();
+                users
+            },
         })
     }
 
@@ -501,13 +515,18 @@ impl Store {
             return Ok(OutgoingPage::default());
         }
         let after = after.max(self.push_acked()?);
+        // Nothing from the first change of an unproven user on (order is kept).
+        let held = self.held_from(after)?.unwrap_or(i64::MAX);
         let mut page = OutgoingPage::default();
         let mut size = 0;
         let mut whole_sent: std::collections::HashSet<String> = Default::default();
         let mut from = after;
         // Rows in batches until the page is full: a page is cut by bytes only.
         loop {
-            let rows = self.pending_rows(from)?;
+            let mut rows = self.pending_rows(from)?;
+            let whole_batch = rows.len();
+            rows.retain(|r| r.0 < held);
+            let stopped = rows.len() < whole_batch;
             let Some(last) = rows.last().map(|r| r.0) else {
                 break;
             };
@@ -519,7 +538,8 @@ impl Store {
                 rows,
                 after,
                 max_bytes,
-            )? {
+            )? || stopped
+            {
                 break;
             }
         }
@@ -601,7 +621,7 @@ impl Store {
     }
 
     /// A queued change's bytes: its row, or (folded by compaction) from the document.
-    fn queued_change(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn queued_change(&mut self, doc_id: &str, hash: &[u8]) -> Result<Vec<u8>> {
         let row: Option<Vec<u8>> = self
             .conn
             .query_row(
@@ -640,6 +660,8 @@ impl Store {
             Some(bytes) if kind == Kind::Restricted && !self.restricted_authors_only(&bytes)? => {
                 Ok(None)
             }
+            // An unproven user's changes are held back: they cannot travel inside it.
+            Some(bytes) if self.has_unproven_author(&bytes)? => Ok(None),
             other => Ok(other),
         }
     }

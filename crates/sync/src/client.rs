@@ -5,8 +5,8 @@
 
 use crate::plan::{Session, SyncReport};
 use crate::protocol::{
-    self, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, FrameError, SyncResponse,
-    CONTENT_TYPE, PUSH_PAGE_BYTES,
+    self, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, FrameError, ProveRequest,
+    ProveResponse, SyncResponse, CONTENT_TYPE, PUSH_PAGE_BYTES,
 };
 use reqwest::blocking::{Client, Response};
 use serde::Serialize;
@@ -115,10 +115,17 @@ fn error_from(status: u16, body: &[u8]) -> SyncError {
 }
 
 /// Redeems a one-time enrolment code and records the enrolment in the store, with
-/// the site's account list when the server sends it (same transaction). The device
-/// names all its local users: the server refuses, storing nothing and keeping the
-/// code valid, when one is not an account of the site (the store is left as it was).
-pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, SyncError> {
+/// the site's account list when the server sends it (same transaction). `password` is
+/// the acting user's server account password (the proof that they are that account);
+/// the acting user is proven from then on. The device names all its local users: the
+/// server refuses, storing nothing and keeping the code valid, when one is not an
+/// account of the site (the store is left as it was).
+pub fn enrol(
+    store: &mut Store,
+    server: &str,
+    code: &str,
+    password: &str,
+) -> Result<Enrolment, SyncError> {
     let server = server.trim_end_matches('/').to_string();
     let url = format!("{server}/v1/enroll");
     let mut users = store.local_user_names()?;
@@ -130,6 +137,7 @@ pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, S
         code: code.trim().to_string(),
         device_id: store.device().to_string(),
         user: store.user().to_string(),
+        password: password.to_string(),
         users,
     };
     let resp = http()?
@@ -158,6 +166,38 @@ pub fn enrol(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, S
         .map(|a| (a.version, a.accounts.as_slice()));
     store.set_enrolment_with_accounts(&enrolment, accounts)?;
     Ok(enrolment)
+}
+
+/// Proves the acting local user's server account with its own `password` (online,
+/// once per device) and records the proof in the store: from then on the device
+/// pushes that user's changes, and the user may open restricted sections if their
+/// role allows. A user already proven is not asked again (returns at once).
+pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
+    if store.is_proven()? {
+        return Ok(());
+    }
+    let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
+    let url = format!("{}/v1/device/accounts", enrolment.server);
+    let request = ProveRequest {
+        account: store.user().to_string(),
+        password: password.to_string(),
+    };
+    let resp = http()?
+        .post(&url)
+        .bearer_auth(&enrolment.token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
+        .send()
+        .map_err(offline(&url))?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().map_err(offline(&url))?;
+    if status != 200 {
+        return Err(error_from(status, &body));
+    }
+    let answer: ProveResponse = serde_json::from_slice(&body)
+        .map_err(|e| FrameError::Malformed(format!("proof answer: {e}")))?;
+    store.set_proven(&answer.role)?;
+    Ok(())
 }
 
 /// Page sizes of a sync; the defaults suit real links.

@@ -189,22 +189,63 @@ impl SiteAccounts {
     }
 }
 
-/// `POST /v1/enroll` (JSON): a one-time code for a device token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /v1/enroll` (JSON): a one-time code and the account's own password for a
+/// device token. `Debug` leaves out the code and the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolRequest {
     pub protocol: u16,
     pub code: String,
     /// The device store's own id (actor of its changes).
     pub device_id: String,
-    /// The local user to bind to a server account of the same name, when the code
-    /// names no account.
+    /// The local user, bound to the server account of the same name (a code that
+    /// names an account enrols only that account).
     pub user: String,
+    /// That account's own password: a code alone never enrols an account. Never
+    /// logged, never stored on the server (only checked against the account's hash).
+    #[serde(default)]
+    pub password: String,
     /// Every local user of the device (names only), `user` included. The server
     /// refuses the enrolment, storing nothing and keeping the code valid, when one of
     /// them is not an account working at the code's site: their changes would be
     /// refused at every push. Missing (older clients): not checked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
+}
+
+impl std::fmt::Debug for EnrolRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolRequest")
+            .field("protocol", &self.protocol)
+            .field("device_id", &self.device_id)
+            .field("user", &self.user)
+            .field("users", &self.users)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/device/accounts` (JSON, with the device's token): a local user proves
+/// the server account of the same name with that account's own password, once per
+/// device, online. From then on the device may push that account's changes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProveRequest {
+    pub account: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ProveRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProveRequest")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to a proof: the account's role and sites as the server holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProveResponse {
+    pub account: String,
+    pub role: String,
+    pub sites: Vec<String>,
 }
 
 /// The answer to an enrolment.
