@@ -11,7 +11,9 @@ import { APP, ARTIFACTS, memory, saveShot, stopAll, tauriDriver, tern, ternServe
 import { Session, sleep } from './webdriver';
 import { launch as chromium, open as openPage } from '../e2e/harness';
 
-const PASSWORD = 'correct horse battery';
+// The first local user's password: the demo clinician account's own, which proves the
+// account to the server at enrolment (set once the server printed it).
+let PASSWORD = 'correct horse battery';
 const TAB = '\uE004';
 
 let tmp: string;
@@ -83,6 +85,7 @@ async function register(s: Session, given: string, family: string, sex: 'female'
 beforeAll(async () => {
   tmp = mkdtempSync(resolve(tmpdir(), 'tern-app-e2e-'));
   server = await ternServe(resolve(tmp, 'server'));
+  PASSWORD = server.users.find((u) => u.role === 'clinician')!.password;
   const display = await xvfb(1280, 1280);
   driver = await tauriDriver(display, resolve(tmp, 'app'));
 }, 60_000);
@@ -276,7 +279,7 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     // A second device of the same site pulls it.
     const supervisor = server.users.find((u) => u.role === 'supervisor')!;
     const db = resolve(tmp, 'second.db');
-    const env = { TERN_PASSWORD: 'second-device-pw' };
+    const env = { TERN_PASSWORD: 'second-device-pw', TERN_ACCOUNT_PASSWORD: supervisor.password };
     tern(['device', '--db', db, 'init', '--user', supervisor.name], env);
     const code = tern(['admin', '--data', server.data, 'device', 'enroll', '--site', 'demo', '--user', supervisor.name]).trim();
     tern(['device', '--db', db, 'enroll', '--server', server.url, '--code', code], env);
@@ -339,7 +342,9 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     const screener = server.users.find((u) => u.role === 'screener');
     await a.fill('#new-display-name', 'Second Screener');
     await a.fill('#new-username', screener?.name ?? 'second');
-    await a.fill('#new-password', 'second-user-password');
+    // Added offline as far as the device knows; the account's own password proves
+    // it at the next sync.
+    await a.fill('#new-password', screener?.password ?? 'second-user-password');
     await a.fill('#confirm-password', 'wrong');
     await a.click('[data-testid=create-user] button.primary');
     await a.wait('[data-code=wrong_password]');

@@ -87,8 +87,8 @@ pub struct Redeem {
     pub code_hash: String,
     pub device_id: String,
     pub token_hash: String,
-    /// The local user, bound when the code names no account.
-    pub user: String,
+    /// The account that proved itself with its own password; bound to the device.
+    pub account: String,
     /// Every local user of the device (empty from older clients: not checked). Each
     /// must be an account working at the code's site, or nothing is stored.
     pub users: Vec<String>,

@@ -355,7 +355,7 @@ impl Db for PgDb {
 
     async fn enrolment(&self, code_hash: &str) -> DbResult<Option<EnrolmentCode>> {
         let c = self.client().await?;
-        enrolment_row(&*c, code_hash, false).await
+        enrolment_row(&c, code_hash, false).await
     }
 
     async fn redeem(&self, r: &Redeem) -> DbResult<Redeemed> {

@@ -155,11 +155,11 @@ fn other_site_device(admin: &tern_server::admin::Admin, url: &str, dir: &Path) -
 /// Enrolment codes ask for the account's own password, once.
 fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     let db = dir.join("codes.db");
-    let mut s = Store::init(&db, "amina", Role::Screener, PASSWORD, "site-a").expect("init");
+    let mut s = Store::init(&db, "chen", Role::Screener, PASSWORD, "site-a").expect("init");
     let code = admin.enrolment_code("site-a", None).expect("code");
     for (password, why) in [
         ("", "no password"),
-        ("not-her-password", "a wrong password"),
+        ("not-his-password", "a wrong password"),
         (PASSWORD, "the device password, not the account's"),
     ] {
         let err = tern_sync::enrol(&mut s, url, &code, password);
@@ -167,11 +167,11 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
         refused(err, want, &format!("{name}: {why}"));
         assert!(s.enrolment().expect("e").is_none(), "{name}: {why}");
     }
-    // An administrator's password does not stand in for the clinician's.
-    let mut as_root = Store::init(&dir.join("root.db"), "amina", Role::Screener, PASSWORD, "site-a")
+    // An administrator's password does not stand in for the supervisor's.
+    let mut as_root = Store::init(&dir.join("root.db"), "chen", Role::Screener, PASSWORD, "site-a")
         .expect("init");
     refused(
-        tern_sync::enrol(&mut as_root, url, &code, "root-password-is-not-amina's"),
+        tern_sync::enrol(&mut as_root, url, &code, ROOT_PASSWORD),
         ErrorCode::Unauthorized,
         name,
     );
@@ -187,7 +187,7 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     assert!(message.contains("`amina`"), "{name}: {message}");
     // The rightful owner's password enrols with the code the attempts left valid.
     let e = tern_sync::enrol(&mut s, url, &code, ACCOUNT_PASSWORD).expect("enrol");
-    assert_eq!((e.account.as_str(), e.role.as_str()), ("amina", "clinician"));
+    assert_eq!((e.account.as_str(), e.role.as_str()), ("chen", "supervisor"));
     assert!(s.is_proven().expect("p"), "{name}: the enrolling user is proven");
     // Single use.
     let message = refused(
@@ -290,9 +290,15 @@ fn site_labels(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &
     );
 }
 
+const ROOT_PASSWORD: &str = "root-pass-1";
+
 fn scenario(backend: Backend) {
     let server = TestServer::start(&backend.storage);
     let admin = accounts(&backend.storage);
+    // An administrator with a password of their own.
+    admin
+        .add_user("root2", "admin", ROOT_PASSWORD, &["site-a".to_string()])
+        .expect("admin");
     let url = server.url();
     let tmp = tempfile::tempdir().expect("tmp");
     impersonation(&url, &admin, tmp.path(), backend.name);

@@ -125,6 +125,8 @@ fn scenario(backend: Backend) {
         assert_eq!(karim.role(), Role::Clinician, "{name}: karim's server role");
         assert_ne!(karim.accounts_version().expect("v"), 0);
         assert!(karim.add_user("nobody", Role::Screener, PASSWORD).is_err());
+        // Karim was not the enrolling user: his work leaves once he proves his account.
+        tern_sync::prove(&mut karim, ACCOUNT_PASSWORD).expect("karim proves his account");
         let (_, report) = tern_sync::sync(karim).expect("sync");
         assert!(report.pushed_changes > 0, "{name}: {report:?}");
     }
