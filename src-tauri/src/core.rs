@@ -157,6 +157,7 @@ impl Core {
                     progress: None,
                     last_sync_at: None,
                     pending_records: 0,
+                    unproven_users: Vec::new(),
                     last_error: None,
                 },
                 requested: false,

@@ -299,6 +299,8 @@ pub struct SyncState {
     pub progress: Option<f64>,
     pub last_sync_at: Option<String>,
     pub pending_records: usize,
+    /// Local users whose server account is not proven on this device yet.
+    pub unproven_users: Vec<String>,
     pub last_error: Option<crate::error::ApiError>,
 }
 

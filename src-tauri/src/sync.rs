@@ -105,6 +105,9 @@ fn once(core: &Core, c: &crate::core::SyncCredentials) -> Duration {
             shared.state.progress = None;
             shared.state.last_error = proof.map(Into::into);
             shared.state.pending_records = pending;
+            if let Some(status) = &status {
+                shared.state.unproven_users = status.unproven_users.clone();
+            }
             shared.state.last_sync_at = status.and_then(|s| s.last_sync);
             INTERVAL
         }

@@ -13,7 +13,11 @@ struct Server {
     child: Child,
     url: String,
     code: String,
+    /// The demo clinician's name and password (the first user proves it at enrolment).
     screener: String,
+    password: String,
+    /// The demo screener account: a second local user who proves it at a sync.
+    second: (String, String),
 }
 
 impl Drop for Server {
@@ -39,17 +43,18 @@ fn serve(data: &std::path::Path) -> Option<Server> {
     let mut lines = BufReader::new(child.stdout.take()?).lines();
     let addr = lines.next()?.ok()?;
     let demo: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
-    let screener = demo["users"]
-        .as_array()?
-        .iter()
-        .find(|u| u["role"] == "clinician")?["name"]
-        .as_str()?
-        .to_string();
+    let account = |role: &str| -> Option<(String, String)> {
+        let u = demo["users"].as_array()?.iter().find(|u| u["role"] == role)?;
+        Some((u["name"].as_str()?.to_string(), u["password"].as_str()?.to_string()))
+    };
+    let (screener, password) = account("clinician")?;
     Some(Server {
         child,
         url: format!("http://{}", addr.trim()),
         code: demo["enrolment_code"].as_str()?.to_string(),
         screener,
+        password,
+        second: account("screener")?,
     })
 }
 
@@ -68,7 +73,7 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
         .users_create(&NewUser {
             username: server.screener.clone(),
             display_name: "Demo Screener".into(),
-            password: "correct horse".into(),
+            password: server.password.clone(),
             confirmed_by: None,
         })
         .expect("enrolled");
@@ -76,7 +81,7 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
     let device = core.device_state().expect("state");
     assert!(device.enrolled);
     assert_eq!(device.site_id.as_deref(), Some("demo"));
-    core.session_unlock(&user.user_id, "correct horse")
+    core.session_unlock(&user.user_id, &server.password)
         .expect("unlock");
     let RegisterResult::Registered { subject } = core
         .subjects_register(
@@ -114,5 +119,39 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
         .records_list(&tern_app::dto::RecordFilter::Drafts)
         .expect("list");
     assert!(!list[0].unsynced);
+
+    // A second user added on the device (as offline): unproven until a sync while
+    // they are signed in proves their account with their own password.
+    let (name, password) = server.second.clone();
+    let second = core
+        .users_create(&NewUser {
+            username: name.clone(),
+            display_name: "Second Screener".into(),
+            password: password.clone(),
+            confirmed_by: None,
+        })
+        .expect("added");
+    let wait_sync = |what: &str| -> tern_app::dto::SyncState {
+        let since = core.sync_state().expect("state").last_sync_at;
+        // The sync time has whole seconds: the next one must differ.
+        std::thread::sleep(Duration::from_millis(1100));
+        core.sync_now().expect("sync");
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let state = core.sync_state().expect("state");
+            if state.phase == SyncPhase::Idle && state.last_sync_at != since {
+                return state;
+            }
+            assert!(Instant::now() < end, "{what}: no sync within a minute: {state:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let state = wait_sync("as the first user");
+    assert_eq!(state.unproven_users, vec![name.clone()]);
+    core.session_unlock(&second.user_id, &password)
+        .expect("unlock the second user");
+    let state = wait_sync("as the second user");
+    assert!(state.unproven_users.is_empty(), "{state:?}");
+    assert!(state.last_error.is_none(), "{state:?}");
     tern_app::sync::stop(&core);
 }

@@ -361,6 +361,12 @@ describe('field app against the fake backend', () => {
     await page.locator('#confirm-password').fill('tern');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('heading', { name: 'Today', exact: true }).waitFor();
+    // Added on the device: not proven to the server yet, so the home screen says that
+    // her work stays here until she signs in once while online.
+    const unproven = page.getByTestId('sync-unproven');
+    await unproven.waitFor();
+    expect(await unproven.textContent()).toContain('lena');
+    await shot(page, '28b-unproven-user');
     expect(problems).toEqual([]);
     await context.close();
   });

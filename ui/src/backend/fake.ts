@@ -108,7 +108,7 @@ function emptyState(): State {
     subjects: [],
     records: [],
     settings: { language: 'en', server_url: null, lock_timeout_minutes: 5 },
-    sync: { phase: 'idle', progress: null, last_sync_at: null, pending_records: 0, last_error: null },
+    sync: { phase: 'idle', progress: null, last_sync_at: null, pending_records: 0, unproven_users: [], last_error: null },
     counter: 0,
     clock: 0,
   };
@@ -394,6 +394,9 @@ export class FakeBackend implements Backend {
       if (u.password !== by.password) throw backendError('wrong_password', 'Wrong password.');
     }
     const u: StoredUser = { user_id: this.id('u'), username: user.username.trim(), display_name: user.display_name.trim(), role: 'screener', password: user.password };
+    // As tern-store: a user added after the first is unproven until a sync while they
+    // are signed in proves their account.
+    if (this.state.users.length > 0) (this.state.sync.unproven_users ??= []).push(u.username);
     this.state.users.push(u);
     this.save();
     return this.publicUser(u);
@@ -651,6 +654,8 @@ export class FakeBackend implements Backend {
             sync.last_sync_at = this.now();
             for (const r of this.state.records) r.summary.unsynced = false;
             sync.pending_records = 0;
+            const me = this.state.session?.user.username;
+            sync.unproven_users = (sync.unproven_users ?? []).filter((n) => n !== me);
             this.save();
           }, this.syncStepMs);
         }

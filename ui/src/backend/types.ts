@@ -319,6 +319,9 @@ export interface SyncState {
   last_sync_at: string | null;
   /** Records with changes not yet on the server. */
   pending_records: number;
+  /** Local users whose server account is not proven on this device yet: their work
+   * stays here until each signs in once while online. */
+  unproven_users: string[];
   last_error: BackendError | null;
 }
 

@@ -63,6 +63,7 @@ sync-error = Sync failed: { $message }
 sync-revoked = This device was revoked. Its data has been wiped.
 sync-last = Last sync { $when }
 sync-never = Never synced
+sync-unproven = Not yet confirmed by the server: { $names }. Their work stays on this device until each of them signs in once while the device is online.
 sync-pending = { $count ->
     [0] Nothing to send
     [one] 1 record to send

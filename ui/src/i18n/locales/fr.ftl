@@ -60,6 +60,7 @@ sync-error = Échec de la synchronisation : { $message }
 sync-revoked = Cet appareil a été révoqué. Ses données ont été effacées.
 sync-last = Dernière synchronisation { $when }
 sync-never = Jamais synchronisé
+sync-unproven = Pas encore confirmé par le serveur : { $names }. Leur travail reste sur cet appareil jusqu’à ce que chacun se connecte une fois pendant que l’appareil est en ligne.
 sync-pending = { $count ->
     [0] Rien à envoyer
     [one] 1 dossier à envoyer
