@@ -44,8 +44,14 @@ fn serve(data: &std::path::Path) -> Option<Server> {
     let addr = lines.next()?.ok()?;
     let demo: serde_json::Value = serde_json::from_str(&lines.next()?.ok()?).ok()?;
     let account = |role: &str| -> Option<(String, String)> {
-        let u = demo["users"].as_array()?.iter().find(|u| u["role"] == role)?;
-        Some((u["name"].as_str()?.to_string(), u["password"].as_str()?.to_string()))
+        let u = demo["users"]
+            .as_array()?
+            .iter()
+            .find(|u| u["role"] == role)?;
+        Some((
+            u["name"].as_str()?.to_string(),
+            u["password"].as_str()?.to_string(),
+        ))
     };
     let (screener, password) = account("clinician")?;
     Some(Server {
@@ -142,7 +148,10 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
             if state.phase == SyncPhase::Idle && state.last_sync_at != since {
                 return state;
             }
-            assert!(Instant::now() < end, "{what}: no sync within a minute: {state:?}");
+            assert!(
+                Instant::now() < end,
+                "{what}: no sync within a minute: {state:?}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     };

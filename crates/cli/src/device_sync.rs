@@ -22,15 +22,16 @@ pub fn enroll(store: &mut Store, server: &str, code: &str, password: &str) -> Re
 }
 
 /// Proves the acting user's account first when it is not proven on this device yet
-/// (`password`: the account's own). A failed proof is said on stderr and the sync
-/// goes on: the other users' work still travels, the unproven user's stays.
+/// (`password`: the account's own). A refused proof exits 1 with the server's
+/// message and syncs nothing (the other users' work syncs when one of them runs it).
 pub fn sync(mut store: Store, password: &str) -> Result<ExitCode> {
     if let Err(e) = tern_sync::prove(&mut store, password) {
         eprintln!(
-            "warning: `{}` could not prove their server account on this device, so their \
-             changes stay here: {e}",
+            "error: `{}` could not prove their server account on this device, so nothing \
+             was synced and their changes stay here: {e}",
             store.user()
         );
+        return Ok(ExitCode::from(1));
     }
     match tern_sync::sync(store) {
         Ok((_, report)) => {

@@ -501,3 +501,112 @@ fn an_administrator_changes_an_accounts_role_and_sites_and_devices_follow() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A screener types a clinician's name as a new local user on their enrolled tablet
+/// and writes a TB diagnosis as her: the work stays on the device (she never proved
+/// the account here), a sync as her is refused with the password the screener chose,
+/// and only her own password lets the work leave. The screener's own work still syncs.
+#[test]
+fn a_screener_cannot_act_as_a_clinician_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut server, url, admin) = serve_with_admin(dir.path());
+    ok(&admin(&["site", "add", "site-a"]));
+    ok(&admin(&[
+        "user", "add", "bilal", "--role", "screener", "--site", "site-a",
+    ]));
+    // The clinician's account has a password of her own.
+    let clinician = Command::new(TERN)
+        .args(["admin", "--data"])
+        .arg(dir.path().join("srv"))
+        .args([
+            "user",
+            "add",
+            "amina",
+            "--role",
+            "clinician",
+            "--site",
+            "site-a",
+        ])
+        .env("TERN_PASSWORD", "amina-own-pass")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tern");
+    ok(&clinician);
+
+    let db = dir.path().join("tablet.db");
+    let db_s = db.to_string_lossy().to_string();
+    ok(&run(
+        &[
+            "device", "--db", &db_s, "init", "--user", "bilal", "--site", "site-a",
+        ],
+        "device-pass-1",
+    ));
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    ok(&as_user(
+        &db_s,
+        "bilal",
+        &["enroll", "--server", &url, "--code", &code],
+    ));
+    let subject = ok(&as_user(
+        &db_s,
+        "bilal",
+        &["subject", "add", "--set", "sex=female"],
+    ));
+    let record = ok(&as_user(
+        &db_s,
+        "bilal",
+        &["record", "new", "--form", "pda", "--subject", &subject],
+    ));
+    ok(&as_user(&db_s, "bilal", &["sync"]));
+
+    // The impostor: added offline with a password the screener chose.
+    ok(&as_user(&db_s, "bilal", &["user", "add", "amina"]));
+    ok(&as_user(
+        &db_s,
+        "amina",
+        &["record", "set", &record, "tb_diagnosis", "pulmonary_tb"],
+    ));
+    let status = json_of(&as_user(&db_s, "bilal", &["status"]));
+    assert_eq!(
+        status["unproven_users"],
+        serde_json::json!(["amina"]),
+        "{status}"
+    );
+    // A sync as her proves nothing with the screener's password: exit 1, nothing sent.
+    let refused = as_user(&db_s, "amina", &["sync"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    assert!(
+        stderr_of(&refused).contains("could not prove their server account"),
+        "{}",
+        stderr_of(&refused)
+    );
+    // The screener's sync sends nothing of hers.
+    let report = json_of(&as_user(&db_s, "bilal", &["sync"]));
+    assert_eq!(report["pushed_changes"], 0, "{report}");
+    assert!(
+        json_of(&as_user(&db_s, "bilal", &["status"]))["pending_changes"]
+            .as_i64()
+            .is_some_and(|n| n > 0),
+        "her change waits on the device"
+    );
+    // Her own password proves the account; then her work leaves.
+    let proven = Command::new(TERN)
+        .args(["device", "--db", &db_s, "--user", "amina", "sync"])
+        .env("TERN_PASSWORD", "device-pass-1")
+        .env("TERN_ACCOUNT_PASSWORD", "amina-own-pass")
+        .env_remove("TERN_USER")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tern");
+    let report = json_of(&proven);
+    assert!(
+        report["pushed_changes"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
+    let status = json_of(&as_user(&db_s, "bilal", &["status"]));
+    assert_eq!(status["unproven_users"], serde_json::json!([]), "{status}");
+    assert_eq!(status["pending_changes"], 0, "{status}");
+    let _ = server.kill();
+    let _ = server.wait();
+}

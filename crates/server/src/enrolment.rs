@@ -73,7 +73,10 @@ mod tests {
 
     #[test]
     fn a_code_without_an_account_enrols_the_users_own_account() {
-        assert_eq!(enrolling_account(Some(&code(None, false)), "amina", 999), Ok("amina".into()));
+        assert_eq!(
+            enrolling_account(Some(&code(None, false)), "amina", 999),
+            Ok("amina".into())
+        );
     }
 
     #[test]
@@ -88,7 +91,10 @@ mod tests {
 
     #[test]
     fn unknown_used_and_expired_codes_are_refused() {
-        assert_eq!(enrolling_account(None, "amina", 0), Err(CodeRefusal::Unknown));
+        assert_eq!(
+            enrolling_account(None, "amina", 0),
+            Err(CodeRefusal::Unknown)
+        );
         assert_eq!(
             enrolling_account(Some(&code(None, true)), "amina", 0),
             Err(CodeRefusal::Used)

@@ -431,8 +431,12 @@ async fn check_password<D: Db>(
 pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
     let account = check_password(db, &req.user, req.password, "login", "").await?;
     let token = auth::new_token()?;
-    db.add_session(&auth::token_hash(&token), &account.name, now_ms() + SESSION_MS)
-        .await?;
+    db.add_session(
+        &auth::token_hash(&token),
+        &account.name,
+        now_ms() + SESSION_MS,
+    )
+    .await?;
     db.audit(&AuditEntry {
         at: now_text(),
         actor: account.name.clone(),
@@ -569,6 +573,20 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
     })
 }
 
+/// Changes by `user`, who has no account: refused whole (nothing stored); the message
+/// says what to do.
+fn no_account(user: &str, site: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::Forbidden,
+        format!(
+            "changes by `{user}`, who has no server account; nothing was stored. Ask an \
+             administrator to add the account `{user}` to site `{site}` (`tern admin user \
+             add {user} --role ROLE --site {site}`), then sync again: this device keeps \
+             all its data and sends it then"
+        ),
+    )
+}
+
 /// A local user of an enrolled device proves the server account of the same name
 /// with its own password (online, once per device): from then on the device may push
 /// that account's changes. The account must work at one of the device's sites.
@@ -582,6 +600,13 @@ pub async fn prove_account<D: Db>(
         .clone()
         .ok_or_else(|| ApiError::forbidden("prove an account without an enrolled device"))?;
     check_name("user name", &req.account)?;
+    // The device holds its site's account list already: saying that a name is no
+    // account here tells it nothing new, and tells the user what to do.
+    let site = caller.sites.first().map_or("", String::as_str);
+    match db.account(&req.account).await? {
+        Some(a) if caller.sites.iter().any(|s| a.sites.contains(s)) => {}
+        _ => return Err(no_account(&req.account, site)),
+    }
     let account = check_password(db, &req.account, req.password, "prove", &device).await?;
     let Some(site) = caller.sites.iter().find(|s| account.sites.contains(s)) else {
         return Err(ApiError::new(
@@ -793,18 +818,6 @@ async fn authorise_push<D: Db>(
     let forged =
         |m: String| ApiError::new(ErrorCode::Forbidden, format!("{m}; nothing was stored"));
     let device_site = caller.sites.first().map_or("", String::as_str);
-    // The rule stands (such changes are refused whole); the message says what to do.
-    let no_account = |user: &str, site: &str| {
-        ApiError::new(
-            ErrorCode::Forbidden,
-            format!(
-                "changes by `{user}`, who has no server account; nothing was stored. Ask an \
-                 administrator to add the account `{user}` to site `{site}` (`tern admin user \
-                 add {user} --role ROLE --site {site}`), then sync again: this device keeps \
-                 all its data and sends it then"
-            ),
-        )
-    };
     for (dev, user) in &page.authors {
         if dev != device {
             return Err(forged(format!(

@@ -79,7 +79,8 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     assert!(!fake.is_proven().expect("proven"), "{name}: unproven");
     // ...but an unproven user opens no restricted section.
     assert!(
-        fake.set_answer(&record, "hiv_offered", "true", None).is_err(),
+        fake.set_answer(&record, "hiv_offered", "true", None)
+            .is_err(),
         "{name}: an unproven user wrote a restricted section"
     );
     fake.set_answer(&record, "tb_diagnosis", "pulmonary_tb", None)
@@ -92,11 +93,17 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     // password (the one the screener chose) is refused.
     let (_, report) = tern_sync::sync(open_as(&tablet, "amina", "chosen-by-bilal")).expect("sync");
     assert_eq!(report.pushed_changes, 0, "{name}: {report:?}");
-    let err = tern_sync::prove(&mut open_as(&tablet, "amina", "chosen-by-bilal"), "chosen-by-bilal");
+    let err = tern_sync::prove(
+        &mut open_as(&tablet, "amina", "chosen-by-bilal"),
+        "chosen-by-bilal",
+    );
     refused(err, ErrorCode::Unauthorized, name);
     let amina = login(url, "amina");
     let v = server_view(url, &amina, &record);
-    assert!(v["data"]["answers"]["tb_diagnosis"].is_null(), "{name}: {v}");
+    assert!(
+        v["data"]["answers"]["tb_diagnosis"].is_null(),
+        "{name}: {v}"
+    );
 
     // A tampered device marks the impostor proven and pushes: the server refuses the
     // whole page, stores nothing.
@@ -105,9 +112,15 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
         .expect("a tampered store");
     let err = tern_sync::sync(open_as(&tablet, "amina", "chosen-by-bilal")).map(|(_, r)| r);
     let message = refused(err, ErrorCode::Forbidden, name);
-    assert!(message.contains("has not proven the account"), "{name}: {message}");
+    assert!(
+        message.contains("has not proven the account"),
+        "{name}: {message}"
+    );
     let v = server_view(url, &amina, &record);
-    assert!(v["data"]["answers"]["tb_diagnosis"].is_null(), "{name}: {v}");
+    assert!(
+        v["data"]["answers"]["tb_diagnosis"].is_null(),
+        "{name}: {v}"
+    );
     assert_eq!(
         tern_sync::sync(open(&other_site_device(admin, url, dir)))
             .expect("sync")
@@ -126,7 +139,8 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     let mut real = open_as(&shared, "amina", PASSWORD);
     tern_sync::sync(open_as(&shared, "amina", PASSWORD)).expect("first pull");
     real.refresh_user().expect("refresh");
-    real.set_answer(&record, "temp_c", "38.2", None).expect("work");
+    real.set_answer(&record, "temp_c", "38.2", None)
+        .expect("work");
     drop(real);
     let (_, held) = tern_sync::sync(open_as(&shared, "amina", PASSWORD)).expect("sync");
     assert_eq!(held.pushed_changes, 0, "{name}: held before the proof");
@@ -148,7 +162,11 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     panic!("{name}: the proven clinician's work never reached the server");
 }
 
-fn other_site_device(admin: &tern_server::admin::Admin, url: &str, dir: &Path) -> std::path::PathBuf {
+fn other_site_device(
+    admin: &tern_server::admin::Admin,
+    url: &str,
+    dir: &Path,
+) -> std::path::PathBuf {
     device(dir, admin, url, "other", "site-b")
 }
 
@@ -168,8 +186,14 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
         assert!(s.enrolment().expect("e").is_none(), "{name}: {why}");
     }
     // An administrator's password does not stand in for the supervisor's.
-    let mut as_root = Store::init(&dir.join("root.db"), "chen", Role::Screener, PASSWORD, "site-a")
-        .expect("init");
+    let mut as_root = Store::init(
+        &dir.join("root.db"),
+        "chen",
+        Role::Screener,
+        PASSWORD,
+        "site-a",
+    )
+    .expect("init");
     refused(
         tern_sync::enrol(&mut as_root, url, &code, ROOT_PASSWORD),
         ErrorCode::Unauthorized,
@@ -177,8 +201,14 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     );
     // A code naming an account enrols only that account.
     let hers = admin.enrolment_code("site-a", Some("amina")).expect("code");
-    let mut bilal =
-        Store::init(&dir.join("bilal.db"), "bilal", Role::Screener, PASSWORD, "site-a").expect("init");
+    let mut bilal = Store::init(
+        &dir.join("bilal.db"),
+        "bilal",
+        Role::Screener,
+        PASSWORD,
+        "site-a",
+    )
+    .expect("init");
     let message = refused(
         tern_sync::enrol(&mut bilal, url, &hers, ACCOUNT_PASSWORD),
         ErrorCode::Forbidden,
@@ -187,8 +217,14 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     assert!(message.contains("`amina`"), "{name}: {message}");
     // The rightful owner's password enrols with the code the attempts left valid.
     let e = tern_sync::enrol(&mut s, url, &code, ACCOUNT_PASSWORD).expect("enrol");
-    assert_eq!((e.account.as_str(), e.role.as_str()), ("chen", "supervisor"));
-    assert!(s.is_proven().expect("p"), "{name}: the enrolling user is proven");
+    assert_eq!(
+        (e.account.as_str(), e.role.as_str()),
+        ("chen", "supervisor")
+    );
+    assert!(
+        s.is_proven().expect("p"),
+        "{name}: the enrolling user is proven"
+    );
     // Single use.
     let message = refused(
         tern_sync::enrol(&mut bilal, url, &code, ACCOUNT_PASSWORD),
@@ -197,9 +233,7 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     );
     assert!(message.contains("already used"), "{name}: {message}");
     // Expiry.
-    let short = admin
-        .enrolment_code_valid("site-a", None, 1)
-        .expect("code");
+    let short = admin.enrolment_code_valid("site-a", None, 1).expect("code");
     std::thread::sleep(std::time::Duration::from_millis(20));
     let message = refused(
         tern_sync::enrol(&mut bilal, url, &short, ACCOUNT_PASSWORD),

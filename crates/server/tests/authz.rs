@@ -109,21 +109,39 @@ fn scenario(backend: Backend) {
         );
     }
     assert!(!log.to_string().contains("hiv_offered"));
-    // Wrong passwords are rate limited.
+    // Wrong passwords are rate limited (an account of its own: the limit also holds
+    // for enrolment, which the device scenarios below need for bilal).
     for _ in 0..5 {
         let (s, _) = post(
             &format!("{url}/v1/login"),
             None,
-            br#"{"user":"bilal","password":"nope-nope"}"#.to_vec(),
+            br#"{"user":"chen","password":"nope-nope"}"#.to_vec(),
         );
         assert_eq!(s, 401);
     }
     let (s, body) = post(
         &format!("{url}/v1/login"),
         None,
-        br#"{"user":"bilal","password":"nope-nope"}"#.to_vec(),
+        br#"{"user":"chen","password":"nope-nope"}"#.to_vec(),
     );
     assert_eq!(s, 429, "{body}");
+    // The limit holds for enrolment too: the right password of a limited account
+    // does not enrol a device.
+    let mut limited = tern_store::Store::init(
+        &tmp.path().join("limited.db"),
+        "chen",
+        Role::Screener,
+        PASSWORD,
+        "site-a",
+    )
+    .expect("init");
+    let code = admin.enrolment_code("site-a", None).expect("code");
+    match tern_sync::enrol(&mut limited, &url, &code, ACCOUNT_PASSWORD) {
+        Err(SyncError::Refused { code, .. }) => {
+            assert_eq!(code, protocol::ErrorCode::RateLimited)
+        }
+        other => panic!("a rate-limited account enrolled: {other:?}"),
+    }
 
     // Devices: a data manager's device may not sync; a site-b device gets nothing of
     // site-a and may not push into it.
@@ -201,7 +219,9 @@ fn scenario(backend: Backend) {
             .add_subject(&[("sex".into(), "male".into())])
             .expect("subject");
         m.new_record("pda", &subject).expect("record");
-        match tern_sync::sync(m) {
+        // Mallory never proved an account on this device: the device keeps her work,
+        // and her proof is refused, naming her and what to do.
+        match tern_sync::prove(&mut m, ACCOUNT_PASSWORD) {
             Err(SyncError::Refused { code, message }) => {
                 assert_eq!(code, protocol::ErrorCode::Forbidden);
                 assert!(message.contains("`mallory`"), "{message}");
@@ -211,7 +231,11 @@ fn scenario(backend: Backend) {
                     "{message}"
                 );
             }
-            other => panic!("forged author accepted: {:?}", other.map(|(_, r)| r)),
+            other => panic!("forged author proven: {other:?}"),
+        }
+        match tern_sync::sync(m) {
+            Ok((_, report)) => assert_eq!(report.pushed_changes, 0, "{report:?}"),
+            Err(e) => panic!("the others' sync failed: {e}"),
         }
     }
 

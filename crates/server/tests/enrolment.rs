@@ -118,7 +118,8 @@ fn scenario(backend: Backend) {
             &["site-a".to_string()],
         )
         .expect("lena");
-    let e = tern_sync::enrol(&mut open_as(&db, "amina"), &url, &code, ACCOUNT_PASSWORD).expect("enrol");
+    let e =
+        tern_sync::enrol(&mut open_as(&db, "amina"), &url, &code, ACCOUNT_PASSWORD).expect("enrol");
     assert_eq!(e.sites, vec!["site-a".to_string()]);
     {
         let mut karim = open_as(&db, "karim");
@@ -165,7 +166,13 @@ fn scenario(backend: Backend) {
     assert!(admin
         .change_user("other", None, &["nowhere".to_string()])
         .is_err());
-    tern_sync::enrol(&mut open_as(&visitor, "other"), &url, &code, ACCOUNT_PASSWORD).expect("enrol now");
+    tern_sync::enrol(
+        &mut open_as(&visitor, "other"),
+        &url,
+        &code,
+        ACCOUNT_PASSWORD,
+    )
+    .expect("enrol now");
     assert_eq!(open_as(&visitor, "other").role(), Role::Screener, "{name}");
     server.stop();
 }

@@ -84,12 +84,14 @@ fn enrol_and_sync_over_https() {
             .expect("init");
     let code = admin.enrolment_code("site-a", None).expect("code");
     let plain_url = format!("http://{}", server.addr);
-    let err = tern_sync::enrol(&mut store, &plain_url, &code, ACCOUNT_PASSWORD).expect_err("plain http");
+    let err =
+        tern_sync::enrol(&mut store, &plain_url, &code, ACCOUNT_PASSWORD).expect_err("plain http");
     assert!(err.is_offline(), "{err:?}");
     assert!(store.enrolment().expect("enrolment").is_none());
 
     // tern-sync before the certificate is trusted: a clear refusal, nothing stored.
-    let err = tern_sync::enrol(&mut store, &https, &code, ACCOUNT_PASSWORD).expect_err("untrusted certificate");
+    let err = tern_sync::enrol(&mut store, &https, &code, ACCOUNT_PASSWORD)
+        .expect_err("untrusted certificate");
     assert!(
         matches!(err, tern_sync::SyncError::Untrusted { .. }),
         "{err:?}"

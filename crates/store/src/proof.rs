@@ -81,9 +81,11 @@ impl Store {
         }
         let server: Option<String> = self
             .conn
-            .query_row("SELECT value FROM sync_state WHERE key = 'server'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT value FROM sync_state WHERE key = 'server'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         if server.is_none() {
             return Ok(None);
@@ -113,11 +115,11 @@ impl Store {
     /// Re-reads the acting user's role and proof, after another connection to the
     /// same store (the app's background sync) proved the account.
     pub fn refresh_user(&mut self) -> Result<()> {
-        let role: String =
-            self.conn
-                .query_row("SELECT role FROM users WHERE name = ?1", [&self.user], |r| {
-                    r.get(0)
-                })?;
+        let role: String = self.conn.query_row(
+            "SELECT role FROM users WHERE name = ?1",
+            [&self.user],
+            |r| r.get(0),
+        )?;
         self.role = Role::parse(&role)?;
         self.refresh_proven()
     }
@@ -161,9 +163,9 @@ impl Store {
         let Ok(actors) = crate::chunk::document_actors(document) else {
             return Ok(true);
         };
-        Ok(actors.into_iter().any(|a| {
-            unproven.contains(&Author::from_actor(&automerge::ActorId::from(a)).user)
-        }))
+        Ok(actors
+            .into_iter()
+            .any(|a| unproven.contains(&Author::from_actor(&automerge::ActorId::from(a)).user)))
     }
 }
 
@@ -231,7 +233,9 @@ mod tests {
         assert_eq!(amina.role(), Role::Clinician);
         assert!(!amina.is_proven().expect("p"));
         assert!(
-            amina.set_answer(&record, "hiv_offered", "true", None).is_err(),
+            amina
+                .set_answer(&record, "hiv_offered", "true", None)
+                .is_err(),
             "an unproven user opens no restricted section"
         );
         amina
@@ -247,7 +251,9 @@ mod tests {
         // changes (never whole with hers inside).
         let (users, upto) = page_authors(&mut bilal);
         assert_eq!(users, vec!["bilal".to_string()]);
-        bilal.mark_pushed(upto.expect("something to push")).expect("ack");
+        bilal
+            .mark_pushed(upto.expect("something to push"))
+            .expect("ack");
         assert!(
             !bilal.has_pending_changes().expect("pending"),
             "held changes are not pending for this sync"

@@ -21,5 +21,7 @@ pub mod plan;
 pub mod protocol;
 pub mod tls;
 
-pub use client::{enrol, prove, sync, sync_reporting, sync_with, SyncError, SyncOptions, SyncProgress};
+pub use client::{
+    enrol, prove, sync, sync_reporting, sync_with, SyncError, SyncOptions, SyncProgress,
+};
 pub use plan::SyncReport;
