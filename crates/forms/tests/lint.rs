@@ -286,7 +286,11 @@ fn configured_tells_a_missing_configuration_value() {
     let t = Some(serde_json::json!(true));
     let f = Some(serde_json::json!(false));
     assert_eq!(eval("KE", "7K3M9QX2TBX"), (t.clone(), t.clone()));
-    assert_eq!(eval("SO", "7K3M9QX2TB4"), (f.clone(), f.clone()), "null cell, bad check");
+    assert_eq!(
+        eval("SO", "7K3M9QX2TB4"),
+        (f.clone(), f.clone()),
+        "null cell, bad check"
+    );
     assert_eq!(eval("XX", "").0, f, "missing row");
     let (empty, _) = eval("", "");
     assert!(
@@ -296,7 +300,9 @@ fn configured_tells_a_missing_configuration_value() {
     // A misspelt column is a lint error, as for lookup().
     let bad = form_text_with_calc("configured('tb', 'SO', 'incidense')");
     assert!(
-        lint(&bad).iter().any(|e| e.contains("no column `incidense`")),
+        lint(&bad)
+            .iter()
+            .any(|e| e.contains("no column `incidense`")),
         "{:?}",
         lint(&bad)
     );

@@ -199,7 +199,11 @@ fn a_realistic_full_pre_departure_record_is_complete() {
             "who_tb_incidence_not_configured"
         ],
         "{:#?}",
-        (&unconfirmed.missing, &unconfirmed.errors, &unconfirmed.warnings)
+        (
+            &unconfirmed.missing,
+            &unconfirmed.errors,
+            &unconfirmed.warnings
+        )
     );
     for w in &unconfirmed.warnings {
         ctx.confirmed.insert(format!("{}@{}", w.rule, w.field));
@@ -366,8 +370,14 @@ fn edd_is_the_same_date_in_pda_and_arr_t2() {
     let ctx = EvalContext::new(now);
     for (pregnancy, want) in [
         (serde_json::json!({"lmp_date": "2025-12-01"}), "2026-09-07"),
-        (serde_json::json!({"ga_ultrasound_weeks": 20.05}), "2026-07-28"),
-        (serde_json::json!({"ga_ultrasound_weeks": 20.1, "lmp_date": "2025-10-01"}), "2026-07-27"),
+        (
+            serde_json::json!({"ga_ultrasound_weeks": 20.05}),
+            "2026-07-28",
+        ),
+        (
+            serde_json::json!({"ga_ultrasound_weeks": 20.1, "lmp_date": "2025-10-01"}),
+            "2026-07-27",
+        ),
     ] {
         let mut answers = serde_json::json!({
             "encounter_start": "2026-03-10T08:00:00Z", "programme": "us", "rule_set": "default",
@@ -380,7 +390,15 @@ fn edd_is_the_same_date_in_pda_and_arr_t2() {
         }
         let a = pda.evaluate_json(answers.as_object().expect("object"), &ctx);
         let b = arr.evaluate_json(answers.as_object().expect("object"), &ctx);
-        assert_eq!(a.calculated["edd"], serde_json::json!(want), "pda {pregnancy}");
-        assert_eq!(b.calculated["edd"], serde_json::json!(want), "arr_t2 {pregnancy}");
+        assert_eq!(
+            a.calculated["edd"],
+            serde_json::json!(want),
+            "pda {pregnancy}"
+        );
+        assert_eq!(
+            b.calculated["edd"],
+            serde_json::json!(want),
+            "arr_t2 {pregnancy}"
+        );
     }
 }

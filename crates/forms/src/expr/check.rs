@@ -137,13 +137,7 @@ const FUNCTIONS: &[(&str, Func)] = &[
 ];
 
 /// Names handled outside the table above because their arguments are not plain values.
-const SPECIAL_FUNCTIONS: &[&str] = &[
-    "regex",
-    "lookup",
-    "configured",
-    "answer",
-    "min-days-apart",
-];
+const SPECIAL_FUNCTIONS: &[&str] = &["regex", "lookup", "configured", "answer", "min-days-apart"];
 
 /// Every function name the language knows, for error messages and fuzzing.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
