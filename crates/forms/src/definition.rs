@@ -408,6 +408,7 @@ const CONTEXT_FIELDS: &[&str] = &[
     "subject_id",
     "rule_set",
     "linked_pda_encounter_id",
+    "linked_pda_outcome",
 ];
 
 impl Form {

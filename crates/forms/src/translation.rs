@@ -39,10 +39,22 @@ impl Form {
     /// Adds a translation after checking it: it must be for this form and one of its
     /// languages, give every text key (see [`Form::translation_keys`]) and no others,
     /// and keep each message's `{placeholders}`.
+    ///
+    /// A translation that names a `form_version` other than this form's translates
+    /// another version of the form (the store keeps every version's translations under
+    /// the form id): it is left out, without error, and the form keeps whatever it had.
+    /// A translation without `form_version` is taken for any version.
     pub fn add_translation(&mut self, file: &SourceFile) -> Result<(), Diagnostics> {
         let raw: RawTranslation =
             serde_json::from_str(&file.text).map_err(|e| Diagnostics::from_json(file, &e))?;
-        let _ = &raw.form_version;
+        if raw.form_id == self.form_id
+            && raw
+                .form_version
+                .as_deref()
+                .is_some_and(|v| v != self.version)
+        {
+            return Ok(());
+        }
         let positions = json_pos::index(&file.text);
         let mut problems = Vec::new();
         let mut problem = |pointer: &str, msg: String| {

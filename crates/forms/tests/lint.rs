@@ -251,3 +251,68 @@ fn garbage_never_panics() {
         let _ = lint(text);
     }
 }
+
+/// `configured()` tells a missing configuration value from a "no": a `null` cell or a
+/// missing row is false, a present value true, an empty key empty.
+#[test]
+fn configured_tells_a_missing_configuration_value() {
+    let table = r#"{"table": "tb", "version": "1", "status": "placeholder", "source": "test",
+        "key": "country", "columns": {"incidence": "decimal"},
+        "rows": {"SO": {"incidence": null}, "KE": {"incidence": 233}}}"#;
+    let config = ConfigTables::parse(&[SourceFile::new("tb.json", table)]).expect("table");
+    let text = form(
+        r#"        {"id": "country", "type": "text", "label": "Country"},
+        {"id": "known", "type": "calculate", "value_type": "boolean", "calculate": "configured('tb', ${country}, 'incidence')"},
+        {"id": "sid", "type": "text", "label": "Subject"},
+        {"id": "sid_ok", "type": "calculate", "value_type": "boolean", "calculate": "subject-id-valid(${sid})"}"#,
+        "",
+    );
+    let form = Form::parse(&SourceFile::new("f.json", text), &config).expect("form loads");
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").expect("time");
+    let eval = |country: &str, sid: &str| {
+        let mut answers = serde_json::Map::new();
+        if !country.is_empty() {
+            answers.insert("country".into(), country.into());
+        }
+        if !sid.is_empty() {
+            answers.insert("sid".into(), sid.into());
+        }
+        let r = form.evaluate_json(&answers, &tern_forms::EvalContext::new(now));
+        (
+            r.calculated.get("known").cloned(),
+            r.calculated.get("sid_ok").cloned(),
+        )
+    };
+    let t = Some(serde_json::json!(true));
+    let f = Some(serde_json::json!(false));
+    assert_eq!(eval("KE", "7K3M9QX2TBX"), (t.clone(), t.clone()));
+    assert_eq!(
+        eval("SO", "7K3M9QX2TB4"),
+        (f.clone(), f.clone()),
+        "null cell, bad check"
+    );
+    assert_eq!(eval("XX", "").0, f, "missing row");
+    let (empty, _) = eval("", "");
+    assert!(
+        empty.is_none() || empty == Some(serde_json::Value::Null),
+        "{empty:?}"
+    );
+    // A misspelt column is a lint error, as for lookup().
+    let bad = form_text_with_calc("configured('tb', 'SO', 'incidense')");
+    assert!(
+        lint(&bad)
+            .iter()
+            .any(|e| e.contains("no column `incidense`")),
+        "{:?}",
+        lint(&bad)
+    );
+}
+
+fn form_text_with_calc(calc: &str) -> String {
+    form(
+        &format!(
+            r#"        {{"id": "c", "type": "calculate", "value_type": "boolean", "calculate": "{calc}"}}"#
+        ),
+        "",
+    )
+}

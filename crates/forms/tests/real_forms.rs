@@ -180,7 +180,35 @@ fn a_realistic_full_pre_departure_record_is_complete() {
     let answers: serde_json::Value =
         serde_json::from_str(&read(&fixture).text).expect("fixture is JSON");
     let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T12:00:00Z").expect("time");
-    let result = form.evaluate_json(answers.as_object().expect("object"), &EvalContext::new(now));
+    // The shipped burden tables are placeholders (all null): the record says so, and
+    // is complete only once each "not configured" warning has been confirmed.
+    let mut ctx = EvalContext::new(now);
+    let unconfirmed = form.evaluate_json(answers.as_object().expect("object"), &ctx);
+    assert!(!unconfirmed.complete);
+    let mut not_configured: Vec<&str> = unconfirmed
+        .warnings
+        .iter()
+        .map(|w| w.rule.as_str())
+        .collect();
+    not_configured.sort();
+    assert_eq!(
+        not_configured,
+        [
+            "ecdc_prevalence_not_configured",
+            "endemic_areas_not_configured",
+            "who_tb_incidence_not_configured"
+        ],
+        "{:#?}",
+        (
+            &unconfirmed.missing,
+            &unconfirmed.errors,
+            &unconfirmed.warnings
+        )
+    );
+    for w in &unconfirmed.warnings {
+        ctx.confirmed.insert(format!("{}@{}", w.rule, w.field));
+    }
+    let result = form.evaluate_json(answers.as_object().expect("object"), &ctx);
     assert!(
         result.complete,
         "{:#?}",
@@ -199,7 +227,7 @@ fn a_realistic_full_pre_departure_record_is_complete() {
     male.insert("sex".into(), "male".into());
     male.remove("pregnant");
     male.remove("preg_test_result");
-    let result = form.evaluate_json(&male, &EvalContext::new(now));
+    let result = form.evaluate_json(&male, &ctx);
     assert!(!result.relevant.iter().any(|f| f == "pregnant"));
     assert!(
         result.complete,
@@ -328,5 +356,49 @@ fn clinician_only_fields_are_marked_in_the_real_forms() {
         let mut expected = expected.to_vec();
         expected.sort_unstable();
         assert_eq!(marked, expected, "{form_id}");
+    }
+}
+
+/// The expected date of delivery is one rule (FORMS.md 3.6) computed the same way in
+/// the pre-departure and the arrival forms, for LMP and for fractional ultrasound ages.
+#[test]
+fn edd_is_the_same_date_in_pda_and_arr_t2() {
+    let config = tables(&repo().join("schemas/config"));
+    let pda = load("pda", &config);
+    let arr = load("arr_t2", &config);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").expect("time");
+    let ctx = EvalContext::new(now);
+    for (pregnancy, want) in [
+        (serde_json::json!({"lmp_date": "2025-12-01"}), "2026-09-07"),
+        (
+            serde_json::json!({"ga_ultrasound_weeks": 20.05}),
+            "2026-07-28",
+        ),
+        (
+            serde_json::json!({"ga_ultrasound_weeks": 20.1, "lmp_date": "2025-10-01"}),
+            "2026-07-27",
+        ),
+    ] {
+        let mut answers = serde_json::json!({
+            "encounter_start": "2026-03-10T08:00:00Z", "programme": "us", "rule_set": "default",
+            "consent_screening": "granted", "legal_basis_screening": "legal_obligation",
+            "sex": "female", "date_of_birth": "1994-05-01", "dob_precision": "exact",
+            "pregnant": "yes"
+        });
+        for (k, v) in pregnancy.as_object().expect("object") {
+            answers[k] = v.clone();
+        }
+        let a = pda.evaluate_json(answers.as_object().expect("object"), &ctx);
+        let b = arr.evaluate_json(answers.as_object().expect("object"), &ctx);
+        assert_eq!(
+            a.calculated["edd"],
+            serde_json::json!(want),
+            "pda {pregnancy}"
+        );
+        assert_eq!(
+            b.calculated["edd"],
+            serde_json::json!(want),
+            "arr_t2 {pregnancy}"
+        );
     }
 }

@@ -507,6 +507,39 @@ impl Store {
         self.in_tx(|s| s.write_field(record, &form, path, &value, format!("resolve {path}"), true))
     }
 
+    /// The subject's latest pre-departure assessment (`pda`) started at or before
+    /// `created`, and its outcome: what a pre-embarkation check (`pec`) links to
+    /// (FORMS.md 3.14), so the check shows that outcome and its rules stop clearance
+    /// when it is not a "fit" one. Read each time, so a later change of the pda's
+    /// outcome reaches the check.
+    fn latest_pda_before(
+        &mut self,
+        subject_id: &str,
+        created: &str,
+    ) -> Result<Option<(String, Option<String>)>> {
+        let rows = self.list_records(&RecordFilter {
+            form_id: Some("pda".into()),
+            subject_id: Some(subject_id.into()),
+            ..RecordFilter::default()
+        })?;
+        let Some(latest) = rows
+            .into_iter()
+            .filter(|r| r.created.as_str() <= created)
+            .max_by(|a, b| a.created.cmp(&b.created))
+        else {
+            return Ok(None);
+        };
+        let outcome = match self.doc(&latest.record_id)? {
+            Some(d) => doc::read_answers(d, "answers")
+                .answers
+                .get("outcome")
+                .and_then(|v| v.as_str())
+                .map(String::from),
+            None => None,
+        };
+        Ok(Some((latest.record_id, outcome)))
+    }
+
     /// The record with its answers, conflicts and the form engine's verdict.
     pub fn show(&mut self, record: &str) -> Result<RecordView> {
         Ok(self.assess(record, "en")?.view)
@@ -563,6 +596,14 @@ impl Store {
         ] {
             if form.field(k).is_some() {
                 combined.insert(k.into(), J::String(v.to_string()));
+            }
+        }
+        if form.field("linked_pda_encounter_id").is_some() {
+            if let Some((pda, outcome)) = self.latest_pda_before(&subject_id, &created)? {
+                combined.insert("linked_pda_encounter_id".into(), J::String(pda));
+                if let (Some(o), true) = (outcome, form.field("linked_pda_outcome").is_some()) {
+                    combined.insert("linked_pda_outcome".into(), J::String(o));
+                }
             }
         }
         let mut ctx = EvalContext::new(self.now());
@@ -698,4 +739,57 @@ pub struct RecordRow {
     pub status: String,
     pub conflict: bool,
     pub created: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Role;
+
+    /// A pre-embarkation check links the subject's latest pre-departure assessment
+    /// and its outcome; clearance is refused while that outcome is not a "fit" one.
+    #[test]
+    fn a_pec_reads_the_latest_pda_and_its_outcome() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("sex".into(), "female".into()),
+            ])
+            .expect("subject");
+        // No pda yet: nothing is linked and clearance is refused.
+        let early = s.new_record("pec", &subject).expect("pec");
+        s.set_answer(&early, "pec_outcome", "cleared", None)
+            .expect("outcome");
+        let view = s.show(&early).expect("show");
+        assert!(view.errors.iter().any(|e| e.rule == "pec_outcome_pda_fit"));
+
+        let pda = s.new_record("pda", &subject).expect("pda");
+        s.set_answer(&pda, "outcome", "deferred", None)
+            .expect("pda outcome");
+        let pec = s.new_record("pec", &subject).expect("pec");
+        s.set_answer(&pec, "pec_outcome", "cleared", None)
+            .expect("outcome");
+        let seen = s.assess(&pec, "en").expect("assess");
+        assert_eq!(
+            seen.values.get("linked_pda_encounter_id"),
+            Some(&J::String(pda.clone()))
+        );
+        assert_eq!(
+            seen.values.get("linked_pda_outcome"),
+            Some(&J::String("deferred".into()))
+        );
+        assert!(seen
+            .view
+            .errors
+            .iter()
+            .any(|e| e.rule == "pec_outcome_pda_fit"));
+        // The pda's outcome becomes fit: the check reads it and may clear.
+        s.set_answer(&pda, "outcome", "fit_with_followup", None)
+            .expect("pda outcome");
+        let view = s.show(&pec).expect("show");
+        assert!(!view.errors.iter().any(|e| e.rule == "pec_outcome_pda_fit"));
+    }
 }

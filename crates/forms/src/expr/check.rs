@@ -57,6 +57,8 @@ pub(crate) enum Node {
         table: Arc<ConfigTable>,
         column: usize,
         key: Box<Node>,
+        /// `configured()`: whether the table has a value for the key, not the value.
+        presence: bool,
     },
     MinDaysApart {
         date: usize,
@@ -97,6 +99,7 @@ pub(crate) enum Func {
     HoursBetween,
     AddDays,
     Position,
+    SubjectIdValid,
 }
 
 const FUNCTIONS: &[(&str, Func)] = &[
@@ -130,10 +133,11 @@ const FUNCTIONS: &[(&str, Func)] = &[
     ("hours-between", Func::HoursBetween),
     ("add-days", Func::AddDays),
     ("position", Func::Position),
+    ("subject-id-valid", Func::SubjectIdValid),
 ];
 
 /// Names handled outside the table above because their arguments are not plain values.
-const SPECIAL_FUNCTIONS: &[&str] = &["regex", "lookup", "answer", "min-days-apart"];
+const SPECIAL_FUNCTIONS: &[&str] = &["regex", "lookup", "configured", "answer", "min-days-apart"];
 
 /// Every function name the language knows, for error messages and fuzzing.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
@@ -353,7 +357,8 @@ impl Checker<'_, '_> {
     fn call(&mut self, name: &str, args: &[Expr], span: Span) -> (Node, Type) {
         match name {
             "regex" => return self.regex(args, span),
-            "lookup" => return self.lookup(args, span),
+            "lookup" => return self.lookup(args, span, false),
+            "configured" => return self.lookup(args, span, true),
             "answer" => {
                 if !self.arity(name, span, args, 1, 1) {
                     return (Node::Const(Value::Empty), Type::Any);
@@ -532,6 +537,11 @@ impl Checker<'_, '_> {
                 arg_is(self, 0, &|t| *t == Type::Text, "text");
                 Type::Number
             }
+            Func::SubjectIdValid => {
+                ok(self, 1, 1);
+                arg_is(self, 0, &|t| *t == Type::Text, "text");
+                Type::Bool
+            }
             Func::Concat => {
                 ok(self, 1, usize::MAX);
                 Type::Text
@@ -615,22 +625,28 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn lookup(&mut self, args: &[Expr], span: Span) -> (Node, Type) {
-        if !self.arity("lookup", span, args, 3, 3) {
-            return (Node::Const(Value::Empty), Type::Any);
+    /// `lookup('table', key, 'column')`, or with `presence` `configured('table', key,
+    /// 'column')`: a boolean telling whether the table has a value there (false for a
+    /// missing row or a `null` cell, empty while the key is empty), so a form can say
+    /// that a figure it needs is not configured instead of reading it as "no".
+    fn lookup(&mut self, args: &[Expr], span: Span, presence: bool) -> (Node, Type) {
+        let name = if presence { "configured" } else { "lookup" };
+        let result = |ty: Type| if presence { Type::Bool } else { ty };
+        if !self.arity(name, span, args, 3, 3) {
+            return (Node::Const(Value::Empty), result(Type::Any));
         }
         let (key, key_ty) = self.node(&args[1]);
         if !matches!(key_ty, Type::Text | Type::Number | Type::Any) {
             self.errors.push(ExprError::new(
                 args[1].span,
-                format!("lookup() keys are text or numbers, but this is a {key_ty}"),
+                format!("{name}() keys are text or numbers, but this is a {key_ty}"),
             ));
         }
         let (Some(table_name), Some(column_name)) = (
-            self.text_literal(&args[0], "the table name of lookup()"),
-            self.text_literal(&args[2], "the column name of lookup()"),
+            self.text_literal(&args[0], &format!("the table name of {name}()")),
+            self.text_literal(&args[2], &format!("the column name of {name}()")),
         ) else {
-            return (Node::Const(Value::Empty), Type::Any);
+            return (Node::Const(Value::Empty), result(Type::Any));
         };
         let Some(table) = self.scope.tables.get(table_name) else {
             let mut known: Vec<&String> = self.scope.tables.keys().collect();
@@ -649,12 +665,13 @@ impl Checker<'_, '_> {
                 ),
             );
         };
-        let ty = table.column_type(column);
+        let ty = result(table.column_type(column));
         (
             Node::Lookup {
                 table: Arc::clone(table),
                 column,
                 key: Box::new(key),
+                presence,
             },
             ty,
         )

@@ -128,14 +128,24 @@ impl Frame<'_> {
                 Value::Text(s) => Value::Bool(re.is_match(&s)),
                 _ => Value::Empty,
             },
-            Node::Lookup { table, column, key } => {
+            Node::Lookup {
+                table,
+                column,
+                key,
+                presence,
+            } => {
                 let key = match self.eval(key, instance) {
-                    Value::Text(s) => s,
+                    Value::Text(s) if !s.is_empty() => s,
                     Value::Number(n) if n.fract() == 0.0 => format!("{}", n as i64),
                     Value::Number(n) => n.to_string(),
                     _ => return Value::Empty,
                 };
-                table.get(&key, *column)
+                let value = table.get(&key, *column);
+                if *presence {
+                    Value::Bool(!matches!(value, Value::Empty))
+                } else {
+                    value
+                }
             }
             Node::MinDaysApart {
                 date,
@@ -345,6 +355,10 @@ impl Frame<'_> {
                 });
                 pick.unwrap_or(Value::Empty)
             }
+            Func::SubjectIdValid => match arg(0) {
+                Value::Text(s) if !s.is_empty() => Value::Bool(subject_id_valid(&s)),
+                _ => Value::Empty,
+            },
             Func::StringLength => match arg(0) {
                 Value::Text(s) => Value::Number(s.chars().count() as f64),
                 _ => Value::Number(0.0),
@@ -412,9 +426,63 @@ impl Frame<'_> {
     }
 }
 
+/// The Crockford Base32 alphabet of subject ids (FORMS.md 2).
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Whether `s` is a subject id in its canonical form: 10 Crockford Base32 characters
+/// and the check character of the Luhn mod 32 algorithm over their values (the same
+/// computation as the store's `ids.rs`, which creates the ids and normalises typed
+/// ones; a form sees them canonical, so lower case and O/I/L aliases are refused).
+pub(crate) fn subject_id_valid(s: &str) -> bool {
+    const N: u32 = 32;
+    let values: Option<Vec<u32>> = s
+        .bytes()
+        .map(|b| CROCKFORD.iter().position(|&c| c == b).map(|p| p as u32))
+        .collect();
+    let Some(values) = values else {
+        return false;
+    };
+    if values.len() != 11 {
+        return false;
+    }
+    let (body, check) = values.split_at(10);
+    let mut factor = 2;
+    let mut sum = 0;
+    for v in body.iter().rev() {
+        let addend = factor * v;
+        factor = if factor == 2 { 1 } else { 2 };
+        sum += addend / N + addend % N;
+    }
+    (N - sum % N) % N == check[0]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subject_id_check_characters() {
+        // Computed by the store's algorithm: body 7K3M9QX2TB, check X.
+        let good = "7K3M9QX2TBX";
+        assert!(subject_id_valid(good), "{good}");
+        // Every single changed character is caught.
+        for i in 0..11 {
+            for &c in CROCKFORD.iter() {
+                let mut b = good.as_bytes().to_vec();
+                if b[i] == c {
+                    continue;
+                }
+                b[i] = c;
+                let changed = String::from_utf8(b).expect("ascii");
+                assert!(!subject_id_valid(&changed), "{changed}");
+            }
+        }
+        assert!(!subject_id_valid("7k3m9qx2tb4"), "not canonical");
+        assert!(!subject_id_valid("7K3M9QX2TB"), "too short");
+        assert!(!subject_id_valid("7K3M9QX2TB44"), "too long");
+        assert!(!subject_id_valid("7K3M9QX2TU4"), "U is not a symbol");
+        assert!(!subject_id_valid(""));
+    }
 
     #[test]
     fn completed_months_and_years() {
