@@ -29,6 +29,8 @@ pub fn complete_arr_t1(s: &mut Store, r: &str) {
         ("t1_vuln_flags", "none"),
         ("t1_no_further_check", "true"),
         ("t1_screening_form_note", "check_done_no_needs"),
+        ("legal_basis_screening", "consent"),
+        ("consent_screening", "granted"),
     ] {
         s.set_answer(r, f, v, None).expect(f);
     }

@@ -161,8 +161,11 @@ fn workflow_with_returns_and_amendments() {
     ));
     complete_arr_t1(&mut s, &r);
     assert!(s.show(&r).expect("show").complete);
-    // A warning blocks completion until confirmed with a reason.
+    // A warning blocks completion until confirmed with a reason. (A 42 °C check is
+    // referred on, so it cannot close with "no further check": r42.)
     s.set_answer(&r, "t1_temp_c", "42", None).expect("temp");
+    s.set_answer(&r, "t1_no_further_check", "false", None)
+        .expect("referred on");
     let v = s.show(&r).expect("show");
     assert!(!v.complete && v.warnings.iter().any(|w| w.rule == "r4a"));
     assert!(matches!(
