@@ -230,6 +230,8 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         tls,
         demo: false,
         dashboard: None,
+        upstream: None,
+        tls_pem: None,
     });
     let scheme = if a.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.addr);

@@ -41,6 +41,7 @@ impl Admin {
             .map_err(ServerError::Runtime)?;
         let db = match storage {
             Storage::Dir(dir) => Backend::Sqlite(SqliteDb::open(dir)?),
+            Storage::Keyed(dir, key) => Backend::Sqlite(SqliteDb::open_with(dir, Some(&key.0))?),
             Storage::Url(url) => Backend::Pg(rt.block_on(PgDb::connect(url))?),
         };
         Ok(Admin { rt, db })

@@ -19,11 +19,20 @@ use tokio::sync::Notify;
 const JSON_LIMIT: usize = 64 * 1024;
 
 /// What every handler shares.
-#[derive(Debug)]
 pub struct AppState<D> {
     pub db: Arc<D>,
     /// Wakes the verifier after a push stored something new.
     pub verify: Arc<Notify>,
+    /// On a supervisor hub: the upstream server that checks passwords.
+    pub upstream: Option<Arc<dyn service::Upstream>>,
+}
+
+impl<D> std::fmt::Debug for AppState<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("hub", &self.upstream.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -60,6 +69,14 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route(
             "/v1/device/accounts",
             post(prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/hub/prove",
+            post(hub_prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/hub/devices",
+            post(hub_devices::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
         .route(
             "/v1/sync",
@@ -120,7 +137,7 @@ async fn healthz<D: Db>(State(s): S<D>) -> Response {
 async fn enroll<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError> {
     let req: EnrolRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the enrolment request is malformed: {e}")))?;
-    Ok(Json(service::enrol(s.db.as_ref(), req).await?).into_response())
+    Ok(Json(service::enrol(s.db.as_ref(), req, s.upstream.as_deref()).await?).into_response())
 }
 
 async fn prove<D: Db>(
@@ -131,7 +148,32 @@ async fn prove<D: Db>(
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     let req: ProveRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
-    Ok(Json(service::prove_account(s.db.as_ref(), &caller, req).await?).into_response())
+    Ok(Json(
+        service::prove_account(s.db.as_ref(), &caller, req, s.upstream.as_deref()).await?,
+    )
+    .into_response())
+}
+
+async fn hub_prove<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let req: service::HubProveRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
+    Ok(Json(service::hub_prove(s.db.as_ref(), &caller, req).await?).into_response())
+}
+
+async fn hub_devices<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let req: service::HubDevices = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
+    Ok(Json(service::hub_devices(s.db.as_ref(), &caller, req).await?).into_response())
 }
 
 async fn sync<D: Db>(

@@ -79,6 +79,9 @@ pub struct DeviceRow {
     pub user: String,
     pub last_sync: Option<String>,
     pub revoked: bool,
+    /// The supervisor hub the device enrolled with, when not this server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_hub: Option<String>,
 }
 
 /// A one-time enrolment to redeem.
@@ -296,6 +299,22 @@ pub trait Db: Send + Sync + 'static {
     fn devices_by_id(&self, ids: &[String]) -> impl Future<Output = DbResult<Vec<Device>>> + Send;
     fn revoke(&self, id: &str) -> impl Future<Output = DbResult<bool>> + Send;
     fn devices(&self) -> impl Future<Output = DbResult<Vec<DeviceRow>>> + Send;
+    /// Records a device that enrolled with supervisor hub `hub` (it has no token
+    /// here: it reaches this server only through the hub). Idempotent; a revoked
+    /// device stays revoked.
+    fn register_hub_device(
+        &self,
+        hub: &str,
+        device: &str,
+        site: &str,
+        account: &str,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The devices registered through hub `hub`: `(id, revoked)`.
+    fn hub_devices(&self, hub: &str) -> impl Future<Output = DbResult<Vec<(String, bool)>>> + Send;
+    /// A value of this server's own settings (a hub keeps its upstream state here,
+    /// inside the encrypted database).
+    fn setting(&self, key: &str) -> impl Future<Output = DbResult<Option<String>>> + Send;
+    fn set_setting(&self, key: &str, value: &str) -> impl Future<Output = DbResult<()>> + Send;
     /// Notes a device's last sync, and the access-log entry of the round trip, in
     /// one transaction.
     fn touch_device(

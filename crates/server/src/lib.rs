@@ -39,8 +39,21 @@ use tokio::sync::{watch, Notify};
 pub enum Storage {
     /// Embedded SQLite in this folder.
     Dir(PathBuf),
+    /// Embedded SQLite in this folder, opened with this key instead of a key file (a
+    /// supervisor hub's, unwrapped with the supervisor's passphrase).
+    Keyed(PathBuf, DbKey),
     /// PostgreSQL at this URL (`postgres://...`).
     Url(String),
+}
+
+/// A database key (64 hex digits) held in memory; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbKey(pub String);
+
+impl std::fmt::Debug for DbKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbKey(..)")
+    }
 }
 
 /// How to run the server.
@@ -54,6 +67,21 @@ pub struct ServeConfig {
     pub demo: bool,
     /// Serve the supervisor dashboard from this UI build (`ui/dist`).
     pub dashboard: Option<PathBuf>,
+    /// On a supervisor hub: the upstream server that checks account passwords.
+    pub upstream: Option<UpstreamHandle>,
+    /// TLS from PEM text in memory (a hub's self-signed certificate and key, kept in
+    /// its encrypted database), instead of `tls` files.
+    pub tls_pem: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The upstream of a hub, for [`ServeConfig`].
+#[derive(Clone)]
+pub struct UpstreamHandle(pub Arc<dyn service::Upstream>);
+
+impl std::fmt::Debug for UpstreamHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamHandle")
+    }
 }
 
 /// Why the server could not start or stopped.
@@ -114,6 +142,10 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServerError> {
     match &config.storage {
         Storage::Dir(dir) => {
             let db = sqlite::SqliteDb::open(dir)?;
+            start_with(Arc::new(db), &config).await
+        }
+        Storage::Keyed(dir, key) => {
+            let db = sqlite::SqliteDb::open_with(dir, Some(&key.0))?;
             start_with(Arc::new(db), &config).await
         }
         Storage::Url(url) => {
@@ -182,6 +214,7 @@ pub async fn start_with<D: db::Db>(
     let state = Arc::new(api::AppState {
         db: db.clone(),
         verify: wake.clone(),
+        upstream: config.upstream.as_ref().map(|u| u.0.clone()),
     });
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
@@ -199,7 +232,20 @@ pub async fn start_with<D: db::Db>(
         .map_err(ServerError::Runtime)?;
     let addr = listener.local_addr().map_err(ServerError::Runtime)?;
     let mut stop_rx = stopped;
-    let task = match &config.tls {
+    let tls = match (&config.tls, &config.tls_pem) {
+        (Some((cert, key)), _) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(ServerError::Tls)?,
+        ),
+        (None, Some((cert, key))) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem(cert.clone(), key.clone())
+                .await
+                .map_err(ServerError::Tls)?,
+        ),
+        (None, None) => None,
+    };
+    let task = match tls {
         None => {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
@@ -215,10 +261,7 @@ pub async fn start_with<D: db::Db>(
                 let _ = verifier.await;
             })
         }
-        Some((cert, key)) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(ServerError::Tls)?;
+        Some(tls) => {
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {
@@ -235,7 +278,7 @@ pub async fn start_with<D: db::Db>(
             })
         }
     };
-    tracing::info!(%addr, tls = config.tls.is_some(), "listening");
+    tracing::info!(%addr, tls = config.tls.is_some() || config.tls_pem.is_some(), "listening");
     Ok(Running {
         addr,
         demo,

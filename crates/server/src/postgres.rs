@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS device_accounts(
     PRIMARY KEY(device_id, account));
 INSERT INTO device_accounts(device_id, account, proven_ms)
     SELECT id, account, 0 FROM devices ON CONFLICT DO NOTHING;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS via_hub TEXT;
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms BIGINT NOT NULL);
@@ -487,7 +489,7 @@ impl Db for PgDb {
             .client()
             .await?
             .query(
-                "SELECT id, site, account, last_sync, revoked FROM devices ORDER BY id",
+                "SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id",
                 &[],
             )
             .await?;
@@ -499,8 +501,70 @@ impl Db for PgDb {
                 user: r.get(2),
                 last_sync: r.get(3),
                 revoked: r.get(4),
+                via_hub: r.get(5),
             })
             .collect())
+    }
+
+    async fn register_hub_device(
+        &self,
+        hub: &str,
+        device: &str,
+        site: &str,
+        account: &str,
+    ) -> DbResult<()> {
+        let c = self.client().await?;
+        let token = format!("via-hub:{device}");
+        c.execute(
+            "INSERT INTO devices(id, site, account, token_hash, via_hub) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO NOTHING",
+            &[&device, &site, &account, &token, &hub],
+        )
+        .await?;
+        let via: Option<String> = c
+            .query_one("SELECT via_hub FROM devices WHERE id = $1", &[&device])
+            .await?
+            .get(0);
+        if via.as_deref() == Some(hub) {
+            Ok(())
+        } else {
+            Err(DbError::Refused(format!(
+                "device {device} is enrolled elsewhere, not through this hub"
+            )))
+        }
+    }
+
+    async fn hub_devices(&self, hub: &str) -> DbResult<Vec<(String, bool)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, revoked FROM devices WHERE via_hub = $1 ORDER BY id",
+                &[&hub],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn setting(&self, key: &str) -> DbResult<Option<String>> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO settings(key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn touch_device(&self, id: &str, at: &str, audit: Option<&AuditEntry>) -> DbResult<()> {

@@ -216,6 +216,7 @@ mod tests {
             user: "amina".into(),
             last_sync: last.map(String::from),
             revoked,
+            via_hub: None,
         };
         let devices = [
             device("fresh", Some("2026-03-10T08:00:00Z"), false),

@@ -427,6 +427,71 @@ async fn check_password<D: Db>(
     }
 }
 
+/// How a supervisor hub checks an account's own password: it holds no password
+/// hashes (accounts come from upstream with their roles and sites only), so it asks
+/// its upstream server, which records `device` as enrolled through the hub and binds
+/// the account to it. Implemented by tern-hub over HTTPS; the server crate knows no
+/// HTTP client.
+pub trait Upstream: Send + Sync + 'static {
+    fn prove<'a>(
+        &'a self,
+        device: &'a str,
+        account: &'a str,
+        password: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<ProveResponse>> + Send + 'a>>;
+}
+
+/// `account`'s own password, checked here or, on a hub, by its upstream server (the
+/// account is then stored here with the role and sites upstream answered, and no
+/// password hash).
+async fn verify_account<D: Db>(
+    db: &D,
+    upstream: Option<&dyn Upstream>,
+    account: &str,
+    password: String,
+    action: &str,
+    device: &str,
+) -> ApiResult<Account> {
+    let Some(up) = upstream else {
+        return check_password(db, account, password, action, device).await;
+    };
+    let proven = up.prove(device, account, &password).await?;
+    mirror_account(db, &proven.account, &proven.role, &proven.sites).await?;
+    db.account(&proven.account)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the mirrored account is missing"))
+}
+
+/// On a hub: an account as upstream holds it (role, sites), with no usable password.
+pub async fn mirror_account<D: Db>(
+    db: &D,
+    name: &str,
+    role: &str,
+    sites: &[String],
+) -> ApiResult<()> {
+    let role = parse_role(role)?;
+    for site in sites {
+        if !db.site_exists(site).await? {
+            db.add_site(site).await?;
+        }
+    }
+    let account = Account {
+        name: name.to_string(),
+        role: role.name().to_string(),
+        // Not a PHC string: no password ever verifies against it.
+        password_hash: "!upstream".into(),
+        sites: sites.to_vec(),
+    };
+    match db.add_account(&account).await {
+        Ok(()) => Ok(()),
+        Err(DbError::Exists(_)) => {
+            db.change_account(name, Some(role.name()), sites).await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Signs in with a password (rate-limited by [`check_password`]).
 pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
     let account = check_password(db, &req.user, req.password, "login", "").await?;
@@ -501,7 +566,11 @@ pub async fn form_view<D: Db>(
 
 // ---------------------------------------------------------------- enrolment
 
-pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse> {
+pub async fn enrol<D: Db>(
+    db: &D,
+    req: EnrolRequest,
+    upstream: Option<&dyn Upstream>,
+) -> ApiResult<EnrolResponse> {
     if req.protocol < protocol::MIN_PROTOCOL_VERSION || req.protocol > protocol::PROTOCOL_VERSION {
         return Err(ApiError::new(
             ErrorCode::Upgrade,
@@ -539,7 +608,7 @@ pub async fn enrol<D: Db>(db: &D, req: EnrolRequest) -> ApiResult<EnrolResponse>
             "enrolment needs the account's own password; update tern",
         ));
     }
-    check_password(db, &account, req.password, "enrol", &req.device_id).await?;
+    verify_account(db, upstream, &account, req.password, "enrol", &req.device_id).await?;
     let token = auth::new_token()?;
     let redeemed = db
         .redeem(&Redeem {
@@ -594,6 +663,7 @@ pub async fn prove_account<D: Db>(
     db: &D,
     caller: &Caller,
     req: ProveRequest,
+    upstream: Option<&dyn Upstream>,
 ) -> ApiResult<ProveResponse> {
     let device = caller
         .device
@@ -605,9 +675,12 @@ pub async fn prove_account<D: Db>(
     let site = caller.sites.first().map_or("", String::as_str);
     match db.account(&req.account).await? {
         Some(a) if caller.sites.iter().any(|s| a.sites.contains(s)) => {}
+        // A hub may not know a new account yet: its upstream decides.
+        _ if upstream.is_some() => {}
         _ => return Err(no_account(&req.account, site)),
     }
-    let account = check_password(db, &req.account, req.password, "prove", &device).await?;
+    let account =
+        verify_account(db, upstream, &req.account, req.password, "prove", &device).await?;
     let Some(site) = caller.sites.iter().find(|s| account.sites.contains(s)) else {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -635,6 +708,110 @@ pub async fn prove_account<D: Db>(
         role: account.role,
         sites: account.sites,
     })
+}
+
+// ---------------------------------------------------------------- supervisor hubs
+
+/// A hub's device proving an account through the hub (`POST /v1/hub/prove`).
+#[derive(Clone, Deserialize, Serialize)]
+pub struct HubProveRequest {
+    pub device: String,
+    pub account: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for HubProveRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubProveRequest")
+            .field("device", &self.device)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A hub's device registry as the hub sends it at each upstream sync.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HubDevices {
+    /// `(device id, revoked on the hub)`.
+    pub devices: Vec<(String, bool)>,
+}
+
+/// The devices revoked here among those of the hub: the hub refuses them from then on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HubRevoked {
+    pub revoked: Vec<String>,
+}
+
+/// The caller as a supervisor hub: a device of a supervisor's account.
+fn hub_of(caller: &Caller) -> ApiResult<String> {
+    match &caller.device {
+        Some(d) if caller.role == Role::Supervisor => Ok(d.clone()),
+        _ => Err(ApiError::forbidden(
+            "act as a supervisor hub (a device of a supervisor's account)",
+        )),
+    }
+}
+
+/// A device that enrolled with a hub proves an account through it: the account's own
+/// password is checked here, the device is recorded as enrolled through the hub (at
+/// the hub's site) and the account bound to it, so its changes are accepted when the
+/// hub forwards them.
+pub async fn hub_prove<D: Db>(
+    db: &D,
+    caller: &Caller,
+    req: HubProveRequest,
+) -> ApiResult<ProveResponse> {
+    let hub = hub_of(caller)?;
+    check_name("device id", &req.device)?;
+    check_name("user name", &req.account)?;
+    let site = caller.sites.first().cloned().unwrap_or_default();
+    match db.account(&req.account).await? {
+        Some(a) if a.sites.contains(&site) => {}
+        _ => return Err(no_account(&req.account, &site)),
+    }
+    let account = check_password(db, &req.account, req.password, "prove", &req.device).await?;
+    db.register_hub_device(&hub, &req.device, &site, &account.name)
+        .await?;
+    db.bind_account(&req.device, &account.name, now_ms()).await?;
+    db.audit(&AuditEntry {
+        at: now_text(),
+        actor: account.name.clone(),
+        role: account.role.clone(),
+        device: req.device.clone(),
+        site,
+        action: "prove_via_hub".into(),
+        object: hub,
+    })
+    .await?;
+    Ok(ProveResponse {
+        account: account.name,
+        role: account.role,
+        sites: account.sites,
+    })
+}
+
+/// The hub's registry: devices the hub revoked are revoked here too; the answer lists
+/// the hub's devices revoked here, which the hub then refuses.
+pub async fn hub_devices<D: Db>(
+    db: &D,
+    caller: &Caller,
+    req: HubDevices,
+) -> ApiResult<HubRevoked> {
+    let hub = hub_of(caller)?;
+    let known: HashMap<String, bool> = db.hub_devices(&hub).await?.into_iter().collect();
+    for (device, revoked) in &req.devices {
+        if *revoked && known.get(device) == Some(&false) {
+            db.revoke(device).await?;
+        }
+    }
+    let revoked = db
+        .hub_devices(&hub)
+        .await?
+        .into_iter()
+        .filter(|(_, r)| *r)
+        .map(|(d, _)| d)
+        .collect();
+    Ok(HubRevoked { revoked })
 }
 
 // ---------------------------------------------------------------- sync
@@ -808,7 +985,15 @@ async fn authorise_push<D: Db>(
         .into_iter()
         .map(|(id, k, s)| (id, (k, s)))
         .collect();
-    let bound: HashSet<String> = db.bound_accounts(device).await?.into_iter().collect();
+    // A supervisor hub forwards the changes of the devices enrolled with it.
+    let via_hub: HashMap<String, bool> = db.hub_devices(device).await?.into_iter().collect();
+    let mut bound: HashMap<String, HashSet<String>> = HashMap::new();
+    for (dev, _) in &page.authors {
+        if !bound.contains_key(dev) {
+            let accounts = db.bound_accounts(dev).await?.into_iter().collect();
+            bound.insert(dev.clone(), accounts);
+        }
+    }
     let mut accounts: HashMap<String, Account> = HashMap::new();
     for (_, user) in &page.authors {
         if let Some(a) = db.account(user).await? {
@@ -819,16 +1004,25 @@ async fn authorise_push<D: Db>(
         |m: String| ApiError::new(ErrorCode::Forbidden, format!("{m}; nothing was stored"));
     let device_site = caller.sites.first().map_or("", String::as_str);
     for (dev, user) in &page.authors {
-        if dev != device {
-            return Err(forged(format!(
-                "changes made on device {dev} reach the server only from that device, not \
-                 from device {device}"
-            )));
+        match via_hub.get(dev) {
+            _ if dev == device => {}
+            Some(false) => {}
+            Some(true) => {
+                return Err(forged(format!(
+                    "changes by revoked device {dev} (enrolled through this hub)"
+                )))
+            }
+            None => {
+                return Err(forged(format!(
+                    "changes made on device {dev} reach the server only from that device, \
+                     not from device {device}"
+                )))
+            }
         }
         if !accounts.contains_key(user) {
             return Err(no_account(user, device_site));
         }
-        if !bound.contains(user) {
+        if !bound.get(dev).is_some_and(|b| b.contains(user)) {
             return Err(forged(format!(
                 "changes by `{user}`, who has not proven the account on this device; `{user}` \
                  signs in on this device while it is online (the device keeps the work and \

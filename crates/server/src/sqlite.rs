@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS device_accounts(
     PRIMARY KEY(device_id, account));
 INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms)
     SELECT id, account, 0 FROM devices;
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
@@ -82,9 +83,24 @@ pub struct SqliteDb {
 impl SqliteDb {
     /// Opens (or creates) `DIR/tern-server.db`, encrypted with the key file.
     pub fn open(dir: &Path) -> DbResult<SqliteDb> {
+        Self::open_with(dir, None)
+    }
+
+    /// The database file of a data folder.
+    pub fn path(dir: &Path) -> std::path::PathBuf {
+        dir.join("tern-server.db")
+    }
+
+    /// Opens (or creates) `DIR/tern-server.db` with `key` (64 hex digits, e.g. a hub's,
+    /// unwrapped with its supervisor's passphrase) instead of a key file.
+    pub fn open_with(dir: &Path, key: Option<&str>) -> DbResult<SqliteDb> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("tern-server.db");
-        let key = database_key(dir, &path)?;
+        let path = Self::path(dir);
+        let key = match key {
+            Some(k) if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => k.to_string(),
+            Some(_) => return Err(DbError::Refused("a database key is 64 hex digits".into())),
+            None => database_key(dir, &path)?,
+        };
         if is_plaintext(&path)? {
             encrypt_in_place(&path, &key)?;
         }
@@ -120,6 +136,15 @@ impl SqliteDb {
             [],
             |r| r.get(0),
         )?;
+        // Devices enrolled through a supervisor hub (via_hub: the hub's device id).
+        let has_via_hub: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('devices') WHERE name = 'via_hub'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_via_hub {
+            conn.execute_batch("ALTER TABLE devices ADD COLUMN via_hub TEXT")?;
+        }
         if !has_created {
             conn.execute_batch(
                 "ALTER TABLE records ADD COLUMN created TEXT NOT NULL DEFAULT '';
@@ -635,7 +660,7 @@ impl Db for SqliteDb {
     async fn devices(&self) -> DbResult<Vec<DeviceRow>> {
         self.run(|c| {
             let mut stmt =
-                c.prepare("SELECT id, site, account, last_sync, revoked FROM devices ORDER BY id")?;
+                c.prepare("SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
                 Ok(DeviceRow {
                     id: r.get(0)?,
@@ -643,9 +668,82 @@ impl Db for SqliteDb {
                     user: r.get(2)?,
                     last_sync: r.get(3)?,
                     revoked: r.get::<_, i64>(4)? != 0,
+                    via_hub: r.get(5)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn register_hub_device(
+        &self,
+        hub: &str,
+        device: &str,
+        site: &str,
+        account: &str,
+    ) -> DbResult<()> {
+        let (hub, device, site, account) = (
+            hub.to_string(),
+            device.to_string(),
+            site.to_string(),
+            account.to_string(),
+        );
+        self.run(move |c| {
+            let known: Option<Option<String>> = c
+                .query_row("SELECT via_hub FROM devices WHERE id = ?1", [&device], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match known {
+                None => {
+                    c.execute(
+                        "INSERT INTO devices(id, site, account, token_hash, via_hub)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![device, site, account, format!("via-hub:{device}"), hub],
+                    )?;
+                    Ok(())
+                }
+                Some(Some(h)) if h == hub => Ok(()),
+                Some(_) => Err(DbError::Refused(format!(
+                    "device {device} is enrolled elsewhere, not through this hub"
+                ))),
+            }
+        })
+        .await
+    }
+
+    async fn hub_devices(&self, hub: &str) -> DbResult<Vec<(String, bool)>> {
+        let hub = hub.to_string();
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare("SELECT id, revoked FROM devices WHERE via_hub = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([&hub], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn setting(&self, key: &str) -> DbResult<Option<String>> {
+        let key = key.to_string();
+        self.run(move |c| {
+            Ok(c.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> DbResult<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -58,6 +58,8 @@ impl TestServer {
             tls: None,
             demo: false,
             dashboard: None,
+            upstream: None,
+            tls_pem: None,
         })
     }
 

@@ -29,7 +29,7 @@ fn offline_device(db: &Path, users: &[&str]) {
 }
 
 fn refusal(db: &Path, url: &str, code: &str, name: &str) -> String {
-    match tern_sync::enrol(&mut open_as(db, "amina"), url, &code, ACCOUNT_PASSWORD) {
+    match tern_sync::enrol(&mut open_as(db, "amina"), url, code, ACCOUNT_PASSWORD) {
         Err(SyncError::Refused { code, message }) => {
             assert_eq!(code, ErrorCode::Forbidden, "{name}: {message}");
             message

@@ -239,6 +239,32 @@ impl KeyFile {
     }
 }
 
+/// The key of another encrypted database (a supervisor hub's server database at
+/// `db`), wrapped for `holder` with a passphrase in `<db>.keys` exactly like a store's
+/// data key: made at random and written when no key file exists yet, unwrapped with
+/// the passphrase after. Returned as 64 hex digits for SQLCipher's raw key. A wrong
+/// passphrase is [`StoreError::WrongPassword`]; without the passphrase the database
+/// and the key file give nothing.
+pub fn database_key(db: &Path, holder: &str, passphrase: &str) -> Result<String> {
+    let path = key_path(db);
+    let key = if path.exists() {
+        KeyFile::read(db)?.unwrap(holder, passphrase)?
+    } else {
+        if db.exists() {
+            return Err(StoreError::BadKeyFile {
+                path,
+                reason: "missing, but the database exists: restore the key file".into(),
+            });
+        }
+        let key = DataKey::random()?;
+        let mut file = KeyFile::new(db);
+        file.wrap(holder, passphrase, &key)?;
+        file.write()?;
+        key
+    };
+    Ok(hex::encode(key.0))
+}
+
 fn derive(password: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey> {
     let params = Params::new(m, t, p, Some(32)).map_err(|e| StoreError::Refused(e.to_string()))?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);

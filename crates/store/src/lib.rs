@@ -55,7 +55,7 @@ pub use exchange::{ExportReport, ImportReport};
 pub use fold::{fold, skeleton};
 pub use ids::parse_subject_id;
 pub use import::{ImportRefusal, RecordImportReport};
-pub use keys::key_path;
+pub use keys::{database_key, key_path};
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use store::{Store, COMPACT_AFTER};
