@@ -97,7 +97,19 @@ enum DeviceCommand {
 }
 
 pub fn run(args: AdminArgs) -> Result<ExitCode> {
-    let storage = crate::serve::storage(args.data, args.database_url)?;
+    // A hub's folder: its key unwrapped with the supervisor's password, and its codes
+    // carry the certificate fingerprint the team's devices pin.
+    let mut hub_pin = None;
+    let storage = match &args.data {
+        Some(dir) if tern_hub::is_hub(dir) => {
+            let user = std::env::var("TERN_USER").ok();
+            let pass = crate::device::password("TERN_PASSWORD", "Supervisor's password: ")?;
+            let (storage, info) = tern_hub::admin_storage(dir, user.as_deref(), &pass)?;
+            hub_pin = Some(info.fingerprint);
+            storage
+        }
+        _ => crate::serve::storage(args.data, args.database_url)?,
+    };
     let admin = Admin::open(&storage).context("cannot open the server store")?;
     match args.command {
         AdminCommand::Site {
@@ -107,6 +119,12 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             emit(&site);
         }
         AdminCommand::User { command } => match command {
+            UserCommand::Add { .. } if hub_pin.is_some() => {
+                anyhow::bail!(
+                    "a hub's accounts come from its upstream server: add the account there \
+                     (`tern admin --data DIR user add` on the server), then sync the hub"
+                );
+            }
             UserCommand::Add { name, role, sites } => {
                 let pass =
                     crate::device::password("TERN_PASSWORD", &format!("Password for {name}: "))?;
@@ -124,11 +142,17 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
                 site,
                 user,
                 valid_hours,
-            } => emit(&admin.enrolment_code_valid(
-                &site,
-                user.as_deref(),
-                i64::from(valid_hours) * 3600 * 1000,
-            )?),
+            } => {
+                let code = admin.enrolment_code_valid(
+                    &site,
+                    user.as_deref(),
+                    i64::from(valid_hours) * 3600 * 1000,
+                )?;
+                match &hub_pin {
+                    Some(pin) => emit(&format!("{code}#{pin}")),
+                    None => emit(&code),
+                }
+            }
             DeviceCommand::Revoke { device } => {
                 admin.revoke(&device)?;
                 emit(&device);

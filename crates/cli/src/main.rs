@@ -6,6 +6,7 @@ mod admin;
 mod device;
 mod device_sync;
 mod forms;
+mod hub;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Administer a server store: sites, users, devices.
     Admin(admin::AdminArgs),
+    /// Run a supervisor hub for a field team, synced with its upstream server.
+    Hub(hub::HubArgs),
     /// Check, inspect and evaluate form definitions.
     Forms {
         #[command(subcommand)]
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Device(args) => device::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Hub(args) => hub::run(args),
     };
     match result {
         Ok(code) => code,

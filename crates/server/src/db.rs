@@ -311,6 +311,9 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<()>> + Send;
     /// The devices registered through hub `hub`: `(id, revoked)`.
     fn hub_devices(&self, hub: &str) -> impl Future<Output = DbResult<Vec<(String, bool)>>> + Send;
+    /// Record, subject and restricted chunks after `seq` whose origin is not `origin`
+    /// (what a hub has not yet pushed upstream).
+    fn chunks_after(&self, seq: i64, origin: &str) -> impl Future<Output = DbResult<i64>> + Send;
     /// A value of this server's own settings (a hub keeps its upstream state here,
     /// inside the encrypted database).
     fn setting(&self, key: &str) -> impl Future<Output = DbResult<Option<String>>> + Send;

@@ -546,6 +546,19 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    async fn chunks_after(&self, seq: i64, origin: &str) -> DbResult<i64> {
+        Ok(self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM log WHERE seq > $1 AND origin != $2
+                 AND kind IN ('record', 'restricted', 'subject')",
+                &[&seq, &origin],
+            )
+            .await?
+            .get(0))
+    }
+
     async fn setting(&self, key: &str) -> DbResult<Option<String>> {
         Ok(self
             .client()

@@ -59,6 +59,7 @@ impl ApiError {
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 }
@@ -903,6 +904,12 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
         authors,
         doc_users,
     })
+}
+
+/// A page pulled from a hub's upstream server, through the same cheap checks as a
+/// push (framing, Automerge checksums, names): what to store with origin `upstream`.
+pub fn upstream_page(docs: Vec<DocChanges>) -> ApiResult<Vec<NewDoc>> {
+    Ok(check_page(docs)?.docs)
 }
 
 /// How long a pull with nothing verified to send waits for changes the verifier is

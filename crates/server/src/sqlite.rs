@@ -724,6 +724,19 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn chunks_after(&self, seq: i64, origin: &str) -> DbResult<i64> {
+        let origin = origin.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM log WHERE seq > ?1 AND origin != ?2
+                 AND kind IN ('record', 'restricted', 'subject')",
+                params![seq, origin],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     async fn setting(&self, key: &str) -> DbResult<Option<String>> {
         let key = key.to_string();
         self.run(move |c| {

@@ -342,6 +342,18 @@ impl Store {
         self.refresh_proven()
     }
 
+    /// Pins the server's certificate by its SHA-256 fingerprint (a supervisor hub's
+    /// self-signed one, from its enrolment code): the client then trusts only it.
+    pub fn set_server_pin(&mut self, fingerprint_hex: &str) -> Result<()> {
+        self.ensure_sync_schema()?;
+        self.in_tx(|s| s.set_state("pin", fingerprint_hex))
+    }
+
+    /// The pinned certificate fingerprint, when the server is a supervisor hub.
+    pub fn server_pin(&self) -> Result<Option<String>> {
+        self.state("pin")
+    }
+
     /// Names of the local users of this device (the `users` table), by name.
     pub fn local_user_names(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT name FROM users ORDER BY name")?;

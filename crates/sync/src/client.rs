@@ -56,15 +56,84 @@ impl SyncError {
     }
 }
 
-fn http() -> Result<Client, SyncError> {
+/// The HTTP client: the public web PKI plus extra roots, or, for a supervisor hub,
+/// only the certificate with the pinned fingerprint.
+fn http_pinned(pin: Option<[u8; 32]>) -> Result<Client, SyncError> {
     let mut builder = Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(300));
+    if let Some(pin) = pin {
+        return builder
+            .use_preconfigured_tls(crate::tls::pinned_config(pin)?)
+            .build()
+            .map_err(|e| SyncError::Certificates(e.to_string()));
+    }
     for root in crate::tls::extra_roots()? {
         builder = builder.add_root_certificate(root);
     }
     // Build errors only happen with a broken TLS backend; fall back to the default.
     Ok(builder.build().unwrap_or_default())
+}
+
+/// The client for this store's server: pinned when it enrolled with a hub's code.
+fn http_for(store: &Store) -> Result<Client, SyncError> {
+    let pin = match store.server_pin()? {
+        Some(p) => Some(crate::tls::parse_pin(&p)?),
+        None => None,
+    };
+    http_pinned(pin)
+}
+
+/// POSTs `body` as JSON (with a bearer token when given) and reads a JSON answer: the
+/// small calls a supervisor hub makes to its upstream server. `pin`: trust only the
+/// certificate with this fingerprint.
+pub fn post_json<T: Serialize, R: serde::de::DeserializeOwned>(
+    url: &str,
+    token: Option<&str>,
+    body: &T,
+    pin: Option<[u8; 32]>,
+) -> Result<R, SyncError> {
+    let mut req = http_pinned(pin)?
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(serde_json::to_vec(body).map_err(|e| FrameError::Malformed(e.to_string()))?);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().map_err(offline(url))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().map_err(offline(url))?;
+    if status != 200 {
+        return Err(error_from(status, &bytes));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| FrameError::Malformed(format!("answer: {e}")).into())
+}
+
+/// One sync round trip as messages (a supervisor hub is not a device store): the
+/// request out, the answer in, with the bytes sent and received.
+pub fn round_trip(
+    server: &str,
+    token: &str,
+    request: &protocol::SyncRequest,
+    pin: Option<[u8; 32]>,
+) -> Result<(SyncResponse, u64, u64), SyncError> {
+    let url = format!("{}/v1/sync", server.trim_end_matches('/'));
+    let body = protocol::encode(request)?;
+    let sent = body.len() as u64;
+    let resp = http_pinned(pin)?
+        .post(&url)
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .body(body)
+        .send()
+        .map_err(offline(&url))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().map_err(offline(&url))?;
+    if status != 200 {
+        return Err(error_from(status, &bytes));
+    }
+    let received = bytes.len() as u64;
+    Ok((protocol::decode(&bytes)?, sent, received))
 }
 
 fn offline(url: &str) -> impl FnOnce(reqwest::Error) -> SyncError + '_ {
@@ -128,6 +197,13 @@ pub fn enrol(
 ) -> Result<Enrolment, SyncError> {
     let server = server.trim_end_matches('/').to_string();
     let url = format!("{server}/v1/enroll");
+    // A hub's code pins its certificate: kept before anything is sent, so no later
+    // request of this store trusts another one.
+    let (code, pin) = crate::tls::split_pinned_code(code)?;
+    if let Some(pin) = pin {
+        store.set_server_pin(&hex::encode(pin))?;
+    }
+    let code = code.as_str();
     let mut users = store.local_user_names()?;
     if !users.iter().any(|u| u == store.user()) {
         users.push(store.user().to_string());
@@ -140,7 +216,7 @@ pub fn enrol(
         password: password.to_string(),
         users,
     };
-    let resp = http()?
+    let resp = http_pinned(pin)?
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
@@ -182,7 +258,7 @@ pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
         account: store.user().to_string(),
         password: password.to_string(),
     };
-    let resp = http()?
+    let resp = http_for(store)?
         .post(&url)
         .bearer_auth(&enrolment.token)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -275,7 +351,7 @@ fn sync_inner(
 ) -> Result<SyncReport, SyncError> {
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/sync", enrolment.server);
-    let client = http()?;
+    let client = http_for(store)?;
     let mut session = Session::new(store.sync_cursor()?.max(0) as u64)
         .with_pull_bytes(options.pull_page_bytes)
         .with_accounts_version(store.accounts_version()?);

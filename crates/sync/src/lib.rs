@@ -21,7 +21,7 @@ pub mod plan;
 pub mod protocol;
 pub mod tls;
 
-pub use client::{
+pub use client::{post_json, round_trip, 
     enrol, prove, sync, sync_reporting, sync_with, SyncError, SyncOptions, SyncProgress,
 };
 pub use plan::SyncReport;

@@ -279,6 +279,9 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     Internal,
+    /// A supervisor hub cannot reach its upstream server for what needs it (a
+    /// password check): try again when the hub is online.
+    Unavailable,
 }
 
 /// The JSON body of every error.

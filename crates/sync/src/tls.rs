@@ -93,3 +93,115 @@ mod tests {
         ));
     }
 }
+
+/// A supervisor hub's enrolment code carries the SHA-256 fingerprint of the hub's
+/// self-signed certificate after a `#`: `CODE#<64 hex digits>`. Returns the code and
+/// the fingerprint; a code without one is returned as it is.
+pub fn split_pinned_code(code: &str) -> Result<(String, Option<[u8; 32]>), SyncError> {
+    match code.trim().split_once('#') {
+        None => Ok((code.trim().to_string(), None)),
+        Some((code, pin)) => Ok((code.trim().to_string(), Some(parse_pin(pin)?))),
+    }
+}
+
+/// A certificate fingerprint as 64 hex digits (colons allowed).
+pub fn parse_pin(pin: &str) -> Result<[u8; 32], SyncError> {
+    let hexed: String = pin.trim().chars().filter(|c| *c != ':').collect();
+    hex::decode(&hexed)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            SyncError::Certificates(
+                "a certificate fingerprint is 64 hex digits (SHA-256 of the certificate)".into(),
+            )
+        })
+}
+
+/// The SHA-256 fingerprint of a DER certificate, as 64 hex digits.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(der))
+}
+
+/// Trusts exactly one certificate, by its SHA-256 fingerprint: a supervisor hub's
+/// self-signed certificate on a field network, where no public PKI reaches. The
+/// handshake's signatures are still verified; names and issuers are not (the pin
+/// stands for them).
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: [u8; 32],
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let seen: [u8; 32] = sha2::Sha256::digest(end_entity.as_ref()).into();
+        if seen == self.fingerprint {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "the certificate's fingerprint {} is not the pinned {}",
+                hex::encode(seen),
+                hex::encode(self.fingerprint)
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A rustls client configuration that trusts only the certificate with this
+/// fingerprint.
+pub(crate) fn pinned_config(fingerprint: [u8; 32]) -> Result<rustls::ClientConfig, SyncError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SyncError::Certificates(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(Pinned {
+            fingerprint,
+            provider,
+        }))
+        .with_no_client_auth();
+    Ok(config)
+}
