@@ -121,8 +121,7 @@ fn serve(hub: Hub, listen: SocketAddr) -> Result<ExitCode> {
     tern_server::serve(config, |running| {
         emit(&format!("https://{}", running.addr));
         emit(
-            &serde_json::json!({ "fingerprint": fingerprint, "enrolment_code": code })
-                .to_string(),
+            &serde_json::json!({ "fingerprint": fingerprint, "enrolment_code": code }).to_string(),
         );
     })?;
     Ok(ExitCode::SUCCESS)

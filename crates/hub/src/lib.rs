@@ -59,9 +59,7 @@ pub enum HubError {
     NotSupervisor(String, String),
     #[error("this hub's key cannot be opened: {0}")]
     Key(#[from] tern_store::StoreError),
-    #[error(
-        "this hub was revoked by its upstream server; its keys and database were destroyed"
-    )]
+    #[error("this hub was revoked by its upstream server; its keys and database were destroyed")]
     Revoked,
     #[error(transparent)]
     Sync(#[from] SyncError),
@@ -309,10 +307,7 @@ impl Hub {
     }
 
     fn number(&self, key: &str) -> Result<i64, HubError> {
-        Ok(self
-            .setting(key)?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(self.setting(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     fn token(&self) -> Result<String, HubError> {
@@ -364,7 +359,10 @@ impl Hub {
     /// Syncs with the upstream server now: the device registry (revocations both
     /// ways), then pages pushed and pulled until neither side has more. One at a time.
     pub fn sync(&self) -> Result<HubSyncReport, HubError> {
-        let _one = self.sync_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _one = self
+            .sync_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match self.sync_inner() {
             Err(HubError::Sync(SyncError::Revoked)) => {
                 self.wipe()?;
@@ -423,8 +421,7 @@ impl Hub {
                 accounts_version,
             };
             let sent_chunks: u64 = request.push.iter().map(|d| d.changes.len() as u64).sum();
-            let (answer, sent, received) =
-                tern_sync::round_trip(up, &token, &request, None)?;
+            let (answer, sent, received) = tern_sync::round_trip(up, &token, &request, None)?;
             report.round_trips += 1;
             report.bytes_sent += sent;
             report.bytes_received += received;
@@ -536,9 +533,9 @@ fn group(items: &[tern_server::db::LogItem]) -> Vec<DocChanges> {
             continue;
         };
         match out.last_mut() {
-            Some(last) if last.doc == item.doc_id => {
-                last.changes.push(serde_bytes::ByteBuf::from(item.bytes.clone()))
-            }
+            Some(last) if last.doc == item.doc_id => last
+                .changes
+                .push(serde_bytes::ByteBuf::from(item.bytes.clone())),
             _ => out.push(DocChanges {
                 doc: item.doc_id.clone(),
                 kind,

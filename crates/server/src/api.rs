@@ -148,10 +148,10 @@ async fn prove<D: Db>(
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     let req: ProveRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
-    Ok(Json(
-        service::prove_account(s.db.as_ref(), &caller, req, s.upstream.as_deref()).await?,
+    Ok(
+        Json(service::prove_account(s.db.as_ref(), &caller, req, s.upstream.as_deref()).await?)
+            .into_response(),
     )
-    .into_response())
 }
 
 async fn hub_prove<D: Db>(

@@ -609,7 +609,15 @@ pub async fn enrol<D: Db>(
             "enrolment needs the account's own password; update tern",
         ));
     }
-    verify_account(db, upstream, &account, req.password, "enrol", &req.device_id).await?;
+    verify_account(
+        db,
+        upstream,
+        &account,
+        req.password,
+        "enrol",
+        &req.device_id,
+    )
+    .await?;
     let token = auth::new_token()?;
     let redeemed = db
         .redeem(&Redeem {
@@ -773,7 +781,8 @@ pub async fn hub_prove<D: Db>(
     let account = check_password(db, &req.account, req.password, "prove", &req.device).await?;
     db.register_hub_device(&hub, &req.device, &site, &account.name)
         .await?;
-    db.bind_account(&req.device, &account.name, now_ms()).await?;
+    db.bind_account(&req.device, &account.name, now_ms())
+        .await?;
     db.audit(&AuditEntry {
         at: now_text(),
         actor: account.name.clone(),
@@ -793,11 +802,7 @@ pub async fn hub_prove<D: Db>(
 
 /// The hub's registry: devices the hub revoked are revoked here too; the answer lists
 /// the hub's devices revoked here, which the hub then refuses.
-pub async fn hub_devices<D: Db>(
-    db: &D,
-    caller: &Caller,
-    req: HubDevices,
-) -> ApiResult<HubRevoked> {
+pub async fn hub_devices<D: Db>(db: &D, caller: &Caller, req: HubDevices) -> ApiResult<HubRevoked> {
     let hub = hub_of(caller)?;
     let known: HashMap<String, bool> = db.hub_devices(&hub).await?.into_iter().collect();
     for (device, revoked) in &req.devices {

@@ -659,8 +659,9 @@ impl Db for SqliteDb {
 
     async fn devices(&self) -> DbResult<Vec<DeviceRow>> {
         self.run(|c| {
-            let mut stmt =
-                c.prepare("SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id")?;
+            let mut stmt = c.prepare(
+                "SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok(DeviceRow {
                     id: r.get(0)?,
@@ -691,9 +692,11 @@ impl Db for SqliteDb {
         );
         self.run(move |c| {
             let known: Option<Option<String>> = c
-                .query_row("SELECT via_hub FROM devices WHERE id = ?1", [&device], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT via_hub FROM devices WHERE id = ?1",
+                    [&device],
+                    |r| r.get(0),
+                )
                 .optional()?;
             match known {
                 None => {
@@ -740,10 +743,12 @@ impl Db for SqliteDb {
     async fn setting(&self, key: &str) -> DbResult<Option<String>> {
         let key = key.to_string();
         self.run(move |c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })
         .await
     }

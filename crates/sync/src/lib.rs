@@ -21,7 +21,8 @@ pub mod plan;
 pub mod protocol;
 pub mod tls;
 
-pub use client::{post_json, round_trip, 
-    enrol, prove, sync, sync_reporting, sync_with, SyncError, SyncOptions, SyncProgress,
+pub use client::{
+    enrol, post_json, prove, round_trip, sync, sync_reporting, sync_with, SyncError, SyncOptions,
+    SyncProgress,
 };
 pub use plan::SyncReport;

@@ -1,0 +1,318 @@
+//! A field team with its supervisor's hub (docs/hub.md), all on 127.0.0.1: an upstream
+//! server, a hub set up from it, and device stores enrolled with the hub.
+//!
+//! - Devices enrol with the hub while it is online (the upstream checks passwords) and
+//!   pin its certificate: a code with another fingerprint is refused.
+//! - With the upstream down, the team syncs with the hub; concurrent edits converge
+//!   with their conflict; the hub syncs up once the upstream is back, and a device of
+//!   the upstream gets the team's records with the conflict kept.
+//! - A forged change pushed to the hub is quarantined there and never reaches upstream.
+//! - A device revoked upstream is refused by the hub after the hub's next sync.
+//! - A stolen hub folder does not open without the passphrase; a hub revoked upstream
+//!   destroys its keys and database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tern_hub::{Hub, HubError};
+use tern_server::admin::Admin;
+use tern_server::{Running, ServeConfig, Storage};
+use tern_store::{Role, Store};
+use tern_sync::SyncError;
+
+const PASSWORD: &str = "device-pass-1";
+const ACCOUNT_PASSWORD: &str = "account-pass-1";
+
+struct Served {
+    rt: tokio::runtime::Runtime,
+    running: Option<Running>,
+}
+
+impl Served {
+    fn start(config: ServeConfig) -> Served {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let running = rt
+            .block_on(tern_server::start(config))
+            .expect("server starts");
+        Served {
+            rt,
+            running: Some(running),
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.running.as_ref().expect("running").addr
+    }
+
+    fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.shutdown());
+        }
+    }
+}
+
+fn upstream_config(dir: &Path, listen: SocketAddr) -> ServeConfig {
+    ServeConfig {
+        storage: Storage::Dir(dir.to_path_buf()),
+        listen,
+        tls: None,
+        demo: false,
+        dashboard: None,
+        upstream: None,
+        tls_pem: None,
+    }
+}
+
+fn accounts(admin: &Admin) {
+    admin.add_site("site-a").expect("site");
+    let a = vec!["site-a".to_string()];
+    for (name, role) in [
+        ("chen", "supervisor"),
+        ("bilal", "screener"),
+        ("amina", "clinician"),
+    ] {
+        admin
+            .add_user(name, role, ACCOUNT_PASSWORD, &a)
+            .expect("user");
+    }
+}
+
+fn device(dir: &Path, user: &str, url: &str, code: &str) -> PathBuf {
+    let db = dir.join(format!("{user}-{}.db", code.len() + user.len()));
+    let db = if db.exists() {
+        dir.join(format!("{user}-2.db"))
+    } else {
+        db
+    };
+    let mut s = Store::init(&db, user, Role::Screener, PASSWORD, "site-a").expect("init");
+    tern_sync::enrol(&mut s, url, code, ACCOUNT_PASSWORD).expect("enrol with the hub");
+    db
+}
+
+fn open(db: &Path) -> Store {
+    Store::open(db, None, PASSWORD).expect("open")
+}
+
+fn sync(db: &Path) -> tern_sync::SyncReport {
+    tern_sync::sync(open(db)).expect("sync").1
+}
+
+/// Syncs `db` until `check` holds (the other side verifies after acknowledging).
+fn sync_until(db: &Path, what: &str, check: impl Fn(&mut Store) -> bool) {
+    for _ in 0..100 {
+        sync(db);
+        if check(&mut open(db)) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{what}: never happened");
+}
+
+#[test]
+fn a_team_syncs_with_its_hub_offline_and_the_hub_syncs_up() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let up_dir = tmp.path().join("upstream");
+    let up = Served::start(upstream_config(
+        &up_dir,
+        "127.0.0.1:0".parse().expect("addr"),
+    ));
+    let up_addr = up.addr();
+    let up_url = format!("http://{up_addr}");
+    let admin = Admin::open(&Storage::Dir(up_dir.clone())).expect("admin");
+    accounts(&admin);
+
+    // The hub: a screener's account cannot run one; the supervisor's can.
+    let hub_dir = tmp.path().join("hub");
+    let code = admin.enrolment_code("site-a", None).expect("code");
+    match Hub::init(
+        &tmp.path().join("not-a-hub"),
+        &up_url,
+        &code,
+        "bilal",
+        ACCOUNT_PASSWORD,
+    ) {
+        Err(HubError::NotSupervisor(..)) => {}
+        other => panic!("a screener's hub: {other:?}"),
+    }
+    let code = admin.enrolment_code("site-a", None).expect("code");
+    let hub = Hub::init(&hub_dir, &up_url, &code, "chen", ACCOUNT_PASSWORD).expect("hub set up");
+    let served = Served::start(
+        hub.serve_config("127.0.0.1:0".parse().expect("addr"))
+            .expect("config"),
+    );
+    let hub_url = format!("https://{}", served.addr());
+
+    // Devices enrol with the hub, pinning its certificate.
+    let wrong = format!(
+        "{}#{}",
+        hub.enrolment_code(None)
+            .expect("code")
+            .split('#')
+            .next()
+            .expect("code"),
+        "00".repeat(32)
+    );
+    let mut stray = Store::init(
+        &tmp.path().join("stray.db"),
+        "bilal",
+        Role::Screener,
+        PASSWORD,
+        "site-a",
+    )
+    .expect("init");
+    match tern_sync::enrol(&mut stray, &hub_url, &wrong, ACCOUNT_PASSWORD) {
+        Err(SyncError::Untrusted { .. }) | Err(SyncError::Offline { .. }) => {}
+        other => panic!("a device trusted another certificate: {other:?}"),
+    }
+    let a = device(
+        tmp.path(),
+        "bilal",
+        &hub_url,
+        &hub.enrolment_code(None).expect("code"),
+    );
+    let b = device(
+        tmp.path(),
+        "amina",
+        &hub_url,
+        &hub.enrolment_code(None).expect("code"),
+    );
+    // A screener's device that will be tampered with (enrolled while the hub is online:
+    // enrolment needs the upstream's password check).
+    let forger = device(
+        tmp.path(),
+        "bilal",
+        &hub_url,
+        &hub.enrolment_code(None).expect("code"),
+    );
+
+    // The upstream goes away: the team works with the hub alone.
+    up.stop();
+    let record = {
+        let mut s = open(&a);
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("record");
+        s.set_answer(&r, "weight_kg", "60", None).expect("weight");
+        r
+    };
+    sync(&a);
+    sync_until(&b, "b gets a's record", |s| s.show(&record).is_ok());
+    open(&a)
+        .set_answer(&record, "weight_kg", "61", None)
+        .expect("a edits");
+    open(&b)
+        .set_answer(&record, "weight_kg", "62", None)
+        .expect("b edits");
+    sync(&a);
+    sync(&b);
+    sync_until(&a, "a sees the conflict", |s| {
+        !s.show(&record).expect("show").conflicts.is_empty()
+    });
+    sync_until(&b, "b sees the conflict", |s| {
+        !s.show(&record).expect("show").conflicts.is_empty()
+    });
+    match hub.sync() {
+        Err(HubError::Sync(SyncError::Offline { .. })) => {}
+        other => panic!("a hub synced with no upstream: {other:?}"),
+    }
+
+    // A tampered screener's device writes a clinician's field: the hub quarantines it.
+    sync(&forger);
+    {
+        let mut s = open(&forger);
+        s.apply_accounts(999, &[("bilal".into(), "clinician".into())])
+            .expect("a forged account list");
+        s.set_answer(&record, "tb_diagnosis", "pulmonary_tb", None)
+            .expect("the tampered store lets it through");
+    }
+    sync(&forger);
+
+    // The upstream is back: the hub syncs up.
+    let up = Served::start(upstream_config(&up_dir, up_addr));
+    let mut pushed = 0;
+    for _ in 0..50 {
+        let report = hub.sync().expect("hub syncs up");
+        pushed += report.pushed_changes;
+        if pushed > 0 && !report.waiting {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(pushed > 0, "the hub pushed the team's work");
+    let status = hub.status().expect("status");
+    assert!(status.last_sync.is_some(), "{status:?}");
+
+    // A clinician's device at the upstream gets the team's record, conflict kept, and
+    // nothing of the forged change.
+    let c = {
+        let db = tmp.path().join("upstream-device.db");
+        let mut s = Store::init(&db, "amina", Role::Screener, PASSWORD, "site-a").expect("init");
+        let code = admin.enrolment_code("site-a", None).expect("code");
+        tern_sync::enrol(&mut s, &up_url, &code, ACCOUNT_PASSWORD).expect("enrol upstream");
+        db
+    };
+    sync_until(
+        &c,
+        "the upstream device gets the record with its conflict",
+        |s| {
+            s.show(&record)
+                .map(|v| !v.conflicts.is_empty())
+                .unwrap_or(false)
+        },
+    );
+    let view = open(&c).show(&record).expect("show");
+    assert!(
+        view.answers.get("tb_diagnosis").is_none(),
+        "a forged change reached the upstream: {:?}",
+        view.answers
+    );
+    let devices = admin.devices().expect("devices");
+    let a_id = open(&a).device().to_string();
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.id == a_id && d.via_hub.as_deref() == Some(hub.info().device_id.as_str())),
+        "the upstream lists the hub's device as enrolled through it"
+    );
+
+    // Revoked upstream, refused by the hub after its next sync.
+    admin.revoke(&a_id).expect("revoke");
+    let report = hub.sync().expect("hub sync");
+    assert!(report.revoked_devices.contains(&a_id), "{report:?}");
+    match tern_sync::sync(open(&a)) {
+        Err(SyncError::Revoked) => {}
+        other => panic!(
+            "a revoked device synced with the hub: {:?}",
+            other.map(|r| r.1)
+        ),
+    }
+
+    // A stolen hub folder: nothing opens without the passphrase.
+    match Hub::open(&hub_dir, None, "not-the-passphrase") {
+        Err(HubError::Key(_)) => {}
+        other => panic!("the hub opened with a wrong passphrase: {other:?}"),
+    }
+    assert!(
+        Admin::open(&Storage::Dir(hub_dir.clone())).is_err(),
+        "the hub's database opened without its key"
+    );
+
+    // The hub itself revoked upstream: it destroys its keys.
+    admin.revoke(&hub.info().device_id).expect("revoke the hub");
+    match hub.sync() {
+        Err(HubError::Revoked) => {}
+        other => panic!("a revoked hub synced: {other:?}"),
+    }
+    assert!(
+        !tern_store::key_path(&hub_dir.join("tern-server.db")).exists(),
+        "the hub's key is gone"
+    );
+    assert!(!tern_hub::is_hub(&hub_dir));
+    served.stop();
+    up.stop();
+}
