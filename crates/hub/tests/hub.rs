@@ -11,6 +11,9 @@
 //! - A stolen hub folder does not open without the passphrase; a hub revoked upstream
 //!   destroys its keys and database.
 
+#[path = "../../server/tests/pg.rs"]
+mod pg;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use tern_hub::{Hub, HubError};
@@ -54,9 +57,9 @@ impl Served {
     }
 }
 
-fn upstream_config(dir: &Path, listen: SocketAddr) -> ServeConfig {
+fn upstream_config(storage: &Storage, listen: SocketAddr) -> ServeConfig {
     ServeConfig {
-        storage: Storage::Dir(dir.to_path_buf()),
+        storage: storage.clone(),
         listen,
         tls: None,
         demo: false,
@@ -115,14 +118,24 @@ fn sync_until(db: &Path, what: &str, check: impl Fn(&mut Store) -> bool) {
 #[test]
 fn a_team_syncs_with_its_hub_offline_and_the_hub_syncs_up() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let up_dir = tmp.path().join("upstream");
+    scenario(&Storage::Dir(tmp.path().join("upstream")));
+}
+
+#[test]
+fn a_hub_syncs_up_to_a_postgres_server() {
+    let pg = pg::Postgres::start();
+    scenario(&Storage::Url(pg.url()));
+}
+
+fn scenario(storage: &Storage) {
+    let tmp = tempfile::tempdir().expect("tmp");
     let up = Served::start(upstream_config(
-        &up_dir,
+        storage,
         "127.0.0.1:0".parse().expect("addr"),
     ));
     let up_addr = up.addr();
     let up_url = format!("http://{up_addr}");
-    let admin = Admin::open(&Storage::Dir(up_dir.clone())).expect("admin");
+    let admin = Admin::open(storage).expect("admin");
     accounts(&admin);
 
     // The hub: a screener's account cannot run one; the supervisor's can.
@@ -233,7 +246,7 @@ fn a_team_syncs_with_its_hub_offline_and_the_hub_syncs_up() {
     sync(&forger);
 
     // The upstream is back: the hub syncs up.
-    let up = Served::start(upstream_config(&up_dir, up_addr));
+    let up = Served::start(upstream_config(storage, up_addr));
     let mut pushed = 0;
     for _ in 0..50 {
         let report = hub.sync().expect("hub syncs up");
@@ -244,6 +257,9 @@ fn a_team_syncs_with_its_hub_offline_and_the_hub_syncs_up() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(pushed > 0, "the hub pushed the team's work");
+    // What upstream acknowledged is never sent again.
+    let again = hub.sync().expect("hub syncs again");
+    assert_eq!(again.pushed_changes, 0, "{again:?}");
     let status = hub.status().expect("status");
     assert!(status.last_sync.is_some(), "{status:?}");
 
