@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use tern_store::StoreError;
+use tern_sync::protocol::ErrorCode;
 use tern_sync::SyncError;
 
 /// The closed set of error codes the UI knows.
@@ -92,6 +93,19 @@ impl From<SyncError> for ApiError {
             SyncError::Revoked => Code::Revoked,
             SyncError::NotEnrolled => Code::NotEnrolled,
             SyncError::Store(inner) => return ApiError::from_store_ref(inner, e.to_string()),
+            // The server's refusal keeps its kind: a wrong password, a refusal, an
+            // upstream a hub cannot reach.
+            SyncError::Refused { code, .. } => match code {
+                ErrorCode::Unauthorized => Code::WrongPassword,
+                ErrorCode::Forbidden => Code::Forbidden,
+                ErrorCode::NotFound => Code::NotFound,
+                ErrorCode::Conflict => Code::Conflict,
+                ErrorCode::Revoked => Code::Revoked,
+                ErrorCode::Unavailable => Code::Offline,
+                ErrorCode::BadRequest | ErrorCode::TooLarge => Code::InvalidInput,
+                ErrorCode::RateLimited => Code::Locked,
+                ErrorCode::Upgrade | ErrorCode::Internal => Code::Internal,
+            },
             _ => Code::Internal,
         };
         ApiError::new(code, e.to_string())
@@ -134,5 +148,26 @@ mod tests {
             .is_some_and(|m| m.contains("amina")));
         let e: ApiError = StoreError::NoRecord("r1".into()).into();
         assert_eq!(e.code, Code::NotFound);
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn a_servers_refusal_keeps_its_kind() {
+        let refused = |code| {
+            ApiError::from(SyncError::Refused {
+                code,
+                message: "m".into(),
+            })
+            .code
+        };
+        assert_eq!(refused(ErrorCode::Unauthorized), Code::WrongPassword);
+        assert_eq!(refused(ErrorCode::Forbidden), Code::Forbidden);
+        assert_eq!(refused(ErrorCode::Unavailable), Code::Offline);
+        assert_eq!(refused(ErrorCode::RateLimited), Code::Locked);
+        assert_eq!(refused(ErrorCode::Internal), Code::Internal);
     }
 }
