@@ -59,8 +59,14 @@ fn main() {
             .expect("user");
     }
     let code = admin.enrolment_code("site-a", None).expect("code");
-    let hub = Hub::init(&tmp.path().join("hub"), &up_url, &code, "chen", ACCOUNT_PASSWORD)
-        .expect("hub");
+    let hub = Hub::init(
+        &tmp.path().join("hub"),
+        &up_url,
+        &code,
+        "chen",
+        ACCOUNT_PASSWORD,
+    )
+    .expect("hub");
     let served = rt
         .block_on(tern_server::start(
             hub.serve_config("127.0.0.1:0".parse().expect("addr"))
@@ -73,8 +79,13 @@ fn main() {
     for i in 0..devices {
         let db = tmp.path().join(format!("d{i}.db"));
         let mut s = Store::init(&db, "amina", Role::Clinician, PASSWORD, "site-a").expect("init");
-        tern_sync::enrol(&mut s, &hub_url, &hub.enrolment_code(None).expect("code"), ACCOUNT_PASSWORD)
-            .expect("enrol");
+        tern_sync::enrol(
+            &mut s,
+            &hub_url,
+            &hub.enrolment_code(None).expect("code"),
+            ACCOUNT_PASSWORD,
+        )
+        .expect("enrol");
         bench_records::import_bench_records(&mut s, records);
         dbs.push(db);
     }

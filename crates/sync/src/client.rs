@@ -75,13 +75,17 @@ fn http_pinned(pin: Option<[u8; 32]>) -> Result<Client, SyncError> {
     Ok(builder.build().unwrap_or_default())
 }
 
+/// The certificate fingerprint this store pins (it enrolled with a hub's code).
+fn store_pin(store: &Store) -> Result<Option<[u8; 32]>, SyncError> {
+    store
+        .server_pin()?
+        .map(|p| crate::tls::parse_pin(&p))
+        .transpose()
+}
+
 /// The client for this store's server: pinned when it enrolled with a hub's code.
 fn http_for(store: &Store) -> Result<Client, SyncError> {
-    let pin = match store.server_pin()? {
-        Some(p) => Some(crate::tls::parse_pin(&p)?),
-        None => None,
-    };
-    http_pinned(pin)
+    http_pinned(store_pin(store)?)
 }
 
 /// POSTs `body` as JSON (with a bearer token when given) and reads a JSON answer: the
@@ -216,19 +220,7 @@ pub fn enrol(
         password: password.to_string(),
         users,
     };
-    let resp = http_pinned(pin)?
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
-        .send()
-        .map_err(offline(&url))?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().map_err(offline(&url))?;
-    if status != 200 {
-        return Err(error_from(status, &body));
-    }
-    let answer: EnrolResponse = serde_json::from_slice(&body)
-        .map_err(|e| FrameError::Malformed(format!("enrolment answer: {e}")))?;
+    let answer: EnrolResponse = post_json(&url, None, &request, pin)?;
     let enrolment = Enrolment {
         server,
         token: answer.token,
@@ -258,20 +250,8 @@ pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
         account: store.user().to_string(),
         password: password.to_string(),
     };
-    let resp = http_for(store)?
-        .post(&url)
-        .bearer_auth(&enrolment.token)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(serde_json::to_vec(&request).map_err(|e| FrameError::Malformed(e.to_string()))?)
-        .send()
-        .map_err(offline(&url))?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().map_err(offline(&url))?;
-    if status != 200 {
-        return Err(error_from(status, &body));
-    }
-    let answer: ProveResponse = serde_json::from_slice(&body)
-        .map_err(|e| FrameError::Malformed(format!("proof answer: {e}")))?;
+    let answer: ProveResponse =
+        post_json(&url, Some(&enrolment.token), &request, store_pin(store)?)?;
     store.set_proven(&answer.role)?;
     Ok(())
 }
