@@ -272,6 +272,7 @@ impl Hub {
         if let Some(accounts) = &enrolled.accounts {
             hub.mirror_accounts(accounts.version, &accounts.accounts)?;
         }
+        hub.keep_local_password(password)?;
         // Last: a folder with hub.json is a hub that is set up.
         write_info(dir, &hub.info)?;
         Ok(hub)
@@ -284,14 +285,29 @@ impl Hub {
         let holder = account.unwrap_or(&info.account);
         let key = tern_store::database_key(&SqliteDb::path(dir), holder, passphrase)?;
         let db = SqliteDb::open_with(dir, Some(&key))?;
-        Ok(Hub {
+        let hub = Hub {
             dir: dir.to_path_buf(),
             info,
             key: DbKey(key),
             db,
             rt: runtime()?,
             sync_lock: Mutex::new(()),
-        })
+        };
+        hub.keep_local_password(passphrase)?;
+        Ok(hub)
+    }
+
+    /// The supervisor signs in to the hub's dashboard with their password while the
+    /// upstream is out of reach: the hub keeps its hash (only theirs).
+    fn keep_local_password(&self, password: &str) -> Result<(), HubError> {
+        let sites = self.sites()?;
+        self.rt.block_on(async {
+            if self.db.account(&self.info.account).await?.is_none() {
+                service::mirror_account(&self.db, &self.info.account, "supervisor", &sites).await?;
+            }
+            service::set_local_password(&self.db, &self.info.account, password).await
+        })?;
+        Ok(())
     }
 
     pub fn info(&self) -> &HubInfo {
@@ -563,30 +579,57 @@ struct UpstreamAuthority {
     token: String,
 }
 
+type Answer<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<ProveResponse, ApiError>> + Send + 'a>,
+>;
+
 impl Upstream for UpstreamAuthority {
-    fn prove<'a>(
-        &'a self,
-        device: &'a str,
-        account: &'a str,
-        password: &'a str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<ProveResponse, ApiError>> + Send + 'a>,
-    > {
+    fn prove<'a>(&'a self, device: &'a str, account: &'a str, password: &'a str) -> Answer<'a> {
         let url = format!("{}/v1/hub/prove", self.upstream);
-        let token = self.token.clone();
         let request = HubProveRequest {
             device: device.to_string(),
             account: account.to_string(),
             password: password.to_string(),
         };
-        Box::pin(async move {
-            // The blocking client runs on a thread of its own, off the runtime.
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            std::thread::spawn(move || {
-                let answer: Result<ProveResponse, SyncError> =
-                    tern_sync::post_json(&url, Some(&token), &request, None);
-                let _ = tx.send(answer);
-            });
+        let token = self.token.clone();
+        ask(move || tern_sync::post_json(&url, Some(&token), &request, None))
+    }
+
+    fn sign_in<'a>(&'a self, account: &'a str, password: &'a str) -> Answer<'a> {
+        let upstream = self.upstream.clone();
+        let request = service::LoginRequest {
+            user: account.to_string(),
+            password: password.to_string(),
+        };
+        ask(move || {
+            // An upstream session only to check the password: ended at once.
+            let signed: service::LoginResponse =
+                tern_sync::post_json(&format!("{upstream}/v1/login"), None, &request, None)?;
+            let _: Result<serde_json::Value, SyncError> = tern_sync::post_json(
+                &format!("{upstream}/v1/logout"),
+                Some(&signed.token),
+                &serde_json::json!({}),
+                None,
+            );
+            Ok(ProveResponse {
+                account: request.user.clone(),
+                role: signed.role,
+                sites: signed.sites,
+            })
+        })
+    }
+}
+
+/// Runs a blocking upstream call on a thread of its own (off the async runtime) and
+/// maps its failure: the upstream's refusal keeps its kind, anything else means the
+/// upstream is out of reach.
+fn ask<'a>(call: impl FnOnce() -> Result<ProveResponse, SyncError> + Send + 'static) -> Answer<'a> {
+    Box::pin(async move {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(call());
+        });
+        {
             match rx.await {
                 Ok(Ok(proven)) => Ok(proven),
                 Ok(Err(SyncError::Refused { code, message })) => Err(ApiError::new(code, message)),
@@ -602,6 +645,6 @@ impl Upstream for UpstreamAuthority {
                     "the hub's upstream check stopped; try again",
                 )),
             }
-        })
-    }
+        }
+    })
 }

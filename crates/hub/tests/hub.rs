@@ -95,6 +95,21 @@ fn device(dir: &Path, user: &str, url: &str, code: &str) -> PathBuf {
     db
 }
 
+/// Signs in to the hub's API (its self-signed certificate accepted for the test):
+/// the status.
+fn hub_login(url: &str, user: &str, password: &str) -> u16 {
+    reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client")
+        .post(format!("{url}/v1/login"))
+        .body(serde_json::json!({"user": user, "password": password}).to_string())
+        .send()
+        .expect("login")
+        .status()
+        .as_u16()
+}
+
 fn open(db: &Path) -> Store {
     Store::open(db, None, PASSWORD).expect("open")
 }
@@ -202,8 +217,15 @@ fn scenario(storage: &Storage) {
         &hub.enrolment_code(None).expect("code"),
     );
 
+    // Signing in to the hub: checked by the upstream while it answers.
+    assert_eq!(hub_login(&hub_url, "amina", ACCOUNT_PASSWORD), 200);
+    assert_eq!(hub_login(&hub_url, "amina", "not-her-password"), 401);
+
     // The upstream goes away: the team works with the hub alone.
     up.stop();
+    // Only the hub's supervisor signs in now, with the password the hub keeps.
+    assert_eq!(hub_login(&hub_url, "chen", ACCOUNT_PASSWORD), 200);
+    assert_eq!(hub_login(&hub_url, "amina", ACCOUNT_PASSWORD), 401);
     let record = {
         let mut s = open(&a);
         let subject = s

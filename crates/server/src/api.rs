@@ -204,7 +204,7 @@ async fn sync<D: Db>(
 async fn login<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError> {
     let req: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the sign-in request is malformed: {e}")))?;
-    Ok(Json(service::login(s.db.as_ref(), req).await?).into_response())
+    Ok(Json(service::login(s.db.as_ref(), req, s.upstream.as_deref()).await?).into_response())
 }
 
 async fn logout<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {

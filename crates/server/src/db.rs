@@ -260,6 +260,12 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<()>> + Send;
     /// Every account with its role and sites, by name (never a password hash).
     fn accounts(&self) -> impl Future<Output = DbResult<Vec<AccountInfo>>> + Send;
+    /// Replaces an account's password hash (a hub's supervisor's local password).
+    fn set_password_hash(
+        &self,
+        name: &str,
+        hash: &str,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     fn add_enrolment(
         &self,

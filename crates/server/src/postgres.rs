@@ -559,6 +559,21 @@ impl Db for PgDb {
             .get(0))
     }
 
+    async fn set_password_hash(&self, name: &str, hash: &str) -> DbResult<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE accounts SET password_hash = $2 WHERE name = $1",
+                &[&name, &hash],
+            )
+            .await?;
+        if n == 0 {
+            return Err(DbError::NotFound(format!("no account `{name}`")));
+        }
+        Ok(())
+    }
+
     async fn setting(&self, key: &str) -> DbResult<Option<String>> {
         Ok(self
             .client()

@@ -362,13 +362,21 @@ pub async fn caller<D: Db>(db: &D, token: Option<&str>) -> ApiResult<Caller> {
 
 // ---------------------------------------------------------------- sign-in
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct LoginRequest {
     pub user: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub token: String,
     pub role: String,
@@ -434,12 +442,28 @@ async fn check_password<D: Db>(
 /// the account to it. Implemented by tern-hub over HTTPS; the server crate knows no
 /// HTTP client.
 pub trait Upstream: Send + Sync + 'static {
+    /// Checks `account`'s password for `device` (an enrolment or a proof at the hub).
     fn prove<'a>(
         &'a self,
         device: &'a str,
         account: &'a str,
         password: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<ProveResponse>> + Send + 'a>>;
+    /// Checks `account`'s password for a sign-in to the hub's dashboard.
+    fn sign_in<'a>(
+        &'a self,
+        account: &'a str,
+        password: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ApiResult<ProveResponse>> + Send + 'a>>;
+}
+
+/// Gives `name` a password of this server's own (a hub's supervisor, who signs in to
+/// the hub's dashboard while the upstream is out of reach).
+pub async fn set_local_password<D: Db>(db: &D, name: &str, password: &str) -> ApiResult<()> {
+    let password = password.to_string();
+    let hash = blocking(move || auth::hash_password(&password)).await??;
+    db.set_password_hash(name, &hash).await?;
+    Ok(())
 }
 
 /// `account`'s own password, checked here or, on a hub, by its upstream server (the
@@ -493,9 +517,29 @@ pub async fn mirror_account<D: Db>(
     }
 }
 
-/// Signs in with a password (rate-limited by [`check_password`]).
-pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
-    let account = check_password(db, &req.user, req.password, "login", "").await?;
+/// Signs in with a password (rate-limited by [`check_password`]). On a hub the
+/// upstream checks it; while the upstream is out of reach, only an account with a
+/// password of the hub's own (its supervisor's) signs in.
+pub async fn login<D: Db>(
+    db: &D,
+    req: LoginRequest,
+    upstream: Option<&dyn Upstream>,
+) -> ApiResult<LoginResponse> {
+    let account = match upstream {
+        None => check_password(db, &req.user, req.password, "login", "").await?,
+        Some(up) => match up.sign_in(&req.user, &req.password).await {
+            Ok(proven) => {
+                mirror_account(db, &proven.account, &proven.role, &proven.sites).await?;
+                db.account(&proven.account).await?.ok_or_else(|| {
+                    ApiError::new(ErrorCode::Internal, "the mirrored account is missing")
+                })?
+            }
+            Err(e) if e.code == ErrorCode::Unavailable => {
+                check_password(db, &req.user, req.password, "login", "").await?
+            }
+            Err(e) => return Err(e),
+        },
+    };
     let token = auth::new_token()?;
     db.add_session(
         &auth::token_hash(&token),

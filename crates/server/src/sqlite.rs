@@ -740,6 +740,21 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn set_password_hash(&self, name: &str, hash: &str) -> DbResult<()> {
+        let (name, hash) = (name.to_string(), hash.to_string());
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE accounts SET password_hash = ?2 WHERE name = ?1",
+                params![name, hash],
+            )?;
+            if n == 0 {
+                return Err(DbError::NotFound(format!("no account `{name}`")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn setting(&self, key: &str) -> DbResult<Option<String>> {
         let key = key.to_string();
         self.run(move |c| {
