@@ -45,8 +45,8 @@ mod writes;
 
 pub use app::{local_users, RecordInfo};
 pub use chunk::{
-    apply_chunks, chunk_kind, document_actors, document_hash, load_chunks, ChunkError, ChunkKind,
-    LoadError,
+    apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
+    load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
 };
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
