@@ -65,6 +65,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         tls: args.tls_cert.zip(args.tls_key),
         demo: args.demo,
         dashboard: args.dashboard,
+        limits: Default::default(),
     };
     tern_server::serve(config, |running| {
         emit(&running.addr.to_string());

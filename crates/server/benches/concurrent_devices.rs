@@ -230,6 +230,7 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         tls,
         demo: false,
         dashboard: None,
+        limits: Default::default(),
     });
     let scheme = if a.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.addr);

@@ -24,6 +24,7 @@ pub struct AppState<D> {
     pub db: Arc<D>,
     /// Wakes the verifier after a push stored something new.
     pub verify: Arc<Notify>,
+    pub limits: crate::limits::Limits,
 }
 
 impl IntoResponse for ApiError {
@@ -134,7 +135,8 @@ async fn sync<D: Db>(
         }
     }
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
-    let (response, stored_new) = service::sync(s.db.as_ref(), &caller, body.to_vec()).await?;
+    let (response, stored_new) =
+        service::sync(s.db.as_ref(), &caller, body.to_vec(), &s.limits.chunks).await?;
     if stored_new > 0 {
         s.verify.notify_one();
     }

@@ -22,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod db;
+pub mod limits;
 pub mod postgres;
 pub mod reports;
 pub mod service;
@@ -53,6 +54,8 @@ pub struct ServeConfig {
     pub demo: bool,
     /// Serve the supervisor dashboard from this UI build (`ui/dist`).
     pub dashboard: Option<PathBuf>,
+    /// Bounds on inputs, connections, sign-in attempts and sessions.
+    pub limits: limits::Limits,
 }
 
 /// Why the server could not start or stopped.
@@ -181,13 +184,14 @@ pub async fn start_with<D: db::Db>(
     let state = Arc::new(api::AppState {
         db: db.clone(),
         verify: wake.clone(),
+        limits: config.limits.clone(),
     });
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
         app = app.merge(dashboard::router(dir)?);
     }
     let (stop, stopped) = watch::channel(false);
-    let verifier = tokio::spawn(verify::run(db, wake, stopped.clone()));
+    let verifier = tokio::spawn(verify::run(db, wake, stopped.clone(), config.limits.chunks));
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,

@@ -547,7 +547,7 @@ pub(crate) fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)
 
 /// Framing, checksums (Automerge's own, per chunk), sizes and names: everything
 /// that needs no database, run on the blocking pool.
-fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
+fn check_page(push: Vec<DocChanges>, limits: &tern_store::ChunkLimits) -> ApiResult<Checked> {
     let mut docs = Vec::with_capacity(push.len());
     let mut authors = HashSet::new();
     let mut doc_users = Vec::with_capacity(push.len());
@@ -561,6 +561,8 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
             let damaged = |e: &dyn std::fmt::Display| {
                 ApiError::bad(format!("a chunk of document {} is damaged: {e}", d.doc))
             };
+            // Bounded before Automerge inflates anything (issue 13).
+            tern_store::check_size(&raw, limits).map_err(|e| damaged(&e))?;
             match tern_store::chunk_kind(&raw).map_err(|e| damaged(&e))? {
                 ChunkKind::Document => {
                     // Every author of a whole document is in its actor table; the full
@@ -604,7 +606,12 @@ const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One sync round trip: checks and stores the push page (all or nothing), then
 /// reads one pull page. Returns the response and whether new changes were stored.
-pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(SyncResponse, u64)> {
+pub async fn sync<D: Db>(
+    db: &D,
+    caller: &Caller,
+    body: Vec<u8>,
+    limits: &tern_store::ChunkLimits,
+) -> ApiResult<(SyncResponse, u64)> {
     caller.require(Action::Sync, "sync records")?;
     let device = caller
         .device
@@ -617,7 +624,8 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
         .map(|d| d.changes.len() as u32)
         .sum::<u32>();
     let request_accounts = request.accounts_version;
-    let checked = blocking(move || check_page(request.push)).await??;
+    let limits = *limits;
+    let checked = blocking(move || check_page(request.push, &limits)).await??;
     let stored_new = if checked.docs.is_empty() {
         0
     } else {

@@ -58,6 +58,7 @@ impl TestServer {
             tls: None,
             demo: false,
             dashboard: None,
+            limits: Default::default(),
         })
     }
 

@@ -29,6 +29,7 @@ fn the_dashboard_is_served_with_a_strict_policy_and_nothing_else() {
         tls: None,
         demo: false,
         dashboard: Some(dist),
+        limits: Default::default(),
     });
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -96,6 +97,7 @@ fn without_a_ui_build_the_server_refuses_to_start_and_says_why() {
         tls: None,
         demo: false,
         dashboard: Some(tmp.path().join("no-such-dist")),
+        limits: Default::default(),
     }));
     let Err(e) = started else {
         panic!("started without a dashboard build");

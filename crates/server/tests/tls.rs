@@ -35,6 +35,7 @@ fn enrol_and_sync_over_https() {
         tls: Some((cert_file, key_file)),
         demo: false,
         dashboard: None,
+        limits: Default::default(),
     });
     let admin = accounts(&backend.storage);
     let https = format!("https://{}", server.addr);

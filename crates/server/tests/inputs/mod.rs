@@ -1,0 +1,3 @@
+//! Issue 13: every input bounded, precise quarantine. One module per finding.
+
+mod bombs;
