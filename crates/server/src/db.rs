@@ -310,6 +310,19 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<String>>> + Send;
     /// Ends a sign-in session (sign-out); ending an unknown one is no error.
     fn end_session(&self, token_hash: &str) -> impl Future<Output = DbResult<()>> + Send;
+    /// Moves a live session's end to `expires_ms` (its idle timeout starts again).
+    fn touch_session(
+        &self,
+        token_hash: &str,
+        expires_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Takes back one failure noted at `at_ms` (a sign-in counts as a failure
+    /// before its password is checked, so concurrent guesses cannot pass the limit).
+    fn forget_login_failure(
+        &self,
+        key: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     fn audit(&self, entry: &AuditEntry) -> impl Future<Output = DbResult<()>> + Send;
     /// The access log, newest first, of some sites or (None) all.

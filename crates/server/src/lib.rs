@@ -22,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod db;
+pub mod guard;
 pub mod limits;
 pub mod postgres;
 pub mod reports;
@@ -185,6 +186,7 @@ pub async fn start_with<D: db::Db>(
         db: db.clone(),
         verify: wake.clone(),
         limits: config.limits.clone(),
+        attempts: Default::default(),
     });
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
@@ -206,15 +208,9 @@ pub async fn start_with<D: db::Db>(
         None => {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
+            let limits = config.limits.clone();
             tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop_rx.wait_for(|s| *s).await;
-                    })
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "server stopped with an error");
-                }
+                guard::serve_plain(listener, app, limits, stop_rx).await;
                 let _ = verifier.await;
             })
         }
@@ -231,7 +227,8 @@ pub async fn start_with<D: db::Db>(
             let server =
                 axum_server::from_tcp_rustls(listener, tls).map_err(ServerError::Runtime)?;
             tokio::spawn(async move {
-                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                if let Err(e) = server.handle(handle).serve(app).await {
                     tracing::error!(error = %e, "server stopped with an error");
                 }
                 let _ = verifier.await;

@@ -512,6 +512,14 @@ impl Db for PgDb {
                 &[&token_hash, &account, &expires_ms],
             )
             .await?;
+        // Ended sessions go (issue 13): every sign-in removes them.
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM sessions WHERE expires_ms < $1",
+                &[&chrono::Utc::now().timestamp_millis()],
+            )
+            .await?;
         Ok(())
     }
 
@@ -543,6 +551,29 @@ impl Db for PgDb {
         self.client()
             .await?
             .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .await?;
+        Ok(())
+    }
+
+    async fn touch_session(&self, token_hash: &str, expires_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE sessions SET expires_ms = $2 WHERE token_hash = $1 AND expires_ms < $2",
+                &[&token_hash, &expires_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM login_failures WHERE ctid IN \
+                 (SELECT ctid FROM login_failures WHERE key = $1 AND at_ms = $2 LIMIT 1)",
+                &[&key, &at_ms],
+            )
             .await?;
         Ok(())
     }

@@ -16,8 +16,6 @@ use tern_sync::protocol::{
 /// Failed login attempts per account allowed in [`LOGIN_WINDOW_MS`].
 pub const LOGIN_MAX_FAILURES: i64 = 5;
 pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// How long a sign-in session lasts.
-pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// Most local users an enrolment request may name.
 const MAX_LOCAL_USERS: usize = 1000;
 
@@ -352,10 +350,14 @@ pub struct LoginResponse {
 
 /// Signs in with a password, at most [`LOGIN_MAX_FAILURES`] failures per account in
 /// [`LOGIN_WINDOW_MS`] (counted in the database, so every replica shares the limit).
-pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse> {
+/// An attempt counts as a failure before its password is checked (taken back when
+/// it succeeds), so concurrent guesses see each other and cannot pass the limit.
+/// The session ends after `idle_ms` without a request.
+pub async fn login<D: Db>(db: &D, req: LoginRequest, idle_ms: i64) -> ApiResult<LoginResponse> {
     let key = req.user.chars().take(80).collect::<String>();
     let now = now_ms();
-    if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? >= LOGIN_MAX_FAILURES {
+    db.note_login_failure(&key, now).await?;
+    if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? > LOGIN_MAX_FAILURES {
         tracing::warn!(user = %key, "sign-in rate limited");
         return Err(ApiError::new(
             ErrorCode::RateLimited,
@@ -384,15 +386,15 @@ pub async fn login<D: Db>(db: &D, req: LoginRequest) -> ApiResult<LoginResponse>
         object: String::new(),
     };
     let Some(account) = account.filter(|_| ok) else {
-        db.note_login_failure(&key, now).await?;
         db.audit(&entry("login_failed", "")).await?;
         return Err(ApiError::new(
             ErrorCode::Unauthorized,
             "wrong user name or password",
         ));
     };
+    db.forget_login_failure(&key, now).await?;
     let token = auth::new_token()?;
-    db.add_session(&auth::token_hash(&token), &account.name, now + SESSION_MS)
+    db.add_session(&auth::token_hash(&token), &account.name, now + idle_ms)
         .await?;
     db.audit(&entry("login", &account.role)).await?;
     Ok(LoginResponse {

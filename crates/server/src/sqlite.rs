@@ -661,6 +661,11 @@ impl Db for SqliteDb {
                 "INSERT INTO sessions(token_hash, account, expires_ms) VALUES (?1, ?2, ?3)",
                 params![t, a, expires_ms],
             )?;
+            // Ended sessions go (issue 13): every sign-in removes them.
+            c.execute(
+                "DELETE FROM sessions WHERE expires_ms < ?1",
+                [chrono::Utc::now().timestamp_millis()],
+            )?;
             Ok(())
         })
         .await
@@ -697,6 +702,31 @@ impl Db for SqliteDb {
         let t = token_hash.to_string();
         self.run(move |c| {
             c.execute("DELETE FROM sessions WHERE token_hash = ?1", params![t])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn touch_session(&self, token_hash: &str, expires_ms: i64) -> DbResult<()> {
+        let t = token_hash.to_string();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET expires_ms = ?2 WHERE token_hash = ?1 AND expires_ms < ?2",
+                params![t, expires_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM login_failures WHERE rowid IN \
+                 (SELECT rowid FROM login_failures WHERE key = ?1 AND at_ms = ?2 LIMIT 1)",
+                params![key, at_ms],
+            )?;
             Ok(())
         })
         .await
