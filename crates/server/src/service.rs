@@ -145,11 +145,8 @@ pub async fn add_user<D: Db>(
 ) -> ApiResult<()> {
     check_name("user name", name)?;
     let role = parse_role(role)?;
-    if password.chars().count() < 8 {
-        return Err(ApiError::bad(
-            "the password must have at least 8 characters",
-        ));
-    }
+    // The one password rule, shared with the devices (issue 13).
+    tern_store::password::check(password).map_err(|e| ApiError::bad(e.to_string()))?;
     if sites.is_empty() && !auth::all_sites(role) {
         return Err(ApiError::bad(format!(
             "a {} works at a site: add --site SITE",

@@ -34,6 +34,7 @@ mod fold;
 mod ids;
 mod import;
 mod keys;
+pub mod password;
 mod records;
 mod roles;
 mod store;

@@ -2,4 +2,5 @@
 
 mod bombs;
 mod exhaustion;
+mod passwords;
 mod sessions;
