@@ -173,14 +173,20 @@ pub async fn pre_auth<D: Db>(
 }
 
 /// A sign-in session lives while it is used: every request with its token moves
-/// its end to `session_idle` from now (written at most once a minute).
+/// its end to `session_idle` from now. Every answer of the API (records, reports,
+/// exports: health data) is marked `Cache-Control: no-store`, so no browser or
+/// proxy keeps a copy.
 pub async fn keep_session<D: Db>(
     State(s): State<Arc<crate::api::AppState<D>>>,
     req: Request,
     next: Next,
 ) -> Response {
     let token = bearer(req.headers()).map(crate::auth::token_hash);
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
     if let (Some(hash), true) = (token, resp.status().is_success()) {
         let until = crate::service::now_ms() + s.limits.session_idle.as_millis() as i64;
         if let Err(e) = s.db.touch_session(&hash, until).await {
@@ -271,5 +277,88 @@ pub async fn serve_plain(
             "requests still running at the drain deadline were cut off"
         );
         open.abort_all();
+    }
+}
+
+/// The same connection limits for HTTPS (axum-server): runs before the TLS
+/// handshake and refuses (closes) a connection past a limit.
+#[derive(Debug, Clone)]
+pub struct LimitAcceptor {
+    connections: Arc<Connections>,
+    limits: Limits,
+}
+
+impl LimitAcceptor {
+    pub fn new(limits: Limits) -> Self {
+        LimitAcceptor {
+            connections: Arc::new(Connections::default()),
+            limits,
+        }
+    }
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for LimitAcceptor {
+    type Stream = Counted;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Counted, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let ip = stream
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        std::future::ready(match self.connections.acquire(ip, &self.limits) {
+            Some(permit) => Ok((
+                Counted {
+                    stream,
+                    _permit: permit,
+                },
+                service,
+            )),
+            None => {
+                tracing::warn!(peer = %ip, "connection refused: too many open connections");
+                Err(std::io::Error::other("too many open connections"))
+            }
+        })
+    }
+}
+
+/// A TCP stream counted against the connection limits while it is open.
+#[derive(Debug)]
+pub struct Counted {
+    stream: tokio::net::TcpStream,
+    _permit: Permit,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -220,12 +220,23 @@ pub async fn start_with<D: db::Db>(
                 .map_err(ServerError::Tls)?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
+            let drain = config.limits.drain;
             tokio::spawn(async move {
                 let _ = stop_rx.wait_for(|s| *s).await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                h.graceful_shutdown(Some(drain));
             });
-            let server =
-                axum_server::from_tcp_rustls(listener, tls).map_err(ServerError::Runtime)?;
+            // The same bounds as plain HTTP: connections per address and in all,
+            // a time limit on request headers (issue 13).
+            let limits = config.limits.clone();
+            let mut server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(ServerError::Runtime)?
+                .map(|tls| tls.acceptor(guard::LimitAcceptor::new(limits.clone())))
+                .first_request_timeout(limits.header_timeout);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
             tokio::spawn(async move {
                 let app = app.into_make_service_with_connect_info::<SocketAddr>();
                 if let Err(e) = server.handle(handle).serve(app).await {

@@ -206,3 +206,54 @@ fn pre_authentication_limits_on_sqlite() {
 fn pre_authentication_limits_on_postgres() {
     scenario(postgres());
 }
+
+/// HTTPS has the same connection limit per source address (counted before the
+/// TLS handshake), and a TLS client still gets its answer.
+#[test]
+fn https_connections_are_limited_per_address() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    let cert_pem = cert.cert.pem();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (cert_file, key_file) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    std::fs::write(&cert_file, &cert_pem).expect("write");
+    std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write");
+    let backend = sqlite();
+    let server = TestServer::start_config(ServeConfig {
+        storage: backend.storage.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: Some((cert_file, key_file)),
+        demo: false,
+        dashboard: None,
+        limits: Limits {
+            connections_per_address: 2,
+            ..Limits::default()
+        },
+    });
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| connect_from("127.0.0.7", server.addr))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // A third from the same address is closed at once, without a handshake.
+    let mut third = connect_from("127.0.0.7", server.addr);
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let closed = matches!(third.read(&mut buf), Ok(0) | Err(_));
+    assert!(
+        closed && started.elapsed() < Duration::from_secs(3),
+        "a third connection was kept ({:?})",
+        started.elapsed()
+    );
+    // Another address is served over TLS.
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("pem"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let resp = client
+        .get(format!("https://{}/healthz", server.addr))
+        .send()
+        .expect("healthz over TLS");
+    assert_eq!(resp.status().as_u16(), 200);
+    drop(held);
+    server.stop();
+}

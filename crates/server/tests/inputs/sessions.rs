@@ -1,5 +1,5 @@
 //! Sign-in sessions end after an idle time (default 30 minutes) and ended sessions
-//! are removed from the database.
+//! are removed from the database; API answers are marked `Cache-Control: no-store`.
 
 use crate::common::*;
 use std::time::Duration;
@@ -49,6 +49,19 @@ fn scenario(backend: Backend) {
     let url = server.url();
     let name = backend.name;
     let chen = login(&url, "chen");
+    // Answers carrying health data (and tokens) are never cached.
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/records"))
+        .bearer_auth(&chen)
+        .send()
+        .expect("records");
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "{name}: the record list may be cached"
+    );
     // Used every second, the session lives past its idle time...
     for _ in 0..4 {
         std::thread::sleep(Duration::from_millis(1000));
