@@ -257,3 +257,44 @@ fn https_connections_are_limited_per_address() {
     drop(held);
     server.stop();
 }
+
+/// A shutdown waits for requests in flight at most the drain deadline: a client
+/// that never finishes its body does not hold the server up.
+fn drain_scenario(backend: Backend) {
+    let server = TestServer::start_config(ServeConfig {
+        storage: backend.storage.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: None,
+        demo: false,
+        dashboard: None,
+        limits: Limits {
+            body_timeout: Duration::from_secs(120),
+            drain: Duration::from_secs(1),
+            ..Limits::default()
+        },
+    });
+    let mut s = connect_from("127.0.0.9", server.addr);
+    s.write_all(b"POST /v1/login HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\n{")
+        .expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    let (done, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        server.stop();
+        let _ = done.send(());
+    });
+    assert!(
+        stopped.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "{}: the shutdown waited for a slow client past the drain deadline",
+        backend.name
+    );
+}
+
+#[test]
+fn shutdown_drains_within_its_deadline_on_sqlite() {
+    drain_scenario(sqlite());
+}
+
+#[test]
+fn shutdown_drains_within_its_deadline_on_postgres() {
+    drain_scenario(postgres());
+}
