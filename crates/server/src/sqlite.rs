@@ -746,13 +746,16 @@ impl Db for SqliteDb {
     }
 
     async fn audit_list(&self, sites: Option<&[String]>, limit: i64) -> DbResult<Vec<AuditEntry>> {
-        let sites = sites.map(<[String]>::to_vec);
+        // The sites are filtered before the limit (issue 13: filtering the newest
+        // rows afterwards showed a supervisor nothing once other sites were busy).
+        let sites = sites.map(|s| serde_json::to_string(s).unwrap_or_default());
         self.run(move |c| {
             let mut stmt = c.prepare(
                 "SELECT at, actor, role, device, site, action, object FROM access_log
+                 WHERE ?2 IS NULL OR site IN (SELECT value FROM json_each(?2))
                  ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows = stmt.query_map([limit], |r| {
+            let rows = stmt.query_map(params![limit, sites], |r| {
                 Ok(AuditEntry {
                     at: r.get(0)?,
                     actor: r.get(1)?,
@@ -763,11 +766,7 @@ impl Db for SqliteDb {
                     object: r.get(6)?,
                 })
             })?;
-            let all: Vec<AuditEntry> = rows.collect::<rusqlite::Result<_>>()?;
-            Ok(match sites {
-                None => all,
-                Some(s) => all.into_iter().filter(|e| s.contains(&e.site)).collect(),
-            })
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

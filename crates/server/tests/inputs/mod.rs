@@ -1,5 +1,6 @@
 //! Issue 13: every input bounded, precise quarantine. One module per finding.
 
+mod audit;
 mod bombs;
 mod exhaustion;
 mod passwords;
