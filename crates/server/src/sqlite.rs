@@ -181,6 +181,7 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
     let file = key_file(dir);
     match std::fs::read_to_string(&file) {
         Ok(text) => {
+            check_private(&file)?;
             let key = text.trim().to_string();
             if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(DbError::Refused(format!(
@@ -210,7 +211,27 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
     }
 }
 
-/// Writes a new file readable by its owner only, atomically.
+/// Refuses a key file that others than its owner may read or write (issue 13).
+fn check_private(file: &Path) -> DbResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(DbError::Refused(format!(
+                "the key file {} may be read by others (mode {:o}): make it private with \
+                 `chmod 600 {}`, and consider the key exposed if others could log in here",
+                file.display(),
+                mode & 0o777,
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new file readable by its owner only, atomically and durably (the
+/// file, then its folder, so the rename survives a power loss).
 fn write_private(path: &Path, text: &str) -> DbResult<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
@@ -223,6 +244,10 @@ fn write_private(path: &Path, text: &str) -> DbResult<()> {
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(())
 }
 
@@ -1130,6 +1155,16 @@ mod tests {
         let again = SqliteDb::open(dir.path()).expect("reopen");
         assert!(rt.block_on(again.site_exists("site-a")).expect("read"));
         drop(again);
+        // A key file others may read: refused until it is private again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let key = dir.path().join("tern-server.key");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let err = SqliteDb::open(dir.path()).expect_err("readable key file");
+            assert!(err.to_string().contains("chmod 600"), "{err}");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
 
         // Another key file: refused with a message naming it, nothing changed.
         let key = dir.path().join("tern-server.key");
@@ -1142,6 +1177,11 @@ mod tests {
         let err = SqliteDb::open(dir.path()).expect_err("no key");
         assert!(err.to_string().contains("missing"), "{err}");
         std::fs::write(&key, good).expect("restore");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
         let back = SqliteDb::open(dir.path()).expect("reopen");
         assert!(rt.block_on(back.site_exists("site-a")).expect("read"));
     }
