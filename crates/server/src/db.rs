@@ -316,6 +316,8 @@ pub trait Db: Send + Sync + 'static {
         token_hash: &str,
         expires_ms: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The last sequence of a document the verifier judged (0: none, or unknown).
+    fn verified_seq(&self, doc_id: &str) -> impl Future<Output = DbResult<i64>> + Send;
     /// Takes back one failure noted at `at_ms` (a sign-in counts as a failure
     /// before its password is checked, so concurrent guesses cannot pass the limit).
     fn forget_login_failure(

@@ -566,6 +566,18 @@ impl Db for PgDb {
         Ok(())
     }
 
+    async fn verified_seq(&self, doc_id: &str) -> DbResult<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT verified_seq FROM docs WHERE doc_id = $1",
+                &[&doc_id],
+            )
+            .await?;
+        Ok(row.map_or(0, |r| r.get(0)))
+    }
+
     async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
         self.client()
             .await?

@@ -897,12 +897,12 @@ async fn record_at_sites<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
 pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<serde_json::Value> {
     caller.require(Action::ViewRecord, "open records")?;
     let row = record_at_sites(db, caller, id).await?;
-    let main = db.doc_changes(id, i64::MAX).await?;
+    // Only what the verifier judged (issue 13): a chunk acknowledged a moment ago
+    // may still be quarantined.
+    let main = db.doc_changes(id, db.verified_seq(id).await?).await?;
     let restricted = if auth::allowed(caller.role, Action::Restricted) {
-        Some(
-            db.doc_changes(&format!("{id}.restricted"), i64::MAX)
-                .await?,
-        )
+        let twin = format!("{id}.restricted");
+        Some(db.doc_changes(&twin, db.verified_seq(&twin).await?).await?)
     } else {
         None
     };

@@ -744,6 +744,20 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn verified_seq(&self, doc_id: &str) -> DbResult<i64> {
+        let id = doc_id.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT verified_seq FROM docs WHERE doc_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+        })
+        .await
+    }
+
     async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
         let key = key.to_string();
         self.run(move |c| {

@@ -4,4 +4,5 @@ mod audit;
 mod bombs;
 mod exhaustion;
 mod passwords;
+mod record_view;
 mod sessions;
