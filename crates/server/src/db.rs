@@ -381,6 +381,15 @@ pub trait Db: Send + Sync + 'static {
         reason: &str,
     ) -> impl Future<Output = DbResult<()>> + Send;
     fn quarantined(&self) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
+    /// Quarantines only these unverified chunks of a document (by the hash it is
+    /// stored under), leaving the rest to be verified again without them; returns
+    /// how many were quarantined.
+    fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> impl Future<Output = DbResult<u64>> + Send;
     fn backlog(&self) -> impl Future<Output = DbResult<Backlog>> + Send;
     /// `(name, role)` of every account working at one of `sites`, by name.
     fn site_accounts(

@@ -928,6 +928,33 @@ impl Db for PgDb {
         Ok(())
     }
 
+    async fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> DbResult<u64> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let mut n = 0;
+        for h in hashes {
+            n += tx
+                .execute(
+                    "UPDATE log SET quarantined = TRUE WHERE doc_id = $1 AND hash = $2
+                     AND seq > (SELECT verified_seq FROM docs WHERE doc_id = $1)",
+                    &[&doc_id, &h.as_slice()],
+                )
+                .await?;
+        }
+        tx.execute(
+            "UPDATE docs SET quarantine_reason = $2 WHERE doc_id = $1",
+            &[&doc_id, &reason],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {
         let rows = self
             .client()

@@ -1055,6 +1055,33 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> DbResult<u64> {
+        let (id, reason, hashes) = (doc_id.to_string(), reason.to_string(), hashes.to_vec());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let mut n = 0;
+            for h in &hashes {
+                n += tx.execute(
+                    "UPDATE log SET quarantined = 1 WHERE doc_id = ?1 AND hash = ?2
+                     AND seq > (SELECT verified_seq FROM docs WHERE doc_id = ?1)",
+                    params![id, h.as_slice()],
+                )? as u64;
+            }
+            tx.execute(
+                "UPDATE docs SET quarantine_reason = ?2 WHERE doc_id = ?1",
+                params![id, reason],
+            )?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
     async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {
         self.run(|c| {
             let mut stmt = c.prepare(

@@ -121,13 +121,22 @@ struct Outcome {
     /// Statuses a record's new changes set: all of them when the changes were read,
     /// else the status it stands at and who set it.
     statuses: Vec<StatusWrite>,
+    /// Each new chunk (by the hash it is stored under) with the users who wrote it.
+    new_chunks: Vec<([u8; 32], BTreeSet<String>)>,
+    /// The user whose write made a good load bad (write or status rights): only
+    /// their new chunks are quarantined, the others are verified again without them.
+    culprit: Option<String>,
 }
 
 /// Verifies a document from its verified state (`base`) plus its new chunks; hands
 /// the loaded document back when it is good, with the fields its new changes write.
 fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>, limits: &ChunkLimits) -> Outcome {
     let bad = Outcome::bad;
-    let authors = chunk_users(&chunks, limits);
+    let new_chunks = chunk_authors(&chunks, limits);
+    let authors = new_chunks
+        .iter()
+        .flat_map(|(_, u)| u.iter().cloned())
+        .collect();
     let (mut doc, before) = match base {
         Base::Cached(loaded) => (loaded.doc, loaded.summary),
         Base::Chunks(verified) => match tern_store::load_chunks_within(verified, limits) {
@@ -165,6 +174,8 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>, limits: &ChunkLi
             since,
             writes,
             statuses,
+            new_chunks,
+            culprit: None,
         },
         verdict @ Verdict::Bad(_) => Outcome {
             verdict,
@@ -182,40 +193,47 @@ impl Outcome {
             since: Vec::new(),
             writes: None,
             statuses: Vec::new(),
+            new_chunks: Vec::new(),
+            culprit: None,
         }
     }
 }
 
-/// The users who wrote these chunks: every actor of a whole document's actor table,
-/// the actor of a change (read from headers; a chunk that does not parse, or is
-/// larger than `limits` allow, fails verification anyway).
-fn chunk_users(chunks: &[Vec<u8>], limits: &ChunkLimits) -> BTreeSet<String> {
-    let mut users = BTreeSet::new();
+/// Each chunk's stored hash with the users who wrote it: every actor of a whole
+/// document's actor table, the actor of a change (read from headers; a chunk that
+/// does not parse, or is larger than `limits` allow, fails verification anyway).
+fn chunk_authors(chunks: &[Vec<u8>], limits: &ChunkLimits) -> Vec<([u8; 32], BTreeSet<String>)> {
     // An actor that is not `tern:<device>:<user>` (refused at push anyway) counts as
     // an unknown user, whose writes are always read.
-    let mut add = |actor: &[u8]| {
-        let user = crate::service::tern_author(actor, "").map(|(_, user)| user);
-        users.insert(user.unwrap_or_default());
+    let user = |actor: &[u8]| {
+        crate::service::tern_author(actor, "")
+            .map(|(_, user)| user)
+            .unwrap_or_default()
     };
+    let mut out = Vec::with_capacity(chunks.len());
     for raw in chunks {
         if tern_store::check_size(raw, limits).is_err() {
             continue;
         }
         match tern_store::chunk_kind(raw) {
             Ok(tern_store::ChunkKind::Document) => {
-                for actor in tern_store::document_actors(raw).unwrap_or_default() {
-                    add(&actor);
-                }
+                let users = tern_store::document_actors(raw)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| user(a))
+                    .collect();
+                out.push((tern_store::document_hash(raw), users));
             }
             Ok(tern_store::ChunkKind::Change) => {
                 if let Ok(change) = automerge::Change::from_bytes(raw.clone()) {
-                    add(change.actor_id().to_bytes());
+                    let users = BTreeSet::from([user(change.actor_id().to_bytes())]);
+                    out.push((change.hash().0, users));
                 }
             }
             Err(_) => {}
         }
     }
-    users
+    out
 }
 
 /// The verdict on a loaded document from its summary (`None`: not one of ours, or a
@@ -311,9 +329,21 @@ async fn on_half_the_cores<T: Send + 'static, R: Send + 'static>(
     Ok(out)
 }
 
-async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()> {
-    tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
-    db.quarantine(&u.doc_id, u.upto, reason).await?;
+/// Quarantines a document's new chunks: only `chunks` when given and the database
+/// finds them (the rest is verified again without them), else all of them.
+async fn quarantine<D: Db>(
+    db: &D,
+    u: &Unverified,
+    reason: &str,
+    chunks: &[[u8; 32]],
+) -> DbResult<()> {
+    let some = !chunks.is_empty() && db.quarantine_chunks(&u.doc_id, chunks, reason).await? > 0;
+    if some {
+        tracing::warn!(doc = %u.doc_id, %reason, chunks = chunks.len(), "an author's changes quarantined");
+    } else {
+        tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
+        db.quarantine(&u.doc_id, u.upto, reason).await?;
+    }
     db.audit(&AuditEntry {
         at: chrono::Utc::now().to_rfc3339(),
         actor: "server".into(),
@@ -374,7 +404,17 @@ pub async fn verify_batch<D: Db>(
     check_write_rights(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
-    for (u, Outcome { verdict, doc, .. }) in outcomes {
+    for (
+        u,
+        Outcome {
+            verdict,
+            doc,
+            new_chunks,
+            culprit,
+            ..
+        },
+    ) in outcomes
+    {
         match verdict {
             Verdict::Good(record, summary) => {
                 let summary = *summary;
@@ -388,7 +428,25 @@ pub async fn verify_batch<D: Db>(
                     loaded.push((u.doc_id, u.upto, Loaded { doc, summary }));
                 }
             }
-            Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,
+            Verdict::Bad(reason) => {
+                // Only the culprit's chunks, when others' are new too (issue 13: a
+                // forged change must not take other devices' changes with it).
+                let theirs: Vec<[u8; 32]> = culprit
+                    .map(|user| {
+                        new_chunks
+                            .iter()
+                            .filter(|(_, users)| users.contains(&user))
+                            .map(|(h, _)| *h)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let only = if theirs.len() < new_chunks.len() {
+                    theirs
+                } else {
+                    Vec::new()
+                };
+                quarantine(db.as_ref(), &u, &reason, &only).await?
+            }
         }
     }
     db.verified(&good).await?;
@@ -539,6 +597,7 @@ async fn check_writes<D: Db>(
                 "`{}` ({who}) set the record's status to `{}` from device {}, which that role may not (FORMS.md 2)",
                 w.user, w.to, w.device
             ));
+            outcome.culprit = Some(w.user.clone());
             outcome.doc = None;
             break;
         }
@@ -572,6 +631,7 @@ async fn check_writes<D: Db>(
                 form.version(),
                 allowed.join(" or ")
             ));
+            outcome.culprit = Some(w.user.clone());
             outcome.doc = None;
             break;
         }

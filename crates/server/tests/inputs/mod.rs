@@ -4,5 +4,6 @@ mod audit;
 mod bombs;
 mod exhaustion;
 mod passwords;
+mod quarantine;
 mod record_view;
 mod sessions;
