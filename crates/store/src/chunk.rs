@@ -545,6 +545,91 @@ mod tests {
         assert_eq!(check_size(b"TERN", &limits), Err(ChunkError::NotAChunk));
     }
 
+    /// A mutation run of the chunk reader with the size bounds in place (stable
+    /// Rust, not in CI; the cargo-fuzz target is `fuzz/fuzz_targets/chunk.rs`):
+    /// real chunks with random bytes changed, inserted or cut, their checksum made
+    /// good again so that Automerge reads them, checked by `check_size` and loaded
+    /// under `catch_unwind`. Prints how many loaded, were refused, or panicked.
+    /// `TERN_MUTATIONS` sets the count (default 20,000).
+    #[test]
+    #[ignore = "a long mutation run, by hand: cargo test -p tern-store --lib chunk_mutations -- --ignored --nocapture"]
+    fn chunk_mutations() {
+        let n: u64 = std::env::var("TERN_MUTATIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
+        doc.put(ROOT, "long", "x".repeat(400)).expect("put");
+        doc.commit();
+        let seeds = [
+            doc.save_nocompress(),
+            doc.save(),
+            doc.get_last_local_change()
+                .expect("change")
+                .raw_bytes()
+                .to_vec(),
+            document_bomb(4096),
+        ];
+        let limits = ChunkLimits {
+            change: 1 << 20,
+            document: 8 << 20,
+        };
+        let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let (mut loaded, mut refused, mut size_refused, mut panics) = (0u64, 0u64, 0u64, 0u64);
+        let mut kinds = std::collections::BTreeMap::<String, u64>::new();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            let seed = &seeds[(next() % seeds.len() as u64) as usize];
+            let mut data = parse_header(seed).expect("seed").1.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % data.len().max(1) as u64) as usize;
+                match next() % 3 {
+                    0 if !data.is_empty() => data[at] = next() as u8,
+                    1 => data.insert(at.min(data.len()), next() as u8),
+                    _ if data.len() > 1 => {
+                        data.remove(at.min(data.len() - 1));
+                    }
+                    _ => {}
+                }
+            }
+            let bytes = chunk(seed[8], &data);
+            if check_size(&bytes, &limits).is_err() {
+                size_refused += 1;
+                continue;
+            }
+            match std::panic::catch_unwind(|| load_chunks_within([bytes.clone()], &limits)) {
+                Ok(Ok(_)) => loaded += 1,
+                Ok(Err(_)) => refused += 1,
+                Err(p) => {
+                    panics += 1;
+                    let what = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    // Numbers vary; the kind of panic is the text around them.
+                    let kind: String = what.chars().filter(|c| !c.is_ascii_digit()).collect();
+                    *kinds.entry(kind).or_default() += 1;
+                }
+            }
+        }
+        std::panic::set_hook(hook);
+        eprintln!(
+            "chunk mutations: {n} in {:?}: {size_refused} refused by check_size, {refused} \
+             refused by Automerge, {loaded} loaded, {panics} panicked inside Automerge \
+             by kind: {kinds:?}",
+            started.elapsed()
+        );
+    }
+
     #[test]
     fn no_input_panics() {
         for n in 0..64u8 {
