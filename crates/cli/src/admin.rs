@@ -41,6 +41,17 @@ enum AdminCommand {
     /// What the server holds and what waits for verification, as JSON (head,
     /// documents, records, unverified, quarantined).
     Status,
+    /// Documents with quarantined changes.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCommand {
+    /// List them as JSON (doc, reason: names the user, role and field, never a value).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +171,16 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
         },
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
+        AdminCommand::Quarantine {
+            command: QuarantineCommand::List,
+        } => {
+            let listed: Vec<serde_json::Value> = admin
+                .quarantined()?
+                .into_iter()
+                .map(|(doc, reason)| serde_json::json!({ "doc": doc, "reason": reason }))
+                .collect();
+            emit(&serde_json::to_string_pretty(&listed)?)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -179,6 +179,11 @@ fn serve_admin_enroll_sync_status_revoke() {
     assert_eq!(backlog["unverified"], 0, "{backlog}");
     assert_eq!(backlog["records"], 1, "{backlog}");
     assert_eq!(backlog["quarantined"], 0, "{backlog}");
+    assert_eq!(
+        json_of(&admin(&["quarantine", "list"])),
+        serde_json::json!([]),
+        "tern admin quarantine list"
+    );
 
     let list = json_of(&admin(&["device", "list"]));
     let id = status["device_id"].as_str().expect("id").to_string();

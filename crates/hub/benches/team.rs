@@ -42,6 +42,7 @@ fn main() {
         dashboard: None,
         upstream,
         tls_pem,
+        limits: Default::default(),
     };
     let up = rt
         .block_on(tern_server::start(config(

@@ -453,7 +453,7 @@ impl Hub {
                 .map(|d| d.changes.len() as u64)
                 .sum::<u64>();
             report.pulled_documents += answer.docs.len() as u64;
-            let docs = service::upstream_page(answer.docs)?;
+            let docs = service::upstream_page(answer.docs, &tern_store::ChunkLimits::default())?;
             if !docs.is_empty() {
                 self.rt.block_on(self.db.store_changes("upstream", &docs))?;
             }
@@ -526,6 +526,7 @@ impl Hub {
             tls: None,
             demo: false,
             dashboard: None,
+            limits: Default::default(),
             upstream: Some(UpstreamHandle(Arc::new(UpstreamAuthority {
                 upstream: self.info.upstream.clone(),
                 token: self.token()?,

@@ -66,6 +66,7 @@ fn upstream_config(storage: &Storage, listen: SocketAddr) -> ServeConfig {
         dashboard: None,
         upstream: None,
         tls_pem: None,
+        limits: Default::default(),
     }
 }
 

@@ -232,6 +232,7 @@ fn run(backend: Backend, a: &Args) -> Vec<Round> {
         dashboard: None,
         upstream: None,
         tls_pem: None,
+        limits: Default::default(),
     });
     let scheme = if a.tls { "https" } else { "http" };
     let url = format!("{scheme}://{}", server.addr);

@@ -15,8 +15,8 @@ use std::time::Instant;
 use tern_sync::protocol::{self, EnrolRequest, ErrorBody, ProveRequest, CONTENT_TYPE};
 use tokio::sync::Notify;
 
-/// Largest JSON body accepted (sign-in, enrolment).
-const JSON_LIMIT: usize = 64 * 1024;
+/// Largest body accepted but the sync body (sign-in, enrolment, status moves).
+pub(crate) const JSON_LIMIT: usize = 64 * 1024;
 
 /// What every handler shares.
 pub struct AppState<D> {
@@ -25,6 +25,9 @@ pub struct AppState<D> {
     pub verify: Arc<Notify>,
     /// On a supervisor hub: the upstream server that checks passwords.
     pub upstream: Option<Arc<dyn service::Upstream>>,
+    pub limits: crate::limits::Limits,
+    /// Sign-in and enrolment attempts per source address (issue 13).
+    pub attempts: crate::guard::Attempts,
 }
 
 impl<D> std::fmt::Debug for AppState<D> {
@@ -78,10 +81,7 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
             "/v1/hub/devices",
             post(hub_devices::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
-        .route(
-            "/v1/sync",
-            post(sync::<D>).layer(DefaultBodyLimit::max(protocol::MAX_BODY + 64)),
-        )
+        .route("/v1/sync", post(sync::<D>))
         .route(
             "/v1/login",
             post(login::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
@@ -99,6 +99,14 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
         .route("/v1/admin/devices/{id}/revoke", post(revoke::<D>))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::keep_session::<D>,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::pre_auth::<D>,
+        ))
         .layer(axum::middleware::from_fn(access_log))
         .with_state(state)
 }
@@ -176,11 +184,14 @@ async fn hub_devices<D: Db>(
     Ok(Json(service::hub_devices(s.db.as_ref(), &caller, req).await?).into_response())
 }
 
+/// The caller is known before its body is read (at most 24 MiB, in bounded time).
 async fn sync<D: Db>(
     State(s): S<D>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let body = crate::guard::read_body(body, protocol::MAX_BODY + 64, &s.limits).await?;
     // An old client first learns that it must upgrade, before anything else.
     if let Some(v) = protocol::frame_version(&body) {
         if !(protocol::MIN_PROTOCOL_VERSION..=protocol::PROTOCOL_VERSION).contains(&v) {
@@ -190,8 +201,8 @@ async fn sync<D: Db>(
                 .unwrap_or_else(|| ApiError::bad("bad version")));
         }
     }
-    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
-    let (response, stored_new) = service::sync(s.db.as_ref(), &caller, body.to_vec()).await?;
+    let (response, stored_new) =
+        service::sync(s.db.as_ref(), &caller, body.to_vec(), &s.limits.chunks).await?;
     if stored_new > 0 {
         s.verify.notify_one();
     }
@@ -204,7 +215,11 @@ async fn sync<D: Db>(
 async fn login<D: Db>(State(s): S<D>, body: Bytes) -> Result<Response, ApiError> {
     let req: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the sign-in request is malformed: {e}")))?;
-    Ok(Json(service::login(s.db.as_ref(), req, s.upstream.as_deref()).await?).into_response())
+    let idle_ms = s.limits.session_idle.as_millis() as i64;
+    Ok(
+        Json(service::login(s.db.as_ref(), req, idle_ms, s.upstream.as_deref()).await?)
+            .into_response(),
+    )
 }
 
 async fn logout<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {

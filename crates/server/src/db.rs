@@ -356,6 +356,21 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<String>>> + Send;
     /// Ends a sign-in session (sign-out); ending an unknown one is no error.
     fn end_session(&self, token_hash: &str) -> impl Future<Output = DbResult<()>> + Send;
+    /// Moves a live session's end to `expires_ms` (its idle timeout starts again).
+    fn touch_session(
+        &self,
+        token_hash: &str,
+        expires_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The last sequence of a document the verifier judged (0: none, or unknown).
+    fn verified_seq(&self, doc_id: &str) -> impl Future<Output = DbResult<i64>> + Send;
+    /// Takes back one failure noted at `at_ms` (a sign-in counts as a failure
+    /// before its password is checked, so concurrent guesses cannot pass the limit).
+    fn forget_login_failure(
+        &self,
+        key: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     fn audit(&self, entry: &AuditEntry) -> impl Future<Output = DbResult<()>> + Send;
     /// The access log, newest first, of some sites or (None) all.
@@ -412,6 +427,15 @@ pub trait Db: Send + Sync + 'static {
         reason: &str,
     ) -> impl Future<Output = DbResult<()>> + Send;
     fn quarantined(&self) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
+    /// Quarantines only these unverified chunks of a document (by the hash it is
+    /// stored under), leaving the rest to be verified again without them; returns
+    /// how many were quarantined.
+    fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> impl Future<Output = DbResult<u64>> + Send;
     fn backlog(&self) -> impl Future<Output = DbResult<Backlog>> + Send;
     /// `(name, role)` of every account working at one of `sites`, by name.
     fn site_accounts(

@@ -23,6 +23,8 @@ pub mod auth;
 pub mod dashboard;
 pub mod db;
 pub mod enrolment;
+pub mod guard;
+pub mod limits;
 pub mod postgres;
 pub mod reports;
 pub mod service;
@@ -67,6 +69,8 @@ pub struct ServeConfig {
     pub demo: bool,
     /// Serve the supervisor dashboard from this UI build (`ui/dist`).
     pub dashboard: Option<PathBuf>,
+    /// Bounds on inputs, connections, sign-in attempts and sessions.
+    pub limits: limits::Limits,
     /// On a supervisor hub: the upstream server that checks account passwords.
     pub upstream: Option<UpstreamHandle>,
     /// TLS from PEM text in memory (a hub's self-signed certificate and key, kept in
@@ -215,13 +219,15 @@ pub async fn start_with<D: db::Db>(
         db: db.clone(),
         verify: wake.clone(),
         upstream: config.upstream.as_ref().map(|u| u.0.clone()),
+        limits: config.limits.clone(),
+        attempts: Default::default(),
     });
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
         app = app.merge(dashboard::router(dir)?);
     }
     let (stop, stopped) = watch::channel(false);
-    let verifier = tokio::spawn(verify::run(db, wake, stopped.clone()));
+    let verifier = tokio::spawn(verify::run(db, wake, stopped.clone(), config.limits.chunks));
     let listener =
         std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
@@ -249,29 +255,35 @@ pub async fn start_with<D: db::Db>(
         None => {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(ServerError::Runtime)?;
+            let limits = config.limits.clone();
             tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stop_rx.wait_for(|s| *s).await;
-                    })
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "server stopped with an error");
-                }
+                guard::serve_plain(listener, app, limits, stop_rx).await;
                 let _ = verifier.await;
             })
         }
         Some(tls) => {
             let handle = axum_server::Handle::new();
             let h = handle.clone();
+            let drain = config.limits.drain;
             tokio::spawn(async move {
                 let _ = stop_rx.wait_for(|s| *s).await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                h.graceful_shutdown(Some(drain));
             });
-            let server =
-                axum_server::from_tcp_rustls(listener, tls).map_err(ServerError::Runtime)?;
+            // The same bounds as plain HTTP: connections per address and in all,
+            // a time limit on request headers (issue 13).
+            let limits = config.limits.clone();
+            let mut server = axum_server::from_tcp_rustls(listener, tls)
+                .map_err(ServerError::Runtime)?
+                .map(|tls| tls.acceptor(guard::LimitAcceptor::new(limits.clone())))
+                .first_request_timeout(limits.header_timeout);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout);
             tokio::spawn(async move {
-                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
+                let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                if let Err(e) = server.handle(handle).serve(app).await {
                     tracing::error!(error = %e, "server stopped with an error");
                 }
                 let _ = verifier.await;

@@ -652,6 +652,14 @@ impl Db for PgDb {
                 &[&token_hash, &account, &expires_ms],
             )
             .await?;
+        // Ended sessions go (issue 13): every sign-in removes them.
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM sessions WHERE expires_ms < $1",
+                &[&chrono::Utc::now().timestamp_millis()],
+            )
+            .await?;
         Ok(())
     }
 
@@ -683,6 +691,41 @@ impl Db for PgDb {
         self.client()
             .await?
             .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .await?;
+        Ok(())
+    }
+
+    async fn touch_session(&self, token_hash: &str, expires_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE sessions SET expires_ms = $2 WHERE token_hash = $1 AND expires_ms < $2",
+                &[&token_hash, &expires_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn verified_seq(&self, doc_id: &str) -> DbResult<i64> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT verified_seq FROM docs WHERE doc_id = $1",
+                &[&doc_id],
+            )
+            .await?;
+        Ok(row.map_or(0, |r| r.get(0)))
+    }
+
+    async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM login_failures WHERE ctid IN \
+                 (SELECT ctid FROM login_failures WHERE key = $1 AND at_ms = $2 LIMIT 1)",
+                &[&key, &at_ms],
+            )
             .await?;
         Ok(())
     }
@@ -1023,6 +1066,33 @@ impl Db for PgDb {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> DbResult<u64> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let mut n = 0;
+        for h in hashes {
+            n += tx
+                .execute(
+                    "UPDATE log SET quarantined = TRUE WHERE doc_id = $1 AND hash = $2
+                     AND seq > (SELECT verified_seq FROM docs WHERE doc_id = $1)",
+                    &[&doc_id, &h.as_slice()],
+                )
+                .await?;
+        }
+        tx.execute(
+            "UPDATE docs SET quarantine_reason = $2 WHERE doc_id = $1",
+            &[&doc_id, &reason],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {

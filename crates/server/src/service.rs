@@ -16,8 +16,6 @@ use tern_sync::protocol::{
 /// Failed login attempts per account allowed in [`LOGIN_WINDOW_MS`].
 pub const LOGIN_MAX_FAILURES: i64 = 5;
 pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// How long a sign-in session lasts.
-pub const SESSION_MS: i64 = 12 * 3600 * 1000;
 /// Most local users an enrolment request may name.
 const MAX_LOCAL_USERS: usize = 1000;
 
@@ -148,11 +146,8 @@ pub async fn add_user<D: Db>(
 ) -> ApiResult<()> {
     check_name("user name", name)?;
     let role = parse_role(role)?;
-    if password.chars().count() < 8 {
-        return Err(ApiError::bad(
-            "the password must have at least 8 characters",
-        ));
-    }
+    // The one password rule, shared with the devices (issue 13).
+    tern_store::password::check(password).map_err(|e| ApiError::bad(e.to_string()))?;
     if sites.is_empty() && !auth::all_sites(role) {
         return Err(ApiError::bad(format!(
             "a {} works at a site: add --site SITE",
@@ -385,9 +380,11 @@ pub struct LoginResponse {
 
 /// Checks `name`'s own password, at most [`LOGIN_MAX_FAILURES`] failures per account
 /// in [`LOGIN_WINDOW_MS`] (counted in the database, so every replica shares the
-/// limit). Every failure is counted and access-logged as `action`_failed with
-/// `device`; the password is hashed even for unknown names, so timing does not tell
-/// which accounts exist. The one password check of sign-in, enrolment and proof.
+/// limit). An attempt counts as a failure before its password is checked (taken back
+/// when it succeeds), so concurrent guesses see each other and cannot pass the limit.
+/// Every failure is access-logged as `action`_failed with `device`; the password is
+/// hashed even for unknown names, so timing does not tell which accounts exist. The
+/// one password check of sign-in, enrolment and proof.
 async fn check_password<D: Db>(
     db: &D,
     name: &str,
@@ -397,7 +394,8 @@ async fn check_password<D: Db>(
 ) -> ApiResult<Account> {
     let key = name.chars().take(80).collect::<String>();
     let now = now_ms();
-    if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? >= LOGIN_MAX_FAILURES {
+    db.note_login_failure(&key, now).await?;
+    if db.login_failures(&key, now - LOGIN_WINDOW_MS).await? > LOGIN_MAX_FAILURES {
         tracing::warn!(user = %key, "password checks rate limited");
         return Err(ApiError::new(
             ErrorCode::RateLimited,
@@ -415,9 +413,11 @@ async fn check_password<D: Db>(
     })
     .await?;
     match account.filter(|_| ok) {
-        Some(account) => Ok(account),
+        Some(account) => {
+            db.forget_login_failure(&key, now).await?;
+            Ok(account)
+        }
         None => {
-            db.note_login_failure(&key, now).await?;
             db.audit(&AuditEntry {
                 at: now_text(),
                 actor: key,
@@ -520,9 +520,11 @@ pub async fn mirror_account<D: Db>(
 /// Signs in with a password (rate-limited by [`check_password`]). On a hub the
 /// upstream checks it; while the upstream is out of reach, only an account with a
 /// password of the hub's own (its supervisor's) signs in.
+/// The session ends after `idle_ms` without a request.
 pub async fn login<D: Db>(
     db: &D,
     req: LoginRequest,
+    idle_ms: i64,
     upstream: Option<&dyn Upstream>,
 ) -> ApiResult<LoginResponse> {
     let account = match upstream {
@@ -541,12 +543,8 @@ pub async fn login<D: Db>(
         },
     };
     let token = auth::new_token()?;
-    db.add_session(
-        &auth::token_hash(&token),
-        &account.name,
-        now_ms() + SESSION_MS,
-    )
-    .await?;
+    db.add_session(&auth::token_hash(&token), &account.name, now_ms() + idle_ms)
+        .await?;
     db.audit(&AuditEntry {
         at: now_text(),
         actor: account.name.clone(),
@@ -904,7 +902,7 @@ pub(crate) fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)
 
 /// Framing, checksums (Automerge's own, per chunk), sizes and names: everything
 /// that needs no database, run on the blocking pool.
-fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
+fn check_page(push: Vec<DocChanges>, limits: &tern_store::ChunkLimits) -> ApiResult<Checked> {
     let mut docs = Vec::with_capacity(push.len());
     let mut authors = HashSet::new();
     let mut doc_users = Vec::with_capacity(push.len());
@@ -918,6 +916,8 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
             let damaged = |e: &dyn std::fmt::Display| {
                 ApiError::bad(format!("a chunk of document {} is damaged: {e}", d.doc))
             };
+            // Bounded before Automerge inflates anything (issue 13).
+            tern_store::check_size(&raw, limits).map_err(|e| damaged(&e))?;
             match tern_store::chunk_kind(&raw).map_err(|e| damaged(&e))? {
                 ChunkKind::Document => {
                     // Every author of a whole document is in its actor table; the full
@@ -957,8 +957,11 @@ fn check_page(push: Vec<DocChanges>) -> ApiResult<Checked> {
 
 /// A page pulled from a hub's upstream server, through the same cheap checks as a
 /// push (framing, Automerge checksums, names): what to store with origin `upstream`.
-pub fn upstream_page(docs: Vec<DocChanges>) -> ApiResult<Vec<NewDoc>> {
-    Ok(check_page(docs)?.docs)
+pub fn upstream_page(
+    docs: Vec<DocChanges>,
+    limits: &tern_store::ChunkLimits,
+) -> ApiResult<Vec<NewDoc>> {
+    Ok(check_page(docs, limits)?.docs)
 }
 
 /// How long a pull with nothing verified to send waits for changes the verifier is
@@ -967,7 +970,12 @@ const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One sync round trip: checks and stores the push page (all or nothing), then
 /// reads one pull page. Returns the response and whether new changes were stored.
-pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(SyncResponse, u64)> {
+pub async fn sync<D: Db>(
+    db: &D,
+    caller: &Caller,
+    body: Vec<u8>,
+    limits: &tern_store::ChunkLimits,
+) -> ApiResult<(SyncResponse, u64)> {
     caller.require(Action::Sync, "sync records")?;
     let device = caller
         .device
@@ -980,7 +988,8 @@ pub async fn sync<D: Db>(db: &D, caller: &Caller, body: Vec<u8>) -> ApiResult<(S
         .map(|d| d.changes.len() as u32)
         .sum::<u32>();
     let request_accounts = request.accounts_version;
-    let mut checked = blocking(move || check_page(request.push)).await??;
+    let limits = *limits;
+    let mut checked = blocking(move || check_page(request.push, &limits)).await??;
     let stored_new = if checked.docs.is_empty() {
         0
     } else {
@@ -1263,12 +1272,12 @@ async fn record_at_sites<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
 pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<serde_json::Value> {
     caller.require(Action::ViewRecord, "open records")?;
     let row = record_at_sites(db, caller, id).await?;
-    let main = db.doc_changes(id, i64::MAX).await?;
+    // Only what the verifier judged (issue 13): a chunk acknowledged a moment ago
+    // may still be quarantined.
+    let main = db.doc_changes(id, db.verified_seq(id).await?).await?;
     let restricted = if auth::allowed(caller.role, Action::Restricted) {
-        Some(
-            db.doc_changes(&format!("{id}.restricted"), i64::MAX)
-                .await?,
-        )
+        let twin = format!("{id}.restricted");
+        Some(db.doc_changes(&twin, db.verified_seq(&twin).await?).await?)
     } else {
         None
     };

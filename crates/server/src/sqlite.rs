@@ -215,6 +215,7 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
     let file = key_file(dir);
     match std::fs::read_to_string(&file) {
         Ok(text) => {
+            check_private(&file)?;
             let key = text.trim().to_string();
             if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(DbError::Refused(format!(
@@ -244,7 +245,27 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
     }
 }
 
-/// Writes a new file readable by its owner only, atomically.
+/// Refuses a key file that others than its owner may read or write (issue 13).
+fn check_private(file: &Path) -> DbResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(DbError::Refused(format!(
+                "the key file {} may be read by others (mode {:o}): make it private with \
+                 `chmod 600 {}`, and consider the key exposed if others could log in here",
+                file.display(),
+                mode & 0o777,
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new file readable by its owner only, atomically and durably (the
+/// file, then its folder, so the rename survives a power loss).
 fn write_private(path: &Path, text: &str) -> DbResult<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
@@ -257,6 +278,10 @@ fn write_private(path: &Path, text: &str) -> DbResult<()> {
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(())
 }
 
@@ -838,6 +863,11 @@ impl Db for SqliteDb {
                 "INSERT INTO sessions(token_hash, account, expires_ms) VALUES (?1, ?2, ?3)",
                 params![t, a, expires_ms],
             )?;
+            // Ended sessions go (issue 13): every sign-in removes them.
+            c.execute(
+                "DELETE FROM sessions WHERE expires_ms < ?1",
+                [chrono::Utc::now().timestamp_millis()],
+            )?;
             Ok(())
         })
         .await
@@ -879,6 +909,45 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn touch_session(&self, token_hash: &str, expires_ms: i64) -> DbResult<()> {
+        let t = token_hash.to_string();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET expires_ms = ?2 WHERE token_hash = ?1 AND expires_ms < ?2",
+                params![t, expires_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn verified_seq(&self, doc_id: &str) -> DbResult<i64> {
+        let id = doc_id.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT verified_seq FROM docs WHERE doc_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn forget_login_failure(&self, key: &str, at_ms: i64) -> DbResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM login_failures WHERE rowid IN \
+                 (SELECT rowid FROM login_failures WHERE key = ?1 AND at_ms = ?2 LIMIT 1)",
+                params![key, at_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn audit(&self, e: &AuditEntry) -> DbResult<()> {
         let e = e.clone();
         self.run(move |c| {
@@ -893,13 +962,16 @@ impl Db for SqliteDb {
     }
 
     async fn audit_list(&self, sites: Option<&[String]>, limit: i64) -> DbResult<Vec<AuditEntry>> {
-        let sites = sites.map(<[String]>::to_vec);
+        // The sites are filtered before the limit (issue 13: filtering the newest
+        // rows afterwards showed a supervisor nothing once other sites were busy).
+        let sites = sites.map(|s| serde_json::to_string(s).unwrap_or_default());
         self.run(move |c| {
             let mut stmt = c.prepare(
                 "SELECT at, actor, role, device, site, action, object FROM access_log
+                 WHERE ?2 IS NULL OR site IN (SELECT value FROM json_each(?2))
                  ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows = stmt.query_map([limit], |r| {
+            let rows = stmt.query_map(params![limit, sites], |r| {
                 Ok(AuditEntry {
                     at: r.get(0)?,
                     actor: r.get(1)?,
@@ -910,11 +982,7 @@ impl Db for SqliteDb {
                     object: r.get(6)?,
                 })
             })?;
-            let all: Vec<AuditEntry> = rows.collect::<rusqlite::Result<_>>()?;
-            Ok(match sites {
-                None => all,
-                Some(s) => all.into_iter().filter(|e| s.contains(&e.site)).collect(),
-            })
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -1164,6 +1232,33 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn quarantine_chunks(
+        &self,
+        doc_id: &str,
+        hashes: &[[u8; 32]],
+        reason: &str,
+    ) -> DbResult<u64> {
+        let (id, reason, hashes) = (doc_id.to_string(), reason.to_string(), hashes.to_vec());
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let mut n = 0;
+            for h in &hashes {
+                n += tx.execute(
+                    "UPDATE log SET quarantined = 1 WHERE doc_id = ?1 AND hash = ?2
+                     AND seq > (SELECT verified_seq FROM docs WHERE doc_id = ?1)",
+                    params![id, h.as_slice()],
+                )? as u64;
+            }
+            tx.execute(
+                "UPDATE docs SET quarantine_reason = ?2 WHERE doc_id = ?1",
+                params![id, reason],
+            )?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
     async fn quarantined(&self) -> DbResult<Vec<(String, String)>> {
         self.run(|c| {
             let mut stmt = c.prepare(
@@ -1278,6 +1373,16 @@ mod tests {
         let again = SqliteDb::open(dir.path()).expect("reopen");
         assert!(rt.block_on(again.site_exists("site-a")).expect("read"));
         drop(again);
+        // A key file others may read: refused until it is private again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let key = dir.path().join("tern-server.key");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let err = SqliteDb::open(dir.path()).expect_err("readable key file");
+            assert!(err.to_string().contains("chmod 600"), "{err}");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
 
         // Another key file: refused with a message naming it, nothing changed.
         let key = dir.path().join("tern-server.key");
@@ -1290,6 +1395,11 @@ mod tests {
         let err = SqliteDb::open(dir.path()).expect_err("no key");
         assert!(err.to_string().contains("missing"), "{err}");
         std::fs::write(&key, good).expect("restore");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
         let back = SqliteDb::open(dir.path()).expect("reopen");
         assert!(rt.block_on(back.site_exists("site-a")).expect("read"));
     }

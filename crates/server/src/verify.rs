@@ -28,6 +28,12 @@
 //! cache: an entry is used only when it reflects exactly the document's verified
 //! sequence in the database, so another replica's work is never missed.
 //!
+//! Every chunk's inflated size is bounded ([`tern_store::ChunkLimits`]) before
+//! Automerge reads it, and each document is verified under `catch_unwind`: a
+//! document that fails to load, or makes Automerge panic, is quarantined on its
+//! own and the batch goes on, so one bad document never holds up the others nor
+//! the pulls of its site.
+//!
 //! The queue is the database itself (`docs.last_seq > docs.verified_seq`), so any
 //! replica may verify any document, a crash loses nothing, and verifying twice is
 //! harmless.
@@ -38,7 +44,7 @@ use automerge::ChangeHash;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tern_store::{DocKind, DocSummary, FieldWrite, Role, StatusWrite};
+use tern_store::{ChunkLimits, DocKind, DocSummary, FieldWrite, Role, StatusWrite};
 use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
@@ -115,29 +121,31 @@ struct Outcome {
     /// Statuses a record's new changes set: all of them when the changes were read,
     /// else the status it stands at and who set it.
     statuses: Vec<StatusWrite>,
+    /// Each new chunk (by the hash it is stored under) with the users who wrote it.
+    new_chunks: Vec<([u8; 32], BTreeSet<String>)>,
+    /// The user whose write made a good load bad (write or status rights): only
+    /// their new chunks are quarantined, the others are verified again without them.
+    culprit: Option<String>,
 }
 
 /// Verifies a document from its verified state (`base`) plus its new chunks; hands
 /// the loaded document back when it is good, with the fields its new changes write.
-fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
-    let bad = |e: String| Outcome {
-        verdict: Verdict::Bad(e),
-        doc: None,
-        authors: BTreeSet::new(),
-        since: Vec::new(),
-        writes: None,
-        statuses: Vec::new(),
-    };
-    let authors = chunk_users(&chunks);
+fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>, limits: &ChunkLimits) -> Outcome {
+    let bad = Outcome::bad;
+    let new_chunks = chunk_authors(&chunks, limits);
+    let authors = new_chunks
+        .iter()
+        .flat_map(|(_, u)| u.iter().cloned())
+        .collect();
     let (mut doc, before) = match base {
         Base::Cached(loaded) => (loaded.doc, loaded.summary),
-        Base::Chunks(verified) => match tern_store::load_chunks(verified) {
+        Base::Chunks(verified) => match tern_store::load_chunks_within(verified, limits) {
             Ok(doc) => (doc, None),
             Err(e) => return bad(e.to_string()),
         },
     };
     let since = doc.get_heads();
-    if let Err(e) = tern_store::apply_chunks(&mut doc, chunks) {
+    if let Err(e) = tern_store::apply_chunks_within(&mut doc, chunks, limits) {
         return bad(e.to_string());
     }
     let kind = DocKind::parse(&u.kind);
@@ -166,6 +174,8 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
             since,
             writes,
             statuses,
+            new_chunks,
+            culprit: None,
         },
         verdict @ Verdict::Bad(_) => Outcome {
             verdict,
@@ -174,32 +184,56 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>) -> Outcome {
     }
 }
 
-/// The users who wrote these chunks: every actor of a whole document's actor table,
-/// the actor of a change (read from headers; a chunk that does not parse fails
-/// verification anyway).
-fn chunk_users(chunks: &[Vec<u8>]) -> BTreeSet<String> {
-    let mut users = BTreeSet::new();
-    // An actor that is not `tern:<device>:<user>` (refused at push anyway) counts as
-    // an unknown user, whose writes are always read.
-    let mut add = |actor: &[u8]| {
-        let user = crate::service::tern_author(actor, "").map(|(_, user)| user);
-        users.insert(user.unwrap_or_default());
-    };
-    for raw in chunks {
-        match tern_store::chunk_kind(raw) {
-            Ok(tern_store::ChunkKind::Document) => {
-                for actor in tern_store::document_actors(raw).unwrap_or_default() {
-                    add(&actor);
-                }
-            }
-            _ => {
-                if let Ok(change) = automerge::Change::from_bytes(raw.clone()) {
-                    add(change.actor_id().to_bytes());
-                }
-            }
+impl Outcome {
+    fn bad(reason: String) -> Outcome {
+        Outcome {
+            verdict: Verdict::Bad(reason),
+            doc: None,
+            authors: BTreeSet::new(),
+            since: Vec::new(),
+            writes: None,
+            statuses: Vec::new(),
+            new_chunks: Vec::new(),
+            culprit: None,
         }
     }
-    users
+}
+
+/// Each chunk's stored hash with the users who wrote it: every actor of a whole
+/// document's actor table, the actor of a change (read from headers; a chunk that
+/// does not parse, or is larger than `limits` allow, fails verification anyway).
+fn chunk_authors(chunks: &[Vec<u8>], limits: &ChunkLimits) -> Vec<([u8; 32], BTreeSet<String>)> {
+    // An actor that is not `tern:<device>:<user>` (refused at push anyway) counts as
+    // an unknown user, whose writes are always read.
+    let user = |actor: &[u8]| {
+        crate::service::tern_author(actor, "")
+            .map(|(_, user)| user)
+            .unwrap_or_default()
+    };
+    let mut out = Vec::with_capacity(chunks.len());
+    for raw in chunks {
+        if tern_store::check_size(raw, limits).is_err() {
+            continue;
+        }
+        match tern_store::chunk_kind(raw) {
+            Ok(tern_store::ChunkKind::Document) => {
+                let users = tern_store::document_actors(raw)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| user(a))
+                    .collect();
+                out.push((tern_store::document_hash(raw), users));
+            }
+            Ok(tern_store::ChunkKind::Change) => {
+                if let Ok(change) = automerge::Change::from_bytes(raw.clone()) {
+                    let users = BTreeSet::from([user(change.actor_id().to_bytes())]);
+                    out.push((change.hash().0, users));
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    out
 }
 
 /// The verdict on a loaded document from its summary (`None`: not one of ours, or a
@@ -236,24 +270,33 @@ fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
     Verdict::Good(Some(row), Box::new(summary))
 }
 
-/// One document to verify: what is waiting, its verified state, its new chunks.
-type Job = (Unverified, Base, Vec<Vec<u8>>);
+/// One document to verify: what is waiting, its verified state, its new chunks, the
+/// bounds on their sizes.
+type Job = (Unverified, Base, Vec<Vec<u8>>, ChunkLimits);
 
 /// Verifies documents on the blocking pool, on half the cores: the other half stays
-/// free for requests, so verification never slows an acknowledgement much.
+/// free for requests, so verification never slows an acknowledgement much. A
+/// document whose verification panicked is bad, alone.
 async fn verify_all_cores(jobs: Vec<Job>) -> DbResult<Vec<(Unverified, Outcome)>> {
-    on_half_the_cores(jobs, |(u, base, chunks)| {
-        let outcome = verify_doc(&u, base, chunks);
-        (u, outcome)
+    let waiting: Vec<Unverified> = jobs.iter().map(|j| j.0.clone()).collect();
+    let outcomes = on_half_the_cores(jobs, |(u, base, chunks, limits)| {
+        verify_doc(&u, base, chunks, &limits)
     })
-    .await
+    .await?;
+    Ok(waiting
+        .into_iter()
+        .zip(outcomes)
+        .map(|(u, outcome)| (u, outcome.unwrap_or_else(Outcome::bad)))
+        .collect())
 }
 
-/// `work` over `items` on the blocking pool, split over half the cores, in order.
+/// `work` over `items` on the blocking pool, split over half the cores, in order;
+/// an item whose work panicked gives `Err` (why, without its data) and the others
+/// go on.
 async fn on_half_the_cores<T: Send + 'static, R: Send + 'static>(
     items: Vec<T>,
     work: fn(T) -> R,
-) -> DbResult<Vec<R>> {
+) -> DbResult<Vec<Result<R, String>>> {
     let cores = std::thread::available_parallelism()
         .map_or(2, |n| n.get() / 2)
         .max(1);
@@ -263,7 +306,20 @@ async fn on_half_the_cores<T: Send + 'static, R: Send + 'static>(
     while items.peek().is_some() {
         let part: Vec<T> = items.by_ref().take(per_task).collect();
         tasks.push(tokio::task::spawn_blocking(move || {
-            part.into_iter().map(work).collect::<Vec<_>>()
+            part.into_iter()
+                .map(|item| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item))).map_err(
+                        |panic| {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default();
+                            format!("verifying the document panicked inside Automerge: {what}")
+                        },
+                    )
+                })
+                .collect::<Vec<_>>()
         }));
     }
     let mut out = Vec::new();
@@ -273,9 +329,21 @@ async fn on_half_the_cores<T: Send + 'static, R: Send + 'static>(
     Ok(out)
 }
 
-async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()> {
-    tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
-    db.quarantine(&u.doc_id, u.upto, reason).await?;
+/// Quarantines a document's new chunks: only `chunks` when given and the database
+/// finds them (the rest is verified again without them), else all of them.
+async fn quarantine<D: Db>(
+    db: &D,
+    u: &Unverified,
+    reason: &str,
+    chunks: &[[u8; 32]],
+) -> DbResult<()> {
+    let some = !chunks.is_empty() && db.quarantine_chunks(&u.doc_id, chunks, reason).await? > 0;
+    if some {
+        tracing::warn!(doc = %u.doc_id, %reason, chunks = chunks.len(), "an author's changes quarantined");
+    } else {
+        tracing::warn!(doc = %u.doc_id, %reason, "changes quarantined");
+        db.quarantine(&u.doc_id, u.upto, reason).await?;
+    }
     db.audit(&AuditEntry {
         at: chrono::Utc::now().to_rfc3339(),
         actor: "server".into(),
@@ -290,7 +358,11 @@ async fn quarantine<D: Db>(db: &D, u: &Unverified, reason: &str) -> DbResult<()>
 
 /// Verifies one batch of waiting documents (read in one go, checked on half the cores,
 /// results written in one transaction); returns how many.
-pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<usize> {
+pub async fn verify_batch<D: Db>(
+    db: &Arc<D>,
+    cache: &mut DocCache,
+    limits: &ChunkLimits,
+) -> DbResult<usize> {
     let waiting = db.unverified(BATCH).await?;
     let n = waiting.len();
     if n == 0 {
@@ -325,14 +397,24 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
                 None if u.verified > 0 => Base::Chunks(verified_chunks.next().unwrap_or_default()),
                 None => Base::Chunks(Vec::new()),
             };
-            (u, base, chunks)
+            (u, base, chunks, *limits)
         })
         .collect();
     let mut outcomes = verify_all_cores(jobs).await?;
     check_write_rights(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
-    for (u, Outcome { verdict, doc, .. }) in outcomes {
+    for (
+        u,
+        Outcome {
+            verdict,
+            doc,
+            new_chunks,
+            culprit,
+            ..
+        },
+    ) in outcomes
+    {
         match verdict {
             Verdict::Good(record, summary) => {
                 let summary = *summary;
@@ -346,7 +428,25 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
                     loaded.push((u.doc_id, u.upto, Loaded { doc, summary }));
                 }
             }
-            Verdict::Bad(reason) => quarantine(db.as_ref(), &u, &reason).await?,
+            Verdict::Bad(reason) => {
+                // Only the culprit's chunks, when others' are new too (issue 13: a
+                // forged change must not take other devices' changes with it).
+                let theirs: Vec<[u8; 32]> = culprit
+                    .map(|user| {
+                        new_chunks
+                            .iter()
+                            .filter(|(_, users)| users.contains(&user))
+                            .map(|(h, _)| *h)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let only = if theirs.len() < new_chunks.len() {
+                    theirs
+                } else {
+                    Vec::new()
+                };
+                quarantine(db.as_ref(), &u, &reason, &only).await?
+            }
         }
     }
     db.verified(&good).await?;
@@ -393,16 +493,22 @@ async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)
             Some((i, o.doc.take()?, o.since.clone()))
         })
         .collect();
+    let read_from: Vec<usize> = docs.iter().map(|d| d.0).collect();
     let read = on_half_the_cores(docs, |(i, doc, since)| {
         let changed = tern_store::changed_parts(&doc, &since);
         (i, doc, changed)
     })
     .await?;
-    for (i, doc, changed) in read {
+    for (i, read) in read_from.into_iter().zip(read) {
         let o = &mut outcomes[i].1;
-        o.doc = Some(doc);
-        o.writes = Some(changed.writes);
-        o.statuses = changed.statuses;
+        match read {
+            Ok((_, doc, changed)) => {
+                o.doc = Some(doc);
+                o.writes = Some(changed.writes);
+                o.statuses = changed.statuses;
+            }
+            Err(why) => *o = Outcome::bad(why),
+        }
     }
     check_writes(db, &forms, &mut roles, outcomes).await
 }
@@ -491,6 +597,7 @@ async fn check_writes<D: Db>(
                 "`{}` ({who}) set the record's status to `{}` from device {}, which that role may not (FORMS.md 2)",
                 w.user, w.to, w.device
             ));
+            outcome.culprit = Some(w.user.clone());
             outcome.doc = None;
             break;
         }
@@ -524,6 +631,7 @@ async fn check_writes<D: Db>(
                 form.version(),
                 allowed.join(" or ")
             ));
+            outcome.culprit = Some(w.user.clone());
             outcome.doc = None;
             break;
         }
@@ -536,9 +644,10 @@ pub async fn verify_all<D: Db>(
     db: &Arc<D>,
     cache: &mut DocCache,
     max_batches: usize,
+    limits: &ChunkLimits,
 ) -> DbResult<()> {
     for _ in 0..max_batches {
-        if verify_batch(db, cache).await? == 0 {
+        if verify_batch(db, cache, limits).await? == 0 {
             break;
         }
     }
@@ -551,6 +660,7 @@ pub async fn run<D: Db>(
     db: Arc<D>,
     wake: Arc<Notify>,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    limits: ChunkLimits,
 ) {
     let mut cache = DocCache::default();
     loop {
@@ -559,7 +669,7 @@ pub async fn run<D: Db>(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = verify_all(&db, &mut cache, 10_000).await {
+        if let Err(e) = verify_all(&db, &mut cache, 10_000, &limits).await {
             tracing::error!(error = %e, "verifier pass failed");
         }
         if *stop.borrow() {
@@ -595,6 +705,27 @@ mod tests {
         assert!(cache.take("d0", 1).is_none(), "the oldest went first");
     }
 
+    fn panics_on_two(n: u32) -> u32 {
+        assert_ne!(n, 2, "boom");
+        n * 10
+    }
+
+    #[test]
+    fn a_panicking_item_fails_alone() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let out = rt
+            .block_on(on_half_the_cores(vec![1, 2, 3], panics_on_two))
+            .expect("the others are done");
+        assert_eq!(out[0], Ok(10));
+        assert!(
+            out[1].as_ref().is_err_and(|e| e.contains("boom")),
+            "{out:?}"
+        );
+        assert_eq!(out[2], Ok(30));
+    }
+
     #[test]
     fn damaged_chunks_are_bad_and_not_cached() {
         let u = Unverified {
@@ -608,6 +739,7 @@ mod tests {
             &u,
             Base::Chunks(Vec::new()),
             vec![vec![0x85, 0x6f, 0x4a, 0x83, 0]],
+            &ChunkLimits::default(),
         );
         assert!(matches!(o.verdict, Verdict::Bad(_)));
         assert!(o.doc.is_none());

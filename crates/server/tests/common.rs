@@ -60,6 +60,7 @@ impl TestServer {
             dashboard: None,
             upstream: None,
             tls_pem: None,
+            limits: Default::default(),
         })
     }
 

@@ -31,6 +31,7 @@ fn the_dashboard_is_served_with_a_strict_policy_and_nothing_else() {
         dashboard: Some(dist),
         upstream: None,
         tls_pem: None,
+        limits: Default::default(),
     });
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -100,6 +101,7 @@ fn without_a_ui_build_the_server_refuses_to_start_and_says_why() {
         dashboard: Some(tmp.path().join("no-such-dist")),
         upstream: None,
         tls_pem: None,
+        limits: Default::default(),
     }));
     let Err(e) = started else {
         panic!("started without a dashboard build");

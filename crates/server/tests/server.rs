@@ -15,6 +15,7 @@ mod dashboard;
 mod enrolment;
 mod fuzz_corpus;
 mod identical_chunks;
+mod inputs;
 mod pull_horizon;
 mod resume;
 mod tls;

@@ -37,6 +37,7 @@ fn enrol_and_sync_over_https() {
         dashboard: None,
         upstream: None,
         tls_pem: None,
+        limits: Default::default(),
     });
     let admin = accounts(&backend.storage);
     let https = format!("https://{}", server.addr);

@@ -14,9 +14,19 @@
 //! of SHA-256 over type, length and data) | type (0 document, 1 change, 2 compressed
 //! change) | data length (ULEB128) | data. A document's data starts with its actor
 //! table: count (ULEB128), then each actor id as length (ULEB128) + bytes.
+//!
+//! Inflated sizes are bounded here before Automerge sees a chunk ([`check_size`]):
+//! Automerge inflates a compressed change (type 2) and a document's deflated
+//! columns without a limit, so a chunk of a few hundred KB could ask for
+//! gigabytes. A change holds no deflated columns of its own (Automerge refuses
+//! them); a document's are listed in its column tables: `count (ULEB128)`, then
+//! per column `spec (ULEB128; bit 3 = deflated) | length (ULEB128)`, for the
+//! change columns and then the op columns, after the actor table and the heads
+//! (`count`, 32 bytes each); the column data follows in the same order.
 
 use automerge::{Automerge, Change};
 use sha2::{Digest, Sha256};
+use std::io::Read;
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// No actor id of ours is longer (`tern:<uuid>:<user name>`).
@@ -24,12 +34,32 @@ const MAX_ACTOR: u64 = 256;
 /// A document written by more devices and users than this is not one of ours.
 const MAX_ACTORS: u64 = 4096;
 
+/// The most a chunk may inflate to: a change (a compressed change inflated), a
+/// document (its data with every deflated column inflated). Our largest realistic
+/// record document is a few hundred KB inflated, a change a few KB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkLimits {
+    /// Bytes a change may hold once inflated (default 8 MiB).
+    pub change: u64,
+    /// Bytes a whole document may hold once its columns are inflated (default 64 MiB).
+    pub document: u64,
+}
+
+impl Default for ChunkLimits {
+    fn default() -> Self {
+        ChunkLimits {
+            change: 8 << 20,
+            document: 64 << 20,
+        }
+    }
+}
+
 /// What an Automerge chunk holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkKind {
     /// A whole (compacted) document: every change up to its heads.
     Document,
-    /// One change (plain or compressed).
+    /// One change (uncompressed; a compressed change is refused).
     Change,
 }
 
@@ -46,6 +76,17 @@ pub enum ChunkError {
     Checksum,
     #[error("the document's actor table is damaged")]
     Actors,
+    #[error("the document's column table is damaged")]
+    Columns,
+    #[error("a compressed part of the chunk is damaged")]
+    Deflate,
+    #[error("a compressed change (Tern sends changes uncompressed: inflate it first)")]
+    Compressed,
+    #[error(
+        "the {kind} inflates to more than {limit} bytes, the most a {kind} may hold \
+         on this server (a larger one is not made by Tern)"
+    )]
+    TooLarge { kind: &'static str, limit: u64 },
 }
 
 /// Why a document could not be loaded from its chunks.
@@ -62,21 +103,42 @@ pub enum LoadError {
 }
 
 /// A document from its chunks: whole documents and changes, in any order (changes
-/// whose dependencies are missing wait inside the document).
+/// whose dependencies are missing wait inside the document). Sizes bounded by the
+/// default [`ChunkLimits`].
 pub fn load_chunks(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<Automerge, LoadError> {
+    load_chunks_within(chunks, &ChunkLimits::default())
+}
+
+/// [`load_chunks`] with these limits.
+pub fn load_chunks_within(
+    chunks: impl IntoIterator<Item = Vec<u8>>,
+    limits: &ChunkLimits,
+) -> Result<Automerge, LoadError> {
     let mut doc = Automerge::new();
-    apply_chunks(&mut doc, chunks)?;
+    apply_chunks_within(&mut doc, chunks, limits)?;
     Ok(doc)
 }
 
 /// Applies chunks (whole documents and changes) to a loaded document. On an error
-/// the document may hold part of them: discard it.
+/// the document may hold part of them: discard it. Sizes bounded by the default
+/// [`ChunkLimits`].
 pub fn apply_chunks(
     doc: &mut Automerge,
     chunks: impl IntoIterator<Item = Vec<u8>>,
 ) -> Result<(), LoadError> {
+    apply_chunks_within(doc, chunks, &ChunkLimits::default())
+}
+
+/// [`apply_chunks`] with these limits: every chunk's inflated size is checked
+/// ([`check_size`]) before Automerge reads it.
+pub fn apply_chunks_within(
+    doc: &mut Automerge,
+    chunks: impl IntoIterator<Item = Vec<u8>>,
+    limits: &ChunkLimits,
+) -> Result<(), LoadError> {
     let mut changes = Vec::new();
     for raw in chunks {
+        check_size(&raw, limits)?;
         match chunk_kind(&raw)? {
             ChunkKind::Document => {
                 doc.load_incremental(&raw)
@@ -123,6 +185,100 @@ pub fn document_actors(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ChunkError> {
     Ok(actors)
 }
 
+/// Checks a chunk's header and checksum and that it inflates to no more than
+/// `limits` allow (a change to `limits.change`, a document to `limits.document`);
+/// returns its inflated size. Compressed changes (type 2) are refused outright
+/// ([`ChunkError::Compressed`]). A document's deflated columns are inflated only to
+/// count, in 64 KiB steps, stopping at the limit: a bomb costs at most the limit's
+/// worth of CPU and 64 KiB of memory.
+pub fn check_size(bytes: &[u8], limits: &ChunkLimits) -> Result<u64, ChunkError> {
+    let (kind, data) = parse_header(bytes)?;
+    match kind {
+        ChunkKind::Change => {
+            if data.len() as u64 > limits.change {
+                return Err(ChunkError::TooLarge {
+                    kind: "change",
+                    limit: limits.change,
+                });
+            }
+            Ok(data.len() as u64)
+        }
+        ChunkKind::Document => document_size(data, limits.document),
+    }
+}
+
+/// The inflated size of a document's data (see the module's notes on the layout).
+fn document_size(data: &[u8], limit: u64) -> Result<u64, ChunkError> {
+    let too_large = ChunkError::TooLarge {
+        kind: "document",
+        limit,
+    };
+    let mut at = 0;
+    let actors = uleb(data, &mut at).ok_or(ChunkError::Actors)?;
+    if actors > MAX_ACTORS {
+        return Err(ChunkError::Actors);
+    }
+    for _ in 0..actors {
+        let len = uleb(data, &mut at).ok_or(ChunkError::Actors)?;
+        if len > MAX_ACTOR {
+            return Err(ChunkError::Actors);
+        }
+        at += len as usize;
+    }
+    let heads = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
+    at = heads
+        .checked_mul(32)
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| at.checked_add(n))
+        .filter(|end| *end <= data.len())
+        .ok_or(ChunkError::Columns)?;
+    // The change columns' table, then the op columns': (deflated?, length) each.
+    let mut columns = Vec::new();
+    for _ in 0..2 {
+        let count = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
+        for _ in 0..count {
+            let spec = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
+            let len = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
+            columns.push((spec & 0b1000 != 0, len));
+        }
+    }
+    let mut size = data.len() as u64;
+    for (deflated, len) in columns {
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|end| *end <= data.len())
+            .ok_or(ChunkError::Columns)?;
+        if deflated {
+            let budget = limit.saturating_sub(size - len);
+            let inflated = inflated_len(&data[at..end], budget)?.ok_or(too_large.clone())?;
+            size = size - len + inflated;
+        }
+        at = end;
+    }
+    if size > limit {
+        return Err(too_large);
+    }
+    Ok(size)
+}
+
+/// The length of a raw DEFLATE stream once inflated, or `None` past `budget`.
+fn inflated_len(deflated: &[u8], budget: u64) -> Result<Option<u64>, ChunkError> {
+    let mut inflater = flate2::bufread::DeflateDecoder::new(deflated);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        let n = inflater.read(&mut buf).map_err(|_| ChunkError::Deflate)?;
+        if n == 0 {
+            return Ok(Some(total));
+        }
+        total += n as u64;
+        if total > budget {
+            return Ok(None);
+        }
+    }
+}
+
 /// The SHA-256 that names a whole-document chunk (a change is named by its own
 /// Automerge hash instead).
 pub fn document_hash(bytes: &[u8]) -> [u8; 32] {
@@ -137,7 +293,10 @@ fn parse_header(bytes: &[u8]) -> Result<(ChunkKind, &[u8]), ChunkError> {
     let raw_type = bytes[8];
     let kind = match raw_type {
         0 => ChunkKind::Document,
-        1 | 2 => ChunkKind::Change,
+        1 => ChunkKind::Change,
+        // Its checksum covers the inflated change, so it cannot be checked without
+        // inflating it; Tern never sends one.
+        2 => return Err(ChunkError::Compressed),
         other => return Err(ChunkError::UnknownType(other)),
     };
     let mut at = 9;
@@ -249,6 +408,228 @@ mod tests {
         std::fs::write(dir.join("chunk_change"), change).expect("write");
     }
 
+    /// A chunk of `kind` around `data`, with a good checksum.
+    pub(crate) fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
+        let mut body = vec![kind];
+        let mut n = data.len() as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            body.push(if n == 0 { b } else { b | 0x80 });
+            if n == 0 {
+                break;
+            }
+        }
+        body.extend_from_slice(data);
+        let hash = Sha256::digest(&body);
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&hash[..4]);
+        out.extend(body);
+        out
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).expect("deflate");
+        e.finish().expect("deflate")
+    }
+
+    /// A document chunk by `tern:dev1:amina` whose one change column is `inflated`
+    /// zero bytes, deflated: a decompression bomb of a few KB per 10 MiB.
+    fn document_bomb(inflated: usize) -> Vec<u8> {
+        let column = deflate(&vec![0u8; inflated]);
+        let actor = b"tern:dev1:amina";
+        let mut data = vec![1, actor.len() as u8];
+        data.extend_from_slice(actor);
+        data.push(0); // no heads
+        data.push(1); // one change column: id 1, deflated, type 0
+        data.push((1 << 4) | 0b1000);
+        let mut n = column.len() as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            data.push(if n == 0 { b } else { b | 0x80 });
+            if n == 0 {
+                break;
+            }
+        }
+        data.push(0); // no op columns
+        data.extend(column);
+        chunk(0, &data)
+    }
+
+    #[test]
+    fn a_document_bomb_is_refused_before_automerge_inflates_it() {
+        let bomb = document_bomb(65 << 20);
+        assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+        // The actor table reads fine: this is what used to be acknowledged.
+        assert_eq!(document_actors(&bomb).map(|a| a.len()), Ok(1));
+        let too_large = ChunkError::TooLarge {
+            kind: "document",
+            limit: 64 << 20,
+        };
+        assert_eq!(
+            check_size(&bomb, &ChunkLimits::default()),
+            Err(too_large.clone())
+        );
+        match load_chunks([bomb]) {
+            Err(LoadError::Chunk(e)) => assert_eq!(e, too_large),
+            Err(e) => panic!("inflated by Automerge: {e}"),
+            Ok(_) => panic!("loaded"),
+        }
+        // Under the limit it is counted exactly, and configurable.
+        let small = document_bomb(1 << 20);
+        let size = check_size(&small, &ChunkLimits::default()).expect("size");
+        assert!(size > 1 << 20 && size < (1 << 20) + 100, "{size}");
+        let limits = ChunkLimits {
+            change: 1024,
+            document: 1 << 20,
+        };
+        assert!(matches!(
+            check_size(&small, &limits),
+            Err(ChunkError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_change_past_the_limit_and_a_compressed_change_are_refused() {
+        use automerge::transaction::CommitOptions;
+        let mut doc = AutoCommit::new();
+        doc.set_actor(ActorId::from(b"tern:dev1:amina".to_vec()));
+        doc.put(ROOT, "k", "v").expect("put");
+        // A real change whose message alone is 9 MiB.
+        doc.commit_with(CommitOptions::default().with_message("a".repeat(9 << 20)));
+        let mut change = doc.get_last_local_change().expect("change").clone();
+        assert_eq!(
+            check_size(change.raw_bytes(), &ChunkLimits::default()),
+            Err(ChunkError::TooLarge {
+                kind: "change",
+                limit: 8 << 20,
+            })
+        );
+        assert!(matches!(
+            load_chunks([change.raw_bytes().to_vec()]),
+            Err(LoadError::Chunk(ChunkError::TooLarge { .. }))
+        ));
+        // Compressed, it is a few KB that Automerge would inflate: never inflated.
+        let compressed = change.bytes().to_vec();
+        assert_eq!(compressed[8], 2, "a compressed change");
+        assert!(compressed.len() < 100_000, "{} bytes", compressed.len());
+        assert_eq!(
+            check_size(&compressed, &ChunkLimits::default()),
+            Err(ChunkError::Compressed)
+        );
+        assert_eq!(chunk_kind(&compressed), Err(ChunkError::Compressed));
+    }
+
+    #[test]
+    fn real_chunks_are_measured_as_automerge_inflates_them() {
+        let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
+        doc.put(ROOT, "long", "x".repeat(300_000)).expect("put");
+        doc.commit();
+        let plain = doc.save_nocompress();
+        let compressed = doc.save();
+        assert!(compressed.len() < plain.len() / 10, "columns deflated");
+        let limits = ChunkLimits::default();
+        let a = check_size(&plain, &limits).expect("plain");
+        let b = check_size(&compressed, &limits).expect("compressed");
+        assert!(a.abs_diff(b) < 64, "{a} vs {b}");
+        assert!(load_chunks([compressed]).is_ok());
+        let change = doc
+            .get_last_local_change()
+            .expect("change")
+            .raw_bytes()
+            .to_vec();
+        assert!(check_size(&change, &limits).is_ok());
+        assert_eq!(check_size(b"TERN", &limits), Err(ChunkError::NotAChunk));
+    }
+
+    /// A mutation run of the chunk reader with the size bounds in place (stable
+    /// Rust, not in CI; the cargo-fuzz target is `fuzz/fuzz_targets/chunk.rs`):
+    /// real chunks with random bytes changed, inserted or cut, their checksum made
+    /// good again so that Automerge reads them, checked by `check_size` and loaded
+    /// under `catch_unwind`. Prints how many loaded, were refused, or panicked.
+    /// `TERN_MUTATIONS` sets the count (default 20,000).
+    #[test]
+    #[ignore = "a long mutation run, by hand: cargo test -p tern-store --lib chunk_mutations -- --ignored --nocapture"]
+    fn chunk_mutations() {
+        let n: u64 = std::env::var("TERN_MUTATIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
+        doc.put(ROOT, "long", "x".repeat(400)).expect("put");
+        doc.commit();
+        let seeds = [
+            doc.save_nocompress(),
+            doc.save(),
+            doc.get_last_local_change()
+                .expect("change")
+                .raw_bytes()
+                .to_vec(),
+            document_bomb(4096),
+        ];
+        let limits = ChunkLimits {
+            change: 1 << 20,
+            document: 8 << 20,
+        };
+        let mut rng: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let (mut loaded, mut refused, mut size_refused, mut panics) = (0u64, 0u64, 0u64, 0u64);
+        let mut kinds = std::collections::BTreeMap::<String, u64>::new();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            let seed = &seeds[(next() % seeds.len() as u64) as usize];
+            let mut data = parse_header(seed).expect("seed").1.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % data.len().max(1) as u64) as usize;
+                match next() % 3 {
+                    0 if !data.is_empty() => data[at] = next() as u8,
+                    1 => data.insert(at.min(data.len()), next() as u8),
+                    _ if data.len() > 1 => {
+                        data.remove(at.min(data.len() - 1));
+                    }
+                    _ => {}
+                }
+            }
+            let bytes = chunk(seed[8], &data);
+            if check_size(&bytes, &limits).is_err() {
+                size_refused += 1;
+                continue;
+            }
+            match std::panic::catch_unwind(|| load_chunks_within([bytes.clone()], &limits)) {
+                Ok(Ok(_)) => loaded += 1,
+                Ok(Err(_)) => refused += 1,
+                Err(p) => {
+                    panics += 1;
+                    let what = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    // Numbers vary; the kind of panic is the text around them.
+                    let kind: String = what.chars().filter(|c| !c.is_ascii_digit()).collect();
+                    *kinds.entry(kind).or_default() += 1;
+                }
+            }
+        }
+        std::panic::set_hook(hook);
+        eprintln!(
+            "chunk mutations: {n} in {:?}: {size_refused} refused by check_size, {refused} \
+             refused by Automerge, {loaded} loaded, {panics} panicked inside Automerge \
+             by kind: {kinds:?}",
+            started.elapsed()
+        );
+    }
+
     #[test]
     fn no_input_panics() {
         for n in 0..64u8 {
@@ -256,6 +637,8 @@ mod tests {
             b.extend(std::iter::repeat_n(0xff, n as usize));
             let _ = document_actors(&b);
             let _ = chunk_kind(&b);
+            let _ = check_size(&b, &ChunkLimits::default());
+            let _ = check_size(&chunk(0, &b[9..]), &ChunkLimits::default());
         }
     }
 }

@@ -18,8 +18,8 @@ pub enum StoreError {
     UnknownRole(String),
     #[error("a user name is 1 to 64 letters, digits, `.`, `_` or `-`; `{0}` is not")]
     BadUserName(String),
-    #[error("the password must have at least {0} characters")]
-    WeakPassword(usize),
+    #[error("{0}")]
+    WeakPassword(#[from] crate::password::PasswordError),
     #[error("{path} already exists; choose another file or remove it first")]
     AlreadyExists { path: PathBuf },
     #[error("no store at {path}; create one with `tern device --db FILE init --user NAME`")]

@@ -17,7 +17,6 @@ const M_COST: u32 = 19 * 1024;
 const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 const FORMAT: &str = "tern-keys";
-pub(crate) const MIN_PASSWORD: usize = 4;
 
 /// The store's data key. Never written anywhere unwrapped; zeroed on drop.
 pub(crate) struct DataKey([u8; 32]);
@@ -157,9 +156,7 @@ impl KeyFile {
 
     /// Wraps `key` for `name` (replacing an existing entry: a password change).
     pub(crate) fn wrap(&mut self, name: &str, password: &str, key: &DataKey) -> Result<()> {
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(StoreError::WeakPassword(MIN_PASSWORD));
-        }
+        crate::password::check(password)?;
         let mut salt = [0u8; 16];
         random_fill(&mut salt)?;
         let mut nonce = [0u8; 24];
@@ -329,19 +326,44 @@ mod tests {
     }
 
     #[test]
+    fn short_and_common_passwords_wrap_nothing() {
+        use crate::password::PasswordError;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("s.db");
+        let key = DataKey::random().expect("random");
+        let mut kf = KeyFile::new(&db);
+        for (password, why) in [
+            ("1234", PasswordError::TooShort(8)),
+            ("pass-a", PasswordError::TooShort(8)),
+            ("iloveyou1", PasswordError::Common),
+            ("Password1", PasswordError::Common),
+        ] {
+            match kf.wrap("amina", password, &key) {
+                Err(StoreError::WeakPassword(e)) => assert_eq!(e, why),
+                other => panic!("{password}: {other:?}"),
+            }
+        }
+        assert!(kf.users().is_empty(), "nothing wrapped");
+        // A refused first user leaves no store behind.
+        let refused = crate::Store::init(&db, "amina", crate::Role::Screener, "password1", "s");
+        assert!(matches!(refused, Err(StoreError::WeakPassword(_))));
+        assert!(!db.exists() && !key_path(&db).exists());
+    }
+
+    #[test]
     fn entries_cannot_be_swapped_between_users() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("s.db");
         let key = DataKey::random().expect("random");
         let mut kf = KeyFile::new(&db);
-        kf.wrap("a", "pass-a", &key).expect("wrap");
-        kf.wrap("b", "pass-b", &key).expect("wrap");
+        kf.wrap("a", "pass-a-long", &key).expect("wrap");
+        kf.wrap("b", "pass-b-long", &key).expect("wrap");
         let a = kf.raw.users[0].clone();
         kf.raw.users[1].wrapped = a.wrapped;
         kf.raw.users[1].nonce = a.nonce;
         kf.raw.users[1].salt = a.salt;
         assert!(matches!(
-            kf.unwrap("b", "pass-a"),
+            kf.unwrap("b", "pass-a-long"),
             Err(StoreError::WrongPassword(_))
         ));
     }

@@ -34,6 +34,7 @@ mod fold;
 mod ids;
 mod import;
 mod keys;
+pub mod password;
 mod proof;
 mod records;
 mod roles;
@@ -46,8 +47,8 @@ mod writes;
 
 pub use app::{local_users, RecordInfo};
 pub use chunk::{
-    apply_chunks, chunk_kind, document_actors, document_hash, load_chunks, ChunkError, ChunkKind,
-    LoadError,
+    apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
+    load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
 };
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use error::{Result, StoreError};
