@@ -317,7 +317,10 @@ impl Store {
             .find(|f| form.group_of(f).is_some_and(|g| g.id() == group))
             .ok_or_else(|| StoreError::answer(group, "has no fields"))?;
         let path = format!("{group}[{count}].{}", child.id());
-        self.in_tx(|s| s.write_field(record, &form, &path, &J::Null, message, false))?;
+        self.in_tx(|s| {
+            let form = s.move_to_newest(record, form, &status)?;
+            s.write_field(record, &form, &path, &J::Null, message, false)
+        })?;
         self.maybe_compact(record)
     }
 
@@ -332,7 +335,7 @@ impl Store {
     ) -> Result<()> {
         self.role
             .require(self.role.may_capture(), "enter answers")?;
-        let (_, status) = self.record_form(record)?;
+        let (form, status) = self.record_form(record)?;
         let message = repeat_message(&status, format!("remove {group}[{index}]"), reason)?;
         let (_, doc_id, count) = self.repeat_of(record, group)?;
         if index >= count {
@@ -349,6 +352,7 @@ impl Store {
         let actor = self.author().actor();
         let t = self.now_ms();
         self.in_tx(|s| {
+            s.move_to_newest(record, form, &status)?;
             let mut d = s
                 .take_doc(&doc_id)?
                 .ok_or_else(|| StoreError::NoRecord(doc_id.clone()))?;
