@@ -132,6 +132,38 @@ struct RawRule {
     message: String,
     #[serde(default)]
     applies: Option<String>,
+    #[serde(default)]
+    alert: Option<RawAlert>,
+}
+
+/// `alert` on a rule: what it raises as data when it fires.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlert {
+    kind: String,
+    #[serde(default)]
+    deadline_hours: Option<u32>,
+    #[serde(default)]
+    deadline_field: Option<String>,
+    #[serde(default, rename = "while")]
+    while_: Option<String>,
+}
+
+/// The kinds of alert or task a rule may raise (`alert.kind`).
+pub const ALERT_KINDS: &[&str] = &["tb_suspect", "notifiable_alert", "isolation"];
+
+/// What a rule raises as data when it fires (an alert or a task, see
+/// [`crate::alerts_of`]): its kind and the notification deadline after it fired, a
+/// fixed number of hours or the value of a calculated field (read from
+/// configuration by the form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSpec {
+    pub kind: String,
+    pub deadline_hours: Option<u32>,
+    pub deadline_field: Option<String>,
+    /// Raised while the rule's `when` holds (`"while": "when"`), not only while the
+    /// rule fires: an alert that stays after the form's own check is satisfied.
+    pub while_when: bool,
 }
 
 // ---------------------------------------------------------------------------------
@@ -359,6 +391,7 @@ pub(crate) struct Rule {
     pub always: bool,
     /// Field ids inserted into the message.
     pub placeholders: Vec<String>,
+    pub alert: Option<AlertSpec>,
 }
 
 /// A checked form definition, ready to evaluate answers.
@@ -890,8 +923,61 @@ impl Loader<'_> {
                     );
                 }
             }
+            let alert = r.alert.as_ref().map(|a| {
+                let at = format!("{pointer}/alert");
+                if !ALERT_KINDS.contains(&a.kind.as_str()) {
+                    self.problem(
+                        &format!("{at}/kind"),
+                        format!(
+                            "alert kind `{}` must be one of {}",
+                            a.kind,
+                            ALERT_KINDS.join(", ")
+                        ),
+                    );
+                }
+                if a.deadline_hours.is_some() && a.deadline_field.is_some() {
+                    self.problem(
+                        &at,
+                        "an alert takes deadline_hours or deadline_field, not both",
+                    );
+                }
+                if let Some(d) = &a.deadline_field {
+                    let numeric = by_id.get(d).is_some_and(|&i| {
+                        fields[i].kind == FieldKind::Calculate
+                            && fields[i].group.is_none()
+                            && matches!(
+                                fields[i].value_kind,
+                                Some(FieldKind::Integer) | Some(FieldKind::Decimal)
+                            )
+                    });
+                    if !numeric {
+                        self.problem(
+                            &format!("{at}/deadline_field"),
+                            format!("deadline_field `{d}` must be a calculate field (integer or decimal, not in a repeat group)"),
+                        );
+                    }
+                }
+                let while_when = match a.while_.as_deref() {
+                    None | Some("fires") => false,
+                    Some("when") if r.when.is_some() => true,
+                    Some(other) => {
+                        self.problem(
+                            &format!("{at}/while"),
+                            format!("alert while `{other}` must be fires, or when on a rule with `when`"),
+                        );
+                        false
+                    }
+                };
+                AlertSpec {
+                    while_when,
+                    kind: a.kind.clone(),
+                    deadline_hours: a.deadline_hours,
+                    deadline_field: a.deadline_field.clone(),
+                }
+            });
             english.insert(format!("rule.{}.message", r.id), r.message.clone());
             rules.push(Rule {
+                alert,
                 id: r.id.clone(),
                 field,
                 severity,

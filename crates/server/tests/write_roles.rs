@@ -308,14 +308,23 @@ fn a_record_moved_to_the_newest_form_version_verifies_on_sqlite() {
     sync(&clin);
     wait_for_answer(&url, &amina, &record, "temp_c", &serde_json::json!(37.5));
     let v = server_view(&url, &amina, &record);
-    assert_eq!(v["record"]["form_version"], "1.1.0", "moved at its first edit: {v}");
+    assert_eq!(
+        v["record"]["form_version"], "1.1.0",
+        "moved at its first edit: {v}"
+    );
     {
         let mut c = open(&clin);
         c.set_answer(&record, "outcome", "deferred", None)
             .expect("a clinician's outcome");
     }
     sync(&clin);
-    wait_for_answer(&url, &amina, &record, "outcome", &serde_json::json!("deferred"));
+    wait_for_answer(
+        &url,
+        &amina,
+        &record,
+        "outcome",
+        &serde_json::json!("deferred"),
+    );
     assert!(
         admin
             .quarantined()

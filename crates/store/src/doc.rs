@@ -767,7 +767,12 @@ pub fn history(doc: &Automerge, top: &str, only: Option<&str>) -> Vec<HistoryEnt
                     .strip_prefix("moved from ")
                     .and_then(|m| m.rsplit_once(" to "))
                 {
-                    out.push(entry(&change, "form_version", J::String(to.1.into()), &message));
+                    out.push(entry(
+                        &change,
+                        "form_version",
+                        J::String(to.1.into()),
+                        &message,
+                    ));
                 }
             }
             continue;

@@ -4,13 +4,13 @@
 
 use crate::doc::{self, Conflict, HistoryEntry, RecordMeta, Shape, Slot, Write};
 use crate::error::{Result, StoreError};
+use crate::store::semver_key;
 use crate::store::{restricted_id, Kind, Store};
 use crate::workflow::{self, STATUSES};
 use serde::Serialize;
 use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use crate::store::semver_key;
 use tern_forms::{EvalContext, Field, FieldKind, FieldSource, Form};
 
 /// A record as the engine sees it (see [`Store::assess`]).
@@ -251,7 +251,10 @@ pub fn movable(old: &Form, new: &Form) -> std::result::Result<(), String> {
     for n in new.fields() {
         let container = n.kind() == FieldKind::Repeat || (is_text(n) && new.group_of(n).is_none());
         if container && old.field(n.id()).is_none() {
-            return Err(format!("field {} is a new repeat group or text field", n.id()));
+            return Err(format!(
+                "field {} is a new repeat group or text field",
+                n.id()
+            ));
         }
     }
     Ok(())
@@ -932,7 +935,10 @@ mod tests {
         let view = s.show(&pec).expect("show");
         assert_eq!(view.form_version, "1.1.0");
         assert!(view.errors.iter().any(|e| e.rule == "pec_outcome_pda_fit"));
-        assert_eq!(view.answers.get("pec_outcome"), Some(&J::String("cleared".into())));
+        assert_eq!(
+            view.answers.get("pec_outcome"),
+            Some(&J::String("cleared".into()))
+        );
         let row = s
             .list_records(&RecordFilter::default())
             .expect("list")
@@ -945,7 +951,8 @@ mod tests {
         assert_eq!(moves[0].message, "moved from pec 1.0.0 to 1.1.0");
         assert_eq!(moves[0].value, J::String("1.1.0".into()));
         // A second edit does not move it again.
-        s.set_answer(&pec, "pec_outcome", "hold_travel", None).expect("again");
+        s.set_answer(&pec, "pec_outcome", "hold_travel", None)
+            .expect("again");
         assert_eq!(s.history(&pec, Some("form_version")).expect("h").len(), 1);
 
         // A submission attempt moves it too, even when refused as incomplete.
@@ -968,7 +975,13 @@ mod tests {
         let t = s.now_ms();
         s.in_tx(|s| {
             let mut d = s.take_doc(&pec)?.expect("doc");
-            let h = doc::write_root(&mut d, &author, &[("status", "locked")], "status locked".into(), t)?;
+            let h = doc::write_root(
+                &mut d,
+                &author,
+                &[("status", "locked")],
+                "status locked".into(),
+                t,
+            )?;
             let new: Vec<_> = h.into_iter().collect();
             s.put_doc(&pec, Kind::Record, d, &new)?;
             s.project_record(&pec)
@@ -989,7 +1002,10 @@ mod tests {
         let mut all = Vec::new();
         for (_, text) in crate::builtin::FORMS {
             let head: J = serde_json::from_str(text).expect("json");
-            let (id, v) = (head["form_id"].as_str().expect("id"), head["version"].as_str().expect("v"));
+            let (id, v) = (
+                head["form_id"].as_str().expect("id"),
+                head["version"].as_str().expect("v"),
+            );
             let form = crate::builtin::form(id, v).expect("form");
             let keep = newest
                 .get(id)
@@ -1002,7 +1018,12 @@ mod tests {
         for form in all {
             let n = &newest[form.form_id()];
             movable(&form, n).unwrap_or_else(|why| {
-                panic!("{} {} -> {}: {why}", form.form_id(), form.version(), n.version())
+                panic!(
+                    "{} {} -> {}: {why}",
+                    form.form_id(),
+                    form.version(),
+                    n.version()
+                )
             });
         }
     }

@@ -169,11 +169,14 @@ impl Store {
         // A newer binary brings newer form versions (and tables): a store made by an
         // older one gets them here, so its open records can move to them.
         let count = |t: &str| -> Result<usize> {
-            Ok(conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
-                r.get::<_, i64>(0)
-            })? as usize)
+            Ok(
+                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as usize,
+            )
         };
-        if count("forms")? < builtin::FORMS.len() || count("config_tables")? < builtin::CONFIG.len() {
+        if count("forms")? < builtin::FORMS.len() || count("config_tables")? < builtin::CONFIG.len()
+        {
             let tx = conn.transaction()?;
             seed_builtin(&tx)?;
             tx.commit()?;
