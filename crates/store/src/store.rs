@@ -652,12 +652,13 @@ mod tests {
         let mut s = Store::init(&db, "amina", Role::Screener, "pass-word", "x").expect("init");
         s.add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
             .expect("subject");
-        // Back to version 1: undo what migrations 2 and 3 added.
+        // Back to version 1: undo what migrations 2, 3 and 4 added.
         s.conn
             .execute_batch(
                 "DROP INDEX records_subject; DROP INDEX records_status;
                  DROP INDEX subjects_dob; DROP INDEX changes_doc;
-                 ALTER TABLE users DROP COLUMN proven; PRAGMA user_version = 1;",
+                 ALTER TABLE users DROP COLUMN proven;
+                 DROP TABLE alerts; DROP TABLE alert_revs; PRAGMA user_version = 1;",
             )
             .expect("downgrade");
         drop(s);
