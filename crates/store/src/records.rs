@@ -58,6 +58,10 @@ pub struct RecordView {
     /// Fields of the form the acting role may not write (their `write_roles` leave
     /// it out, FORMS.md 2.2): the UI shows them read-only; the store refuses writes.
     pub read_only_fields: Vec<String>,
+    /// Answers kept while their field is not relevant (paths; e.g. the pregnancy
+    /// block after the sex changed to male): shown as "hidden, kept", never valid
+    /// answers, never exported as such (the evaluation's `not_relevant_answers`).
+    pub hidden_kept: Vec<String>,
 }
 
 pub(crate) fn is_text(field: &Field) -> bool {
@@ -753,6 +757,7 @@ impl Store {
             eval.warnings.retain(|e| !hidden(&e.field));
             eval.missing.retain(|p| !hidden(p));
             eval.calculated.retain(|k, _| !hidden(k));
+            eval.not_relevant_answers.retain(|p| !hidden(p));
         }
         eval.complete = eval.complete && conflicts.is_empty();
         if !self.role.may_see_identity() {
@@ -778,6 +783,7 @@ impl Store {
             confirmed,
             complete: eval.complete,
             read_only_fields: read_only_fields(&form, self.role),
+            hidden_kept: eval.not_relevant_answers.clone(),
         };
         Ok(Assessed {
             view,
@@ -1039,5 +1045,36 @@ mod tests {
                 )
             });
         }
+    }
+
+    /// Issue 14 item 5: the pregnancy answers of a record whose subject's sex changes
+    /// to male are kept, shown as hidden and kept, and no longer count.
+    #[test]
+    fn answers_hidden_by_a_change_of_relevance_are_kept_and_listed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("sex".into(), "female".into()),
+            ])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("pda");
+        s.set_answer(&r, "pregnant", "yes", None).expect("pregnant");
+        assert!(s.show(&r).expect("show").hidden_kept.is_empty());
+        s.set_subject_field(&subject, "sex", "male").expect("sex");
+        let view = s.show(&r).expect("show");
+        assert_eq!(
+            view.answers.get("pregnant"),
+            Some(&J::String("yes".into())),
+            "kept"
+        );
+        assert!(
+            view.hidden_kept.contains(&"pregnant".to_string()),
+            "{:?}",
+            view.hidden_kept
+        );
+        assert!(!view.missing.iter().any(|m| m == "lmp_date"));
     }
 }
