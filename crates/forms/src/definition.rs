@@ -117,6 +117,16 @@ struct RawField {
     appearance: Option<String>,
     #[serde(default)]
     write_roles: Option<Vec<String>>,
+    #[serde(default)]
+    choices_from: Option<RawChoicesFrom>,
+}
+
+/// `choices_from` on a text field: where its choices come from at run time.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChoicesFrom {
+    /// The site's accounts with one of these roles.
+    accounts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +286,9 @@ pub struct Field {
     /// The roles that may write the field (its own `write_roles`, else its group's,
     /// else its section's); `None`: every role that enters answers.
     pub(crate) write_roles: Option<Vec<String>>,
+    /// `choices_from.accounts`: the value is the name of one of the site's accounts
+    /// with one of these roles (the store offers and checks them).
+    pub(crate) account_roles: Option<Vec<String>>,
     pub(crate) has_label: bool,
     pub(crate) has_hint: bool,
 }
@@ -327,6 +340,11 @@ impl Field {
     /// on the server alike.
     pub fn write_roles(&self) -> Option<&[String]> {
         self.write_roles.as_deref()
+    }
+    /// The roles of the site's accounts the value is picked from
+    /// (`choices_from.accounts`), if the field is such a pick.
+    pub fn account_roles(&self) -> Option<&[String]> {
+        self.account_roles.as_deref()
     }
 }
 
@@ -1201,6 +1219,18 @@ impl Loader<'_> {
         self.check_restricted(&f.restricted, &format!("{pointer}/restricted"));
         self.check_write_roles(&f.write_roles, &format!("{pointer}/write_roles"));
         let write_roles = f.write_roles.as_ref().or(inherited_write_roles);
+        let account_roles = f.choices_from.as_ref().map(|c| {
+            let at = format!("{pointer}/choices_from/accounts");
+            if kind != FieldKind::Text || source != FieldSource::Answer || f.identity {
+                self.problem(
+                    &format!("{pointer}/choices_from"),
+                    "choices_from applies to text answers only (not subject, context or identity fields)",
+                );
+            }
+            let roles = Some(c.accounts.clone());
+            self.check_write_roles(&roles, &at);
+            c.accounts.clone()
+        });
         if f.editable_subject && source != FieldSource::Subject {
             self.problem(
                 &format!("{pointer}/editable_subject"),
@@ -1261,6 +1291,7 @@ impl Loader<'_> {
             licensed_text: f.licensed_text.clone(),
             appearance: f.appearance.clone(),
             write_roles: write_roles.cloned(),
+            account_roles,
             has_label: f.label.is_some(),
             has_hint: f.hint.is_some(),
         });

@@ -85,6 +85,33 @@ impl Store {
         self.form(form_id, version)
     }
 
+    /// The people a field picked from the site's accounts offers (`(name, role)`):
+    /// the account list the server sent, or before enrolment the device's local
+    /// users.
+    pub fn site_people(&self) -> Result<Vec<(String, String)>> {
+        if let Some(accounts) = self.site_accounts()? {
+            return Ok(accounts);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The view of a form version in `language`, with the choices of fields picked
+    /// from the site's accounts (`choices_from`) filled from [`Store::site_people`].
+    pub fn form_view(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        language: &str,
+    ) -> Result<tern_forms::FormView> {
+        let mut view = self.form(form_id, version)?.view(language);
+        view.fill_account_choices(&self.site_people()?);
+        Ok(view)
+    }
+
     /// The newest version of every form the store holds, by form id.
     pub fn newest_forms(&mut self) -> Result<Vec<Arc<Form>>> {
         let ids: Vec<String> = {

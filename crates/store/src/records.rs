@@ -444,6 +444,9 @@ impl Store {
             )?;
         }
         let canonical = read_value(form, field, &slot, value)?;
+        if let (Some(roles), Some(name)) = (field.account_roles(), canonical.as_str()) {
+            self.check_account_pick(path, roles, name)?;
+        }
         let write = if is_text(field) {
             Write::Text(canonical.as_str().unwrap_or_default().to_string())
         } else {
@@ -470,6 +473,29 @@ impl Store {
             return Ok(());
         }
         self.project_record(record)
+    }
+
+    /// A field picked from the site's accounts (`choices_from`) takes the name of
+    /// one with one of `roles`, once the device holds the site's account list
+    /// (before enrolment it cannot know them and takes any name). The refusal
+    /// names the field and the roles, not the value.
+    fn check_account_pick(&self, path: &str, roles: &[String], name: &str) -> Result<()> {
+        let Some(accounts) = self.site_accounts()? else {
+            return Ok(());
+        };
+        if accounts
+            .iter()
+            .any(|(n, r)| n == name && roles.iter().any(|x| x == r))
+        {
+            return Ok(());
+        }
+        Err(StoreError::answer(
+            path,
+            format!(
+                "takes the name of one of the site's accounts with role {}",
+                roles.join(" or ")
+            ),
+        ))
     }
 
     /// The subject a record's answers about the person go to (following merges).
@@ -1076,5 +1102,58 @@ mod tests {
             view.hidden_kept
         );
         assert!(!view.missing.iter().any(|m| m == "lmp_date"));
+    }
+
+    /// Issue 14 item 6: `clinician_id` is a pick from the site's clinicians: the
+    /// form view offers them, and once the device holds the account list a name
+    /// that is not one of them is refused.
+    #[test]
+    fn clinician_id_is_picked_from_the_sites_accounts() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "amina", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("pda");
+        let offered = |s: &mut Store| -> Vec<String> {
+            let view = s.form_view("pda", "1.1.0", "en").expect("view");
+            let f = view
+                .sections
+                .iter()
+                .flat_map(|x| &x.fields)
+                .find(|f| f.id == "clinician_id")
+                .expect("clinician_id");
+            assert_eq!(f.choices_from_accounts, Some(vec!["clinician".to_string()]));
+            f.choices.iter().flatten().map(|c| c.code.clone()).collect()
+        };
+        // Before enrolment: the local users are offered, any name is taken.
+        assert_eq!(offered(&mut s), vec!["amina".to_string()]);
+        s.set_answer(&r, "clinician_id", "Dr Paper", None)
+            .expect("no account list yet");
+        s.apply_accounts(
+            1,
+            &[
+                ("amina".into(), "clinician".into()),
+                ("bilal".into(), "screener".into()),
+                ("chidi".into(), "clinician".into()),
+            ],
+        )
+        .expect("accounts");
+        assert_eq!(
+            offered(&mut s),
+            vec!["amina".to_string(), "chidi".to_string()]
+        );
+        for name in ["bilal", "nobody"] {
+            let e = s
+                .set_answer(&r, "clinician_id", name, None)
+                .expect_err("not a clinician of the site");
+            let m = e.to_string();
+            assert!(m.contains("clinician_id") && m.contains("clinician"), "{m}");
+            assert!(!m.contains(name), "no value: {m}");
+        }
+        s.set_answer(&r, "clinician_id", "chidi", None)
+            .expect("a clinician");
+        s.set_answer(&r, "clinician_id", "", None).expect("cleared");
     }
 }

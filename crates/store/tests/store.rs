@@ -161,8 +161,11 @@ fn workflow_with_returns_and_amendments() {
     ));
     complete_arr_t1(&mut s, &r);
     assert!(s.show(&r).expect("show").complete);
-    // A warning blocks completion until confirmed with a reason.
+    // A warning blocks completion until confirmed with a reason. (A 42 °C check is
+    // referred on, so it cannot close with "no further check": r42.)
     s.set_answer(&r, "t1_temp_c", "42", None).expect("temp");
+    s.set_answer(&r, "t1_no_further_check", "false", None)
+        .expect("referred on");
     let v = s.show(&r).expect("show");
     assert!(!v.complete && v.warnings.iter().any(|w| w.rule == "r4a"));
     assert!(matches!(
@@ -235,7 +238,7 @@ fn workflow_with_returns_and_amendments() {
         .expect("amend");
     let h = s.history(&r, Some("t1_personnel_id")).expect("history");
     let values: Vec<&serde_json::Value> = h.iter().map(|e| &e.value).collect();
-    assert_eq!(values, [&json!("P7"), &json!("P8"), &json!("P10")]);
+    assert_eq!(values, [&json!("clin"), &json!("P8"), &json!("P10")]);
     assert!(h[2].message.starts_with("amend t1_personnel_id: "));
     assert_eq!(h[2].reason.as_deref(), Some("typo on paper form"));
     assert_eq!(h[1].reason, None);

@@ -131,6 +131,9 @@ export interface FieldView {
   licensed_text?: string;
   /** The roles the form lets write this field, when it limits them (FORMS.md 2.2). */
   write_roles?: string[];
+  /** A text field picked from the site's accounts with these roles; `choices` holds
+   *  the accounts the device knows (tern-store fills them). */
+  choices_from_accounts?: string[];
   /** Children of a repeat group. */
   fields?: FieldView[];
 }

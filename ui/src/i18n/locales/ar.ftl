@@ -161,6 +161,7 @@ record-history-entry = { $user } على { $device }، { $when }
 record-no-conflicts = لا تعارضات.
 record-hidden-kept = مخفي، محفوظ
 record-hidden-kept-hint = لم يعد ذا صلة (تغيّرت إجابة سابقة): محفوظ في السجل، ولا يُحتسب ولا يُصدَّر أبدًا كإجابة صالحة.
+form-pick-account = اختر شخصًا
 record-edit = تعديل الإجابات
 record-view-form = عرض النموذج
 

@@ -161,6 +161,7 @@ record-history-entry = { $user } sur { $device }, { $when }
 record-no-conflicts = Aucun conflit.
 record-hidden-kept = Masquée, conservée
 record-hidden-kept-hint = Plus pertinente (une réponse antérieure a changé) : conservée dans le dossier, jamais comptée ni exportée comme réponse valide.
+form-pick-account = Choisir une personne
 record-edit = Modifier les réponses
 record-view-form = Voir le formulaire
 
