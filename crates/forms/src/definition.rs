@@ -119,6 +119,8 @@ struct RawField {
     write_roles: Option<Vec<String>>,
     #[serde(default)]
     choices_from: Option<RawChoicesFrom>,
+    #[serde(default)]
+    codes: Vec<Code>,
 }
 
 /// `choices_from` on a text field: where its choices come from at run time.
@@ -187,7 +189,15 @@ pub struct Code {
     pub code: String,
     #[serde(default = "yes")]
     pub verified: bool,
+    /// What an additional code (`codes`) is for: `fhir-vital-signs` (the code a
+    /// FHIR profile asks for beside the primary one), `panel` (the panel the
+    /// observation belongs to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
+
+/// The `role` values an additional code may take.
+pub const CODE_ROLES: &[&str] = &["fhir-vital-signs", "panel"];
 
 fn yes() -> bool {
     true
@@ -281,6 +291,8 @@ pub struct Field {
     pub(crate) restricted: Option<String>,
     pub(crate) unit: Option<String>,
     pub(crate) code: Option<Code>,
+    /// Further codes of the same observation (`codes`), each with its role.
+    pub(crate) codes: Vec<Code>,
     pub(crate) licensed_text: Option<String>,
     pub(crate) appearance: Option<String>,
     /// The roles that may write the field (its own `write_roles`, else its group's,
@@ -317,6 +329,10 @@ impl Field {
     }
     pub fn unit(&self) -> Option<&str> {
         self.unit.as_deref()
+    }
+    /// The further codes of the field (`codes`: a FHIR profile's code, a panel).
+    pub fn codes(&self) -> &[Code] {
+        &self.codes
     }
     pub fn code(&self) -> Option<&Code> {
         self.code.as_ref()
@@ -1219,6 +1235,37 @@ impl Loader<'_> {
         self.check_restricted(&f.restricted, &format!("{pointer}/restricted"));
         self.check_write_roles(&f.write_roles, &format!("{pointer}/write_roles"));
         let write_roles = f.write_roles.as_ref().or(inherited_write_roles);
+        if !f.codes.is_empty() && f.code.is_none() {
+            self.problem(
+                &format!("{pointer}/codes"),
+                "codes adds codes beside `code`: give the primary code in `code`",
+            );
+        }
+        for (ci, c) in f.codes.iter().enumerate() {
+            let at = format!("{pointer}/codes/{ci}");
+            let twice = f
+                .code
+                .iter()
+                .chain(&f.codes[..ci])
+                .any(|o| o.system == c.system && o.code == c.code);
+            if twice {
+                self.problem(&at, format!("code `{}` is given twice", c.code));
+            }
+            match c.role.as_deref() {
+                Some(r) if CODE_ROLES.contains(&r) => {}
+                Some(r) => self.problem(
+                    &format!("{at}/role"),
+                    format!("code role `{r}` must be one of {}", CODE_ROLES.join(", ")),
+                ),
+                None => self.problem(
+                    &at,
+                    format!(
+                        "an additional code needs a role ({})",
+                        CODE_ROLES.join(", ")
+                    ),
+                ),
+            }
+        }
         let account_roles = f.choices_from.as_ref().map(|c| {
             let at = format!("{pointer}/choices_from/accounts");
             if kind != FieldKind::Text || source != FieldSource::Answer || f.identity {
@@ -1288,6 +1335,7 @@ impl Loader<'_> {
             restricted: f.restricted.clone(),
             unit: f.unit.clone(),
             code: f.code.clone(),
+            codes: f.codes.clone(),
             licensed_text: f.licensed_text.clone(),
             appearance: f.appearance.clone(),
             write_roles: write_roles.cloned(),

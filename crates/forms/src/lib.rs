@@ -31,7 +31,8 @@ pub use answers::{normalize_digits, AnswerProblem, Answers};
 pub use config::{ColumnType, ConfigTable, ConfigTables};
 pub use countries::ISO3166_ALPHA2;
 pub use definition::{
-    AlertSpec, Code, Field, FieldKind, FieldSource, Form, Section, Severity, ALERT_KINDS, ROLES,
+    AlertSpec, Code, Field, FieldKind, FieldSource, Form, Section, Severity, ALERT_KINDS,
+    CODE_ROLES, ROLES,
 };
 pub use diagnostic::{Diagnostic, Diagnostics, SourceFile};
 pub use evaluate::{EvalContext, Evaluation, RuleResult};

@@ -88,6 +88,10 @@ pub struct FieldView {
     /// ([`FormView::fill_account_choices`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub choices_from_accounts: Option<Vec<String>>,
+    /// Standard codes of the field (LOINC, CVX): the primary `code` first, then
+    /// the further `codes` with their role.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<crate::Code>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldView>,
 }
@@ -203,6 +207,7 @@ impl Form {
             licensed_text: f.licensed_text.clone(),
             write_roles: f.write_roles().map(<[String]>::to_vec),
             choices_from_accounts: f.account_roles().map(<[String]>::to_vec),
+            codes: f.code().into_iter().chain(f.codes()).cloned().collect(),
             fields: children,
         }
     }

@@ -134,6 +134,9 @@ export interface FieldView {
   /** A text field picked from the site's accounts with these roles; `choices` holds
    *  the accounts the device knows (tern-store fills them). */
   choices_from_accounts?: string[];
+  /** Standard codes (LOINC, CVX): the primary code first, then further codes with
+   *  their role (`fhir-vital-signs`, `panel`). */
+  codes?: { system: string; code: string; verified: boolean; role?: string }[];
   /** Children of a repeat group. */
   fields?: FieldView[];
 }
