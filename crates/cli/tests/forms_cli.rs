@@ -216,7 +216,18 @@ fn eval_takes_confirmed_warnings() {
         v["complete"], false,
         "an unconfirmed warning blocks completion"
     );
-    let v = run(&["--confirm", "r4a@temp_c"]);
+    // The TB burden tables are placeholders: their "not configured" warnings are
+    // confirmed too (FORMS.md: a missing figure is never read as "no").
+    let v = run(&[
+        "--confirm",
+        "r4a@temp_c",
+        "--confirm",
+        "who_tb_incidence_not_configured@high_tb_burden_origin",
+        "--confirm",
+        "ecdc_prevalence_not_configured@country_of_origin",
+        "--confirm",
+        "endemic_areas_not_configured@country_of_origin",
+    ]);
     assert_eq!(v["complete"], true, "{v:#}");
     let out = tern(&[
         "forms",
