@@ -25,6 +25,12 @@ pub struct Alert {
 }
 
 impl Form {
+    /// Whether any rule of the form raises an alert (callers skip evaluating
+    /// records of forms that raise none).
+    pub fn raises_alerts(&self) -> bool {
+        self.rules.iter().any(|r| r.alert.is_some())
+    }
+
     /// The alert rule `rule` raises when it fires, if any.
     pub fn alert_of_rule(&self, rule: &str) -> Option<&AlertSpec> {
         self.rules

@@ -73,7 +73,6 @@ impl Store {
             Err(StoreError::NoFormVersion(..) | StoreError::NoRecord(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let assessed = self.assess_as(record, "en", true)?;
         let mut ms = 0;
         for id in [record.to_string(), restricted_id(record)] {
             if let Some(d) = self.doc(&id)? {
@@ -83,7 +82,13 @@ impl Store {
         let fired_at = DateTime::from_timestamp_millis(ms)
             .unwrap_or_default()
             .fixed_offset();
-        let raised = tern_forms::alerts_of(&form, &assessed.evaluation, fired_at);
+        // A form whose rules raise no alert needs no evaluation (pec, arr_t1).
+        let raised = if form.raises_alerts() {
+            let assessed = self.assess_as(record, "en", true)?;
+            tern_forms::alerts_of(&form, &assessed.evaluation, fired_at)
+        } else {
+            Vec::new()
+        };
         let before: HashMap<(String, String), String> = {
             let mut stmt = self
                 .conn
