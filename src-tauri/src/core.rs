@@ -490,7 +490,7 @@ impl Core {
 
     pub fn forms_view(&self, form_id: &str, version: &str, lang: &str) -> ApiResult<J> {
         self.with_store(|s| {
-            let view = s.form_version(form_id, version)?.view(lang);
+            let view = s.form_view(form_id, version, lang)?;
             serde_json::to_value(view).map_err(|e| ApiError::new(Code::Internal, e.to_string()))
         })
     }

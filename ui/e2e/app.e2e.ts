@@ -182,6 +182,26 @@ describe('field app against the fake backend', () => {
     await context.close();
   });
 
+  it('keeps the pregnancy answers hidden by a change of sex and marks them on the record', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page);
+    await startForm(page, 'Halima', '7K3M9QX2TB4');
+    await section(page, 'pregnancy');
+    await page.locator('[data-path=pregnant] label', { hasText: 'Yes' }).click();
+    await expect.poll(() => page.locator('.save-state').getAttribute('data-state')).toBe('saved');
+    await section(page, 'identity');
+    await page.locator('[data-path=sex] input[value=male]').check();
+    await expect.poll(() => page.locator('button[data-section=pregnancy]').count()).toBe(0);
+    await page.getByRole('button', { name: 'History and conflicts' }).first().click();
+    const kept = page.locator('li[data-path=pregnant] [data-testid=hidden-kept]');
+    await kept.waitFor();
+    expect(await kept.textContent()).toBe('Hidden, kept');
+    await kept.scrollIntoViewIfNeeded();
+    await shot(page, '17b-record-hidden-kept');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('shows a conflict with both values and who made them, and resolves it', async () => {
     const { context, page, problems } = await open(browser);
     await unlock(page);

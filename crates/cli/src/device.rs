@@ -62,6 +62,14 @@ enum DeviceCommand {
         #[command(subcommand)]
         command: ChangesCommand,
     },
+    /// Alerts and tasks the forms' rules raised (TB suspects, notifiable alerts,
+    /// isolation), open ones first by deadline; prints JSON. Clinicians and
+    /// supervisors.
+    Alerts {
+        /// Closed ones too.
+        #[arg(long)]
+        all: bool,
+    },
     /// Rebuild the list and search tables from the documents.
     Rebuild,
     /// Fold change rows into compacted snapshots.
@@ -266,6 +274,10 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         DeviceCommand::Subject { command } => subject(&mut store, command),
         DeviceCommand::Record { command } => record(&mut store, command),
         DeviceCommand::Changes { command } => changes(&mut store, command),
+        DeviceCommand::Alerts { all } => {
+            print_json(&store.alerts(!all)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         DeviceCommand::Rebuild => {
             let n = store.rebuild_projections()?;
             print_json(&serde_json::json!({ "documents": n }))?;

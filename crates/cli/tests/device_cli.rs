@@ -303,3 +303,31 @@ fn record_import_reports_refused_lines() {
     let list = json_of(&tern(&db, None, &["record", "list"]));
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 }
+
+/// `tern device alerts`: a TB suspect on arrival is a task in the list (JSON).
+#[test]
+fn alerts_are_listed_as_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = setup(dir.path(), "amina", "clinician");
+    let subject = ok(&tern(
+        &db,
+        None,
+        &["subject", "add", "--set", "date_of_birth=1990-05-01"],
+    ));
+    let record = ok(&tern(
+        &db,
+        None,
+        &["record", "new", "--form", "arr_t2", "--subject", &subject],
+    ));
+    assert_eq!(json_of(&tern(&db, None, &["alerts"])), json!([]));
+    ok(&tern(
+        &db,
+        None,
+        &["record", "set", &record, "sx_cough_2w", "true"],
+    ));
+    let alerts = json_of(&tern(&db, None, &["alerts"]));
+    assert_eq!(alerts[0]["record_id"], json!(record));
+    assert_eq!(alerts[0]["kind"], json!("tb_suspect"));
+    assert_eq!(alerts[0]["state"], json!("open"));
+    assert!(alerts[0]["deadline"].is_string(), "{alerts}");
+}

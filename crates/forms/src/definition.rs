@@ -117,6 +117,18 @@ struct RawField {
     appearance: Option<String>,
     #[serde(default)]
     write_roles: Option<Vec<String>>,
+    #[serde(default)]
+    choices_from: Option<RawChoicesFrom>,
+    #[serde(default)]
+    codes: Vec<Code>,
+}
+
+/// `choices_from` on a text field: where its choices come from at run time.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChoicesFrom {
+    /// The site's accounts with one of these roles.
+    accounts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +144,38 @@ struct RawRule {
     message: String,
     #[serde(default)]
     applies: Option<String>,
+    #[serde(default)]
+    alert: Option<RawAlert>,
+}
+
+/// `alert` on a rule: what it raises as data when it fires.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlert {
+    kind: String,
+    #[serde(default)]
+    deadline_hours: Option<u32>,
+    #[serde(default)]
+    deadline_field: Option<String>,
+    #[serde(default, rename = "while")]
+    while_: Option<String>,
+}
+
+/// The kinds of alert or task a rule may raise (`alert.kind`).
+pub const ALERT_KINDS: &[&str] = &["tb_suspect", "notifiable_alert", "isolation"];
+
+/// What a rule raises as data when it fires (an alert or a task, see
+/// [`crate::alerts_of`]): its kind and the notification deadline after it fired, a
+/// fixed number of hours or the value of a calculated field (read from
+/// configuration by the form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSpec {
+    pub kind: String,
+    pub deadline_hours: Option<u32>,
+    pub deadline_field: Option<String>,
+    /// Raised while the rule's `when` holds (`"while": "when"`), not only while the
+    /// rule fires: an alert that stays after the form's own check is satisfied.
+    pub while_when: bool,
 }
 
 // ---------------------------------------------------------------------------------
@@ -145,7 +189,15 @@ pub struct Code {
     pub code: String,
     #[serde(default = "yes")]
     pub verified: bool,
+    /// What an additional code (`codes`) is for: `fhir-vital-signs` (the code a
+    /// FHIR profile asks for beside the primary one), `panel` (the panel the
+    /// observation belongs to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
+
+/// The `role` values an additional code may take.
+pub const CODE_ROLES: &[&str] = &["fhir-vital-signs", "panel"];
 
 fn yes() -> bool {
     true
@@ -239,11 +291,16 @@ pub struct Field {
     pub(crate) restricted: Option<String>,
     pub(crate) unit: Option<String>,
     pub(crate) code: Option<Code>,
+    /// Further codes of the same observation (`codes`), each with its role.
+    pub(crate) codes: Vec<Code>,
     pub(crate) licensed_text: Option<String>,
     pub(crate) appearance: Option<String>,
     /// The roles that may write the field (its own `write_roles`, else its group's,
     /// else its section's); `None`: every role that enters answers.
     pub(crate) write_roles: Option<Vec<String>>,
+    /// `choices_from.accounts`: the value is the name of one of the site's accounts
+    /// with one of these roles (the store offers and checks them).
+    pub(crate) account_roles: Option<Vec<String>>,
     pub(crate) has_label: bool,
     pub(crate) has_hint: bool,
 }
@@ -273,6 +330,10 @@ impl Field {
     pub fn unit(&self) -> Option<&str> {
         self.unit.as_deref()
     }
+    /// The further codes of the field (`codes`: a FHIR profile's code, a panel).
+    pub fn codes(&self) -> &[Code] {
+        &self.codes
+    }
     pub fn code(&self) -> Option<&Code> {
         self.code.as_ref()
     }
@@ -295,6 +356,11 @@ impl Field {
     /// on the server alike.
     pub fn write_roles(&self) -> Option<&[String]> {
         self.write_roles.as_deref()
+    }
+    /// The roles of the site's accounts the value is picked from
+    /// (`choices_from.accounts`), if the field is such a pick.
+    pub fn account_roles(&self) -> Option<&[String]> {
+        self.account_roles.as_deref()
     }
 }
 
@@ -359,6 +425,7 @@ pub(crate) struct Rule {
     pub always: bool,
     /// Field ids inserted into the message.
     pub placeholders: Vec<String>,
+    pub alert: Option<AlertSpec>,
 }
 
 /// A checked form definition, ready to evaluate answers.
@@ -890,8 +957,61 @@ impl Loader<'_> {
                     );
                 }
             }
+            let alert = r.alert.as_ref().map(|a| {
+                let at = format!("{pointer}/alert");
+                if !ALERT_KINDS.contains(&a.kind.as_str()) {
+                    self.problem(
+                        &format!("{at}/kind"),
+                        format!(
+                            "alert kind `{}` must be one of {}",
+                            a.kind,
+                            ALERT_KINDS.join(", ")
+                        ),
+                    );
+                }
+                if a.deadline_hours.is_some() && a.deadline_field.is_some() {
+                    self.problem(
+                        &at,
+                        "an alert takes deadline_hours or deadline_field, not both",
+                    );
+                }
+                if let Some(d) = &a.deadline_field {
+                    let numeric = by_id.get(d).is_some_and(|&i| {
+                        fields[i].kind == FieldKind::Calculate
+                            && fields[i].group.is_none()
+                            && matches!(
+                                fields[i].value_kind,
+                                Some(FieldKind::Integer) | Some(FieldKind::Decimal)
+                            )
+                    });
+                    if !numeric {
+                        self.problem(
+                            &format!("{at}/deadline_field"),
+                            format!("deadline_field `{d}` must be a calculate field (integer or decimal, not in a repeat group)"),
+                        );
+                    }
+                }
+                let while_when = match a.while_.as_deref() {
+                    None | Some("fires") => false,
+                    Some("when") if r.when.is_some() => true,
+                    Some(other) => {
+                        self.problem(
+                            &format!("{at}/while"),
+                            format!("alert while `{other}` must be fires, or when on a rule with `when`"),
+                        );
+                        false
+                    }
+                };
+                AlertSpec {
+                    while_when,
+                    kind: a.kind.clone(),
+                    deadline_hours: a.deadline_hours,
+                    deadline_field: a.deadline_field.clone(),
+                }
+            });
             english.insert(format!("rule.{}.message", r.id), r.message.clone());
             rules.push(Rule {
+                alert,
                 id: r.id.clone(),
                 field,
                 severity,
@@ -1115,6 +1235,49 @@ impl Loader<'_> {
         self.check_restricted(&f.restricted, &format!("{pointer}/restricted"));
         self.check_write_roles(&f.write_roles, &format!("{pointer}/write_roles"));
         let write_roles = f.write_roles.as_ref().or(inherited_write_roles);
+        if !f.codes.is_empty() && f.code.is_none() {
+            self.problem(
+                &format!("{pointer}/codes"),
+                "codes adds codes beside `code`: give the primary code in `code`",
+            );
+        }
+        for (ci, c) in f.codes.iter().enumerate() {
+            let at = format!("{pointer}/codes/{ci}");
+            let twice = f
+                .code
+                .iter()
+                .chain(&f.codes[..ci])
+                .any(|o| o.system == c.system && o.code == c.code);
+            if twice {
+                self.problem(&at, format!("code `{}` is given twice", c.code));
+            }
+            match c.role.as_deref() {
+                Some(r) if CODE_ROLES.contains(&r) => {}
+                Some(r) => self.problem(
+                    &format!("{at}/role"),
+                    format!("code role `{r}` must be one of {}", CODE_ROLES.join(", ")),
+                ),
+                None => self.problem(
+                    &at,
+                    format!(
+                        "an additional code needs a role ({})",
+                        CODE_ROLES.join(", ")
+                    ),
+                ),
+            }
+        }
+        let account_roles = f.choices_from.as_ref().map(|c| {
+            let at = format!("{pointer}/choices_from/accounts");
+            if kind != FieldKind::Text || source != FieldSource::Answer || f.identity {
+                self.problem(
+                    &format!("{pointer}/choices_from"),
+                    "choices_from applies to text answers only (not subject, context or identity fields)",
+                );
+            }
+            let roles = Some(c.accounts.clone());
+            self.check_write_roles(&roles, &at);
+            c.accounts.clone()
+        });
         if f.editable_subject && source != FieldSource::Subject {
             self.problem(
                 &format!("{pointer}/editable_subject"),
@@ -1172,9 +1335,11 @@ impl Loader<'_> {
             restricted: f.restricted.clone(),
             unit: f.unit.clone(),
             code: f.code.clone(),
+            codes: f.codes.clone(),
             licensed_text: f.licensed_text.clone(),
             appearance: f.appearance.clone(),
             write_roles: write_roles.cloned(),
+            account_roles,
             has_label: f.label.is_some(),
             has_hint: f.hint.is_some(),
         });

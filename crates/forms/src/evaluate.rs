@@ -53,6 +53,11 @@ pub struct Evaluation {
     pub complete: bool,
     /// Automatic actions the app carries out (end the form, create an alert draft).
     pub actions: Vec<RuleResult>,
+    /// Rules with an `alert` whose alert is raised ([`crate::alerts_of`]): while the
+    /// rule fires, or with `"while": "when"` while its `when` holds. Not serialised:
+    /// the alerts themselves are what callers show.
+    #[serde(skip)]
+    pub raised: Vec<RuleResult>,
     /// Answers kept for fields that are hidden now.
     pub not_relevant_answers: Vec<String>,
 }
@@ -127,6 +132,7 @@ impl Form {
             calculated: serde_json::Map::new(),
             complete: false,
             actions: Vec::new(),
+            raised: Vec::new(),
             not_relevant_answers: Vec::new(),
         };
         for i in 0..n {
@@ -179,7 +185,11 @@ impl Form {
                         .assert
                         .as_ref()
                         .is_none_or(|a| frame.eval(a, instance) == Value::Bool(false));
-                if !fires {
+                let raises = rule
+                    .alert
+                    .as_ref()
+                    .is_some_and(|a| fires || (a.while_when && when));
+                if !fires && !raises {
                     continue;
                 }
                 let path = if on_group {
@@ -193,6 +203,12 @@ impl Form {
                     rule: rule.id.clone(),
                     message,
                 };
+                if raises {
+                    out.raised.push(result.clone());
+                }
+                if !fires {
+                    continue;
+                }
                 match rule.severity {
                     Severity::Error => out.errors.push(result),
                     Severity::Warning => out.warnings.push(result),

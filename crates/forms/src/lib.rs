@@ -11,6 +11,7 @@
 //!   messages are looked up per language at the edge.
 //! - Knows nothing of storage, HTTP or Tauri.
 
+mod alerts;
 mod answers;
 mod config;
 mod countries;
@@ -25,10 +26,14 @@ mod translation;
 mod value;
 mod view;
 
+pub use alerts::{alerts_of, Alert};
 pub use answers::{normalize_digits, AnswerProblem, Answers};
 pub use config::{ColumnType, ConfigTable, ConfigTables};
 pub use countries::ISO3166_ALPHA2;
-pub use definition::{Code, Field, FieldKind, FieldSource, Form, Section, Severity, ROLES};
+pub use definition::{
+    AlertSpec, Code, Field, FieldKind, FieldSource, Form, Section, Severity, ALERT_KINDS,
+    CODE_ROLES, ROLES,
+};
 pub use diagnostic::{Diagnostic, Diagnostics, SourceFile};
 pub use evaluate::{EvalContext, Evaluation, RuleResult};
 pub use translation::{Review, ReviewStatus};

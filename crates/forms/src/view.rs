@@ -83,8 +83,53 @@ pub struct FieldView {
     /// the UI names them to a user who may not (whom to hand the tablet to).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_roles: Option<Vec<String>>,
+    /// The value is picked from the site's accounts with these roles
+    /// (`choices_from.accounts`); the store fills `choices` with them
+    /// ([`FormView::fill_account_choices`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices_from_accounts: Option<Vec<String>>,
+    /// Standard codes of the field (LOINC, CVX): the primary `code` first, then
+    /// the further `codes` with their role.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<crate::Code>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldView>,
+}
+
+impl FormView {
+    /// Fills the `choices` of every field picked from the site's accounts with the
+    /// accounts (`(name, role)`) whose role it names, by name. Pure: the caller
+    /// (the device store) passes the accounts it holds.
+    pub fn fill_account_choices(&mut self, accounts: &[(String, String)]) {
+        fn fill(f: &mut FieldView, accounts: &[(String, String)]) {
+            if let Some(roles) = &f.choices_from_accounts {
+                let mut names: Vec<&String> = accounts
+                    .iter()
+                    .filter(|(_, r)| roles.contains(r))
+                    .map(|(n, _)| n)
+                    .collect();
+                names.sort();
+                names.dedup();
+                f.choices = Some(
+                    names
+                        .into_iter()
+                        .map(|n| ChoiceView {
+                            code: n.clone(),
+                            label: n.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            for c in &mut f.fields {
+                fill(c, accounts);
+            }
+        }
+        for s in &mut self.sections {
+            for f in &mut s.fields {
+                fill(f, accounts);
+            }
+        }
+    }
 }
 
 impl Form {
@@ -161,6 +206,8 @@ impl Form {
             max: f.max,
             licensed_text: f.licensed_text.clone(),
             write_roles: f.write_roles().map(<[String]>::to_vec),
+            choices_from_accounts: f.account_roles().map(<[String]>::to_vec),
+            codes: f.code().into_iter().chain(f.codes()).cloned().collect(),
             fields: children,
         }
     }

@@ -137,7 +137,7 @@ fn problems_name_file_line_column_and_what_to_do() {
         (
             r#"        {"id": "x", "type": "integer", "label": "X", "colour": "red"}"#,
             "",
-            &["f.json:13:61: unknown field `colour`, expected one of `id`, `type`, `label`, `hint`, `choices`, `required`, `relevant`, `calculate`, `value_type`, `fields`, `min`, `max`, `source`, `editable_subject`, `identity`, `restricted`, `unit`, `code`, `decimals`, `licensed_text`, `appearance`, `write_roles`"],
+            &["f.json:13:61: unknown field `colour`, expected one of `id`, `type`, `label`, `hint`, `choices`, `required`, `relevant`, `calculate`, `value_type`, `fields`, `min`, `max`, `source`, `editable_subject`, `identity`, `restricted`, `unit`, `code`, `decimals`, `licensed_text`, `appearance`, `write_roles`, `choices_from`, `codes`"],
         ),
         (
             r#"        {"id": "x", "type": "text", "label": "X", "write_roles": ["clinician", "nurse"]}"#,
@@ -148,6 +148,26 @@ fn problems_name_file_line_column_and_what_to_do() {
             r#"        {"id": "x", "type": "text", "label": "X", "write_roles": []}"#,
             "",
             &["f.json:13:66: write_roles is empty, so nobody could write here: list the roles that may (from screener, clinician, supervisor, data_manager, admin), or leave it out to let every role that enters answers write"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "codes": [{"system": "http://loinc.org", "code": "1-8", "role": "panel"}]}"#,
+            "",
+            &["f.json:13:63: codes adds codes beside `code`: give the primary code in `code`"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "code": {"system": "http://loinc.org", "code": "1-8"}, "codes": [{"system": "http://loinc.org", "code": "1-8", "role": "chart"}]}"#,
+            "",
+            &["f.json:13:119: code `1-8` is given twice", "f.json:13:173: code role `chart` must be one of fhir-vital-signs, panel"],
+        ),
+        (
+            r#"        {"id": "x", "type": "integer", "label": "X", "choices_from": {"accounts": ["clinician"]}}"#,
+            "",
+            &["f.json:13:70: choices_from applies to text answers only (not subject, context or identity fields)"],
+        ),
+        (
+            r#"        {"id": "x", "type": "text", "label": "X", "choices_from": {"accounts": ["nurse"]}}"#,
+            "",
+            &["f.json:13:81: write role `nurse` is not a role; roles are screener, clinician, supervisor, data_manager, admin"],
         ),
         (
             r#"        {"id": "x", "type": "text", "label": "X", "write_roles": ["clinician", "clinician"]}"#,

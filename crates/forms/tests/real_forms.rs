@@ -402,3 +402,44 @@ fn edd_is_the_same_date_in_pda_and_arr_t2() {
         );
     }
 }
+
+/// Issue 14 item 6: the vital signs carry the further LOINC codes FORMS.md 3.7 names
+/// (SpO2 2708-6 for the FHIR vital-signs profile, the blood pressure panel 85354-9,
+/// the vital-signs panel 85353-1), primary code first, in the form view.
+#[test]
+fn vital_signs_carry_their_further_loinc_codes() {
+    let config = tables(&repo().join("schemas/config"));
+    for form_id in ["pda", "arr_t2"] {
+        let view = load(form_id, &config).view("en");
+        let codes = |id: &str| -> Vec<(String, Option<String>)> {
+            view.sections
+                .iter()
+                .flat_map(|s| &s.fields)
+                .find(|f| f.id == id)
+                .unwrap_or_else(|| panic!("{form_id} has {id}"))
+                .codes
+                .iter()
+                .map(|c| (c.code.clone(), c.role.clone()))
+                .collect()
+        };
+        let panel = ("85353-1".to_string(), Some("panel".to_string()));
+        assert_eq!(
+            codes("spo2"),
+            [
+                ("59408-5".to_string(), None),
+                ("2708-6".to_string(), Some("fhir-vital-signs".to_string())),
+                panel.clone()
+            ],
+            "{form_id}"
+        );
+        for bp in ["sbp", "dbp"] {
+            let c = codes(bp);
+            assert!(
+                c.contains(&("85354-9".to_string(), Some("panel".to_string()))),
+                "{form_id} {bp}: {c:?}"
+            );
+            assert!(c.contains(&panel), "{form_id} {bp}");
+        }
+        assert!(codes("temp_c").contains(&panel), "{form_id}");
+    }
+}

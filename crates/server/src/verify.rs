@@ -257,6 +257,17 @@ fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
             u.site
         ));
     }
+    // A record of a built-in form must name one of its built-in versions: its write
+    // rights are checked against that version, so a record moved (or forged) to a
+    // version the server lacks would escape them. Update the server before devices.
+    if tern_store::builtin::is_form(&form_id)
+        && tern_store::builtin::form(&form_id, &form_version).is_none()
+    {
+        return Verdict::Bad(format!(
+            "the record names form {form_id} version `{}`, which this server does not have",
+            form_version.chars().take(20).collect::<String>()
+        ));
+    }
     let row = RecordRow {
         record_id: u.doc_id.clone(),
         site,
@@ -724,6 +735,40 @@ mod tests {
             "{out:?}"
         );
         assert_eq!(out[2], Ok(30));
+    }
+
+    /// A record must name a form version the server has built in (issue 14 item 7:
+    /// records move to newer versions; one the server lacks escapes write rights).
+    #[test]
+    fn a_record_naming_an_unknown_form_version_is_bad() {
+        let u = Unverified {
+            doc_id: "r1".into(),
+            kind: "record".into(),
+            site: "s".into(),
+            verified: 0,
+            upto: 1,
+        };
+        let summary = |version: &str| {
+            Some(DocSummary::Record {
+                form_id: "pda".into(),
+                form_version: version.into(),
+                subject_id: "S".into(),
+                site: "s".into(),
+                status: "draft".into(),
+                conflict: false,
+                created: "2026-03-09T08:00:00Z".into(),
+            })
+        };
+        for known in ["1.0.0", "1.1.0"] {
+            assert!(matches!(
+                judge(&u, summary(known)),
+                Verdict::Good(Some(_), _)
+            ));
+        }
+        match judge(&u, summary("9.9.9")) {
+            Verdict::Bad(why) => assert!(why.contains("pda") && why.contains("9.9.9"), "{why}"),
+            _ => panic!("an unknown version of a built-in form passed"),
+        }
     }
 
     #[test]

@@ -281,3 +281,57 @@ fn field_write_rights_on_sqlite() {
 fn field_write_rights_on_postgres() {
     scenario(postgres());
 }
+
+/// Issue 14 item 7: a record started on pda 1.0.0 (a device without the newer
+/// binary) moves to the newest version on its next edit; the move (a root write of
+/// `form_version`) verifies on the server, whose view then names the new version.
+#[test]
+fn a_record_moved_to_the_newest_form_version_verifies_on_sqlite() {
+    let backend = sqlite();
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let amina = login(&url, "amina");
+    let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
+    let record = {
+        let mut c = open(&clin);
+        let subject = c
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let r = c
+            .new_record_version("pda", "1.0.0", &subject)
+            .expect("an old record");
+        c.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
+        r
+    };
+    sync(&clin);
+    wait_for_answer(&url, &amina, &record, "temp_c", &serde_json::json!(37.5));
+    let v = server_view(&url, &amina, &record);
+    assert_eq!(
+        v["record"]["form_version"], "1.1.0",
+        "moved at its first edit: {v}"
+    );
+    {
+        let mut c = open(&clin);
+        c.set_answer(&record, "outcome", "deferred", None)
+            .expect("a clinician's outcome");
+    }
+    sync(&clin);
+    wait_for_answer(
+        &url,
+        &amina,
+        &record,
+        "outcome",
+        &serde_json::json!("deferred"),
+    );
+    assert!(
+        admin
+            .quarantined()
+            .expect("quarantined")
+            .iter()
+            .all(|(d, _)| !d.starts_with(&record)),
+        "nothing of the moved record is quarantined"
+    );
+    server.stop();
+}

@@ -85,6 +85,33 @@ impl Store {
         self.form(form_id, version)
     }
 
+    /// The people a field picked from the site's accounts offers (`(name, role)`):
+    /// the account list the server sent, or before enrolment the device's local
+    /// users.
+    pub fn site_people(&self) -> Result<Vec<(String, String)>> {
+        if let Some(accounts) = self.site_accounts()? {
+            return Ok(accounts);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The view of a form version in `language`, with the choices of fields picked
+    /// from the site's accounts (`choices_from`) filled from [`Store::site_people`].
+    pub fn form_view(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        language: &str,
+    ) -> Result<tern_forms::FormView> {
+        let mut view = self.form(form_id, version)?.view(language);
+        view.fill_account_choices(&self.site_people()?);
+        Ok(view)
+    }
+
     /// The newest version of every form the store holds, by form id.
     pub fn newest_forms(&mut self) -> Result<Vec<Arc<Form>>> {
         let ids: Vec<String> = {
@@ -317,7 +344,10 @@ impl Store {
             .find(|f| form.group_of(f).is_some_and(|g| g.id() == group))
             .ok_or_else(|| StoreError::answer(group, "has no fields"))?;
         let path = format!("{group}[{count}].{}", child.id());
-        self.in_tx(|s| s.write_field(record, &form, &path, &J::Null, message, false))?;
+        self.in_tx(|s| {
+            let form = s.move_to_newest(record, form, &status)?;
+            s.write_field(record, &form, &path, &J::Null, message, false)
+        })?;
         self.maybe_compact(record)
     }
 
@@ -332,7 +362,7 @@ impl Store {
     ) -> Result<()> {
         self.role
             .require(self.role.may_capture(), "enter answers")?;
-        let (_, status) = self.record_form(record)?;
+        let (form, status) = self.record_form(record)?;
         let message = repeat_message(&status, format!("remove {group}[{index}]"), reason)?;
         let (_, doc_id, count) = self.repeat_of(record, group)?;
         if index >= count {
@@ -349,6 +379,7 @@ impl Store {
         let actor = self.author().actor();
         let t = self.now_ms();
         self.in_tx(|s| {
+            s.move_to_newest(record, form, &status)?;
             let mut d = s
                 .take_doc(&doc_id)?
                 .ok_or_else(|| StoreError::NoRecord(doc_id.clone()))?;

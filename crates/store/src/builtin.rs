@@ -172,6 +172,13 @@ pub fn form(form_id: &str, version: &str) -> Option<std::sync::Arc<tern_forms::F
         .cloned()
 }
 
+/// Whether `form_id` is one of the built-in forms (any version).
+pub fn is_form(form_id: &str) -> bool {
+    FORMS
+        .iter()
+        .any(|(name, _)| name.strip_suffix(".json") == Some(form_id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 3: when each local user proved their server account on this device (NULL:
     // unproven; see proof.rs).
     "ALTER TABLE users ADD COLUMN proven TEXT;",
+    // 4: alerts and tasks the forms' rules raise (alerts.rs), a projection of the
+    // records; `alert_revs` notes the document revisions each record's alerts were
+    // derived from.
+    "CREATE TABLE alerts(
+        record_id TEXT NOT NULL, rule TEXT NOT NULL, field TEXT NOT NULL,
+        kind TEXT NOT NULL, fired_at TEXT NOT NULL, deadline TEXT,
+        state TEXT NOT NULL, closed_at TEXT,
+        PRIMARY KEY(record_id, rule, field));
+     CREATE INDEX alerts_state ON alerts(state, deadline);
+     CREATE TABLE alert_revs(record_id TEXT PRIMARY KEY, rev INTEGER NOT NULL);",
 ];
 
 pub(crate) fn schema_version() -> i64 {

@@ -761,6 +761,20 @@ pub fn history(doc: &Automerge, top: &str, only: Option<&str>) -> Vec<HistoryEnt
                     out.push(entry(&change, "status", J::String(status.into()), &message));
                 }
             }
+            // A move to a newer form version (`moved from pda 1.0.0 to 1.1.0`).
+            if only.is_none() || only == Some("form_version") {
+                if let Some(to) = message
+                    .strip_prefix("moved from ")
+                    .and_then(|m| m.rsplit_once(" to "))
+                {
+                    out.push(entry(
+                        &change,
+                        "form_version",
+                        J::String(to.1.into()),
+                        &message,
+                    ));
+                }
+            }
             continue;
         };
         let path = match written.path {

@@ -235,7 +235,7 @@ impl Store {
         };
         self.in_tx(|s| {
             s.conn
-                .execute_batch("DELETE FROM records; DELETE FROM subjects;")?;
+                .execute_batch("DELETE FROM records; DELETE FROM subjects; DELETE FROM alerts; DELETE FROM alert_revs;")?;
             let mut n = 0;
             for (id, kind) in &ids {
                 match Kind::parse(kind) {

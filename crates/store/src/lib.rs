@@ -23,6 +23,7 @@
 //! - No health data in errors or logs: messages name fields and records, not values.
 //! - The store knows SQLite and Automerge; it knows nothing of HTTP or Tauri.
 
+mod alerts;
 mod app;
 pub mod builtin;
 mod chunk;
@@ -45,6 +46,7 @@ mod sync_state;
 mod workflow;
 mod writes;
 
+pub use alerts::AlertRow;
 pub use app::{local_users, RecordInfo};
 pub use chunk::{
     apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,

@@ -4,11 +4,13 @@
 
 use crate::doc::{self, Conflict, HistoryEntry, RecordMeta, Shape, Slot, Write};
 use crate::error::{Result, StoreError};
+use crate::store::semver_key;
 use crate::store::{restricted_id, Kind, Store};
 use crate::workflow::{self, STATUSES};
 use serde::Serialize;
 use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use tern_forms::{EvalContext, Field, FieldKind, FieldSource, Form};
 
 /// A record as the engine sees it (see [`Store::assess`]).
@@ -56,6 +58,10 @@ pub struct RecordView {
     /// Fields of the form the acting role may not write (their `write_roles` leave
     /// it out, FORMS.md 2.2): the UI shows them read-only; the store refuses writes.
     pub read_only_fields: Vec<String>,
+    /// Answers kept while their field is not relevant (paths; e.g. the pregnancy
+    /// block after the sex changed to male): shown as "hidden, kept", never valid
+    /// answers, never exported as such (the evaluation's `not_relevant_answers`).
+    pub hidden_kept: Vec<String>,
 }
 
 pub(crate) fn is_text(field: &Field) -> bool {
@@ -218,14 +224,66 @@ fn instance_texts(form: &Form, slot: &Slot) -> Vec<String> {
         .collect()
 }
 
+/// Whether a record of form version `old` can move to `new` by rewriting its
+/// `form_version` alone: every field of `old` is in `new` with the same type, choice
+/// list, repeat group and home (record, restricted twin, subject), and `new` adds no
+/// repeat group or multiline text field (those are created with a record, so two
+/// devices never create competing ones). The built-in forms keep this (a test).
+pub fn movable(old: &Form, new: &Form) -> std::result::Result<(), String> {
+    if old.form_id() != new.form_id() {
+        return Err("another form".into());
+    }
+    let home = |form: &Form, f: &Field| {
+        (
+            f.kind(),
+            f.choice_list().map(str::to_string),
+            form.group_of(f).map(|g| g.id().to_string()),
+            is_restricted(form, f),
+            f.source(),
+            f.is_identity(),
+            is_text(f),
+        )
+    };
+    for f in old.fields() {
+        let Some(n) = new.field(f.id()) else {
+            return Err(format!("field {} is gone", f.id()));
+        };
+        if home(old, f) != home(new, n) {
+            return Err(format!("field {} changed its type or place", f.id()));
+        }
+    }
+    for n in new.fields() {
+        let container = n.kind() == FieldKind::Repeat || (is_text(n) && new.group_of(n).is_none());
+        if container && old.field(n.id()).is_none() {
+            return Err(format!(
+                "field {} is a new repeat group or text field",
+                n.id()
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Starts a record of the newest version of `form_id` for a subject.
     pub fn new_record(&mut self, form_id: &str, subject: &str) -> Result<String> {
+        let version = self.newest_version(form_id)?;
+        self.new_record_version(form_id, &version, subject)
+    }
+
+    /// Starts a record of a given stored version of `form_id`: what a device whose
+    /// binary did not have the newest version yet did (tests of the move to the
+    /// newest version, [`Store::move_to_newest`]); the app uses [`Store::new_record`].
+    pub fn new_record_version(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        subject: &str,
+    ) -> Result<String> {
         self.role
             .require(self.role.may_capture(), "start a record")?;
         let subject = crate::ids::parse_subject_id(subject)?;
-        let version = self.newest_version(form_id)?;
-        let form = self.form(form_id, &version)?;
+        let form = self.form(form_id, version)?;
         if self.doc(&subject)?.is_none() {
             return Err(StoreError::NoSubject(subject));
         }
@@ -294,8 +352,61 @@ impl Store {
             ("locked", Some(r)) => format!("amend {path}: {}", r.replace('\n', " ")),
             _ => format!("set {path}"),
         };
-        self.in_tx(|s| s.write_field(record, &form, path, value, verb, false))?;
+        self.in_tx(|s| {
+            let form = s.move_to_newest(record, form, &status)?;
+            s.write_field(record, &form, path, value, verb, false)
+        })?;
         self.maybe_compact(record)
+    }
+
+    /// Moves a record still open on an older version of its form to the newest
+    /// version the store has, inside the open transaction, before the write that
+    /// triggered it (issue 14 item 7): a record started before a form's safety rules
+    /// changed cannot reach a "fit" outcome or clearance without passing them. The
+    /// answers stay where they are (every newer version keeps every field of the
+    /// older ones, [`movable`]); the move is one change that rewrites `form_version`,
+    /// in the record's history as `moved from pda 1.0.0 to 1.1.0`. A locked record
+    /// keeps the version it was locked with. Returns the record's form after the move.
+    pub(crate) fn move_to_newest(
+        &mut self,
+        record: &str,
+        form: Arc<Form>,
+        status: &str,
+    ) -> Result<Arc<Form>> {
+        if status == "locked" {
+            return Ok(form);
+        }
+        let newest = self.newest_version(form.form_id())?;
+        if semver_key(&newest) <= semver_key(form.version()) {
+            return Ok(form);
+        }
+        let new = self.form(form.form_id(), &newest)?;
+        if let Err(why) = movable(&form, &new) {
+            return Err(StoreError::Refused(format!(
+                "record {record} is on {} {} and cannot move to {newest}: {why}",
+                form.form_id(),
+                form.version()
+            )));
+        }
+        let author = self.author();
+        let t = self.now_ms();
+        let mut d = self
+            .take_doc(record)?
+            .ok_or_else(|| StoreError::NoRecord(record.into()))?;
+        let h = doc::write_root(
+            &mut d,
+            &author,
+            &[("form_version", &newest)],
+            format!(
+                "moved from {id} {} to {newest}",
+                form.version(),
+                id = form.form_id()
+            ),
+            t,
+        )?;
+        let hashes: Vec<_> = h.into_iter().collect();
+        self.put_doc(record, Kind::Record, d, &hashes)?;
+        Ok(new)
     }
 
     /// Writes one answer inside the open transaction.
@@ -333,6 +444,9 @@ impl Store {
             )?;
         }
         let canonical = read_value(form, field, &slot, value)?;
+        if let (Some(roles), Some(name)) = (field.account_roles(), canonical.as_str()) {
+            self.check_account_pick(path, roles, name)?;
+        }
         let write = if is_text(field) {
             Write::Text(canonical.as_str().unwrap_or_default().to_string())
         } else {
@@ -361,6 +475,29 @@ impl Store {
         self.project_record(record)
     }
 
+    /// A field picked from the site's accounts (`choices_from`) takes the name of
+    /// one with one of `roles`, once the device holds the site's account list
+    /// (before enrolment it cannot know them and takes any name). The refusal
+    /// names the field and the roles, not the value.
+    fn check_account_pick(&self, path: &str, roles: &[String], name: &str) -> Result<()> {
+        let Some(accounts) = self.site_accounts()? else {
+            return Ok(());
+        };
+        if accounts
+            .iter()
+            .any(|(n, r)| n == name && roles.iter().any(|x| x == r))
+        {
+            return Ok(());
+        }
+        Err(StoreError::answer(
+            path,
+            format!(
+                "takes the name of one of the site's accounts with role {}",
+                roles.join(" or ")
+            ),
+        ))
+    }
+
     /// The subject a record's answers about the person go to (following merges).
     pub(crate) fn record_subject(&mut self, record: &str) -> Result<String> {
         let d = self
@@ -376,7 +513,7 @@ impl Store {
         if !STATUSES.contains(&status) {
             return Err(StoreError::UnknownStatus(status.chars().take(20).collect()));
         }
-        let (_, from) = self.record_form(record)?;
+        let (form, from) = self.record_form(record)?;
         let allowed = workflow::may_move(self.role, &from, status).ok_or_else(|| {
             StoreError::BadTransition {
                 from: from.clone(),
@@ -389,6 +526,9 @@ impl Store {
             return Err(StoreError::CommentRequired);
         }
         if status == "submitted" {
+            // Judged by the newest rules: the move stays even when the submission
+            // is refused, so the record shows what the new version still needs.
+            self.in_tx(|s| s.move_to_newest(record, form.clone(), &from))?;
             let view = self.show(record)?;
             if !view.complete {
                 return Err(StoreError::Incomplete {
@@ -402,6 +542,7 @@ impl Store {
         let t = self.now_ms();
         let comment = comment.unwrap_or_default().to_string();
         self.in_tx(|s| {
+            s.move_to_newest(record, form, &from)?;
             let mut d = s
                 .take_doc(record)?
                 .ok_or_else(|| StoreError::NoRecord(record.into()))?;
@@ -466,7 +607,7 @@ impl Store {
         if !view.conflicts.iter().any(|c| c.field == path) {
             return Err(StoreError::NoConflict(path.chars().take(80).collect()));
         }
-        let (form, _) = self.record_form(record)?;
+        let (form, from) = self.record_form(record)?;
         if path == "status" {
             self.role.require(
                 self.role == crate::Role::Supervisor,
@@ -504,7 +645,10 @@ impl Store {
             });
         }
         let value = J::String(raw.to_string());
-        self.in_tx(|s| s.write_field(record, &form, path, &value, format!("resolve {path}"), true))
+        self.in_tx(|s| {
+            let form = s.move_to_newest(record, form, &from)?;
+            s.write_field(record, &form, path, &value, format!("resolve {path}"), true)
+        })
     }
 
     /// The subject's latest pre-departure assessment (`pda`) started at or before
@@ -550,6 +694,19 @@ impl Store {
     /// and the evaluation itself.
     pub(crate) fn assess(&mut self, record: &str, language: &str) -> Result<Assessed> {
         self.role.require(self.role.may_read(), "read records")?;
+        self.assess_as(record, language, false)
+    }
+
+    /// [`Store::assess`], with every answer (restricted ones too) when `full`,
+    /// whatever the acting role: for projections derived from the whole record
+    /// (alerts), never shown as such to a role that may not see them.
+    pub(crate) fn assess_as(
+        &mut self,
+        record: &str,
+        language: &str,
+        full: bool,
+    ) -> Result<Assessed> {
+        let see_restricted = full || self.may_see_restricted();
         let (form, status) = self.record_form(record)?;
         let d = self
             .doc(record)?
@@ -568,7 +725,7 @@ impl Store {
         let mut answers = read.answers;
         let mut conflicts = read.conflicts;
         conflicts.extend(doc::root_conflict(d, "status"));
-        if self.may_see_restricted() {
+        if see_restricted {
             if let Some(r) = self.doc(&restricted_id(record))? {
                 let read = doc::read_answers(r, "answers");
                 answers.extend(read.answers);
@@ -617,7 +774,7 @@ impl Store {
             s.retain(|k, _| !crate::subjects::is_identity_field(k));
             s
         };
-        if !self.may_see_restricted() {
+        if !see_restricted {
             let hidden = |p: &str| {
                 let id = p.rsplit('.').next().unwrap_or(p);
                 form.field(id).is_some_and(|f| is_restricted(&form, f))
@@ -626,6 +783,7 @@ impl Store {
             eval.warnings.retain(|e| !hidden(&e.field));
             eval.missing.retain(|p| !hidden(p));
             eval.calculated.retain(|k, _| !hidden(k));
+            eval.not_relevant_answers.retain(|p| !hidden(p));
         }
         eval.complete = eval.complete && conflicts.is_empty();
         if !self.role.may_see_identity() {
@@ -651,6 +809,7 @@ impl Store {
             confirmed,
             complete: eval.complete,
             read_only_fields: read_only_fields(&form, self.role),
+            hidden_kept: eval.not_relevant_answers.clone(),
         };
         Ok(Assessed {
             view,
@@ -791,5 +950,210 @@ mod tests {
             .expect("pda outcome");
         let view = s.show(&pec).expect("show");
         assert!(!view.errors.iter().any(|e| e.rule == "pec_outcome_pda_fit"));
+    }
+
+    /// Starts a record on an older version of its form, as a device that had not
+    /// yet received the new version would have.
+    fn old_record(s: &mut Store, form_id: &str, subject: &str) -> String {
+        let old = s.form(form_id, "1.0.0").expect("archived form");
+        s.in_tx(|s| s.create_record(&old, subject)).expect("record")
+    }
+
+    /// Issue 14 item 7: an open record on 1.0.0 moves to the newest version on its
+    /// next edit, so the new safety rules judge it; the move is in its history.
+    #[test]
+    fn an_open_record_moves_to_the_newest_version_on_its_next_edit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("sex".into(), "female".into()),
+            ])
+            .expect("subject");
+        let pec = old_record(&mut s, "pec", &subject);
+        assert_eq!(s.show(&pec).expect("show").form_version, "1.0.0");
+        // 1.0.0 lets a check clear a traveller with no fit pre-departure outcome.
+        s.set_answer(&pec, "pec_outcome", "cleared", None)
+            .expect("outcome");
+        let view = s.show(&pec).expect("show");
+        assert_eq!(view.form_version, "1.1.0");
+        assert!(view.errors.iter().any(|e| e.rule == "pec_outcome_pda_fit"));
+        assert_eq!(
+            view.answers.get("pec_outcome"),
+            Some(&J::String("cleared".into()))
+        );
+        let row = s
+            .list_records(&RecordFilter::default())
+            .expect("list")
+            .into_iter()
+            .find(|r| r.record_id == pec)
+            .expect("row");
+        assert_eq!(row.form_version, "1.1.0");
+        let moves = s.history(&pec, Some("form_version")).expect("history");
+        assert_eq!(moves.len(), 1);
+        assert_eq!(moves[0].message, "moved from pec 1.0.0 to 1.1.0");
+        assert_eq!(moves[0].value, J::String("1.1.0".into()));
+        // A second edit does not move it again.
+        s.set_answer(&pec, "pec_outcome", "hold_travel", None)
+            .expect("again");
+        assert_eq!(s.history(&pec, Some("form_version")).expect("h").len(), 1);
+
+        // A submission attempt moves it too, even when refused as incomplete.
+        let pda = old_record(&mut s, "pda", &subject);
+        assert!(s.set_status(&pda, "submitted", None).is_err());
+        assert_eq!(s.show(&pda).expect("show").form_version, "1.1.0");
+    }
+
+    /// A locked record keeps the version it was locked with, even when amended.
+    #[test]
+    fn a_locked_record_keeps_its_version() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
+            .expect("subject");
+        let pec = old_record(&mut s, "pec", &subject);
+        let author = s.author();
+        let t = s.now_ms();
+        s.in_tx(|s| {
+            let mut d = s.take_doc(&pec)?.expect("doc");
+            let h = doc::write_root(
+                &mut d,
+                &author,
+                &[("status", "locked")],
+                "status locked".into(),
+                t,
+            )?;
+            let new: Vec<_> = h.into_iter().collect();
+            s.put_doc(&pec, Kind::Record, d, &new)?;
+            s.project_record(&pec)
+        })
+        .expect("lock");
+        s.set_answer(&pec, "pec_outcome", "hold_travel", Some("typing error"))
+            .expect("amend");
+        let view = s.show(&pec).expect("show");
+        assert_eq!(view.form_version, "1.0.0");
+        assert!(s.history(&pec, Some("form_version")).expect("h").is_empty());
+    }
+
+    /// Every built-in form version can move to the newest one by rewriting its
+    /// `form_version` alone: the guarantee [`Store::move_to_newest`] relies on.
+    #[test]
+    fn every_builtin_version_moves_to_the_newest() {
+        let mut newest: std::collections::HashMap<String, Arc<Form>> = Default::default();
+        let mut all = Vec::new();
+        for (_, text) in crate::builtin::FORMS {
+            let head: J = serde_json::from_str(text).expect("json");
+            let (id, v) = (
+                head["form_id"].as_str().expect("id"),
+                head["version"].as_str().expect("v"),
+            );
+            let form = crate::builtin::form(id, v).expect("form");
+            let keep = newest
+                .get(id)
+                .is_none_or(|n| semver_key(n.version()) < semver_key(v));
+            if keep {
+                newest.insert(id.to_string(), form.clone());
+            }
+            all.push(form);
+        }
+        for form in all {
+            let n = &newest[form.form_id()];
+            movable(&form, n).unwrap_or_else(|why| {
+                panic!(
+                    "{} {} -> {}: {why}",
+                    form.form_id(),
+                    form.version(),
+                    n.version()
+                )
+            });
+        }
+    }
+
+    /// Issue 14 item 5: the pregnancy answers of a record whose subject's sex changes
+    /// to male are kept, shown as hidden and kept, and no longer count.
+    #[test]
+    fn answers_hidden_by_a_change_of_relevance_are_kept_and_listed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("sex".into(), "female".into()),
+            ])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("pda");
+        s.set_answer(&r, "pregnant", "yes", None).expect("pregnant");
+        assert!(s.show(&r).expect("show").hidden_kept.is_empty());
+        s.set_subject_field(&subject, "sex", "male").expect("sex");
+        let view = s.show(&r).expect("show");
+        assert_eq!(
+            view.answers.get("pregnant"),
+            Some(&J::String("yes".into())),
+            "kept"
+        );
+        assert!(
+            view.hidden_kept.contains(&"pregnant".to_string()),
+            "{:?}",
+            view.hidden_kept
+        );
+        assert!(!view.missing.iter().any(|m| m == "lmp_date"));
+    }
+
+    /// Issue 14 item 6: `clinician_id` is a pick from the site's clinicians: the
+    /// form view offers them, and once the device holds the account list a name
+    /// that is not one of them is refused.
+    #[test]
+    fn clinician_id_is_picked_from_the_sites_accounts() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let mut s = Store::init(&db, "amina", Role::Clinician, "pass-word", "x").expect("init");
+        let subject = s
+            .add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("pda");
+        let offered = |s: &mut Store| -> Vec<String> {
+            let view = s.form_view("pda", "1.1.0", "en").expect("view");
+            let f = view
+                .sections
+                .iter()
+                .flat_map(|x| &x.fields)
+                .find(|f| f.id == "clinician_id")
+                .expect("clinician_id");
+            assert_eq!(f.choices_from_accounts, Some(vec!["clinician".to_string()]));
+            f.choices.iter().flatten().map(|c| c.code.clone()).collect()
+        };
+        // Before enrolment: the local users are offered, any name is taken.
+        assert_eq!(offered(&mut s), vec!["amina".to_string()]);
+        s.set_answer(&r, "clinician_id", "Dr Paper", None)
+            .expect("no account list yet");
+        s.apply_accounts(
+            1,
+            &[
+                ("amina".into(), "clinician".into()),
+                ("bilal".into(), "screener".into()),
+                ("chidi".into(), "clinician".into()),
+            ],
+        )
+        .expect("accounts");
+        assert_eq!(
+            offered(&mut s),
+            vec!["amina".to_string(), "chidi".to_string()]
+        );
+        for name in ["bilal", "nobody"] {
+            let e = s
+                .set_answer(&r, "clinician_id", name, None)
+                .expect_err("not a clinician of the site");
+            let m = e.to_string();
+            assert!(m.contains("clinician_id") && m.contains("clinician"), "{m}");
+            assert!(!m.contains(name), "no value: {m}");
+        }
+        s.set_answer(&r, "clinician_id", "chidi", None)
+            .expect("a clinician");
+        s.set_answer(&r, "clinician_id", "", None).expect("cleared");
     }
 }

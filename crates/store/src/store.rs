@@ -166,6 +166,21 @@ impl Store {
         let key = keys.unwrap(&user, password)?;
         let mut conn = db::open(db, &key)?;
         db::migrate(&mut conn, db::schema_version())?;
+        // A newer binary brings newer form versions (and tables): a store made by an
+        // older one gets them here, so its open records can move to them.
+        let count = |t: &str| -> Result<usize> {
+            Ok(
+                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as usize,
+            )
+        };
+        if count("forms")? < builtin::FORMS.len() || count("config_tables")? < builtin::CONFIG.len()
+        {
+            let tx = conn.transaction()?;
+            seed_builtin(&tx)?;
+            tx.commit()?;
+        }
         let meta = |k: &str| -> Result<String> {
             Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))?)
         };
@@ -591,7 +606,7 @@ impl Store {
     }
 }
 
-fn semver_key(v: &str) -> Vec<u64> {
+pub(crate) fn semver_key(v: &str) -> Vec<u64> {
     v.split(['.', '-', '+'])
         .map(|p| p.parse().unwrap_or(0))
         .collect()
@@ -637,12 +652,13 @@ mod tests {
         let mut s = Store::init(&db, "amina", Role::Screener, "pass-word", "x").expect("init");
         s.add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
             .expect("subject");
-        // Back to version 1: undo what migrations 2 and 3 added.
+        // Back to version 1: undo what migrations 2, 3 and 4 added.
         s.conn
             .execute_batch(
                 "DROP INDEX records_subject; DROP INDEX records_status;
                  DROP INDEX subjects_dob; DROP INDEX changes_doc;
-                 ALTER TABLE users DROP COLUMN proven; PRAGMA user_version = 1;",
+                 ALTER TABLE users DROP COLUMN proven;
+                 DROP TABLE alerts; DROP TABLE alert_revs; PRAGMA user_version = 1;",
             )
             .expect("downgrade");
         drop(s);

@@ -224,7 +224,8 @@ impl Store {
             Some(r) => doc::has_conflict(r, "answers"),
             None => false,
         };
-        self.write_summary(record, &summary, twin_conflict)
+        self.write_summary(record, &summary, twin_conflict)?;
+        self.project_alerts(record)
     }
 
     /// Rewrites the search row of a subject from its document.

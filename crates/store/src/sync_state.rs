@@ -473,6 +473,17 @@ impl Store {
         ))
     }
 
+    /// The site's account list this device holds (`(name, role)`); `None` before
+    /// the server sent one.
+    pub fn site_accounts(&self) -> Result<Option<Vec<(String, String)>>> {
+        let Some(json) = self.state("accounts")? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            serde_json::from_str(&json).map_err(|e| refused(e.to_string()))?,
+        ))
+    }
+
     /// The newest local sequence (0 before anything was queued).
     pub fn last_local_seq(&self) -> Result<i64> {
         if !self.synced()? {

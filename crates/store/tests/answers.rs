@@ -19,10 +19,12 @@ pub fn arr_t1_record(s: &mut Store) -> String {
 /// Answers that make an `arr_t1` record complete, for a subject with sex, date of
 /// birth and nationality.
 pub fn complete_arr_t1(s: &mut Store, r: &str) {
+    // A pick from the site's accounts (`choices_from`): the acting user.
+    let me = s.user().to_string();
     for (f, v) in [
         ("t1_datetime", "2026-11-25T10:00:00Z"),
         ("t1_location_type", "screening_centre"),
-        ("t1_personnel_id", "P7"),
+        ("t1_personnel_id", me.as_str()),
         ("t1_emergency_signs", "none"),
         ("t1_infectious_signs", "none"),
         ("t1_isolation", "false"),

@@ -238,7 +238,7 @@ fn workflow_with_returns_and_amendments() {
         .expect("amend");
     let h = s.history(&r, Some("t1_personnel_id")).expect("history");
     let values: Vec<&serde_json::Value> = h.iter().map(|e| &e.value).collect();
-    assert_eq!(values, [&json!("P7"), &json!("P8"), &json!("P10")]);
+    assert_eq!(values, [&json!("clin"), &json!("P8"), &json!("P10")]);
     assert!(h[2].message.starts_with("amend t1_personnel_id: "));
     assert_eq!(h[2].reason.as_deref(), Some("typo on paper form"));
     assert_eq!(h[1].reason, None);

@@ -131,6 +131,12 @@ export interface FieldView {
   licensed_text?: string;
   /** The roles the form lets write this field, when it limits them (FORMS.md 2.2). */
   write_roles?: string[];
+  /** A text field picked from the site's accounts with these roles; `choices` holds
+   *  the accounts the device knows (tern-store fills them). */
+  choices_from_accounts?: string[];
+  /** Standard codes (LOINC, CVX): the primary code first, then further codes with
+   *  their role (`fhir-vital-signs`, `panel`). */
+  codes?: { system: string; code: string; verified: boolean; role?: string }[];
   /** Children of a repeat group. */
   fields?: FieldView[];
 }

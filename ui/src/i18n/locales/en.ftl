@@ -165,6 +165,9 @@ record-history-title = History of { $field }
 record-history-empty = No changes yet.
 record-history-entry = { $user } on { $device }, { $when }
 record-no-conflicts = No conflicts.
+record-hidden-kept = Hidden, kept
+record-hidden-kept-hint = Not relevant any more (an earlier answer changed): kept in the record, never counted or exported as a valid answer.
+form-pick-account = Choose a person
 record-edit = Edit answers
 record-view-form = View the form
 

@@ -159,6 +159,9 @@ record-history-title = تاریخچه { $field }
 record-history-empty = هنوز تغییری نیست.
 record-history-entry = { $user } در { $device }، { $when }
 record-no-conflicts = ناسازگاری نیست.
+record-hidden-kept = پنهان، نگه‌داشته
+record-hidden-kept-hint = دیگر مرتبط نیست (پاسخی قبلی تغییر کرد): در پرونده نگه داشته می‌شود، اما هرگز پاسخ معتبر شمرده یا صادر نمی‌شود.
+form-pick-account = یک نفر را انتخاب کنید
 record-edit = ویرایش پاسخ‌ها
 record-view-form = دیدن فرم
 

@@ -159,6 +159,9 @@ record-history-title = Historique de { $field }
 record-history-empty = Aucune modification.
 record-history-entry = { $user } sur { $device }, { $when }
 record-no-conflicts = Aucun conflit.
+record-hidden-kept = Masquée, conservée
+record-hidden-kept-hint = Plus pertinente (une réponse antérieure a changé) : conservée dans le dossier, jamais comptée ni exportée comme réponse valide.
+form-pick-account = Choisir une personne
 record-edit = Modifier les réponses
 record-view-form = Voir le formulaire
 

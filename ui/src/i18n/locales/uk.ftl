@@ -152,6 +152,9 @@ record-history-title = Історія: { $field }
 record-history-empty = Змін ще немає.
 record-history-entry = { $user } на { $device }, { $when }
 record-no-conflicts = Конфліктів немає.
+record-hidden-kept = Приховано, збережено
+record-hidden-kept-hint = Більше не стосується (змінилася попередня відповідь): зберігається в записі, але ніколи не враховується і не експортується як дійсна відповідь.
+form-pick-account = Оберіть особу
 record-edit = Редагувати відповіді
 record-view-form = Переглянути форму
 
