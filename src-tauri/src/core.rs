@@ -228,7 +228,7 @@ impl Core {
         let ok_scheme = server.starts_with("https://") || server.starts_with("http://");
         if !ok_scheme || server.len() < 10 || server.contains(char::is_whitespace) {
             return Err(ApiError::invalid(
-                "The server address must start with https:// (or http:// on a local network).",
+                "The server address must start with https:// (http:// only for a server on this computer).",
             ));
         }
         if code.trim().is_empty() {

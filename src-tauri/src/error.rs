@@ -92,6 +92,7 @@ impl From<SyncError> for ApiError {
             SyncError::Offline { .. } => Code::Offline,
             SyncError::Revoked => Code::Revoked,
             SyncError::NotEnrolled => Code::NotEnrolled,
+            SyncError::Insecure(_) => Code::InvalidInput,
             SyncError::Store(inner) => return ApiError::from_store_ref(inner, e.to_string()),
             // The server's refusal keeps its kind: a wrong password, a refusal, an
             // upstream a hub cannot reach.

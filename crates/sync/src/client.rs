@@ -44,6 +44,12 @@ pub enum SyncError {
     Certificates(String),
     #[error("the sync stopped unexpectedly; nothing acknowledged is lost, sync again")]
     Interrupted,
+    #[error(
+        "{0} is plain http on a network: health data and the device's token would travel \
+         readable. Use the server's https:// address (plain http is allowed on this \
+         computer only, or where the administrator sets {ALLOW_HTTP_ENV}=1)"
+    )]
+    Insecure(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,6 +59,35 @@ impl SyncError {
     /// but the app shows refusals differently from a missing network).
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Offline { .. })
+    }
+}
+
+/// Set to `1` to allow plain `http://` servers beyond this computer (a test network).
+pub const ALLOW_HTTP_ENV: &str = "TERN_ALLOW_HTTP";
+
+/// Plain http only to this computer (loopback) unless the administrator allows it:
+/// on a network, anyone on the Wi-Fi would read the data and could forge answers
+/// (a forged `revoked` would make the device destroy its data).
+fn check_transport(url: &str) -> Result<(), SyncError> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Ok(()); // reqwest reports a malformed address itself.
+    };
+    if parsed.scheme() != "http" || std::env::var(ALLOW_HTTP_ENV).as_deref() == Ok("1") {
+        return Ok(());
+    }
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(SyncError::Insecure(url.to_string()))
     }
 }
 
@@ -97,6 +132,7 @@ pub fn post_json<T: Serialize, R: serde::de::DeserializeOwned>(
     body: &T,
     pin: Option<[u8; 32]>,
 ) -> Result<R, SyncError> {
+    check_transport(url)?;
     let mut req = http_pinned(pin)?
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -122,6 +158,7 @@ pub fn round_trip(
     pin: Option<[u8; 32]>,
 ) -> Result<(SyncResponse, u64, u64), SyncError> {
     let url = format!("{}/v1/sync", server.trim_end_matches('/'));
+    check_transport(&url)?;
     let body = protocol::encode(request)?;
     let sent = body.len() as u64;
     let resp = http_pinned(pin)?
@@ -331,6 +368,7 @@ fn sync_inner(
 ) -> Result<SyncReport, SyncError> {
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/sync", enrolment.server);
+    check_transport(&url)?;
     let client = http_for(store)?;
     let mut session = Session::new(store.sync_cursor()?.max(0) as u64)
         .with_pull_bytes(options.pull_page_bytes)
@@ -475,6 +513,32 @@ fn format_rfc3339(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_http_only_to_this_computer() {
+        for ok in [
+            "https://tern.example.org/v1/sync",
+            "http://127.0.0.1:8080/v1/sync",
+            "http://localhost:1/x",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(super::check_transport(ok).is_ok(), "{ok}");
+        }
+        if std::env::var(super::ALLOW_HTTP_ENV).is_err() {
+            for refused in [
+                "http://192.168.1.10:8080/v1/sync",
+                "http://tern.example.org/",
+            ] {
+                assert!(
+                    matches!(
+                        super::check_transport(refused),
+                        Err(super::SyncError::Insecure(_))
+                    ),
+                    "{refused}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn dates() {
         assert_eq!(super::format_rfc3339(0), "1970-01-01T00:00:00Z");
