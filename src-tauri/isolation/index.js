@@ -8,7 +8,7 @@ const ALLOWED = new Set([
   'forms_view', 'records_list', 'records_new', 'records_get', 'records_evaluate',
   'records_set_answer', 'records_add_repeat', 'records_remove_repeat',
   'records_confirm_warning', 'records_set_status', 'records_field_history',
-  'records_resolve_conflict', 'sync_state', 'sync_now', 'settings_get', 'settings_save',
+  'records_resolve_conflict', 'alerts_list', 'sync_state', 'sync_now', 'settings_get', 'settings_save',
 ]);
 
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

@@ -217,6 +217,11 @@ pub async fn records_resolve_conflict(
 }
 
 #[tauri::command]
+pub async fn alerts_list(core: Core_<'_>) -> ApiResult<Option<Vec<tern_store::AlertRow>>> {
+    run(&core, |c| c.alerts_list()).await
+}
+
+#[tauri::command]
 pub async fn sync_state(core: Core_<'_>) -> ApiResult<SyncState> {
     run(&core, |c| c.sync_state()).await
 }

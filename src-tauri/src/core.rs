@@ -662,6 +662,20 @@ impl Core {
         })
     }
 
+    // ---- alerts ---------------------------------------------------------------------------
+
+    /// The open alerts and tasks the forms' rules raised, for a user the store shows
+    /// them to; `None` for others (the UI shows no alert panel).
+    pub fn alerts_list(&self) -> ApiResult<Option<Vec<tern_store::AlertRow>>> {
+        self.with_store(|s| {
+            if s.may_see_alerts() {
+                Ok(Some(s.alerts(true)?))
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
     // ---- sync -----------------------------------------------------------------------------
 
     pub fn sync_state(&self) -> ApiResult<SyncState> {

@@ -64,6 +64,7 @@ pub fn run() {
             commands::records_set_status,
             commands::records_field_history,
             commands::records_resolve_conflict,
+            commands::alerts_list,
             commands::sync_state,
             commands::sync_now,
             commands::settings_get,

@@ -125,6 +125,8 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
         .records_list(&tern_app::dto::RecordFilter::Drafts)
         .expect("list");
     assert!(!list[0].unsynced);
+    // A proven clinician is shown the alert list (none raised by an empty record).
+    assert_eq!(core.alerts_list().expect("alerts"), Some(Vec::new()));
 
     // A second user added on the device (as offline): unproven until a sync while
     // they are signed in proves their account with their own password.
@@ -161,6 +163,8 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
         .expect("unlock the second user");
     let state = wait_sync("as the second user");
     assert!(state.unproven_users.is_empty(), "{state:?}");
+    // A screener is shown none.
+    assert_eq!(core.alerts_list().expect("alerts"), None);
     assert!(state.last_error.is_none(), "{state:?}");
     tern_app::sync::stop(&core);
 }

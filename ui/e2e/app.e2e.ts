@@ -391,6 +391,22 @@ describe('field app against the fake backend', () => {
     await context.close();
   });
 
+  it('lists open alerts and tasks for a clinician, and none for a screener', async () => {
+    const { context, page, problems } = await open(browser);
+    await unlock(page, 'u-karim');
+    const alerts = page.getByTestId('alerts');
+    await alerts.waitFor();
+    expect(await alerts.locator('li[data-kind=tb_suspect]').textContent()).toContain('TB suspect');
+    expect(await alerts.locator('li[data-kind=tb_suspect]').textContent()).toContain('Overdue');
+    await shot(page, '28c-alerts-clinician');
+    await alerts.getByRole('button', { name: 'Open' }).click();
+    await page.locator('[data-section-id=metadata]').waitFor();
+    await unlock(page, 'u-amina');
+    expect(await page.locator('#h-alerts').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('changes settings and locks', async () => {
     const { context, page, problems } = await open(browser);
     await unlock(page);

@@ -141,9 +141,15 @@ impl Store {
     /// first by deadline: the worklist of the site's clinicians and supervisors.
     /// Records changed by a sync since their alerts were derived are brought up to
     /// date first.
+    /// Whether the acting user is shown alerts and tasks (the site's clinicians and
+    /// supervisors, proven on this device).
+    pub fn may_see_alerts(&self) -> bool {
+        self.may_see_restricted()
+    }
+
     pub fn alerts(&mut self, open_only: bool) -> Result<Vec<AlertRow>> {
         self.role.require(
-            self.may_see_restricted(),
+            self.may_see_alerts(),
             "see alerts (clinicians and supervisors)",
         )?;
         let stale: Vec<String> = {

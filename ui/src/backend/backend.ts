@@ -1,5 +1,6 @@
 import type {
   ActivityReport,
+  Alert,
   Answers,
   AnswerValue,
   DeviceState,
@@ -66,6 +67,11 @@ export interface Backend {
   setStatus(recordId: string, status: RecordStatus, comment: string | null): Promise<RecordSummary>;
   fieldHistory(recordId: string, path: string): Promise<HistoryEntry[]>;
   resolveConflict(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation>;
+
+  // alerts
+  /** Open alerts and tasks the forms' rules raised (TB suspects, notifiable diseases,
+   * isolation), for the site's clinicians and supervisors; null for other users. */
+  listAlerts(): Promise<Alert[] | null>;
 
   // sync
   syncState(): Promise<SyncState>;

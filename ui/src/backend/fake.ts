@@ -5,6 +5,7 @@ import type { FixtureSource } from './fixtures';
 import { clone, getPath, parsePath, setPath } from './paths';
 import type {
   ActivityReport,
+  Alert,
   Answers,
   AnswerValue,
   Conflict,
@@ -90,6 +91,8 @@ interface State {
   records: StoredRecord[];
   settings: Settings;
   sync: SyncState;
+  /** The alerts tern-store would derive from the seeded records. */
+  alerts?: Alert[];
   counter: number;
   clock: number;
 }
@@ -321,6 +324,22 @@ export class FakeBackend implements Backend {
     // A submitted record waiting for the clinician's sign-off.
     const r5 = this.makeRecord('pda', 'M2D8R4WQ1ZC');
     r5.summary.status = 'submitted';
+    // Its TB symptoms raised a TB suspect task (pda r34), due 72 hours after.
+    s.alerts = [
+      {
+        record_id: r5.summary.record_id,
+        form_id: 'pda',
+        subject_id: 'M2D8R4WQ1ZC',
+        site: 'site-ke-nairobi',
+        rule: 'r34',
+        field: 'tb_symptom_positive',
+        kind: 'tb_suspect',
+        fired_at: '2026-03-09T08:00:00Z',
+        deadline: '2026-03-12T08:00:00Z',
+        state: 'open',
+        closed_at: null,
+      },
+    ];
     s.session = null;
     s.sync.last_sync_at = '2026-03-08T17:30:00Z';
     s.sync.pending_records = s.records.length;
@@ -625,6 +644,15 @@ export class FakeBackend implements Backend {
   }
 
   // ---- sync -----------------------------------------------------------------------------------
+
+  /** As tern-store: only users who see restricted sections see alerts. The fake
+   * evaluates no rules: its alerts are the seeded ones. */
+  async listAlerts(): Promise<Alert[] | null> {
+    const me = this.session().user.user_id;
+    const u = this.state.users.find((x) => x.user_id === me);
+    if (!u?.sees_restricted) return null;
+    return clone((this.state.alerts ?? []).filter((a) => a.state === 'open'));
+  }
 
   async syncState(): Promise<SyncState> {
     return structuredClone(this.state.sync);

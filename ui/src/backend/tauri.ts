@@ -2,6 +2,7 @@ import { invoke } from '@tauri-apps/api/core';
 import type { Backend } from './backend';
 import { toBackendError } from './errors';
 import type {
+  Alert,
   AnswerValue,
   DeviceState,
   Evaluation,
@@ -51,6 +52,7 @@ export const COMMANDS = {
   fieldHistory: 'records_field_history',
   resolveConflict: 'records_resolve_conflict',
   syncState: 'sync_state',
+  listAlerts: 'alerts_list',
   syncNow: 'sync_now',
   getSettings: 'settings_get',
   saveSettings: 'settings_save',
@@ -136,6 +138,10 @@ export class TauriBackend implements Backend {
   resolveConflict(recordId: string, path: string, value: AnswerValue, lang: string): Promise<Evaluation> {
     return this.call(COMMANDS.resolveConflict, { recordId, path, value, lang });
   }
+  listAlerts(): Promise<Alert[] | null> {
+    return this.call(COMMANDS.listAlerts);
+  }
+
   syncState(): Promise<SyncState> {
     return this.call(COMMANDS.syncState);
   }

@@ -318,6 +318,21 @@ export interface HistoryEntry {
 
 export type SyncPhase = 'idle' | 'connecting' | 'pushing' | 'pulling' | 'offline' | 'error' | 'revoked';
 
+/** An alert or task a form's rule raised (tern-store's alert projection). */
+export interface Alert {
+  record_id: string;
+  form_id: string;
+  subject_id: string;
+  site: string;
+  rule: string;
+  field: string;
+  kind: 'tb_suspect' | 'notifiable_alert' | 'isolation';
+  fired_at: string;
+  deadline: string | null;
+  state: 'open' | 'closed';
+  closed_at: string | null;
+}
+
 export interface SyncState {
   phase: SyncPhase;
   /** 0..1 while pushing or pulling. */
