@@ -330,6 +330,7 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
         .collect();
     let mut outcomes = verify_all_cores(jobs).await?;
     check_write_rights(db.as_ref(), &mut outcomes).await?;
+    let mut facts = project_facts(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
     for (u, Outcome { verdict, doc, .. }) in outcomes {
@@ -341,6 +342,7 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
                     upto: u.upto,
                     record,
                     summary: summary.as_ref().and_then(|s| serde_json::to_string(s).ok()),
+                    facts: facts.remove(&u.doc_id),
                 });
                 if let Some(doc) = doc {
                     loaded.push((u.doc_id, u.upto, Loaded { doc, summary }));
@@ -354,6 +356,55 @@ pub async fn verify_batch<D: Db>(db: &Arc<D>, cache: &mut DocCache) -> DbResult<
         cache.put(id, seq, doc);
     }
     Ok(n)
+}
+
+/// The `record_facts` row of each good record in the batch (crate::facts): its
+/// answers and verdict, evaluated with its own form version on the blocking pool,
+/// with its subject's values (from the subject's verified summary) on its encounter
+/// day. Records of a form the server does not have get none.
+async fn project_facts<D: Db>(
+    db: &D,
+    outcomes: &mut [(Unverified, Outcome)],
+) -> DbResult<HashMap<String, crate::facts::FactsRow>> {
+    let mut jobs = Vec::new();
+    for (i, (_, o)) in outcomes.iter_mut().enumerate() {
+        let Verdict::Good(Some(record), _) = &o.verdict else {
+            continue;
+        };
+        let Some(form) = tern_store::builtin::form(&record.form_id, &record.form_version) else {
+            continue;
+        };
+        if let Some(doc) = o.doc.take() {
+            jobs.push((i, record.clone(), form, doc));
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<String> = jobs.iter().map(|j| j.1.subject_id.clone()).collect();
+    let subjects = Arc::new(db.subject_summaries(&ids).await?);
+    let today = chrono::Utc::now().date_naive();
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .map(|(i, record, form, doc)| (i, record, form, doc, subjects.clone(), today))
+        .collect();
+    let done = on_half_the_cores(jobs, |(i, record, form, doc, subjects, today)| {
+        let subject = subjects
+            .get(&record.subject_id)
+            .map(|s| crate::facts::subject_values(s))
+            .unwrap_or_default();
+        let input = tern_store::record_input(&doc);
+        let row = crate::facts::record_facts(&form, &record, &input, &subject, today);
+        (i, doc, row)
+    })
+    .await?;
+    let mut out = HashMap::new();
+    for (i, doc, row) in done {
+        let (u, o) = &mut outcomes[i];
+        o.doc = Some(doc);
+        out.insert(u.doc_id.clone(), row);
+    }
+    Ok(out)
 }
 
 /// Turns good verdicts bad where an author wrote a field their role may not write

@@ -37,6 +37,7 @@ mod keys;
 mod proof;
 mod records;
 mod roles;
+mod server_view;
 mod store;
 mod subjects;
 mod summary;
@@ -58,6 +59,9 @@ pub use import::{ImportRefusal, RecordImportReport};
 pub use keys::key_path;
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
+pub use server_view::{
+    evaluation_values, is_identity_path, is_restricted_path, record_input, RecordInput,
+};
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
 pub use summary::{summarize, summarize_since, DocSummary};
