@@ -25,6 +25,7 @@ pub mod db;
 pub mod enrolment;
 pub mod facts;
 pub mod postgres;
+pub mod report_api;
 pub mod reports;
 pub mod reproject;
 pub mod service;
