@@ -382,7 +382,18 @@ async fn project_facts<D: Db>(
         return Ok(HashMap::new());
     }
     let ids: Vec<String> = jobs.iter().map(|j| j.1.subject_id.clone()).collect();
-    let subjects = Arc::new(db.subject_summaries(&ids).await?);
+    let mut subjects = db.subject_summaries(&ids).await?;
+    // Subjects verified in this batch (a new record usually comes with its subject).
+    for (u, o) in outcomes.iter() {
+        if let Verdict::Good(_, summary) = &o.verdict {
+            if let Some(s @ DocSummary::Subject { .. }) = summary.as_ref() {
+                if let Ok(json) = serde_json::to_string(s) {
+                    subjects.insert(u.doc_id.clone(), json);
+                }
+            }
+        }
+    }
+    let subjects = Arc::new(subjects);
     let today = chrono::Utc::now().date_naive();
     let jobs: Vec<_> = jobs
         .into_iter()

@@ -16,6 +16,7 @@ mod enrolment;
 mod fuzz_corpus;
 mod identical_chunks;
 mod pull_horizon;
+mod reports;
 mod resume;
 mod tls;
 mod write_roles;
