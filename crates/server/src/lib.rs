@@ -55,7 +55,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Create a demo site, a user of each role and an enrolment code.
     pub demo: bool,
-    /// Serve the supervisor dashboard from this UI build (`ui/dist`).
+    /// Serve the supervisor dashboard from this UI build (`ui/dist`) instead of the
+    /// one embedded at compile time.
     pub dashboard: Option<PathBuf>,
 }
 
@@ -189,6 +190,12 @@ pub async fn start_with<D: db::Db>(
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
         app = app.merge(dashboard::router(dir)?);
+    } else if let Some(embedded) = dashboard::embedded_router() {
+        app = app.merge(embedded);
+    } else {
+        tracing::warn!(
+            "this server was built without the dashboard (no ui/dist at build time): build the UI with `npm --prefix ui run build` and rebuild tern, or give --dashboard ui/dist"
+        );
     }
     let (stop, stopped) = watch::channel(false);
     let verifier = tokio::spawn(verify::run(db, wake, stopped.clone()));

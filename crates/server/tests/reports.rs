@@ -171,3 +171,21 @@ fn reports_from_records_on_sqlite() {
 fn reports_from_records_on_postgres() {
     reports_from_records(postgres());
 }
+
+/// `tern serve` without `--dashboard` serves the dashboard built into it (when the
+/// UI was built before the server, as CI does).
+#[test]
+fn the_embedded_dashboard_is_served_without_a_folder() {
+    if !tern_server::dashboard::embedded() {
+        eprintln!("built without ui/dist: nothing embedded to check");
+        return;
+    }
+    let backend = sqlite();
+    let server = TestServer::start(&backend.storage);
+    let page = reqwest::blocking::get(format!("{}/dashboard.html", server.url())).expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .contains("script-src 'self'"));
+}
