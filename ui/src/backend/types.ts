@@ -331,3 +331,32 @@ export interface Settings {
   /** Minutes of inactivity before the lock screen. */
   lock_timeout_minutes: number;
 }
+
+/** The FORMS.md 8 reports the server makes (`GET /v1/reports/<name>`). */
+export const REPORT_NAMES = ['daily', 'tb_suspects', 'alerts', 'vulnerability', 'vaccination', 'test_uptake', 'incomplete', 'conflicts'] as const;
+export type ReportName = (typeof REPORT_NAMES)[number];
+
+/** Which records a report covers: encounter days `from..=until` (`YYYY-MM-DD`), a site, a form. */
+export interface ReportFilter {
+  from?: string;
+  until?: string;
+  site?: string;
+  form?: string;
+}
+
+/** A report as the server computed it (crates/server/src/reports.rs): a table and its chart. */
+export interface Report {
+  name: ReportName;
+  /** Column keys (labels are the UI's `rep-col-<key>`; `outcome:<code>` columns name an outcome). */
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+  chart: ReportChart | null;
+  /** What the data cannot say (`rep-note-<key>`). */
+  notes: string[];
+}
+
+export interface ReportChart {
+  kind: 'bar' | 'line';
+  labels: string[];
+  series: { name: string; values: number[] }[];
+}
