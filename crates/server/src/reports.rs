@@ -331,6 +331,9 @@ fn yes(f: &FactsRow, id: &str) -> bool {
     matches!(value(f, id), Some(J::Bool(true))) || text(f, id) == Some("yes")
 }
 
+/// Instances of a repeat group, each its answers by field id.
+type Instances = Vec<Map<String, J>>;
+
 /// The instances of a repeat group (field ids without the `group[i].` prefix).
 fn instances(f: &FactsRow, group: &str) -> Vec<Map<String, J>> {
     let mut out: Vec<Map<String, J>> = match f.facts.answers.get(group) {
@@ -706,7 +709,7 @@ fn vaccination(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
         .filter(|f| value(f, "vacc_evidence").is_some() || f.facts.answers.contains_key("vacc"))
         .collect();
     let mut antigens: BTreeSet<String> = BTreeSet::new();
-    let per_record: Vec<(&FactsRow, Vec<Map<String, J>>, Vec<Map<String, J>>)> = with_vacc
+    let per_record: Vec<(&FactsRow, Instances, Instances)> = with_vacc
         .iter()
         .map(|f| {
             let doses = instances(f, "vacc");
