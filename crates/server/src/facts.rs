@@ -317,15 +317,35 @@ mod tests {
 
     #[test]
     fn an_older_version_is_evaluated_with_its_own_form() {
-        let old = tern_store::builtin::form("pda", "1.0.0").expect("pda 1.0.0");
-        let f = record_facts(
-            &old,
-            &row("pda", "1.0.0", "2026-03-10T09:00:00Z"),
-            &input(serde_json::json!({"tb_cough": false}), &[]),
-            &Map::new(),
-            day("2026-03-10"),
+        // 1.1.0 added per-antigen calculations (vacc_tetanus, ...) that 1.0.0 lacks.
+        let answers = serde_json::json!({"vacc": [{"vaccine_cvx": "20", "source": "card"}]});
+        let judge = |version: &str| {
+            let form = tern_store::builtin::form("pda", version).expect("pda");
+            record_facts(
+                &form,
+                &row("pda", version, "2026-03-10T09:00:00Z"),
+                &input(answers.clone(), &[]),
+                &Map::new(),
+                day("2026-03-10"),
+            )
+        };
+        let tetanus = |f: &FactsRow| {
+            f.facts
+                .calculated
+                .keys()
+                .any(|k| k.ends_with("vacc_tetanus"))
+        };
+        let (old, new) = (judge("1.0.0"), judge("1.1.0"));
+        assert_eq!(old.form_version, "1.0.0");
+        assert!(
+            !tetanus(&old),
+            "1.0.0 has no vacc_tetanus: {:?}",
+            old.facts.calculated.keys()
         );
-        assert_eq!(f.form_version, "1.0.0");
-        assert!(!f.facts.missing.is_empty());
+        assert!(
+            tetanus(&new),
+            "1.1.0 has: {:?}",
+            new.facts.calculated.keys()
+        );
     }
 }
