@@ -116,6 +116,16 @@ fn main() {
             p95.as_secs_f64() * 1e3
         );
     }
+    for m in &made {
+        let j = serde_json::to_string(m).expect("json");
+        println!(
+            "row {}: {} bytes ({} calculated, {} warnings)",
+            m.form_id,
+            j.len(),
+            m.facts.calculated.len(),
+            m.facts.warnings.len()
+        );
+    }
     let rows: Vec<FactsRow> = (0..records)
         .map(|i| {
             let mut r = made[i % made.len()].clone();
@@ -128,6 +138,21 @@ fn main() {
             r
         })
         .collect();
+    // How much of reading is parsing: the compact rows parsed from JSON alone.
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| serde_json::to_string(&tern_server::facts::report_view(r)).expect("json"))
+        .collect();
+    let t = Instant::now();
+    for text in &texts {
+        std::hint::black_box(serde_json::from_str::<FactsRow>(text).expect("parse"));
+    }
+    println!(
+        "parsing {} compact rows ({} bytes on average) alone: {:.0} ms",
+        texts.len(),
+        texts.iter().map(String::len).sum::<usize>() / texts.len().max(1),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -34,8 +34,11 @@ pub struct RecordFacts {
     pub answers: Map<String, J>,
     /// Calculated values (restricted ones left out).
     pub calculated: Map<String, J>,
-    /// Required answers still missing (paths).
+    /// Required answers still missing (paths; the first ten in a report view).
     pub missing: Vec<String>,
+    /// How many required answers are missing.
+    #[serde(default)]
+    pub missing_total: usize,
     pub errors: Vec<RuleHit>,
     /// Warnings nobody confirmed yet.
     pub warnings: Vec<RuleHit>,
@@ -149,6 +152,7 @@ pub fn record_facts(
             .get("age_years")
             .and_then(J::as_f64)
             .map(|a| a.floor() as i64),
+        missing_total: eval.missing.iter().filter(|p| !hidden(p)).count(),
         missing: eval
             .missing
             .iter()
@@ -175,6 +179,84 @@ pub fn record_facts(
         encounter_date: at.date_naive().to_string(),
         outcome,
         facts,
+    }
+}
+
+/// Whether reports read a field (crate::reports): the compact copy of a row that
+/// reports parse keeps only these, so a report over 100,000 records reads a
+/// fraction of the bytes.
+fn reports_read(id: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "outcome",
+        "pec_outcome",
+        "consent_screening",
+        "age_years",
+        "cxr_result",
+        "active_tb_cxr_result",
+        "sx_cough_2w",
+        "isolation_started",
+        "contacts_listed",
+        "notified_at",
+        "vacc_evidence",
+        "vacc",
+        "catchup_plan",
+        "referral",
+    ];
+    const PREFIXES: &[&str] = &[
+        "tb_",
+        "alert_",
+        "vuln_",
+        "vacc[",
+        "catchup_plan[",
+        "referral[",
+    ];
+    const SUFFIXES: &[&str] = &[
+        "_offered",
+        "_accepted",
+        "_result",
+        "_eligible",
+        "_linked_to_care",
+    ];
+    EXACT.contains(&id)
+        || PREFIXES.iter().any(|p| id.starts_with(p))
+        || SUFFIXES.iter().any(|x| id.ends_with(x))
+}
+
+/// The compact copy of a row that reports read: the answers and calculated values
+/// reports use (no nulls), rule hits without their messages, everything else as is.
+pub fn report_view(row: &FactsRow) -> FactsRow {
+    let keep = |m: &Map<String, J>| -> Map<String, J> {
+        m.iter()
+            .filter(|(k, v)| !v.is_null() && reports_read(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let bare = |v: &[RuleHit]| -> Vec<RuleHit> {
+        v.iter()
+            .map(|h| RuleHit {
+                message: String::new(),
+                ..h.clone()
+            })
+            .collect()
+    };
+    let f = &row.facts;
+    FactsRow {
+        facts: RecordFacts {
+            answers: keep(&f.answers),
+            calculated: keep(&f.calculated),
+            missing: f.missing.iter().take(10).cloned().collect(),
+            missing_total: f.missing_total,
+            errors: bare(&f.errors),
+            warnings: bare(&f.warnings),
+            confirmed: bare(&f.confirmed),
+            // Actions keep their message: the alert worklist reads it.
+            actions: f.actions.clone(),
+            complete: f.complete,
+            refused: f.refused,
+            sex: f.sex.clone(),
+            age_years: f.age_years,
+        },
+        ..row.clone()
     }
 }
 

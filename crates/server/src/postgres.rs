@@ -76,7 +76,9 @@ UPDATE records r SET created = coalesce(d.summary::json -> 'Record' ->> 'created
 -- read by encounter day, site and form.
 CREATE TABLE IF NOT EXISTS record_facts(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
-    encounter_date TEXT NOT NULL, row JSONB NOT NULL);
+    encounter_date TEXT NOT NULL, row JSONB NOT NULL,
+    -- What reports read (crate::facts::report_view): a compact copy of `row`.
+    report JSONB NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_date);
 ";
@@ -1045,7 +1047,7 @@ impl Db for PgDb {
             .client()
             .await?
             .query(
-                "SELECT row::text FROM record_facts
+                "SELECT report::text FROM record_facts
                  WHERE ($1::text[] IS NULL OR site = ANY($1))
                    AND ($2::text IS NULL OR encounter_date >= $2) AND ($3::text IS NULL OR encounter_date <= $3)
                    AND ($4::text IS NULL OR site = $4) AND ($5::text IS NULL OR form_id = $5)
@@ -1088,13 +1090,23 @@ async fn put_fact(
     tx: &deadpool_postgres::Transaction<'_>,
     f: &crate::facts::FactsRow,
 ) -> DbResult<()> {
-    let row = serde_json::to_string(f).map_err(|e| DbError::Task(e.to_string()))?;
+    let json = |r: &crate::facts::FactsRow| {
+        serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
+    };
+    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
     tx.execute(
-        "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb)
+        "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
          ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
-           row = $5::text::jsonb",
-        &[&f.record_id, &f.site, &f.form_id, &f.encounter_date, &row],
+           row = $5::text::jsonb, report = $6::text::jsonb",
+        &[
+            &f.record_id,
+            &f.site,
+            &f.form_id,
+            &f.encounter_date,
+            &row,
+            &report,
+        ],
     )
     .await?;
     Ok(())

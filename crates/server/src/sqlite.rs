@@ -70,7 +70,10 @@ CREATE TABLE IF NOT EXISTS records(
 -- What the server knows of each record (crate::facts): the verdict as JSON text.
 CREATE TABLE IF NOT EXISTS record_facts(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
-    encounter_date TEXT NOT NULL, row TEXT NOT NULL);
+    encounter_date TEXT NOT NULL,
+    -- What reports read (crate::facts::report_view): a compact copy of `row`, before
+    -- it so that reading it never walks `row`'s overflow pages.
+    report TEXT NOT NULL, row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 ";
 
@@ -1142,11 +1145,21 @@ impl Db for SqliteDb {
 
 /// Writes one `record_facts` row.
 fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbResult<()> {
-    let row = serde_json::to_string(f).map_err(|e| DbError::Task(e.to_string()))?;
+    let json = |r: &crate::facts::FactsRow| {
+        serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
+    };
+    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
     tx.execute(
-        "INSERT OR REPLACE INTO record_facts(record_id, site, form_id, encounter_date, row)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![f.record_id, f.site, f.form_id, f.encounter_date, row],
+        "INSERT OR REPLACE INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            f.record_id,
+            f.site,
+            f.form_id,
+            f.encounter_date,
+            row,
+            report
+        ],
     )?;
     Ok(())
 }
@@ -1204,7 +1217,7 @@ impl SqliteDb {
                 .as_ref()
                 .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
             let mut stmt = c.prepare_cached(
-                "SELECT row FROM record_facts
+                "SELECT report FROM record_facts
                  WHERE (?1 IS NULL OR site IN (SELECT value FROM json_each(?1)))
                    AND (?2 IS NULL OR encounter_date >= ?2) AND (?3 IS NULL OR encounter_date <= ?3)
                    AND (?4 IS NULL OR site = ?4) AND (?5 IS NULL OR form_id = ?5)
