@@ -254,6 +254,9 @@ export interface ActivityReport {
   undated: number;
   /** Devices of these sites silent for more than a day (`hours` null: never synced). */
   quiet_devices: { id: string; site: string; user: string; last_sync: string | null; hours: number | null }[];
+  /** Records of the covered days by outcome, and refusals (servers before issue 17 send neither). */
+  outcomes?: Record<string, number>;
+  refusals?: number;
 }
 
 /** A status change the user may make: to `to`; a return needs a comment. */
