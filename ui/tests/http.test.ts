@@ -71,4 +71,20 @@ describe('HttpDashboardBackend', () => {
     const { backend } = server({ 'POST /v1/login': () => new Response('<html>bad gateway</html>', { status: 502 }) });
     expect(await rejection(backend.signIn('sam', 'pw'))).toEqual({ code: 'internal', message: 'The server answered 502.' });
   });
+
+  it('asks for a report with its filter and downloads its CSV; an error answer stays an error', async () => {
+    const report = { name: 'daily', columns: ['day'], rows: [['2026-03-09']], chart: null, notes: [] };
+    const { calls, backend } = server({
+      'POST /v1/login': json(200, { token: 'tok-1', role: 'supervisor', sites: ['demo'] }),
+      'GET /v1/reports/daily?from=2026-03-01&site=demo': json(200, report),
+      'GET /v1/reports/daily?from=2026-03-01&site=demo&format=csv': () => new Response('day\r\n2026-03-09\r\n', { status: 200 }),
+      'GET /v1/reports/daily?from=bad&format=csv': json(400, { code: 'bad_request', message: '`from` must be a day written YYYY-MM-DD' }),
+      'GET /v1/reports/daily?from=bad': json(400, { code: 'bad_request', message: '`from` must be a day written YYYY-MM-DD' }),
+    });
+    await backend.signIn('sam', 'pw');
+    expect(await backend.report('daily', { from: '2026-03-01', until: '', site: 'demo' })).toEqual(report);
+    expect(await backend.reportCsv('daily', { from: '2026-03-01', site: 'demo' })).toBe('day\r\n2026-03-09\r\n');
+    expect((calls[2]!.init!.headers as Record<string, string>).authorization).toBe('Bearer tok-1');
+    expect((await rejection(backend.reportCsv('daily', { from: 'bad' }))).message).toContain('YYYY-MM-DD');
+  });
 });

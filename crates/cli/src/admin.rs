@@ -41,6 +41,10 @@ enum AdminCommand {
     /// What the server holds and what waits for verification, as JSON (head,
     /// documents, records, unverified, quarantined).
     Status,
+    /// Rebuild what the server knows of each record (answers and the form engine's
+    /// verdict, for reports) from the verified documents; prints what it did as
+    /// JSON (records, skipped).
+    Reproject,
     /// Documents with quarantined changes.
     Quarantine {
         #[command(subcommand)]
@@ -171,6 +175,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
         },
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
+        AdminCommand::Reproject => emit(&serde_json::to_string_pretty(&admin.reproject()?)?),
         AdminCommand::Quarantine {
             command: QuarantineCommand::List,
         } => {

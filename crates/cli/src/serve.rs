@@ -34,7 +34,8 @@ pub struct ServeArgs {
     /// Create a demo site, a user of each role and an enrolment code, and print them.
     #[arg(long)]
     demo: bool,
-    /// Serve the supervisor dashboard at / from this UI build (ui/dist).
+    /// Serve the supervisor dashboard at / from this UI build (ui/dist) instead of
+    /// the one built into this binary.
     #[arg(long, value_name = "DIR")]
     dashboard: Option<PathBuf>,
     /// Largest change accepted, inflated (MiB).

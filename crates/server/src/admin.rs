@@ -109,4 +109,10 @@ impl Admin {
     pub fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
         with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
     }
+
+    /// Rebuilds the record facts projection from the verified documents.
+    pub fn reproject(&self) -> Result<crate::reproject::Reprojected, ApiError> {
+        let today = chrono::Utc::now().date_naive();
+        with_db!(self, db => async { Ok(crate::reproject::reproject(db, today).await?) })
+    }
 }

@@ -95,6 +95,7 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
             post(move_record::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
         .route("/v1/reports/activity", get(activity::<D>))
+        .route("/v1/reports/{name}", get(report::<D>))
         .route("/v1/export", get(export::<D>))
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
@@ -284,6 +285,29 @@ async fn activity<D: Db>(
 ) -> Result<Response, ApiError> {
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     let report = service::activity_report(s.db.as_ref(), &caller, q.days.unwrap_or(14)).await?;
+    Ok(Json(report).into_response())
+}
+
+/// A FORMS.md 8 report as JSON, or its table as CSV with `?format=csv`.
+async fn report<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<crate::report_api::ReportQuery>,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let report = crate::report_api::report(s.db.as_ref(), &caller, &name, &q).await?;
+    if q.format.as_deref() == Some("csv") {
+        let disposition = format!("attachment; filename=\"tern-{}.csv\"", report.name);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            crate::reports::to_csv(&report),
+        )
+            .into_response());
+    }
     Ok(Json(report).into_response())
 }
 

@@ -3,8 +3,10 @@
 //! the `assets/` the UI build (`npm --prefix ui run build`, folder `ui/dist`) made
 //! for it. Only those: the field app (`index.html`) belongs to the Tauri shell.
 //!
-//! The files are read once at start, so a request never touches the file system
-//! (no path to traverse) and a missing build is an error at start, not a 404 later.
+//! The files are embedded in the binary at compile time (`build.rs`, from `ui/dist`
+//! when it was built) or, with `--dashboard DIR`, read once at start: a request
+//! never touches the file system (no path to traverse) and a missing build is an
+//! error at start, not a 404 later.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -122,14 +124,52 @@ async fn asset(State(files): State<Arc<Files>>, Path(name): Path<String>) -> Res
     }
 }
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/dashboard_files.rs"));
+}
+
+/// Whether this binary was built with the dashboard in it.
+pub fn embedded() -> bool {
+    !embedded::EMBEDDED.is_empty()
+}
+
+/// The embedded files, `None` when the binary was built without the UI.
+fn embedded_files() -> Option<Files> {
+    let mut page = None;
+    let mut assets = HashMap::new();
+    for (name, bytes) in embedded::EMBEDDED {
+        match name.strip_prefix("assets/") {
+            Some(asset) if plain_name(asset) => {
+                assets.insert(asset.to_string(), Bytes::from_static(bytes));
+            }
+            Some(_) => {}
+            None if *name == "dashboard.html" => page = Some(Bytes::from_static(bytes)),
+            None => {}
+        }
+    }
+    Some(Files {
+        page: page?,
+        assets,
+    })
+}
+
+/// The dashboard's routes from the files embedded at compile time (`None`: this
+/// binary was built before the UI was; `--dashboard DIR` serves one).
+pub fn embedded_router() -> Option<Router> {
+    embedded_files().map(|f| routes(Arc::new(f)))
+}
+
 /// The dashboard's routes: `/` (to the page), `/dashboard.html`, `/assets/{name}`.
 pub fn router(dir: &FsPath) -> Result<Router, DashboardError> {
-    let files = Arc::new(read(dir)?);
-    Ok(Router::new()
+    Ok(routes(Arc::new(read(dir)?)))
+}
+
+fn routes(files: Arc<Files>) -> Router {
+    Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard.html") }))
         .route("/dashboard.html", get(page))
         .route("/assets/{name}", get(asset))
-        .with_state(files))
+        .with_state(files)
 }
 
 #[cfg(test)]

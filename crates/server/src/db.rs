@@ -212,6 +212,32 @@ pub struct Verified {
     pub record: Option<RecordRow>,
     /// JSON of `tern_store::DocSummary`, sent to devices with the whole document.
     pub summary: Option<String>,
+    /// The record's answers and verdict (`record_facts`), written with `record`.
+    pub facts: Option<crate::facts::FactsRow>,
+}
+
+/// Which projection rows a report reads: the caller's sites (`None`: all), encounter
+/// days `from..=until` (`YYYY-MM-DD`), one site, one form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactsFilter {
+    pub sites: Option<Vec<String>>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub site: Option<String>,
+    pub form: Option<String>,
+}
+
+impl FactsFilter {
+    /// Whether a row passes (the backends filter in SQL; this is the same rule).
+    pub fn admits(&self, site: &str, form: &str, day: &str) -> bool {
+        self.sites
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == site))
+            && self.site.as_deref().is_none_or(|s| s == site)
+            && self.form.as_deref().is_none_or(|f| f == form)
+            && self.from.as_deref().is_none_or(|f| day >= f)
+            && self.until.as_deref().is_none_or(|u| day <= u)
+    }
 }
 
 /// The projection row of a record on the server.
@@ -444,6 +470,23 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Vec<(String, String)>>> + Send;
 
     fn record(&self, id: &str) -> impl Future<Output = DbResult<Option<RecordRow>>> + Send;
+    /// The summaries (JSON) of these subject documents, by id.
+    fn subject_summaries(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = DbResult<std::collections::HashMap<String, String>>> + Send;
+    /// Every record document with its verified sequence (what `reproject` reads).
+    fn verified_records(&self) -> impl Future<Output = DbResult<Vec<(String, i64)>>> + Send;
+    /// Writes `record_facts` rows (reprojection), in one transaction.
+    fn put_facts(
+        &self,
+        rows: &[crate::facts::FactsRow],
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The `record_facts` rows a report reads, by encounter day then record id.
+    fn facts(
+        &self,
+        filter: &FactsFilter,
+    ) -> impl Future<Output = DbResult<Vec<crate::facts::FactsRow>>> + Send;
     fn records(
         &self,
         sites: Option<&[String]>,

@@ -23,10 +23,13 @@ pub mod auth;
 pub mod dashboard;
 pub mod db;
 pub mod enrolment;
+pub mod facts;
 pub mod guard;
 pub mod limits;
 pub mod postgres;
+pub mod report_api;
 pub mod reports;
+pub mod reproject;
 pub mod service;
 pub mod sqlite;
 pub mod verify;
@@ -67,7 +70,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Create a demo site, a user of each role and an enrolment code.
     pub demo: bool,
-    /// Serve the supervisor dashboard from this UI build (`ui/dist`).
+    /// Serve the supervisor dashboard from this UI build (`ui/dist`) instead of the
+    /// one embedded at compile time.
     pub dashboard: Option<PathBuf>,
     /// Bounds on inputs, connections, sign-in attempts and sessions.
     pub limits: limits::Limits,
@@ -225,6 +229,12 @@ pub async fn start_with<D: db::Db>(
     let mut app = api::router(state);
     if let Some(dir) = &config.dashboard {
         app = app.merge(dashboard::router(dir)?);
+    } else if let Some(embedded) = dashboard::embedded_router() {
+        app = app.merge(embedded);
+    } else {
+        tracing::warn!(
+            "this server was built without the dashboard (no ui/dist at build time): build the UI with `npm --prefix ui run build` and rebuild tern, or give --dashboard ui/dist"
+        );
     }
     let (stop, stopped) = watch::channel(false);
     let verifier = tokio::spawn(verify::run(db, wake, stopped.clone(), config.limits.chunks));

@@ -74,6 +74,15 @@ CREATE TABLE IF NOT EXISTS records(
 ALTER TABLE records ADD COLUMN IF NOT EXISTS created TEXT NOT NULL DEFAULT '';
 UPDATE records r SET created = coalesce(d.summary::json -> 'Record' ->> 'created', '')
     FROM docs d WHERE d.doc_id = r.record_id AND r.created = '' AND d.summary IS NOT NULL;
+-- What the server knows of each record (crate::facts): the verdict as JSONB. Reports
+-- read by encounter day, site and form.
+CREATE TABLE IF NOT EXISTS record_facts(
+    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
+    encounter_date TEXT NOT NULL, row JSONB NOT NULL,
+    -- What reports read (crate::facts::report_view): a compact copy of `row`.
+    report JSONB NOT NULL);
+CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
+CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_date);
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -1044,6 +1053,9 @@ impl Db for PgDb {
                 )
                 .await?;
             }
+            if let Some(f) = &v.facts {
+                put_fact(&tx, f).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -1153,6 +1165,69 @@ impl Db for PgDb {
         Ok(row.as_ref().map(record_row))
     }
 
+    async fn subject_summaries(
+        &self,
+        ids: &[String],
+    ) -> DbResult<std::collections::HashMap<String, String>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, summary FROM docs WHERE kind = 'subject' AND summary IS NOT NULL
+                 AND doc_id = ANY($1)",
+                &[&ids],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn verified_records(&self) -> DbResult<Vec<(String, i64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, verified_seq FROM docs WHERE kind = 'record' AND verified_seq > 0
+                 ORDER BY doc_id",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn put_facts(&self, rows: &[crate::facts::FactsRow]) -> DbResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for f in rows {
+            put_fact(&tx, f).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn facts(&self, f: &crate::db::FactsFilter) -> DbResult<Vec<crate::facts::FactsRow>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT report::text FROM record_facts
+                 WHERE ($1::text[] IS NULL OR site = ANY($1))
+                   AND ($2::text IS NULL OR encounter_date >= $2) AND ($3::text IS NULL OR encounter_date <= $3)
+                   AND ($4::text IS NULL OR site = $4) AND ($5::text IS NULL OR form_id = $5)
+                 ORDER BY encounter_date, record_id",
+                &[&f.sites, &f.from, &f.until, &f.site, &f.form],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| {
+                    DbError::Task(format!(
+                        "a record_facts row does not read ({e}): run `tern admin reproject`"
+                    ))
+                })
+            })
+            .collect()
+    }
+
     async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
         let c = self.client().await?;
         let rows = match sites {
@@ -1170,4 +1245,31 @@ impl Db for PgDb {
         };
         Ok(rows.iter().map(record_row).collect())
     }
+}
+
+/// Writes one `record_facts` row.
+async fn put_fact(
+    tx: &deadpool_postgres::Transaction<'_>,
+    f: &crate::facts::FactsRow,
+) -> DbResult<()> {
+    let json = |r: &crate::facts::FactsRow| {
+        serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
+    };
+    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
+    tx.execute(
+        "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
+         ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
+           row = $5::text::jsonb, report = $6::text::jsonb",
+        &[
+            &f.record_id,
+            &f.site,
+            &f.form_id,
+            &f.encounter_date,
+            &row,
+            &report,
+        ],
+    )
+    .await?;
+    Ok(())
 }

@@ -1,10 +1,17 @@
-//! Reports over the server's record projection (FORMS.md 8), computed here so that
-//! the dashboard only draws them. Counts and ids only: no answers, no names.
+//! Reports over the server's record projections (FORMS.md 8), computed here so that
+//! the dashboard only draws them: the daily activity over `records`, and the
+//! public-health reports over `record_facts` (crate::facts) as [`Report`] tables
+//! with a chart. Subjects appear by id (pseudonymised for roles without identity
+//! rights) and by name only when the caller passes names (roles that may see
+//! identity); no restricted answer is in the projection to begin with.
 
 use crate::db::{DeviceRow, RecordRow};
+use crate::facts::FactsRow;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use serde_json::{json, Map, Value as J};
 use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Every status a record can have, in workflow order (the report's columns).
 const STATUSES: &[&str] = tern_store::STATUSES;
@@ -32,6 +39,10 @@ pub struct ActivityReport {
     /// Enrolled devices of these sites that have not synced for more than 24 hours
     /// (or never), longest silent first: their records are not on the server yet.
     pub quiet_devices: Vec<QuietDevice>,
+    /// Records of the covered days by outcome (`outcome`, `pec_outcome`).
+    pub outcomes: BTreeMap<String, usize>,
+    /// Records of the covered days whose screening consent was refused.
+    pub refusals: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -171,7 +182,900 @@ pub fn daily_activity(
         stale_drafts: stale,
         conflicts: rows.iter().filter(|r| r.conflict).count(),
         undated,
+        outcomes: BTreeMap::new(),
+        refusals: 0,
     }
+}
+
+/// Adds the outcome counts and refusals of the covered days from the facts rows.
+pub fn add_outcomes(report: &mut ActivityReport, facts: &[FactsRow]) {
+    for f in facts {
+        if !report.days.contains(&f.encounter_date) {
+            continue;
+        }
+        if let Some(o) = &f.outcome {
+            *report.outcomes.entry(o.clone()).or_default() += 1;
+        }
+        if f.facts.refused {
+            report.refusals += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- public-health reports
+
+/// The reports served as [`Report`] tables (`GET /v1/reports/<name>`).
+pub const REPORTS: &[&str] = &[
+    "daily",
+    "tb_suspects",
+    "alerts",
+    "vulnerability",
+    "vaccination",
+    "test_uptake",
+    "incomplete",
+    "conflicts",
+];
+
+/// One report: a table (column keys the dashboard translates, rows of cells), the
+/// chart drawn from it, and notes (keys) about what the data cannot say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<J>>,
+    pub chart: Option<Chart>,
+    pub notes: Vec<String>,
+}
+
+/// A chart of the report: `bar` (grouped) or `line`, labels along the axis, one
+/// series per drawn column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chart {
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub series: Vec<Series>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+/// How subjects are shown: by id, pseudonymised, with names (identity rights).
+#[derive(Debug, Clone, Default)]
+pub struct Subjects {
+    /// Replace subject ids by pseudonyms (roles without identity rights).
+    pub pseudonymise: bool,
+    /// Display names by subject id: present only for roles that may see identity.
+    pub names: Option<HashMap<String, String>>,
+}
+
+impl Subjects {
+    fn id(&self, subject: &str) -> J {
+        if self.pseudonymise {
+            J::String(crate::service::pseudonym(subject))
+        } else {
+            J::String(subject.to_string())
+        }
+    }
+
+    fn columns(&self) -> Vec<&'static str> {
+        if self.names.is_some() {
+            vec!["subject", "name"]
+        } else {
+            vec!["subject"]
+        }
+    }
+
+    fn cells(&self, subject: &str) -> Vec<J> {
+        let mut out = vec![self.id(subject)];
+        if let Some(names) = &self.names {
+            out.push(J::String(names.get(subject).cloned().unwrap_or_default()));
+        }
+        out
+    }
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReportError {
+    #[error("there is no report `{0}`; the reports are: daily, tb_suspects, alerts, vulnerability, vaccination, test_uptake, incomplete, conflicts")]
+    Unknown(String),
+}
+
+/// Makes report `name` over the facts rows (already filtered by sites, days, site,
+/// form) at `now`.
+pub fn report(
+    name: &str,
+    rows: &[FactsRow],
+    subjects: &Subjects,
+    now: DateTime<Utc>,
+) -> Result<Report, ReportError> {
+    Ok(match name {
+        "daily" => daily(rows),
+        "tb_suspects" => tb_suspects(rows, subjects, now),
+        "alerts" => alerts(rows, subjects, now),
+        "vulnerability" => vulnerability(rows),
+        "vaccination" => vaccination(rows, now),
+        "test_uptake" => test_uptake(rows),
+        "incomplete" => incomplete(rows, now),
+        "conflicts" => conflicts(rows, subjects, now),
+        other => return Err(ReportError::Unknown(other.to_string())),
+    })
+}
+
+fn report_of(name: &str, columns: &[&str], rows: Vec<Vec<J>>) -> Report {
+    Report {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        chart: None,
+        notes: Vec::new(),
+    }
+}
+
+/// A field's value in a row's answers or calculated values (a null is no value).
+fn value<'a>(f: &'a FactsRow, id: &str) -> Option<&'a J> {
+    f.facts
+        .answers
+        .get(id)
+        .or_else(|| f.facts.calculated.get(id))
+        .filter(|v| !v.is_null())
+}
+
+fn text<'a>(f: &'a FactsRow, id: &str) -> Option<&'a str> {
+    value(f, id).and_then(J::as_str)
+}
+
+fn yes(f: &FactsRow, id: &str) -> bool {
+    matches!(value(f, id), Some(J::Bool(true))) || text(f, id) == Some("yes")
+}
+
+/// Instances of a repeat group, each its answers by field id.
+type Instances = Vec<Map<String, J>>;
+
+/// The instances of a repeat group (field ids without the `group[i].` prefix).
+fn instances(f: &FactsRow, group: &str) -> Vec<Map<String, J>> {
+    let mut out: Vec<Map<String, J>> = match f.facts.answers.get(group) {
+        Some(J::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                (k.rsplit('.').next().unwrap_or(k).to_string(), v.clone())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Calculated values of the instances: `group[i].field`.
+    let prefix = format!("{group}[");
+    for (k, v) in &f.facts.calculated {
+        let Some(rest) = k.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((i, field)) = rest.split_once("].") else {
+            continue;
+        };
+        if let Some(entry) = i.parse::<usize>().ok().and_then(|i| out.get_mut(i)) {
+            entry.insert(field.to_string(), v.clone());
+        }
+    }
+    out
+}
+
+/// FORMS.md age bands.
+fn age_band(age: Option<i64>) -> &'static str {
+    match age {
+        None => "unknown",
+        Some(a) if a < 1 => "0",
+        Some(a) if a < 5 => "1-4",
+        Some(a) if a < 15 => "5-14",
+        Some(a) if a < 18 => "15-17",
+        Some(a) if a < 60 => "18-59",
+        Some(_) => "60+",
+    }
+}
+
+const AGE_BANDS: &[&str] = &["0", "1-4", "5-14", "15-17", "18-59", "60+", "unknown"];
+
+fn days_since(day: &str, now: DateTime<Utc>) -> J {
+    day.parse::<chrono::NaiveDate>()
+        .map(|d| json!((now.date_naive() - d).num_days()))
+        .unwrap_or(J::Null)
+}
+
+fn n(x: usize) -> J {
+    json!(x)
+}
+
+/// Daily activity by day, site and form: statuses, refusals and outcomes.
+fn daily(rows: &[FactsRow]) -> Report {
+    let outcomes: BTreeSet<String> = rows.iter().filter_map(|r| r.outcome.clone()).collect();
+    type Key = (String, String, String);
+    let mut groups: BTreeMap<Key, Vec<&FactsRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.encounter_date.clone(), r.site.clone(), r.form_id.clone()))
+            .or_default()
+            .push(r);
+    }
+    let mut columns: Vec<String> = ["day", "site", "form", "total"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    columns.extend(STATUSES.iter().map(|s| s.to_string()));
+    columns.push("refused".into());
+    columns.extend(outcomes.iter().map(|o| format!("outcome:{o}")));
+    let mut out = Vec::new();
+    let mut per_day: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((day, site, form), g) in &groups {
+        let mut row = vec![json!(day), json!(site), json!(form), n(g.len())];
+        row.extend(
+            STATUSES
+                .iter()
+                .map(|s| n(g.iter().filter(|r| r.status == *s).count())),
+        );
+        let refused = g.iter().filter(|r| r.facts.refused).count();
+        row.push(n(refused));
+        row.extend(
+            outcomes
+                .iter()
+                .map(|o| n(g.iter().filter(|r| r.outcome.as_ref() == Some(o)).count())),
+        );
+        let d = per_day.entry(day.clone()).or_default();
+        d.0 += g.len();
+        d.1 += refused;
+        out.push(row);
+    }
+    Report {
+        name: "daily".into(),
+        columns,
+        rows: out,
+        chart: Some(Chart {
+            kind: "line".into(),
+            labels: per_day.keys().cloned().collect(),
+            series: vec![
+                Series {
+                    name: "total".into(),
+                    values: per_day.values().map(|d| d.0 as f64).collect(),
+                },
+                Series {
+                    name: "refused".into(),
+                    values: per_day.values().map(|d| d.1 as f64).collect(),
+                },
+            ],
+        }),
+        notes: Vec::new(),
+    }
+}
+
+/// Whether a record makes its subject a TB suspect, and why (rule keys).
+fn tb_reasons(f: &FactsRow) -> Vec<&'static str> {
+    let mut why = Vec::new();
+    if yes(f, "tb_symptom_positive") || yes(f, "sx_cough_2w") {
+        why.push("symptoms");
+    }
+    if text(f, "cxr_result") == Some("abnormal_suggestive_tb")
+        || text(f, "active_tb_cxr_result")
+            .is_some_and(|r| r.contains("suggestive") || r == "abnormal")
+    {
+        why.push("cxr");
+    }
+    if yes(f, "tb_bact_positive") {
+        why.push("bacteriology");
+    }
+    if matches!(
+        text(f, "tb_diagnosis"),
+        Some("pulmonary_tb" | "extrapulmonary_tb")
+    ) || text(f, "tb_class_us").is_some_and(|c| c != "none")
+    {
+        why.push("classification");
+    }
+    if yes(f, "tb_contact") {
+        why.push("contact");
+    }
+    why
+}
+
+/// The state of a record's referrals of one type (`None`: no such referral).
+fn referral_state(f: &FactsRow, ref_type: Option<&str>) -> Option<String> {
+    let states: Vec<String> = instances(f, "referral")
+        .iter()
+        .filter(|r| ref_type.is_none_or(|t| r.get("ref_type").and_then(J::as_str) == Some(t)))
+        .map(|r| {
+            r.get("status")
+                .and_then(J::as_str)
+                .unwrap_or("unknown")
+                .to_string()
+        })
+        .collect();
+    (!states.is_empty()).then(|| states.join(" "))
+}
+
+/// TB suspects line list: who, site, screening date, age band, why, CXR, culture
+/// pending, classification, days since, TB referral state.
+fn tb_suspects(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+    let mut columns = vec!["record"];
+    columns.extend(subjects.columns());
+    columns.extend([
+        "site",
+        "form",
+        "screening_date",
+        "age_band",
+        "reasons",
+        "cxr_result",
+        "culture_pending",
+        "classification",
+        "days_since",
+        "referral",
+    ]);
+    let mut out = Vec::new();
+    let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
+    for f in rows {
+        let why = tb_reasons(f);
+        if why.is_empty() {
+            continue;
+        }
+        let class = text(f, "tb_class_us")
+            .filter(|c| *c != "none")
+            .or_else(|| text(f, "tb_diagnosis"))
+            .unwrap_or("pending")
+            .to_string();
+        *by_class.entry(class.clone()).or_default() += 1;
+        let mut row = vec![json!(f.record_id)];
+        row.extend(subjects.cells(&f.subject_id));
+        row.extend([
+            json!(f.site),
+            json!(f.form_id),
+            json!(f.encounter_date),
+            json!(age_band(f.facts.age_years)),
+            json!(why.join(" ")),
+            value(f, "cxr_result")
+                .or_else(|| value(f, "active_tb_cxr_result"))
+                .cloned()
+                .unwrap_or(J::Null),
+            json!(yes(f, "tb_culture_pending")),
+            json!(class),
+            days_since(&f.encounter_date, now),
+            json!(referral_state(f, Some("tb")).unwrap_or_else(|| "none".into())),
+        ]);
+        out.push(row);
+    }
+    let mut r = report_of("tb_suspects", &columns, out);
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: by_class.keys().cloned().collect(),
+        series: vec![Series {
+            name: "suspects".into(),
+            values: by_class.values().map(|v| *v as f64).collect(),
+        }],
+    });
+    r
+}
+
+/// Alert worklist: records with an open alert or a rule that raises one (r35
+/// measles), the deadline counted from when the alert was raised (else the
+/// encounter start) plus the form's notification hours (24 when unset).
+fn alerts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+    let mut columns = vec!["record"];
+    columns.extend(subjects.columns());
+    columns.extend([
+        "site",
+        "disease",
+        "rules",
+        "raised_at",
+        "deadline",
+        "hours_left",
+        "status",
+        "notified_at",
+        "isolation",
+        "contacts",
+    ]);
+    let mut out = Vec::new();
+    let mut by_disease: BTreeMap<String, usize> = BTreeMap::new();
+    for f in rows {
+        let rules: Vec<&str> = f
+            .facts
+            .actions
+            .iter()
+            .filter(|a| a.message.to_lowercase().contains("alert"))
+            .map(|a| a.rule.as_str())
+            .collect();
+        if !yes(f, "alert_open") && rules.is_empty() {
+            continue;
+        }
+        let raised = text(f, "alert_datetime").unwrap_or(&f.created).to_string();
+        let hours = value(f, "alert_notify_hours")
+            .and_then(J::as_f64)
+            .unwrap_or(24.0);
+        let deadline = DateTime::parse_from_rfc3339(&raised)
+            .ok()
+            .map(|t| t.with_timezone(&Utc) + Duration::minutes((hours * 60.0) as i64));
+        let status = text(f, "alert_status").unwrap_or("draft").to_string();
+        let notified = text(f, "notified_at").map(str::to_string);
+        let disease = text(f, "alert_disease")
+            .unwrap_or("unspecified")
+            .to_string();
+        *by_disease.entry(disease.clone()).or_default() += 1;
+        let mut row = vec![json!(f.record_id)];
+        row.extend(subjects.cells(&f.subject_id));
+        row.extend([
+            json!(f.site),
+            json!(disease),
+            json!(rules.join(" ")),
+            json!(raised),
+            deadline.map_or(J::Null, |d| json!(d.to_rfc3339())),
+            match (&notified, deadline) {
+                (None, Some(d)) => json!((d - now).num_hours()),
+                _ => J::Null,
+            },
+            json!(status),
+            notified.map_or(J::Null, J::String),
+            value(f, "isolation_started").cloned().unwrap_or(J::Null),
+            value(f, "contacts_listed").cloned().unwrap_or(J::Null),
+        ]);
+        out.push(row);
+    }
+    // Most urgent first: the fewest hours left (overdue negative), notified last.
+    let hours_at = columns.iter().position(|c| *c == "hours_left").unwrap_or(0);
+    out.sort_by_key(|r| r[hours_at].as_i64().unwrap_or(i64::MAX));
+    let mut r = report_of("alerts", &columns, out);
+    r.notes.push("alerts_from_rules".into());
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: by_disease.keys().cloned().collect(),
+        series: vec![Series {
+            name: "alerts".into(),
+            values: by_disease.values().map(|v| *v as f64).collect(),
+        }],
+    });
+    r
+}
+
+/// Vulnerability categories by site and their referrals' states. Categories in
+/// restricted sections (mental health, LGBTI, trafficking, violence, FGM) are not in
+/// the projection: the report says so.
+fn vulnerability(rows: &[FactsRow]) -> Report {
+    let mut counts: BTreeMap<(String, String), [usize; 4]> = BTreeMap::new();
+    for f in rows {
+        let mut cats: BTreeSet<String> = BTreeSet::new();
+        for (k, v) in f.facts.answers.iter().chain(f.facts.calculated.iter()) {
+            let Some(cat) = k.strip_prefix("vuln_") else {
+                continue;
+            };
+            if cat.contains('_') && !matches!(cat, "single_parent" | "serious_illness") {
+                continue; // `_source`, `_needs`, `share_consent`
+            }
+            if matches!(v, J::Bool(true)) || v.as_str() == Some("yes") {
+                cats.insert(cat.to_string());
+            }
+        }
+        let protection = referral_state(f, Some("protection"));
+        for cat in cats {
+            let c = counts.entry((cat, f.site.clone())).or_default();
+            c[0] += 1;
+            match protection.as_deref() {
+                None => c[1] += 1,
+                Some(s) if s.contains("completed") => c[3] += 1,
+                Some(_) => c[2] += 1,
+            }
+        }
+    }
+    let rows_out = counts
+        .iter()
+        .map(|((cat, site), c)| vec![json!(cat), json!(site), n(c[0]), n(c[1]), n(c[2]), n(c[3])])
+        .collect();
+    let mut by_cat: BTreeMap<String, usize> = BTreeMap::new();
+    for ((cat, _), c) in &counts {
+        *by_cat.entry(cat.clone()).or_default() += c[0];
+    }
+    let mut r = report_of(
+        "vulnerability",
+        &[
+            "category",
+            "site",
+            "subjects",
+            "no_referral",
+            "referral_open",
+            "referral_completed",
+        ],
+        rows_out,
+    );
+    r.notes.push("sensitive_categories_not_projected".into());
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: by_cat.keys().cloned().collect(),
+        series: vec![Series {
+            name: "subjects".into(),
+            values: by_cat.values().map(|v| *v as f64).collect(),
+        }],
+    });
+    r
+}
+
+/// Vaccination coverage by antigen and age band over records with a vaccination
+/// section: documented (card, registry or given here), verbal only, none; doses
+/// given here; catch-up doses due and overdue.
+fn vaccination(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
+    let today = now.date_naive().to_string();
+    let with_vacc: Vec<&FactsRow> = rows
+        .iter()
+        .filter(|f| value(f, "vacc_evidence").is_some() || f.facts.answers.contains_key("vacc"))
+        .collect();
+    let mut antigens: BTreeSet<String> = BTreeSet::new();
+    let per_record: Vec<(&FactsRow, Instances, Instances)> = with_vacc
+        .iter()
+        .map(|f| {
+            let doses = instances(f, "vacc");
+            for d in &doses {
+                if let Some(a) = d.get("vacc_antigen").and_then(J::as_str) {
+                    antigens.extend(a.split_whitespace().map(str::to_string));
+                }
+            }
+            let plan = instances(f, "catchup_plan");
+            for p in &plan {
+                if let Some(a) = p.get("antigen").and_then(J::as_str) {
+                    antigens.insert(a.to_string());
+                }
+            }
+            (*f, doses, plan)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut documented_by_antigen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for antigen in &antigens {
+        for band in AGE_BANDS {
+            let mut c = [0usize; 7];
+            for (f, doses, plan) in &per_record {
+                if age_band(f.facts.age_years) != *band {
+                    continue;
+                }
+                c[0] += 1;
+                let of: Vec<&Map<String, J>> = doses
+                    .iter()
+                    .filter(|d| {
+                        d.get("vacc_antigen")
+                            .and_then(J::as_str)
+                            .is_some_and(|a| a.split_whitespace().any(|x| x == antigen))
+                    })
+                    .collect();
+                fn source(d: &Map<String, J>) -> &str {
+                    d.get("source").and_then(J::as_str).unwrap_or("")
+                }
+                if of.iter().any(|d| source(d) != "verbal") {
+                    c[1] += 1;
+                } else if !of.is_empty() {
+                    c[2] += 1;
+                } else {
+                    c[3] += 1;
+                }
+                c[4] += of
+                    .iter()
+                    .filter(|d| source(d) == "administered_here")
+                    .count();
+                for p in plan.iter().filter(|p| {
+                    p.get("antigen").and_then(J::as_str) == Some(antigen.as_str())
+                        && p.get("given_date").is_none()
+                }) {
+                    match p.get("due_date").and_then(J::as_str) {
+                        Some(d) if d < today.as_str() => c[6] += 1,
+                        _ => c[5] += 1,
+                    }
+                }
+            }
+            if c[0] == 0 {
+                continue;
+            }
+            let e = documented_by_antigen.entry(antigen.clone()).or_default();
+            e.0 += c[1];
+            e.1 += c[0];
+            let pct = (c[1] as f64 * 1000.0 / c[0] as f64).round() / 10.0;
+            let mut row = vec![json!(antigen), json!(band), n(c[0]), n(c[1])];
+            row.push(json!(pct));
+            row.extend([n(c[2]), n(c[3]), n(c[4]), n(c[5]), n(c[6])]);
+            out.push(row);
+        }
+    }
+    let mut r = report_of(
+        "vaccination",
+        &[
+            "antigen",
+            "age_band",
+            "records",
+            "documented",
+            "documented_pct",
+            "verbal_only",
+            "none",
+            "doses_given_here",
+            "catchup_due",
+            "catchup_overdue",
+        ],
+        out,
+    );
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: documented_by_antigen.keys().cloned().collect(),
+        series: vec![Series {
+            name: "documented_pct".into(),
+            values: documented_by_antigen
+                .values()
+                .map(|(d, t)| {
+                    if *t == 0 {
+                        0.0
+                    } else {
+                        (*d as f64 * 1000.0 / *t as f64).round() / 10.0
+                    }
+                })
+                .collect(),
+        }],
+    });
+    r
+}
+
+/// Result codes that count as positive in test uptake.
+const POSITIVE: &[&str] = &[
+    "positive",
+    "reactive",
+    "detected",
+    "mtb_detected",
+    "positive_pf",
+    "positive_non_pf",
+    "abnormal_suggestive_tb",
+    "abnormal",
+    "parasites_seen",
+];
+
+/// Test uptake (ECDC) by test and site: eligible, offered, accepted, positive,
+/// linked to care. Restricted tests (HIV) are not in the projection.
+fn test_uptake(rows: &[FactsRow]) -> Report {
+    let mut counts: BTreeMap<(String, String), [usize; 5]> = BTreeMap::new();
+    for f in rows {
+        let tests: BTreeSet<&str> = f
+            .facts
+            .answers
+            .iter()
+            .chain(f.facts.calculated.iter())
+            .filter(|(_, v)| !v.is_null())
+            .filter_map(|(k, _)| {
+                k.strip_suffix("_offered")
+                    .or_else(|| k.strip_suffix("_eligible"))
+            })
+            .filter(|t| !t.contains('['))
+            .collect();
+        for t in tests {
+            let c = counts.entry((t.to_string(), f.site.clone())).or_default();
+            let offered = yes(f, &format!("{t}_offered"));
+            if yes(f, &format!("{t}_eligible"))
+                || (offered && value(f, &format!("{t}_eligible")).is_none())
+            {
+                c[0] += 1;
+            }
+            if offered {
+                c[1] += 1;
+            }
+            if yes(f, &format!("{t}_accepted")) {
+                c[2] += 1;
+            }
+            if text(f, &format!("{t}_result")).is_some_and(|r| POSITIVE.contains(&r)) {
+                c[3] += 1;
+            }
+            if yes(f, &format!("{t}_linked_to_care")) {
+                c[4] += 1;
+            }
+        }
+    }
+    let mut by_test: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let rows_out = counts
+        .iter()
+        .map(|((t, site), c)| {
+            let e = by_test.entry(t.clone()).or_default();
+            e[0] += c[1];
+            e[1] += c[2];
+            e[2] += c[3];
+            vec![
+                json!(t),
+                json!(site),
+                n(c[0]),
+                n(c[1]),
+                n(c[2]),
+                n(c[3]),
+                n(c[4]),
+            ]
+        })
+        .collect();
+    let mut r = report_of(
+        "test_uptake",
+        &[
+            "test",
+            "site",
+            "eligible",
+            "offered",
+            "accepted",
+            "positive",
+            "linked_to_care",
+        ],
+        rows_out,
+    );
+    r.notes.push("restricted_tests_not_projected".into());
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: by_test.keys().cloned().collect(),
+        series: ["offered", "accepted", "positive"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Series {
+                name: name.to_string(),
+                values: by_test.values().map(|c| c[i] as f64).collect(),
+            })
+            .collect(),
+    });
+    r
+}
+
+/// Incomplete records: missing required answers, errors, open warnings, warnings
+/// overridden (confirmed), and drafts started more than 24 hours ago.
+fn incomplete(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
+    let mut out = Vec::new();
+    let mut by_kind = [0usize; 5];
+    for f in rows {
+        let stale = f.status == "draft"
+            && DateTime::parse_from_rfc3339(&f.created)
+                .is_ok_and(|t| (now - t.with_timezone(&Utc)).num_hours() >= 24);
+        let facts = &f.facts;
+        if facts.missing.is_empty()
+            && facts.errors.is_empty()
+            && facts.warnings.is_empty()
+            && facts.confirmed.is_empty()
+            && !stale
+        {
+            continue;
+        }
+        for (i, hit) in [
+            !facts.missing.is_empty(),
+            !facts.errors.is_empty(),
+            !facts.warnings.is_empty(),
+            !facts.confirmed.is_empty(),
+            stale,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            by_kind[i] += usize::from(hit);
+        }
+        let rules = |v: &[crate::facts::RuleHit]| {
+            v.iter()
+                .map(|h| format!("{}@{}", h.rule, h.field))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut missing: Vec<&str> = facts.missing.iter().map(String::as_str).take(10).collect();
+        if facts.missing_total > 10 {
+            missing.push("…");
+        }
+        out.push(vec![
+            json!(f.record_id),
+            json!(f.site),
+            json!(f.form_id),
+            json!(f.status),
+            json!(f.encounter_date),
+            n(facts.missing_total),
+            json!(missing.join(" ")),
+            json!(rules(&facts.errors)),
+            json!(rules(&facts.warnings)),
+            json!(rules(&facts.confirmed)),
+            json!(stale),
+        ]);
+    }
+    let mut r = report_of(
+        "incomplete",
+        &[
+            "record",
+            "site",
+            "form",
+            "status",
+            "day",
+            "missing",
+            "missing_fields",
+            "errors",
+            "open_warnings",
+            "overridden_warnings",
+            "stale_draft",
+        ],
+        out,
+    );
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: [
+            "missing",
+            "errors",
+            "open_warnings",
+            "overridden_warnings",
+            "stale_draft",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        series: vec![Series {
+            name: "records".into(),
+            values: by_kind.iter().map(|v| *v as f64).collect(),
+        }],
+    });
+    r
+}
+
+/// Records holding concurrent values a supervisor must resolve.
+fn conflicts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+    let mut columns = vec!["record"];
+    columns.extend(subjects.columns());
+    columns.extend(["site", "form", "status", "day", "days_since"]);
+    let mut by_site: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for f in rows.iter().filter(|f| f.conflict) {
+        *by_site.entry(f.site.clone()).or_default() += 1;
+        let mut row = vec![json!(f.record_id)];
+        row.extend(subjects.cells(&f.subject_id));
+        row.extend([
+            json!(f.site),
+            json!(f.form_id),
+            json!(f.status),
+            json!(f.encounter_date),
+            days_since(&f.encounter_date, now),
+        ]);
+        out.push(row);
+    }
+    let mut r = report_of("conflicts", &columns, out);
+    r.chart = Some(Chart {
+        kind: "bar".into(),
+        labels: by_site.keys().cloned().collect(),
+        series: vec![Series {
+            name: "records".into(),
+            values: by_site.values().map(|v| *v as f64).collect(),
+        }],
+    });
+    r
+}
+
+/// A cell as CSV text, guarded against formula injection: a cell starting with
+/// `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
+fn csv_cell(v: &J) -> String {
+    let s = match v {
+        J::Null => String::new(),
+        J::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The report's table as CSV (UTF-8, header row of column keys, CRLF lines).
+pub fn to_csv(r: &Report) -> String {
+    let mut out = String::new();
+    let line = |cells: Vec<String>| cells.join(",") + "\r\n";
+    out.push_str(&line(
+        r.columns
+            .iter()
+            .map(|c| csv_cell(&J::String(c.clone())))
+            .collect(),
+    ));
+    for row in &r.rows {
+        out.push_str(&line(row.iter().map(csv_cell).collect()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -279,5 +1183,191 @@ mod tests {
         let now = Utc::now();
         assert_eq!(daily_activity(&[], &[], now, 0).days.len(), 1);
         assert_eq!(daily_activity(&[], &[], now, 10_000).days.len(), 92);
+    }
+
+    fn facts(id: &str, form: &str, day: &str, answers: J) -> FactsRow {
+        let form_def = tern_store::builtin::form(form, "1.1.0").expect("form");
+        let record = RecordRow {
+            record_id: id.into(),
+            site: if id.starts_with('b') {
+                "site-b"
+            } else {
+                "site-a"
+            }
+            .into(),
+            form_id: form.into(),
+            form_version: "1.1.0".into(),
+            subject_id: format!("S-{id}"),
+            status: "submitted".into(),
+            conflict: id.ends_with('c'),
+            created: format!("{day}T09:00:00Z"),
+        };
+        let input = tern_store::RecordInput {
+            answers: answers.as_object().cloned().unwrap_or_default(),
+            created: record.created.clone(),
+            subject_id: record.subject_id.clone(),
+            site: record.site.clone(),
+            ..Default::default()
+        };
+        let mut subject = Map::new();
+        subject.insert("date_of_birth".into(), json!("2016-01-01"));
+        subject.insert("sex".into(), json!("female"));
+        crate::facts::record_facts(
+            &form_def,
+            &record,
+            &input,
+            &subject,
+            day.parse().expect("day"),
+        )
+    }
+
+    fn col(r: &Report, row: usize, name: &str) -> J {
+        let i = r.columns.iter().position(|c| c == name).expect(name);
+        r.rows[row][i].clone()
+    }
+
+    #[test]
+    fn public_health_reports_count_what_the_records_say() {
+        let now = DateTime::parse_from_rfc3339("2026-03-12T09:00:00Z")
+            .expect("now")
+            .with_timezone(&Utc);
+        let rows = vec![
+            facts(
+                "a1",
+                "pda",
+                "2026-03-10",
+                json!({"consent_screening": "granted", "tb_cough": true, "tb_cough_weeks": 3,
+                       "outcome": "deferred",
+                       "vacc": [{"vaccine_cvx": "03", "source": "card", "date_given": "2017-01-05"},
+                                {"vaccine_cvx": "20", "source": "verbal", "date_given": "2017-01-05"}]}),
+            ),
+            facts(
+                "a2c",
+                "pda",
+                "2026-03-10",
+                json!({"consent_screening": "refused"}),
+            ),
+            facts(
+                "b1",
+                "arr_t2",
+                "2026-03-11",
+                json!({"hbv_offered": true, "hbv_accepted": true, "hbv_result": "positive",
+                       "sx_fever_rash": true}),
+            ),
+        ];
+        let plain = Subjects::default();
+        let daily = report("daily", &rows, &plain, now).expect("daily");
+        assert_eq!(daily.rows.len(), 2);
+        assert_eq!(col(&daily, 0, "total"), json!(2));
+        assert_eq!(col(&daily, 0, "refused"), json!(1));
+        assert_eq!(col(&daily, 0, "outcome:deferred"), json!(1));
+        assert_eq!(
+            daily.chart.as_ref().expect("chart").labels,
+            ["2026-03-10", "2026-03-11"]
+        );
+
+        let named = Subjects {
+            pseudonymise: false,
+            names: Some([("S-a1".to_string(), "Amina".to_string())].into()),
+        };
+        let tb = report("tb_suspects", &rows, &named, now).expect("tb");
+        assert_eq!(tb.rows.len(), 1, "{:?}", tb.rows);
+        assert_eq!(col(&tb, 0, "name"), json!("Amina"));
+        assert_eq!(col(&tb, 0, "age_band"), json!("5-14"));
+        assert_eq!(col(&tb, 0, "days_since"), json!(2));
+        assert!(col(&tb, 0, "reasons")
+            .as_str()
+            .expect("text")
+            .contains("symptoms"));
+        let hidden = report(
+            "tb_suspects",
+            &rows,
+            &Subjects {
+                pseudonymise: true,
+                names: None,
+            },
+            now,
+        )
+        .expect("tb");
+        assert!(!hidden.columns.contains(&"name".to_string()));
+        assert_ne!(col(&hidden, 0, "subject"), json!("S-a1"), "pseudonymised");
+
+        let vacc = report("vaccination", &rows, &plain, now).expect("vaccination");
+        let measles = vacc
+            .rows
+            .iter()
+            .position(|r| r[0] == json!("measles"))
+            .expect("measles row");
+        assert_eq!(col(&vacc, measles, "age_band"), json!("5-14"));
+        assert_eq!(col(&vacc, measles, "documented"), json!(1));
+        let dtp = vacc
+            .rows
+            .iter()
+            .position(|r| r[0] == json!("dtp"))
+            .expect("dtp");
+        assert_eq!(col(&vacc, dtp, "verbal_only"), json!(1));
+
+        let uptake = report("test_uptake", &rows, &plain, now).expect("uptake");
+        let hbv = uptake
+            .rows
+            .iter()
+            .position(|r| r[0] == json!("hbv"))
+            .expect("hbv");
+        assert_eq!(
+            [
+                col(&uptake, hbv, "offered"),
+                col(&uptake, hbv, "accepted"),
+                col(&uptake, hbv, "positive")
+            ],
+            [json!(1), json!(1), json!(1)]
+        );
+
+        let alerts = report("alerts", &rows, &plain, now).expect("alerts");
+        assert_eq!(
+            alerts.rows.len(),
+            1,
+            "the measles rule raises one: {:?}",
+            alerts.rows
+        );
+        assert_eq!(col(&alerts, 0, "record"), json!("b1"));
+        assert_eq!(
+            col(&alerts, 0, "hours_left"),
+            json!(0),
+            "24 h from the encounter start: due now"
+        );
+
+        let incomplete = report("incomplete", &rows, &plain, now).expect("incomplete");
+        assert!(incomplete.rows.iter().any(|r| r[0] == json!("a1")));
+        let conflicts = report("conflicts", &rows, &plain, now).expect("conflicts");
+        assert_eq!(conflicts.rows.len(), 1);
+        assert_eq!(col(&conflicts, 0, "record"), json!("a2c"));
+        assert!(report("nope", &rows, &plain, now).is_err());
+        // Reports read the compact copy of each row: it gives the same reports.
+        let compact: Vec<FactsRow> = rows.iter().map(crate::facts::report_view).collect();
+        for name in REPORTS {
+            assert_eq!(
+                report(name, &compact, &named, now),
+                report(name, &rows, &named, now),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_cells_cannot_start_a_formula() {
+        let r = Report {
+            name: "x".into(),
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![
+                vec![json!("=HYPERLINK(\"x\")"), json!(-3)],
+                vec![json!("@x,y"), J::Null],
+            ],
+            chart: None,
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            to_csv(&r),
+            "a,b\r\n\"'=HYPERLINK(\"\"x\"\")\",'-3\r\n\"'@x,y\",\r\n"
+        );
     }
 }

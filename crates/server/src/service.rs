@@ -109,7 +109,9 @@ fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("a worker failed: {e}")))
@@ -303,7 +305,7 @@ impl Caller {
         }
     }
 
-    fn audit(&self, action: &str, site: &str, object: &str) -> AuditEntry {
+    pub(crate) fn audit(&self, action: &str, site: &str, object: &str) -> AuditEntry {
         AuditEntry {
             at: now_text(),
             actor: self.account.clone(),
@@ -1238,9 +1240,23 @@ pub async fn activity_report<D: Db>(
     if let Some(sites) = caller.site_filter() {
         devices.retain(|d| sites.contains(&d.site));
     }
-    let report =
-        blocking(move || crate::reports::daily_activity(&rows, &devices, chrono::Utc::now(), days))
-            .await?;
+    let today = chrono::Utc::now().date_naive();
+    let facts = db
+        .facts(&crate::db::FactsFilter {
+            sites: caller.site_filter().map(<[String]>::to_vec),
+            from: Some(
+                (today - chrono::Duration::days(i64::from(days.clamp(1, 92)) - 1)).to_string(),
+            ),
+            until: Some(today.to_string()),
+            ..Default::default()
+        })
+        .await?;
+    let report = blocking(move || {
+        let mut r = crate::reports::daily_activity(&rows, &devices, chrono::Utc::now(), days);
+        crate::reports::add_outcomes(&mut r, &facts);
+        r
+    })
+    .await?;
     db.audit(&caller.audit(
         "report_activity",
         caller.sites.first().map_or("", String::as_str),
@@ -1393,7 +1409,7 @@ pub async fn move_record<D: Db>(
 }
 
 /// A stable pseudonym of a subject id for exports (FORMS.md 7).
-fn pseudonym(subject: &str) -> String {
+pub(crate) fn pseudonym(subject: &str) -> String {
     let h = Sha256::digest(format!("tern-export:{subject}").as_bytes());
     format!("P-{}", &hex::encode(h)[..16])
 }

@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS records(
     record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
     form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
     conflict INTEGER NOT NULL);
+-- What the server knows of each record (crate::facts): the verdict as JSON text.
+CREATE TABLE IF NOT EXISTS record_facts(
+    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
+    encounter_date TEXT NOT NULL,
+    -- What reports read (crate::facts::report_view): a compact copy of `row`, before
+    -- it so that reading it never walks `row`'s overflow pages.
+    report TEXT NOT NULL, row TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 ";
 
 /// Sequence numbers a pull considers at most per round trip (a pull page is cut by
@@ -1206,6 +1214,9 @@ impl Db for SqliteDb {
                         params![p.record_id, p.site, p.form_id, p.form_version, p.subject_id, p.status, p.conflict, p.created],
                     )?;
                 }
+                if let Some(f) = &v.facts {
+                    put_fact(&tx, f)?;
+                }
             }
             tx.commit()?;
             Ok(())
@@ -1321,6 +1332,28 @@ impl Db for SqliteDb {
         .await
     }
 
+    async fn subject_summaries(
+        &self,
+        ids: &[String],
+    ) -> DbResult<std::collections::HashMap<String, String>> {
+        self.subject_summaries_impl(ids).await
+    }
+
+    async fn verified_records(&self) -> DbResult<Vec<(String, i64)>> {
+        self.verified_records_impl().await
+    }
+
+    async fn put_facts(&self, rows: &[crate::facts::FactsRow]) -> DbResult<()> {
+        self.put_facts_impl(rows).await
+    }
+
+    async fn facts(
+        &self,
+        filter: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<crate::facts::FactsRow>> {
+        self.facts_impl(filter).await
+    }
+
     async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
         let sites = sites.map(<[String]>::to_vec);
         self.run(move |c| {
@@ -1331,6 +1364,103 @@ impl Db for SqliteDb {
                 None => all,
                 Some(s) => all.into_iter().filter(|r| s.contains(&r.site)).collect(),
             })
+        })
+        .await
+    }
+}
+
+/// Writes one `record_facts` row.
+fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbResult<()> {
+    let json = |r: &crate::facts::FactsRow| {
+        serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
+    };
+    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
+    tx.execute(
+        "INSERT OR REPLACE INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            f.record_id,
+            f.site,
+            f.form_id,
+            f.encounter_date,
+            row,
+            report
+        ],
+    )?;
+    Ok(())
+}
+
+impl SqliteDb {
+    pub(crate) async fn subject_summaries_impl(
+        &self,
+        ids: &[String],
+    ) -> DbResult<std::collections::HashMap<String, String>> {
+        let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc_id, summary FROM docs WHERE kind = 'subject' AND summary IS NOT NULL
+                 AND doc_id IN (SELECT value FROM json_each(?1))",
+            )?;
+            let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    pub(crate) async fn verified_records_impl(&self) -> DbResult<Vec<(String, i64)>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT doc_id, verified_seq FROM docs WHERE kind = 'record' AND verified_seq > 0
+                 ORDER BY doc_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    pub(crate) async fn put_facts_impl(&self, rows: &[crate::facts::FactsRow]) -> DbResult<()> {
+        let rows = rows.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            for f in &rows {
+                put_fact(&tx, f)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(crate) async fn facts_impl(
+        &self,
+        filter: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<crate::facts::FactsRow>> {
+        let f = filter.clone();
+        self.run(move |c| {
+            let sites = f
+                .sites
+                .as_ref()
+                .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+            let mut stmt = c.prepare_cached(
+                "SELECT report FROM record_facts
+                 WHERE (?1 IS NULL OR site IN (SELECT value FROM json_each(?1)))
+                   AND (?2 IS NULL OR encounter_date >= ?2) AND (?3 IS NULL OR encounter_date <= ?3)
+                   AND (?4 IS NULL OR site = ?4) AND (?5 IS NULL OR form_id = ?5)
+                 ORDER BY encounter_date, record_id",
+            )?;
+            let rows = stmt.query_map(params![sites, f.from, f.until, f.site, f.form], |r| {
+                r.get::<_, String>(0)
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?).map_err(|e| {
+                    DbError::Task(format!(
+                        "a record_facts row does not read ({e}): run `tern admin reproject`"
+                    ))
+                })?);
+            }
+            Ok(out)
         })
         .await
     }

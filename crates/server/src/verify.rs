@@ -413,6 +413,7 @@ pub async fn verify_batch<D: Db>(
         .collect();
     let mut outcomes = verify_all_cores(jobs).await?;
     check_write_rights(db.as_ref(), &mut outcomes).await?;
+    let mut facts = project_facts(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
     for (
@@ -434,6 +435,7 @@ pub async fn verify_batch<D: Db>(
                     upto: u.upto,
                     record,
                     summary: summary.as_ref().and_then(|s| serde_json::to_string(s).ok()),
+                    facts: facts.remove(&u.doc_id),
                 });
                 if let Some(doc) = doc {
                     loaded.push((u.doc_id, u.upto, Loaded { doc, summary }));
@@ -465,6 +467,72 @@ pub async fn verify_batch<D: Db>(
         cache.put(id, seq, doc);
     }
     Ok(n)
+}
+
+/// The `record_facts` row of each good record in the batch (crate::facts): its
+/// answers and verdict, evaluated with its own form version on the blocking pool,
+/// with its subject's values (from the subject's verified summary) on its encounter
+/// day. Records of a form the server does not have get none.
+async fn project_facts<D: Db>(
+    db: &D,
+    outcomes: &mut [(Unverified, Outcome)],
+) -> DbResult<HashMap<String, crate::facts::FactsRow>> {
+    let mut jobs = Vec::new();
+    for (i, (_, o)) in outcomes.iter_mut().enumerate() {
+        let Verdict::Good(Some(record), _) = &o.verdict else {
+            continue;
+        };
+        let Some(form) = tern_store::builtin::form(&record.form_id, &record.form_version) else {
+            continue;
+        };
+        if let Some(doc) = o.doc.take() {
+            jobs.push((i, record.clone(), form, doc));
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<String> = jobs.iter().map(|j| j.1.subject_id.clone()).collect();
+    let mut subjects = db.subject_summaries(&ids).await?;
+    // Subjects verified in this batch (a new record usually comes with its subject).
+    for (u, o) in outcomes.iter() {
+        if let Verdict::Good(_, summary) = &o.verdict {
+            if let Some(s @ DocSummary::Subject { .. }) = summary.as_ref() {
+                if let Ok(json) = serde_json::to_string(s) {
+                    subjects.insert(u.doc_id.clone(), json);
+                }
+            }
+        }
+    }
+    let subjects = Arc::new(subjects);
+    let today = chrono::Utc::now().date_naive();
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .map(|(i, record, form, doc)| (i, record, form, doc, subjects.clone(), today))
+        .collect();
+    let done = on_half_the_cores(jobs, |(i, record, form, doc, subjects, today)| {
+        let subject = subjects
+            .get(&record.subject_id)
+            .map(|s| crate::facts::subject_values(s))
+            .unwrap_or_default();
+        let input = tern_store::record_input(&doc);
+        let row = crate::facts::record_facts(&form, &record, &input, &subject, today);
+        (i, doc, row)
+    })
+    .await?;
+    let mut out = HashMap::new();
+    // A projection that panicked leaves its record without facts (and reports without
+    // it) rather than stopping the batch; the record itself stays verified.
+    let failed = done.iter().filter(|r| r.is_err()).count();
+    if failed > 0 {
+        tracing::error!(failed, "record facts could not be projected");
+    }
+    for (i, doc, row) in done.into_iter().flatten() {
+        let (u, o) = &mut outcomes[i];
+        o.doc = Some(doc);
+        out.insert(u.doc_id.clone(), row);
+    }
+    Ok(out)
 }
 
 /// Turns good verdicts bad where an author wrote a field their role may not write

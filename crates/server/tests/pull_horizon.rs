@@ -49,6 +49,7 @@ async fn scenario<D: Db>(db: D, name: &str) {
         upto,
         record: None,
         summary: None,
+        facts: None,
     };
     db.verified(&[verify("r1", 1)]).await.expect("verified");
     assert_eq!(pulled(&db).await, (vec!["r1".to_string()], 1), "{name}");

@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod identical_chunks;
 mod inputs;
 mod pull_horizon;
+mod reports;
 mod resume;
 mod tls;
 mod write_roles;

@@ -39,6 +39,7 @@ pub mod password;
 mod proof;
 mod records;
 mod roles;
+mod server_view;
 mod store;
 mod subjects;
 mod summary;
@@ -61,6 +62,9 @@ pub use import::{ImportRefusal, RecordImportReport};
 pub use keys::{database_key, key_path};
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
+pub use server_view::{
+    evaluation_values, is_identity_path, is_restricted_path, record_input, RecordInput,
+};
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
 pub use summary::{summarize, summarize_since, DocSummary};

@@ -1,6 +1,9 @@
 import type {
   ActivityReport,
   Alert,
+  Report,
+  ReportFilter,
+  ReportName,
   Answers,
   AnswerValue,
   DeviceState,
@@ -95,6 +98,10 @@ export interface DashboardBackend {
   formView(formId: string, version: string, lang: string): Promise<FormView>;
   /** The daily activity report of the account's sites over `days` days. */
   activity(days: number): Promise<ActivityReport>;
+  /** A FORMS.md 8 report over the account's sites (access-logged by the server). */
+  report(name: ReportName, filter: ReportFilter): Promise<Report>;
+  /** The same report's table as CSV text (cells guarded against spreadsheet formulas). */
+  reportCsv(name: ReportName, filter: ReportFilter): Promise<string>;
   /** A workflow move (sign, lock, return with a comment), checked by the server. */
   moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void>;
 }

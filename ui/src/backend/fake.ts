@@ -1,9 +1,13 @@
 import type { Backend, DashboardBackend } from './backend';
 import { findCase } from './cases';
+import { fakeCsv, fakeReport } from './fakeReports';
 import { backendError } from './errors';
 import type { FixtureSource } from './fixtures';
 import { clone, getPath, parsePath, setPath } from './paths';
 import type {
+  Report,
+  ReportFilter,
+  ReportName,
   ActivityReport,
   Alert,
   Answers,
@@ -727,8 +731,11 @@ export class FakeDashboardBackend implements DashboardBackend {
   ) {}
 
   async signIn(username: string, password: string): Promise<LocalUser> {
-    if (username !== 'sam' || password !== 'tern') throw backendError('wrong_password', 'Wrong user name or password.');
-    this.user = { user_id: 'u-sam', username: 'sam', display_name: 'Sam Supervisor', role: 'supervisor' };
+    if (password !== 'tern' || (username !== 'sam' && username !== 'dana')) throw backendError('wrong_password', 'Wrong user name or password.');
+    this.user =
+      username === 'sam'
+        ? { user_id: 'u-sam', username: 'sam', display_name: 'Sam Supervisor', role: 'supervisor' }
+        : { user_id: 'u-dana', username: 'dana', display_name: 'Dana Data', role: 'data_manager' };
     return this.user;
   }
 
@@ -760,6 +767,16 @@ export class FakeDashboardBackend implements DashboardBackend {
       undated: 0,
       quiet_devices: [{ id: 'dev-07', site: 'site-ke-nairobi', user: 'amina', last_sync: '2026-03-07T17:30:00Z', hours: 39 }],
     };
+  }
+
+  /** Hand-made reports (fakeReports.ts); names only for a supervisor, as on the server. */
+  async report(name: ReportName, filter: ReportFilter): Promise<Report> {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    return fakeReport(name, filter, this.user.role === 'supervisor');
+  }
+
+  async reportCsv(name: ReportName, filter: ReportFilter): Promise<string> {
+    return fakeCsv(await this.report(name, filter));
   }
 
   /** Canned vitals for every record; the one with `conflict` disagrees on the temperature. */

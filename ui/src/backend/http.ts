@@ -1,5 +1,6 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
+import type { Report, ReportFilter, ReportName } from './types';
 import type { ActivityReport, BackendError, ErrorCode, FormView, LocalUser, RecordStatus, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
@@ -109,6 +110,24 @@ export class HttpDashboardBackend implements DashboardBackend {
     return this.get(`/v1/reports/activity?days=${days}`);
   }
 
+  report(name: ReportName, filter: ReportFilter): Promise<Report> {
+    return this.get(`/v1/reports/${encodeURIComponent(name)}?${reportQuery(filter)}`);
+  }
+
+  async reportCsv(name: ReportName, filter: ReportFilter): Promise<string> {
+    if (!this.token) throw backendError('locked', 'Sign in first.');
+    const path = `/v1/reports/${encodeURIComponent(name)}?${reportQuery(filter)}&format=csv`;
+    let res: Response;
+    try {
+      res = await this.fetcher(`${this.base}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch {
+      throw backendError('offline', 'The server cannot be reached.');
+    }
+    // An error answer is JSON: read it as every other call does.
+    if (!res.ok) return this.get(path);
+    return res.text();
+  }
+
   record(recordId: string): Promise<ServerRecordView> {
     return this.get(`/v1/records/${encodeURIComponent(recordId)}`);
   }
@@ -125,4 +144,14 @@ export class HttpDashboardBackend implements DashboardBackend {
   formView(formId: string, version: string, lang: string): Promise<FormView> {
     return this.get(`/v1/forms/${encodeURIComponent(formId)}/${encodeURIComponent(version)}?lang=${encodeURIComponent(lang)}`);
   }
+}
+
+/** The query of a report filter (empty parts left out). */
+export function reportQuery(filter: ReportFilter): string {
+  const q = new URLSearchParams();
+  for (const key of ['from', 'until', 'site', 'form'] as const) {
+    const v = filter[key]?.trim();
+    if (v) q.set(key, v);
+  }
+  return q.toString();
 }

@@ -260,6 +260,9 @@ export interface ActivityReport {
   undated: number;
   /** Devices of these sites silent for more than a day (`hours` null: never synced). */
   quiet_devices: { id: string; site: string; user: string; last_sync: string | null; hours: number | null }[];
+  /** Records of the covered days by outcome, and refusals (servers before issue 17 send neither). */
+  outcomes?: Record<string, number>;
+  refusals?: number;
 }
 
 /** A status change the user may make: to `to`; a return needs a comment. */
@@ -351,4 +354,33 @@ export interface Settings {
   server_url: string | null;
   /** Minutes of inactivity before the lock screen. */
   lock_timeout_minutes: number;
+}
+
+/** The FORMS.md 8 reports the server makes (`GET /v1/reports/<name>`). */
+export const REPORT_NAMES = ['daily', 'tb_suspects', 'alerts', 'vulnerability', 'vaccination', 'test_uptake', 'incomplete', 'conflicts'] as const;
+export type ReportName = (typeof REPORT_NAMES)[number];
+
+/** Which records a report covers: encounter days `from..=until` (`YYYY-MM-DD`), a site, a form. */
+export interface ReportFilter {
+  from?: string;
+  until?: string;
+  site?: string;
+  form?: string;
+}
+
+/** A report as the server computed it (crates/server/src/reports.rs): a table and its chart. */
+export interface Report {
+  name: ReportName;
+  /** Column keys (labels are the UI's `rep-col-<key>`; `outcome:<code>` columns name an outcome). */
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+  chart: ReportChart | null;
+  /** What the data cannot say (`rep-note-<key>`). */
+  notes: string[];
+}
+
+export interface ReportChart {
+  kind: 'bar' | 'line';
+  labels: string[];
+  series: { name: string; values: number[] }[];
 }

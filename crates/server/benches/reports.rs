@@ -1,0 +1,219 @@
+//! What the record facts projection costs the verifier per record, and what every
+//! report costs over 100,000 records (goal: p95 under 300 ms), on SQLite and
+//! PostgreSQL. Figures in docs/reports.md.
+//!
+//! The rows are made from a few evaluated templates (a TB suspect with vaccinations,
+//! a refusal, an arrival record with tests and a measles alert, a plain arrival
+//! check) copied under new ids over 365 days and four sites, and written with
+//! `put_facts`. Each report is read as the endpoint reads it: `Db::facts` over a
+//! 366-day window (all rows), then `reports::report`.
+//!
+//! Not part of CI. Run:
+//!   cargo bench -p tern-server --bench reports -- --records 100000 --backend sqlite
+//! Options: --records N (100000), --runs N (10), --backend sqlite|postgres.
+
+#[allow(dead_code)]
+#[path = "../tests/pg.rs"]
+mod pg;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tern_server::db::{Db, FactsFilter, RecordRow};
+use tern_server::facts::{record_facts, FactsRow};
+use tern_server::reports::{self, Subjects, REPORTS};
+
+fn arg(name: &str, default: &str) -> String {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.iter()
+        .position(|a| a == name)
+        .and_then(|i| argv.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration) {
+    v.sort();
+    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+fn template(
+    form: &str,
+    answers: serde_json::Value,
+) -> (
+    std::sync::Arc<tern_forms::Form>,
+    RecordRow,
+    tern_store::RecordInput,
+) {
+    let f = tern_store::builtin::form(form, "1.1.0").expect("form");
+    let record = RecordRow {
+        record_id: "t".into(),
+        site: "site-a".into(),
+        form_id: form.into(),
+        form_version: "1.1.0".into(),
+        subject_id: "S".into(),
+        status: "submitted".into(),
+        conflict: false,
+        created: "2026-03-10T09:00:00Z".into(),
+    };
+    let input = tern_store::RecordInput {
+        answers: answers.as_object().cloned().unwrap_or_default(),
+        created: record.created.clone(),
+        subject_id: "S".into(),
+        site: "site-a".into(),
+        ..Default::default()
+    };
+    (f, record, input)
+}
+
+fn main() {
+    let records: usize = arg("--records", "100000").parse().expect("--records N");
+    let runs: usize = arg("--runs", "10").parse().expect("--runs N");
+    let backend = arg("--backend", "sqlite");
+    let mut subject = serde_json::Map::new();
+    subject.insert("date_of_birth".into(), json!("2012-02-01"));
+    subject.insert("sex".into(), json!("female"));
+    let templates = [
+        template(
+            "pda",
+            json!({"consent_screening": "granted", "tb_cough": true, "tb_cough_weeks": 3,
+                   "tb_fever": false, "tb_haemoptysis": false, "tb_night_sweats": false,
+                   "tb_weight_loss": true, "temp_c": 37.2, "heart_rate": 90, "resp_rate": 18,
+                   "weight_kg": 41, "height_cm": 150, "outcome": "deferred",
+                   "vacc_evidence": "card_seen",
+                   "vacc": [{"vaccine_cvx": "03", "source": "card", "date_given": "2013-03-01"},
+                            {"vaccine_cvx": "20", "source": "verbal", "date_given": "2013-03-01"}]}),
+        ),
+        template("pda", json!({"consent_screening": "refused"})),
+        template(
+            "arr_t2",
+            json!({"hbv_offered": true, "hbv_accepted": true, "hbv_result": "positive",
+                   "sx_fever_rash": true, "vuln_minor_source": "self"}),
+        ),
+        template(
+            "arr_t1",
+            json!({"t1_isolation": false, "t1_vuln_flags": "none"}),
+        ),
+    ];
+    // Projection cost per record: evaluation and what to keep, per template.
+    let day: chrono::NaiveDate = "2026-03-10".parse().expect("day");
+    let mut made: Vec<FactsRow> = Vec::new();
+    for (form, record, input) in &templates {
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let row = record_facts(form, record, input, &subject, day);
+            times.push(t.elapsed());
+            if times.len() == 1 {
+                made.push(row);
+            }
+        }
+        let (p50, p95) = percentiles(times);
+        println!(
+            "projection {} ({} answers): p50 {:.2} ms, p95 {:.2} ms",
+            record.form_id,
+            input.answers.len(),
+            p50.as_secs_f64() * 1e3,
+            p95.as_secs_f64() * 1e3
+        );
+    }
+    for m in &made {
+        let j = serde_json::to_string(m).expect("json");
+        println!(
+            "row {}: {} bytes ({} calculated, {} warnings)",
+            m.form_id,
+            j.len(),
+            m.facts.calculated.len(),
+            m.facts.warnings.len()
+        );
+    }
+    let rows: Vec<FactsRow> = (0..records)
+        .map(|i| {
+            let mut r = made[i % made.len()].clone();
+            r.record_id = format!("r{i:07}");
+            r.subject_id = format!("S{:07}", i / 2);
+            r.site = format!("site-{}", i % 4);
+            r.conflict = i % 97 == 0;
+            r.encounter_date = (day - chrono::Duration::days((i % 365) as i64)).to_string();
+            r.created = format!("{}T09:00:00Z", r.encounter_date);
+            r
+        })
+        .collect();
+    // How much of reading is parsing: the compact rows parsed from JSON alone.
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| serde_json::to_string(&tern_server::facts::report_view(r)).expect("json"))
+        .collect();
+    let t = Instant::now();
+    for text in &texts {
+        std::hint::black_box(serde_json::from_str::<FactsRow>(text).expect("parse"));
+    }
+    println!(
+        "parsing {} compact rows ({} bytes on average) alone: {:.0} ms",
+        texts.len(),
+        texts.iter().map(String::len).sum::<usize>() / texts.len().max(1),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pg_server;
+    match backend.as_str() {
+        "sqlite" => {
+            let db = tern_server::sqlite::SqliteDb::open(tmp.path()).expect("sqlite");
+            rt.block_on(run(&db, &rows, runs, &backend));
+        }
+        "postgres" => {
+            pg_server = pg::Postgres::start();
+            let db = rt
+                .block_on(tern_server::postgres::PgDb::connect(&pg_server.url()))
+                .expect("postgres");
+            rt.block_on(run(&db, &rows, runs, &backend));
+        }
+        other => panic!("--backend sqlite or postgres, not {other}"),
+    }
+}
+
+async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
+    let t = Instant::now();
+    for part in rows.chunks(5000) {
+        db.put_facts(part).await.expect("put");
+    }
+    println!(
+        "{backend}: wrote {} rows in {:.1} s",
+        rows.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let filter = FactsFilter {
+        sites: None,
+        from: Some("2025-03-11".into()),
+        until: Some("2026-03-10".into()),
+        site: None,
+        form: None,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")
+        .expect("now")
+        .with_timezone(&chrono::Utc);
+    for name in REPORTS {
+        let mut read = Vec::new();
+        let mut total = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let got = db.facts(&filter).await.expect("facts");
+            read.push(t.elapsed());
+            let r = reports::report(name, &got, &Subjects::default(), now).expect("report");
+            std::hint::black_box(r);
+            total.push(t.elapsed());
+        }
+        let (r50, r95) = percentiles(read);
+        let (p50, p95) = percentiles(total);
+        println!(
+            "{backend} {name}: p50 {:.0} ms, p95 {:.0} ms (reading rows p50 {:.0} ms, p95 {:.0} ms)",
+            p50.as_secs_f64() * 1e3,
+            p95.as_secs_f64() * 1e3,
+            r50.as_secs_f64() * 1e3,
+            r95.as_secs_f64() * 1e3
+        );
+    }
+}

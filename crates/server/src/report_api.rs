@@ -1,0 +1,164 @@
+//! `GET /v1/reports/<name>?from=&until=&site=&form=&format=csv`: the FORMS.md 8
+//! reports over `record_facts` (crate::reports), role-checked (FORMS.md 2.2: site
+//! reports for clinicians and supervisors of their own sites, data managers all
+//! sites), pseudonymous unless the role may see identity, and access-logged.
+
+use crate::auth::{self, Action};
+use crate::db::{Db, FactsFilter};
+use crate::reports::{self, Report, Subjects};
+use crate::service::{self, ApiError, ApiResult, Caller};
+use chrono::{Duration, NaiveDate};
+
+/// The query of a report.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct ReportQuery {
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub site: Option<String>,
+    pub form: Option<String>,
+    pub format: Option<String>,
+}
+
+/// Longest window a report covers, in days.
+pub const MAX_DAYS: i64 = 366;
+/// The window when `from` is not given, in days up to `until`.
+pub const DEFAULT_DAYS: i64 = 90;
+
+/// The rows a report reads for a caller and query (pure): days `from..=until`
+/// (default the 90 days up to `today`), at most 366 days.
+pub fn filter_of(
+    q: &ReportQuery,
+    caller_sites: Option<&[String]>,
+    today: NaiveDate,
+) -> ApiResult<FactsFilter> {
+    let day = |name: &str, v: &Option<String>| -> ApiResult<Option<NaiveDate>> {
+        v.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    ApiError::bad(format!(
+                        "`{name}` must be a day written YYYY-MM-DD, not `{s}`"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let until = day("until", &q.until)?.unwrap_or(today);
+    let from = day("from", &q.from)?.unwrap_or(until - Duration::days(DEFAULT_DAYS - 1));
+    if from > until {
+        return Err(ApiError::bad("`from` is after `until`: swap them"));
+    }
+    if (until - from).num_days() >= MAX_DAYS {
+        return Err(ApiError::bad(format!(
+            "a report covers at most {MAX_DAYS} days: narrow `from`..`until`"
+        )));
+    }
+    let name = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    Ok(FactsFilter {
+        sites: caller_sites.map(<[String]>::to_vec),
+        from: Some(from.to_string()),
+        until: Some(until.to_string()),
+        site: name(&q.site),
+        form: name(&q.form),
+    })
+}
+
+/// Names of the subjects of these rows, from their subjects' summaries.
+async fn names<D: Db>(
+    db: &D,
+    rows: &[crate::facts::FactsRow],
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.subject_id.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let summaries = db.subject_summaries(&ids).await?;
+    Ok(summaries
+        .into_iter()
+        .filter_map(|(id, s)| match serde_json::from_str(&s) {
+            Ok(tern_store::DocSummary::Subject { display_name, .. }) => Some((id, display_name)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Makes report `name` for the caller (role-checked, access-logged).
+pub async fn report<D: Db>(
+    db: &D,
+    caller: &Caller,
+    name: &str,
+    q: &ReportQuery,
+) -> ApiResult<Report> {
+    caller.require(Action::ListRecords, "see reports")?;
+    if !reports::REPORTS.contains(&name) {
+        return Err(ApiError::new(
+            tern_sync::protocol::ErrorCode::NotFound,
+            reports::ReportError::Unknown(name.to_string()).to_string(),
+        ));
+    }
+    let filter = filter_of(q, caller.site_filter(), chrono::Utc::now().date_naive())?;
+    let rows = db.facts(&filter).await?;
+    let identity = caller.role.may_see_identity() && !auth::all_sites(caller.role);
+    let subjects = Subjects {
+        pseudonymise: auth::all_sites(caller.role),
+        names: if identity {
+            Some(names(db, &rows).await?)
+        } else {
+            None
+        },
+    };
+    let report_name = name.to_string();
+    let count = rows.len();
+    let report = service::blocking(move || {
+        reports::report(&report_name, &rows, &subjects, chrono::Utc::now())
+    })
+    .await?
+    .map_err(|e| ApiError::bad(e.to_string()))?;
+    db.audit(
+        &caller.audit(
+            &format!("report_{name}"),
+            filter
+                .site
+                .as_deref()
+                .or(caller.sites.first().map(String::as_str))
+                .unwrap_or(""),
+            &format!(
+                "from={} until={} form={} records={count}",
+                filter.from.as_deref().unwrap_or(""),
+                filter.until.as_deref().unwrap_or(""),
+                filter.form.as_deref().unwrap_or("")
+            ),
+        ),
+    )
+    .await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_defaults_to_90_days_and_is_checked() {
+        let today: NaiveDate = "2026-03-10".parse().expect("day");
+        let f = filter_of(&ReportQuery::default(), None, today).expect("filter");
+        assert_eq!(
+            (f.from.as_deref(), f.until.as_deref()),
+            (Some("2025-12-11"), Some("2026-03-10"))
+        );
+        let q = |from: &str, until: &str| ReportQuery {
+            from: Some(from.into()),
+            until: Some(until.into()),
+            ..ReportQuery::default()
+        };
+        assert!(filter_of(&q("2026-03-11", "2026-03-10"), None, today).is_err());
+        assert!(filter_of(&q("2025-01-01", "2026-03-10"), None, today).is_err());
+        let e = filter_of(&q("10/03/2026", ""), None, today).expect_err("format");
+        assert!(e.message.contains("YYYY-MM-DD"), "{}", e.message);
+        let sites = vec!["site-a".to_string()];
+        let f = filter_of(&q("2026-03-01", "2026-03-10"), Some(&sites), today).expect("ok");
+        assert_eq!(f.sites, Some(sites));
+    }
+}

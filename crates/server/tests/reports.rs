@@ -1,0 +1,191 @@
+//! The FORMS.md 8 reports from the API, over records made for the purpose, on both
+//! databases: the verifier's record facts give the figures, names only for roles
+//! with identity rights, CSV guarded, and a reprojection gives the same reports.
+
+use crate::common::*;
+
+fn report(url: &str, token: &str, name: &str) -> serde_json::Value {
+    let (status, body) = get(url, &format!("/v1/reports/{name}"), token);
+    assert_eq!(status, 200, "{name}: {body}");
+    body
+}
+
+fn column(r: &serde_json::Value, row: usize, name: &str) -> serde_json::Value {
+    let cols = r["columns"].as_array().cloned().unwrap_or_default();
+    let i = cols
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("{name} in {r}"));
+    r["rows"][row][i].clone()
+}
+
+fn reports_from_records(backend: Backend) {
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
+    let (suspect, refused) = {
+        let mut s = open(&dev);
+        let subject = s
+            .add_subject(&[
+                ("sex".into(), "female".into()),
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("dob_precision".into(), "exact".into()),
+                ("nationality".into(), "SY".into()),
+            ])
+            .expect("subject");
+        let a = s.new_record("pda", &subject).expect("record");
+        for (f, v) in [
+            ("consent_screening", "granted"),
+            ("tb_cough", "true"),
+            ("tb_cough_weeks", "3"),
+            ("outcome", "deferred"),
+        ] {
+            s.set_answer(&a, f, v, None).expect(f);
+        }
+        let b = s.new_record("pda", &subject).expect("record");
+        s.set_answer(&b, "consent_screening", "refused", None)
+            .expect("refusal");
+        (a, b)
+    };
+    sync(&dev);
+    let chen = login(&url, "chen");
+    let dana = login(&url, "dana");
+    let bilal = login(&url, "bilal");
+    // The verifier projects after the acknowledgement: wait (bounded) for both.
+    let mut daily = serde_json::Value::Null;
+    for _ in 0..100 {
+        daily = report(&url, &chen, "daily");
+        if column(&daily, 0, "total").as_u64() == Some(2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let name = backend.name;
+    assert_eq!(column(&daily, 0, "total"), 2, "{name}: {daily}");
+    assert_eq!(column(&daily, 0, "refused"), 1, "{name}: {daily}");
+    assert_eq!(column(&daily, 0, "outcome:deferred"), 1, "{name}: {daily}");
+
+    let tb = report(&url, &chen, "tb_suspects");
+    assert_eq!(tb["rows"].as_array().map(Vec::len), Some(1), "{name}: {tb}");
+    assert_eq!(column(&tb, 0, "record"), suspect.as_str());
+    assert_eq!(column(&tb, 0, "age_band"), "18-59");
+    assert!(
+        column(&tb, 0, "name").is_string(),
+        "a supervisor sees names: {tb}"
+    );
+    let tb_dm = report(&url, &dana, "tb_suspects");
+    assert!(
+        !tb_dm["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .any(|c| c == "name"),
+        "{name}: a data manager sees no names: {tb_dm}"
+    );
+    assert_ne!(
+        column(&tb_dm, 0, "subject"),
+        column(&tb, 0, "subject"),
+        "pseudonymised"
+    );
+
+    let incomplete = report(&url, &chen, "incomplete");
+    let listed: Vec<&str> = incomplete["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r[0].as_str())
+        .collect();
+    assert!(listed.contains(&suspect.as_str()), "{name}: {incomplete}");
+    assert!(
+        !listed.contains(&refused.as_str()) || listed.len() == 2,
+        "{incomplete}"
+    );
+
+    // Filters: another site, another form, a window before the records.
+    for q in [
+        "site=site-b",
+        "form=arr_t1",
+        "from=2020-01-01&until=2020-01-31",
+    ] {
+        let (status, r) = get(&url, &format!("/v1/reports/daily?{q}"), &chen);
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(
+            r["rows"].as_array().map(Vec::len),
+            Some(0),
+            "{name} {q}: {r}"
+        );
+    }
+    let (status, r) = get(&url, "/v1/reports/daily?from=yesterday", &chen);
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(
+        get(&url, "/v1/reports/tb_suspects", &bilal).0,
+        403,
+        "a screener sees no reports"
+    );
+    assert_eq!(get(&url, "/v1/reports/nope", &chen).0, 404);
+
+    // CSV: a header of column keys and one line per row.
+    let csv = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/reports/tb_suspects?format=csv"))
+        .bearer_auth(&chen)
+        .send()
+        .expect("csv");
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().expect("text");
+    assert!(text.starts_with("record,subject,name,site"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+
+    // Every view is in the access log.
+    let (_, log) = get(&url, "/v1/audit", &dana);
+    assert!(
+        log.to_string().contains("report_tb_suspects"),
+        "{name}: {log}"
+    );
+
+    // Reprojection from the documents gives the same reports.
+    let before: Vec<serde_json::Value> = crate_reports()
+        .iter()
+        .map(|r| report(&url, &chen, r))
+        .collect();
+    let done = admin.reproject().expect("reproject");
+    assert_eq!(done.records, 2, "{name}: {done:?}");
+    let after: Vec<serde_json::Value> = crate_reports()
+        .iter()
+        .map(|r| report(&url, &chen, r))
+        .collect();
+    assert_eq!(before, after, "{name}");
+}
+
+fn crate_reports() -> &'static [&'static str] {
+    tern_server::reports::REPORTS
+}
+
+#[test]
+fn reports_from_records_on_sqlite() {
+    reports_from_records(sqlite());
+}
+
+#[test]
+fn reports_from_records_on_postgres() {
+    reports_from_records(postgres());
+}
+
+/// `tern serve` without `--dashboard` serves the dashboard built into it (when the
+/// UI was built before the server, as CI does).
+#[test]
+fn the_embedded_dashboard_is_served_without_a_folder() {
+    if !tern_server::dashboard::embedded() {
+        eprintln!("built without ui/dist: nothing embedded to check");
+        return;
+    }
+    let backend = sqlite();
+    let server = TestServer::start(&backend.storage);
+    let page = reqwest::blocking::get(format!("{}/dashboard.html", server.url())).expect("page");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .contains("script-src 'self'"));
+}

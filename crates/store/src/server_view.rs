@@ -1,0 +1,91 @@
+//! What the server needs to evaluate a record it holds as a document (pure: the
+//! caller passes the document, the subject's values and "today"): the answers,
+//! confirmed warnings and encounter metadata the device's evaluation uses, with the
+//! values the form takes from the subject, and which fields are restricted.
+
+use crate::doc;
+use automerge::Automerge;
+use serde_json::{Map, Value as J};
+use std::collections::BTreeSet;
+use tern_forms::{FieldSource, Form};
+
+/// The record document's inputs to an evaluation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordInput {
+    /// The record's answers (its restricted twin is not read).
+    pub answers: Map<String, J>,
+    /// Confirmed warnings as `rule@field` (their reasons are not read).
+    pub confirmed: BTreeSet<String>,
+    pub subject_id: String,
+    pub site: String,
+    pub device: String,
+    pub creator: String,
+    /// When the record was started (RFC 3339).
+    pub created: String,
+}
+
+/// Reads a record document's evaluation inputs.
+pub fn record_input(d: &Automerge) -> RecordInput {
+    let root = |k: &str| doc::root_str(d, k).unwrap_or_default();
+    RecordInput {
+        answers: doc::read_answers(d, "answers").answers,
+        confirmed: doc::root_map_strings(d, "confirmed")
+            .keys()
+            .cloned()
+            .collect(),
+        subject_id: root("subject_id"),
+        site: root("site"),
+        device: root("device"),
+        creator: root("creator"),
+        created: root("created"),
+    }
+}
+
+/// The values a record is evaluated over, as the device combines them: its answers,
+/// the subject values its form takes from the subject, and the encounter metadata.
+pub fn evaluation_values(
+    form: &Form,
+    record_id: &str,
+    input: &RecordInput,
+    subject: &Map<String, J>,
+) -> Map<String, J> {
+    let mut combined = input.answers.clone();
+    for (k, v) in subject {
+        if form
+            .field(k)
+            .is_some_and(|f| f.source() == FieldSource::Subject || f.is_identity())
+        {
+            combined.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in [
+        ("encounter_id", record_id),
+        ("form_version", form.version()),
+        ("site_id", &input.site),
+        ("device_id", &input.device),
+        ("screener_id", &input.creator),
+        ("encounter_start", &input.created),
+        ("subject_id", &input.subject_id),
+    ] {
+        if form.field(k).is_some() {
+            combined.insert(k.into(), J::String(v.to_string()));
+        }
+    }
+    combined
+}
+
+/// Whether a field path (`group[i].field` or `field`) names a restricted field
+/// (restricted itself, or in a restricted section or group; FORMS.md 2.2).
+pub fn is_restricted_path(form: &Form, path: &str) -> bool {
+    let id = path.rsplit('.').next().unwrap_or(path);
+    let id = id.split('[').next().unwrap_or(id);
+    form.field(id)
+        .is_some_and(|f| crate::records::is_restricted(form, f))
+}
+
+/// Whether a field is an identity field (names, document numbers: FORMS.md 2).
+pub fn is_identity_path(form: &Form, path: &str) -> bool {
+    let id = path.rsplit('.').next().unwrap_or(path);
+    let id = id.split('[').next().unwrap_or(id);
+    form.field(id).is_some_and(|f| f.is_identity()) || crate::subjects::is_identity_field(id)
+}
