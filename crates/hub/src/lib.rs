@@ -566,11 +566,7 @@ fn group(items: &[tern_server::db::LogItem]) -> Vec<DocChanges> {
 }
 
 fn now_text() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("{secs}")
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The upstream server as the hub's password authority (enrolments and proofs of

@@ -255,6 +255,33 @@ pub struct RecordRow {
     pub created: String,
 }
 
+impl RecordRow {
+    /// The row of record `id` from its document summary (`None`: not a record's).
+    pub fn from_summary(id: &str, summary: &tern_store::DocSummary) -> Option<RecordRow> {
+        match summary {
+            tern_store::DocSummary::Record {
+                form_id,
+                form_version,
+                subject_id,
+                site,
+                status,
+                conflict,
+                created,
+            } => Some(RecordRow {
+                record_id: id.to_string(),
+                site: site.clone(),
+                form_id: form_id.clone(),
+                form_version: form_version.clone(),
+                subject_id: subject_id.clone(),
+                status: status.clone(),
+                conflict: *conflict,
+                created: created.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One access-log entry: who did what to which object, never a health value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {

@@ -14,7 +14,7 @@ use crate::limits::Limits;
 use crate::service::ApiError;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -186,7 +186,7 @@ pub async fn keep_session<D: Db>(
     req: Request,
     next: Next,
 ) -> Response {
-    let token = bearer(req.headers()).map(crate::auth::token_hash);
+    let token = crate::api::bearer(req.headers()).map(crate::auth::token_hash);
     let mut resp = next.run(req).await;
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -199,15 +199,6 @@ pub async fn keep_session<D: Db>(
         }
     }
     resp
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 /// Serves plain HTTP/1.1 on `listener` until `stop`: connections limited per source

@@ -21,27 +21,10 @@ pub struct Reprojected {
 
 /// The record row a loaded record document projects to (`None`: not a record).
 fn record_row(id: &str, doc: &automerge::Automerge) -> Option<RecordRow> {
-    match tern_store::summarize(tern_store::DocKind::Record, doc)? {
-        tern_store::DocSummary::Record {
-            form_id,
-            form_version,
-            subject_id,
-            site,
-            status,
-            created,
-            conflict,
-        } => Some(RecordRow {
-            record_id: id.to_string(),
-            site,
-            form_id,
-            form_version,
-            subject_id,
-            status,
-            conflict,
-            created,
-        }),
-        _ => None,
-    }
+    RecordRow::from_summary(
+        id,
+        &tern_store::summarize(tern_store::DocKind::Record, doc)?,
+    )
 }
 
 /// Rebuilds every record's facts; `today` is the day for records without a start.

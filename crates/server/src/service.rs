@@ -1036,7 +1036,8 @@ pub async fn sync<D: Db>(
 /// Every author of the page is an account that proved itself on the pushing device
 /// (its own password, online: [`prove_account`] or enrolment), with a role that may
 /// write this kind of document at its site; every change was made on the pushing
-/// device; every document is in the device's scope. The site of each document is the
+/// device, or on a device enrolled through it when it is a supervisor hub; every
+/// document is in the device's scope. The site of each document is the
 /// one the server first stored for it, never a later claim: it is written into the
 /// page here, so the log's site (what pulls select by) is the server's own.
 async fn authorise_push<D: Db>(

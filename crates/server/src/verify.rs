@@ -239,45 +239,30 @@ fn chunk_authors(chunks: &[Vec<u8>], limits: &ChunkLimits) -> Vec<([u8; 32], BTr
 /// The verdict on a loaded document from its summary (`None`: not one of ours, or a
 /// document of a kind without one).
 fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
-    let Some(DocSummary::Record {
-        form_id,
-        form_version,
-        subject_id,
-        site,
-        status,
-        conflict,
-        created,
-    }) = summary.clone()
+    let Some(row) = summary
+        .as_ref()
+        .and_then(|s| RecordRow::from_summary(&u.doc_id, s))
     else {
         return Verdict::Good(None, Box::new(summary));
     };
-    if site != u.site {
+    if row.site != u.site {
         return Verdict::Bad(format!(
-            "the record claims site `{site}` but was stored for `{}`",
-            u.site
+            "the record claims site `{}` but was stored for `{}`",
+            row.site, u.site
         ));
     }
     // A record of a built-in form must name one of its built-in versions: its write
     // rights are checked against that version, so a record moved (or forged) to a
     // version the server lacks would escape them. Update the server before devices.
-    if tern_store::builtin::is_form(&form_id)
-        && tern_store::builtin::form(&form_id, &form_version).is_none()
+    if tern_store::builtin::is_form(&row.form_id)
+        && tern_store::builtin::form(&row.form_id, &row.form_version).is_none()
     {
         return Verdict::Bad(format!(
-            "the record names form {form_id} version `{}`, which this server does not have",
-            form_version.chars().take(20).collect::<String>()
+            "the record names form {} version `{}`, which this server does not have",
+            row.form_id,
+            row.form_version.chars().take(20).collect::<String>()
         ));
     }
-    let row = RecordRow {
-        record_id: u.doc_id.clone(),
-        site,
-        form_id,
-        form_version,
-        subject_id,
-        status,
-        conflict,
-        created,
-    };
     Verdict::Good(Some(row), Box::new(summary))
 }
 

@@ -326,6 +326,78 @@ fn site_labels(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &
 
 const ROOT_PASSWORD: &str = "root-pass-1";
 
+/// POSTs JSON with a device's token: `(status, error code)`.
+fn post_json(url: &str, token: &str, body: serde_json::Value) -> (u16, Option<String>) {
+    let resp = reqwest::blocking::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .body(body.to_string())
+        .send()
+        .expect("post");
+    let status = resp.status().as_u16();
+    let v: serde_json::Value =
+        serde_json::from_slice(&resp.bytes().expect("body")).unwrap_or_default();
+    (status, v["code"].as_str().map(str::to_string))
+}
+
+/// The supervisor-hub endpoints: only a device of a supervisor's account acts as a
+/// hub, and a hub cannot claim a device this server enrolled itself.
+fn hub_endpoints(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
+    let screener = device(dir, admin, url, "bilal", "site-a");
+    let direct = device(dir, admin, url, "amina", "site-a");
+    let direct_id = open(&direct).device().to_string();
+    let prove = |token: &str, device: &str| {
+        post_json(
+            &format!("{url}/v1/hub/prove"),
+            token,
+            serde_json::json!({"device": device, "account": "amina", "password": ACCOUNT_PASSWORD}),
+        )
+    };
+    let forbidden = (403, Some("forbidden".to_string()));
+    assert_eq!(
+        prove(&token(&screener), "field-tablet-1"),
+        forbidden,
+        "{name}"
+    );
+    assert_eq!(
+        post_json(
+            &format!("{url}/v1/hub/devices"),
+            &token(&screener),
+            serde_json::json!({"devices": [[direct_id.clone(), true]]}),
+        ),
+        forbidden,
+        "{name}: a screener's device revoked another device"
+    );
+    let hub = device(dir, admin, url, "chen", "site-a");
+    assert_eq!(prove(&token(&hub), &direct_id), forbidden, "{name}");
+    assert_eq!(
+        post_json(
+            &format!("{url}/v1/hub/devices"),
+            &token(&hub),
+            serde_json::json!({"devices": [[direct_id.clone(), true]]}),
+        )
+        .0,
+        200,
+        "{name}"
+    );
+    let listed = admin.devices().expect("devices");
+    let d = listed.iter().find(|d| d.id == direct_id).expect("listed");
+    assert!(
+        !d.revoked && d.via_hub.is_none(),
+        "{name}: a hub took over or revoked a device it does not hold: {d:?}"
+    );
+    // Its own device: registered through it, the account bound.
+    assert_eq!(prove(&token(&hub), "field-tablet-1").0, 200, "{name}");
+    let listed = admin.devices().expect("devices");
+    let hub_id = open(&hub).device().to_string();
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.id == "field-tablet-1" && d.via_hub.as_deref() == Some(hub_id.as_str())),
+        "{name}"
+    );
+}
+
 fn scenario(backend: Backend) {
     let server = TestServer::start(&backend.storage);
     let admin = accounts(&backend.storage);
@@ -349,4 +421,24 @@ fn an_enrolled_tablet_cannot_act_as_another_account_on_sqlite() {
 #[test]
 fn an_enrolled_tablet_cannot_act_as_another_account_on_postgres() {
     scenario(postgres());
+}
+
+/// Apart from the scenario above, whose sign-ins and enrolments use up the per-address
+/// attempt limit of its server.
+fn hub_scenario(backend: Backend) {
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let tmp = tempfile::tempdir().expect("tmp");
+    hub_endpoints(&server.url(), &admin, tmp.path(), backend.name);
+    server.stop();
+}
+
+#[test]
+fn only_a_supervisors_device_acts_as_a_hub_on_sqlite() {
+    hub_scenario(sqlite());
+}
+
+#[test]
+fn only_a_supervisors_device_acts_as_a_hub_on_postgres() {
+    hub_scenario(postgres());
 }

@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::roles::Role;
 use crate::store::Store;
 use automerge::Change;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use std::collections::HashSet;
 
 impl Store {
@@ -71,33 +71,7 @@ impl Store {
 
     /// The account this store enrolled with, when it is enrolled.
     fn enrolled_account(&self) -> Result<Option<String>> {
-        let synced: bool = self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !synced {
-            return Ok(None);
-        }
-        let server: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM sync_state WHERE key = 'server'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if server.is_none() {
-            return Ok(None);
-        }
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT value FROM sync_state WHERE key = 'account'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(self.enrolment()?.map(|e| e.account))
     }
 
     /// Whether the acting user may open restricted sections: their role allows it and,
@@ -126,9 +100,13 @@ impl Store {
 
     /// The local sequence of the first unacknowledged change (after `acked`) by an
     /// unproven user: pushes stop just before it. `None` when no such change waits.
-    /// Reads change authors only when an unproven user exists.
-    pub(crate) fn held_from(&mut self, acked: i64) -> Result<Option<i64>> {
-        let unproven = self.unproven_users()?;
+    /// Reads change authors only when an unproven user exists (`unproven`: from
+    /// [`Store::unproven_users`], read once per page by the caller).
+    pub(crate) fn held_from(
+        &mut self,
+        acked: i64,
+        unproven: &HashSet<String>,
+    ) -> Result<Option<i64>> {
         if unproven.is_empty() {
             return Ok(None);
         }
@@ -154,18 +132,17 @@ impl Store {
         Ok(None)
     }
 
-    /// Whether a whole document (its actor table) has a change by an unproven user.
-    pub(crate) fn has_unproven_author(&self, document: &[u8]) -> Result<bool> {
-        let unproven = self.unproven_users()?;
+    /// Whether a whole document (its actor table) has a change by one of `unproven`.
+    pub(crate) fn has_unproven_author(document: &[u8], unproven: &HashSet<String>) -> bool {
         if unproven.is_empty() {
-            return Ok(false);
+            return false;
         }
         let Ok(actors) = crate::chunk::document_actors(document) else {
-            return Ok(true);
+            return true;
         };
-        Ok(actors
+        actors
             .into_iter()
-            .any(|a| unproven.contains(&Author::from_actor(&automerge::ActorId::from(a)).user)))
+            .any(|a| unproven.contains(&Author::from_actor(&automerge::ActorId::from(a)).user))
     }
 }
 

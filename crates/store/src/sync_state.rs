@@ -149,6 +149,15 @@ pub struct SyncStatus {
     pub unproven_users: Vec<String>,
 }
 
+/// What a push page is built against: the acknowledged marker, the page's byte
+/// budget and the unproven users whose changes stay on the device.
+#[derive(Clone, Copy)]
+struct PageCut<'a> {
+    after: i64,
+    max_bytes: usize,
+    unproven: &'a std::collections::HashSet<String>,
+}
+
 /// `(local seq, doc id, hash)` of a queued change.
 type PendingRow = (i64, String, Vec<u8>);
 
@@ -403,7 +412,8 @@ impl Store {
             return Ok(false);
         }
         let acked = self.push_acked()?;
-        let held = self.held_from(acked)?.unwrap_or(i64::MAX);
+        let unproven = self.unproven_users()?;
+        let held = self.held_from(acked, &unproven)?.unwrap_or(i64::MAX);
         Ok(self.conn.query_row(
             "SELECT EXISTS(SELECT 1 FROM sync_log WHERE seq > ?1 AND seq < ?2 AND from_server = 0)",
             [acked, held],
@@ -539,7 +549,8 @@ impl Store {
         }
         let after = after.max(self.push_acked()?);
         // Nothing from the first change of an unproven user on (order is kept).
-        let held = self.held_from(after)?.unwrap_or(i64::MAX);
+        let unproven = self.unproven_users()?;
+        let held = self.held_from(after, &unproven)?.unwrap_or(i64::MAX);
         let mut page = OutgoingPage::default();
         let mut size = 0;
         let mut whole_sent: std::collections::HashSet<String> = Default::default();
@@ -559,8 +570,11 @@ impl Store {
                 &mut size,
                 &mut whole_sent,
                 rows,
-                after,
-                max_bytes,
+                &PageCut {
+                    after,
+                    max_bytes,
+                    unproven: &unproven,
+                },
             )? || stopped
             {
                 break;
@@ -588,9 +602,13 @@ impl Store {
         size: &mut usize,
         whole_sent: &mut std::collections::HashSet<String>,
         rows: Vec<PendingRow>,
-        after: i64,
-        max_bytes: usize,
+        cut: &PageCut<'_>,
     ) -> Result<bool> {
+        let PageCut {
+            after,
+            max_bytes,
+            unproven,
+        } = *cut;
         for (seq, doc_id, hash) in rows {
             if whole_sent.contains(&doc_id) {
                 // Already inside the whole document this page carries.
@@ -601,7 +619,7 @@ impl Store {
                 .doc_kind(&doc_id)?
                 .ok_or_else(|| StoreError::BadDocument(doc_id.clone(), "unknown kind".into()))?;
             let whole = if self.new_to_server(&doc_id, after)? {
-                self.whole_document(&doc_id, kind)?
+                self.whole_document(&doc_id, kind, unproven)?
             } else {
                 None
             };
@@ -663,7 +681,12 @@ impl Store {
     /// rows into it. `None` when changes wait for dependencies, or when a restricted
     /// twin has an author who may not write restricted sections (a screener's empty
     /// skeleton: the server can tell it from a write only change by change).
-    fn whole_document(&mut self, doc_id: &str, kind: Kind) -> Result<Option<Vec<u8>>> {
+    fn whole_document(
+        &mut self,
+        doc_id: &str,
+        kind: Kind,
+        unproven: &std::collections::HashSet<String>,
+    ) -> Result<Option<Vec<u8>>> {
         if self.change_rows(doc_id)? > 0 {
             self.fold_doc(doc_id)?;
             if self.change_rows(doc_id)? > 0 {
@@ -684,7 +707,7 @@ impl Store {
                 Ok(None)
             }
             // An unproven user's changes are held back: they cannot travel inside it.
-            Some(bytes) if self.has_unproven_author(&bytes)? => Ok(None),
+            Some(bytes) if Store::has_unproven_author(&bytes, unproven) => Ok(None),
             other => Ok(other),
         }
     }
