@@ -240,3 +240,28 @@ pub async fn settings_get(core: Core_<'_>) -> ApiResult<Settings> {
 pub async fn settings_save(core: Core_<'_>, settings: Settings) -> ApiResult<Settings> {
     run(&core, move |c| c.settings_save(&settings)).await
 }
+
+#[tauri::command]
+pub async fn hub_state(core: Core_<'_>) -> ApiResult<TeamHubState> {
+    run(&core, |c| c.hub_state()).await
+}
+
+#[tauri::command]
+pub async fn hub_start(core: Core_<'_>, code: Option<String>) -> ApiResult<TeamHubState> {
+    run(&core, move |c| c.hub_start(code.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn hub_stop(core: Core_<'_>) -> ApiResult<TeamHubState> {
+    run(&core, |c| c.hub_stop()).await
+}
+
+#[tauri::command]
+pub async fn hub_sync_now(core: Core_<'_>) -> ApiResult<TeamHubState> {
+    run(&core, |c| c.hub_sync_now()).await
+}
+
+#[tauri::command]
+pub async fn hub_new_code(core: Core_<'_>) -> ApiResult<TeamHubState> {
+    run(&core, |c| c.hub_new_code()).await
+}

@@ -96,6 +96,8 @@ pub struct Core {
     inner: Mutex<Inner>,
     pub(crate) sync: Mutex<SyncShared>,
     pub(crate) wake: Condvar,
+    /// The supervisor's team hub while it runs (`team_hub.rs`).
+    team_hub: Mutex<Option<crate::team_hub::Running>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -165,7 +167,26 @@ impl Core {
                 stop: false,
             }),
             wake: Condvar::new(),
+            team_hub: Mutex::new(None),
         })
+    }
+
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn team_hub(&self) -> MutexGuard<'_, Option<crate::team_hub::Running>> {
+        self.team_hub.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The role of the unlocked user (`locked` when no one is).
+    pub(crate) fn session_role(&self) -> ApiResult<tern_store::Role> {
+        self.with_store(|s| Ok(s.role()))
+    }
+
+    /// The server this device enrolled with.
+    pub(crate) fn server_url(&self) -> ApiResult<Option<String>> {
+        Ok(self.enrolled()?.map(|d| d.server_url))
     }
 
     fn path(&self, name: &str) -> PathBuf {

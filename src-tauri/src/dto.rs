@@ -318,3 +318,39 @@ pub fn value_as_text(v: &J) -> String {
         other => other.to_string(),
     }
 }
+
+/// A device of the supervisor's field team, enrolled with the team hub.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamDevice {
+    pub id: String,
+    pub site: String,
+    pub user: String,
+    pub last_sync: Option<String>,
+    pub revoked: bool,
+}
+
+/// The "Team hub" screen: whether the user may run one, and while it runs, where
+/// the team reaches it, the code to enrol the next device, the team's devices and
+/// the upstream sync.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TeamHubState {
+    /// The unlocked user is a supervisor.
+    pub available: bool,
+    /// The hub was set up on this computer (it starts with the password alone).
+    pub set_up: bool,
+    pub running: bool,
+    /// `https://IP:PORT` for each address of this computer on the team's network.
+    pub addresses: Vec<String>,
+    /// SHA-256 of the hub's certificate, which team devices pin.
+    pub fingerprint: Option<String>,
+    /// A one-time enrolment code (`CODE#FINGERPRINT`) for the next device.
+    pub enrolment_code: Option<String>,
+    /// The first address and the code as a QR code (SVG).
+    pub qr_svg: Option<String>,
+    pub sites: Vec<String>,
+    pub devices: Vec<TeamDevice>,
+    /// The team's changes not yet acknowledged upstream.
+    pub pending_up: i64,
+    pub last_sync: Option<String>,
+    pub upstream: Option<tern_hub::UpstreamState>,
+}

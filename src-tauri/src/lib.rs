@@ -19,6 +19,7 @@ pub mod core;
 pub mod dto;
 pub mod error;
 pub mod sync;
+pub mod team_hub;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +70,11 @@ pub fn run() {
             commands::sync_now,
             commands::settings_get,
             commands::settings_save,
+            commands::hub_state,
+            commands::hub_start,
+            commands::hub_stop,
+            commands::hub_sync_now,
+            commands::hub_new_code,
         ])
         .build(tauri::generate_context!());
     match result {
@@ -76,6 +82,7 @@ pub fn run() {
             if let tauri::RunEvent::Exit = event {
                 if let Some(core) = handle.try_state::<Arc<core::Core>>() {
                     sync::stop(&core);
+                    core.stop_team_hub();
                 }
             }
         }),

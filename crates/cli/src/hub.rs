@@ -18,8 +18,6 @@ use clap::{Args, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 use tern_hub::{Hub, HubError};
 
 use crate::emit;
@@ -50,11 +48,6 @@ enum HubCommand {
     /// What waits each way and the last upstream sync, as JSON.
     Status,
 }
-
-/// Between upstream syncs while the upstream answers, and the longest wait while it
-/// does not (the wait doubles from 5 s up to this).
-const SYNC_EVERY: Duration = Duration::from_secs(60);
-const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 pub fn run(args: HubArgs) -> Result<ExitCode> {
     let Some(dir) = args.data else {
@@ -92,37 +85,15 @@ pub fn run(args: HubArgs) -> Result<ExitCode> {
 
 fn serve(hub: Hub, listen: SocketAddr) -> Result<ExitCode> {
     crate::serve::init_logs();
-    let config = hub.serve_config(listen)?;
     let code = hub.enrolment_code(None)?;
     let fingerprint = hub.info().fingerprint.clone();
-    let hub = Arc::new(hub);
-    let syncing = hub.clone();
-    // The upstream loop: its own thread (blocking HTTP), one sync at a time.
-    std::thread::spawn(move || {
-        let mut wait = Duration::from_secs(5);
-        loop {
-            match syncing.sync() {
-                Ok(_) => {
-                    wait = Duration::from_secs(5);
-                    std::thread::sleep(SYNC_EVERY);
-                }
-                Err(HubError::Revoked) => {
-                    eprintln!("error: {}", HubError::Revoked);
-                    std::process::exit(1);
-                }
-                Err(e) => {
-                    eprintln!("warning: upstream sync failed, retrying later: {e}");
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(BACKOFF_MAX);
-                }
-            }
-        }
-    });
-    tern_server::serve(config, |running| {
-        emit(&format!("https://{}", running.addr));
-        emit(
-            &serde_json::json!({ "fingerprint": fingerprint, "enrolment_code": code }).to_string(),
-        );
-    })?;
+    let running = hub.start(listen)?;
+    emit(&format!("https://{}", running.addr()));
+    emit(&serde_json::json!({ "fingerprint": fingerprint, "enrolment_code": code }).to_string());
+    if running.wait() {
+        eprintln!("error: {}", HubError::Revoked);
+        return Ok(ExitCode::from(1));
+    }
+    running.stop();
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,9 @@
 //! - One upstream sync at a time ([`Hub::sync`] holds a lock).
 //! - A hub revoked upstream destroys its keys and database.
 
+mod running;
+pub use running::{RunningHub, UpstreamPhase, UpstreamState};
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -103,6 +106,18 @@ pub struct HubSyncReport {
     pub revoked_devices: Vec<String>,
     /// Chunks still waiting for the hub's own verification (sent next time).
     pub waiting: bool,
+}
+
+/// How far a running upstream sync got (after each round trip).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HubProgress {
+    /// Changes of the team waiting to go up when the sync started.
+    pub to_push: u64,
+    /// Changes acknowledged upstream so far.
+    pub pushed: u64,
+    /// Documents received from upstream so far (the total is not known in advance).
+    pub pulled_documents: u64,
+    pub round_trips: u32,
 }
 
 /// `tern hub status`.
@@ -375,11 +390,19 @@ impl Hub {
     /// Syncs with the upstream server now: the device registry (revocations both
     /// ways), then pages pushed and pulled until neither side has more. One at a time.
     pub fn sync(&self) -> Result<HubSyncReport, HubError> {
+        self.sync_reporting(|_| {})
+    }
+
+    /// [`Hub::sync`], telling `progress` after every round trip how far it got.
+    pub fn sync_reporting(
+        &self,
+        mut progress: impl FnMut(&HubProgress),
+    ) -> Result<HubSyncReport, HubError> {
         let _one = self
             .sync_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match self.sync_inner() {
+        match self.sync_inner(&mut progress) {
             Err(HubError::Sync(SyncError::Revoked)) => {
                 self.wipe()?;
                 Err(HubError::Revoked)
@@ -388,7 +411,10 @@ impl Hub {
         }
     }
 
-    fn sync_inner(&self) -> Result<HubSyncReport, HubError> {
+    fn sync_inner(
+        &self,
+        progress: &mut dyn FnMut(&HubProgress),
+    ) -> Result<HubSyncReport, HubError> {
         let up = &self.info.upstream;
         let token = self.token()?;
         let mut report = HubSyncReport::default();
@@ -420,6 +446,14 @@ impl Hub {
         let mut cursor = self.number("hub.cursor")?;
         let mut pushed = self.number("hub.pushed")?;
         let mut accounts_version = self.number("hub.accounts_version")? as u64;
+        let to_push = self
+            .rt
+            .block_on(self.db.chunks_after(pushed, "upstream"))?
+            .max(0) as u64;
+        progress(&HubProgress {
+            to_push,
+            ..HubProgress::default()
+        });
         loop {
             if report.round_trips >= MAX_ROUND_TRIPS {
                 break;
@@ -463,6 +497,12 @@ impl Hub {
             }
             cursor = answer.cursor as i64;
             self.set("hub.cursor", &cursor.to_string())?;
+            progress(&HubProgress {
+                to_push: to_push.max(report.pushed_changes),
+                pushed: report.pushed_changes,
+                pulled_documents: report.pulled_documents,
+                round_trips: report.round_trips,
+            });
             if !answer.more && !page.more {
                 break;
             }
@@ -533,6 +573,13 @@ impl Hub {
             }))),
             tls_pem: Some((cert.into_bytes(), key.into_bytes())),
         })
+    }
+
+    /// The team's devices: those enrolled with this hub, newest sync first.
+    pub fn devices(&self) -> Result<Vec<tern_server::db::DeviceRow>, HubError> {
+        let mut devices = self.rt.block_on(self.db.devices())?;
+        devices.sort_by(|a, b| b.last_sync.cmp(&a.last_sync).then(a.id.cmp(&b.id)));
+        Ok(devices)
     }
 
     /// The database the hub serves (shared by its server and its upstream syncs).

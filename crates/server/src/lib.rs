@@ -326,7 +326,8 @@ pub fn serve(config: ServeConfig, started: impl FnOnce(&Running)) -> Result<(), 
     })
 }
 
-async fn shutdown_signal() {
+/// Waits for Ctrl-C or SIGTERM (the end of `tern serve` and `tern hub`).
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
