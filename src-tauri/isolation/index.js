@@ -9,6 +9,7 @@ const ALLOWED = new Set([
   'records_set_answer', 'records_add_repeat', 'records_remove_repeat',
   'records_confirm_warning', 'records_set_status', 'records_field_history',
   'records_resolve_conflict', 'alerts_list', 'sync_state', 'sync_now', 'settings_get', 'settings_save',
+  'hub_state', 'hub_start', 'hub_stop', 'hub_sync_now', 'hub_new_code',
 ]);
 
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

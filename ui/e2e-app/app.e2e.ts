@@ -18,6 +18,7 @@ const TAB = '\uE004';
 
 let tmp: string;
 let driver: string;
+let display: string;
 let server: Server;
 let app: Session | null = null;
 const figures: Record<string, unknown> = {};
@@ -86,7 +87,7 @@ beforeAll(async () => {
   tmp = mkdtempSync(resolve(tmpdir(), 'tern-app-e2e-'));
   server = await ternServe(resolve(tmp, 'server'));
   PASSWORD = server.users.find((u) => u.role === 'clinician')!.password;
-  const display = await xvfb(1280, 1280);
+  display = await xvfb(1280, 1280);
   driver = await tauriDriver(display, resolve(tmp, 'app'));
 }, 60_000);
 
@@ -369,4 +370,91 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
     expect(await a.find('[data-testid=status-actions] [data-move]')).toBeNull();
     await shot('21-record-screener-status');
   }, 60_000);
+});
+
+describe("the supervisor's app as the team hub", () => {
+  let hubApp: Session | null = null;
+  const hubShot = async (name: string) => {
+    if (hubApp) saveShot(name, await hubApp.screenshot());
+  };
+  afterAll(async () => {
+    await hubApp?.end();
+  });
+
+  it('starts team-hub mode, shows the code and QR code, and a team device (the CLI) enrols with it', async () => {
+    // Its own app: a second data folder, the hub on a free loopback port.
+    const hubDriver = await tauriDriver(display, resolve(tmp, 'hub-app'), { TERN_HUB_LISTEN: '127.0.0.1:0' });
+    hubApp = await Session.start(hubDriver, APP);
+    const h = hubApp;
+    await h.setSize(1280, 800);
+    const supervisor = server.users.find((u) => u.role === 'supervisor')!;
+    const adminCode = () => tern(['admin', '--data', server.data, 'device', 'enroll', '--site', 'demo', '--user', supervisor.name]).trim();
+    await h.wait('#server');
+    await h.fill('#server', server.url);
+    await h.fill('#code', adminCode());
+    await h.click('form button.primary');
+    await h.fill('#new-display-name', 'Demo Supervisor');
+    await h.fill('#new-username', supervisor.name);
+    await h.fill('#new-password', supervisor.password);
+    await h.click('form button.primary');
+    await h.wait('#h-today', 30_000);
+
+    // Team hub: set up with a code the administrator made for the supervisor.
+    await h.click('[data-testid=nav-hub]');
+    await h.wait('#hub-setup-code');
+    await hubShot('30-team-hub-setup');
+    await h.fill('#hub-setup-code', adminCode());
+    await h.click('[data-testid=hub-start]');
+    await h.wait('[data-testid=hub-code]', 30_000);
+    await h.wait('[data-testid=hub-qr]');
+    await h.wait('[data-testid=hub-no-devices]');
+    const address = await (await h.wait('[data-testid=hub-address]')).text();
+    const code = await (await h.wait('[data-testid=hub-code]')).text();
+    const fingerprint = (await (await h.wait('[data-testid=hub-fingerprint]')).text()).replaceAll(' ', '');
+    expect(address).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(code.endsWith(`#${fingerprint}`)).toBe(true);
+    await hubShot('31-team-hub-running');
+
+    // A team device (the CLI, to keep CI light) enrols with the hub's code, pinning
+    // its certificate, and syncs with the hub alone.
+    const clinician = server.users.find((u) => u.role === 'clinician')!;
+    const db = resolve(tmp, 'team-device.db');
+    const env = { TERN_PASSWORD: 'team-device-pw-1', TERN_ACCOUNT_PASSWORD: clinician.password };
+    tern(['device', '--db', db, 'init', '--user', clinician.name, '--site', 'demo'], env);
+    tern(['device', '--db', db, 'enroll', '--server', address, '--code', code], env);
+    const subject = tern(['device', '--db', db, 'subject', 'add', '--set', 'sex=female'], env).trim();
+    tern(['device', '--db', db, 'record', 'new', '--form', 'pda', '--subject', subject], env);
+    tern(['device', '--db', db, 'sync'], env);
+    await h.wait(`[data-testid=hub-device-list] tr td`, 15_000);
+    expect(await (await h.wait('[data-testid=hub-device-list] tbody')).text()).toContain(clinician.name);
+    // The used code is gone; a new one for the next device.
+    await h.click('[data-testid=hub-new-code]');
+    await h.until('a new code', async () => (await (await h.wait('[data-testid=hub-code]')).text()) !== code);
+
+    // Upstream: the team's record goes to the server.
+    await h.click('[data-testid=hub-sync-now]');
+    await h.until('the team record sent upstream', async () => {
+      const phase = await (await h.wait('[data-testid=hub-upstream-phase]')).attribute('data-phase');
+      const pending = await (await h.wait('[data-testid=hub-pending-up]')).text();
+      return phase === 'idle' && /Nothing waiting/.test(pending);
+    });
+    await hubShot('32-team-hub-device-synced');
+
+    // Arabic, right to left; and portrait.
+    await setInput(h, '#ui-language', 'ar');
+    await h.until('dir is rtl', async () => (await h.exec<string>('return document.documentElement.dir')) === 'rtl');
+    await h.until('title in Arabic', async () => /[\u0600-\u06FF]/.test(await (await h.wait('main h1')).text()));
+    await hubShot('33-team-hub-arabic');
+    await h.setSize(800, 1280);
+    await sleep(500);
+    await hubShot('34-team-hub-arabic-portrait');
+    await setInput(h, '#ui-language', 'en');
+    await h.until('dir is ltr', async () => (await h.exec<string>('return document.documentElement.dir')) === 'ltr');
+    await h.setSize(1280, 800);
+
+    // Stopped: it starts again with the password alone (no code field).
+    await h.click('[data-testid=hub-stop]');
+    await h.wait('[data-testid=hub-start]');
+    expect(await h.find('#hub-setup-code')).toBeNull();
+  }, 180_000);
 });

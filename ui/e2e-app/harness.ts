@@ -60,14 +60,14 @@ export async function xvfb(width: number, height: number): Promise<string> {
 }
 
 /** tauri-driver for the app, with the app's data folder in its environment. */
-export async function tauriDriver(display: string, dataDir: string): Promise<string> {
+export async function tauriDriver(display: string, dataDir: string, env: Record<string, string> = {}): Promise<string> {
   const port = await freePort();
   const native = await freePort();
   const bin = process.env.TAURI_DRIVER ?? resolve(process.env.HOME ?? '/root', '.cargo/bin/tauri-driver');
   track(
     spawn(bin, ['--port', String(port), '--native-port', String(native)], {
       stdio: 'ignore',
-      env: { ...process.env, DISPLAY: display, TERN_APP_DATA: dataDir },
+      env: { ...process.env, ...env, DISPLAY: display, TERN_APP_DATA: dataDir },
     }),
   );
   const base = `http://127.0.0.1:${port}`;

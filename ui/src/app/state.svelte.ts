@@ -11,7 +11,8 @@ export type Route =
   | { name: 'subject'; subjectId: string }
   | { name: 'form'; recordId: string }
   | { name: 'record'; recordId: string }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'hub' };
 
 /** App-wide state: the backend, the device, the session and where the user is. */
 class AppState {

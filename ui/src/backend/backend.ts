@@ -25,6 +25,7 @@ import type {
   Settings,
   SubjectSummary,
   SyncState,
+  TeamHubState,
 } from './types';
 
 /**
@@ -84,6 +85,15 @@ export interface Backend {
   // settings
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<Settings>;
+
+  // team hub (supervisors only; others get `forbidden`)
+  hubState(): Promise<TeamHubState>;
+  /** Starts the hub; `code` (from the server's administrator) only the first time. */
+  hubStart(code: string | null): Promise<TeamHubState>;
+  hubStop(): Promise<TeamHubState>;
+  hubSyncNow(): Promise<TeamHubState>;
+  /** A new one-time enrolment code for the next team device. */
+  hubNewCode(): Promise<TeamHubState>;
 }
 
 /** The supervisor dashboard's backend: the server's HTTP API (`http.ts`). */

@@ -34,7 +34,12 @@ import type {
   StatusMove,
   SubjectSummary,
   SyncState,
+  TeamHubState,
 } from './types';
+
+/** A stand-in QR image for the fake's hub (the real one comes from the Rust side). */
+const FAKE_QR =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21" width="240" height="240"><rect width="21" height="21" fill="#fff"/><path d="M1 1h7v7H1zM13 1h7v7h-7zM1 13h7v7H1zM10 10h2v2h-2z" fill="#000"/></svg>';
 
 const SUBMIT: StatusMove = { to: 'submitted', needs_comment: false };
 const RETURN: StatusMove = { to: 'returned', needs_comment: true };
@@ -97,6 +102,8 @@ interface State {
   sync: SyncState;
   /** The alerts tern-store would derive from the seeded records. */
   alerts?: Alert[];
+  /** The supervisor's team hub (the fake makes no network service). */
+  hub?: TeamHubState;
   counter: number;
   clock: number;
 }
@@ -710,6 +717,89 @@ export class FakeBackend implements Backend {
     this.save();
     return { ...this.state.settings };
   }
+  // ---- team hub -------------------------------------------------------------------------------
+
+  /** As the app: only a supervisor runs a hub; the fake's hub serves nothing. */
+  private hub(): TeamHubState {
+    const role = this.session().user.role;
+    const base: TeamHubState = {
+      available: role === 'supervisor',
+      set_up: false,
+      running: false,
+      addresses: [],
+      fingerprint: null,
+      enrolment_code: null,
+      qr_svg: null,
+      sites: [],
+      devices: [],
+      pending_up: 0,
+      last_sync: null,
+      upstream: null,
+    };
+    this.state.hub ??= base;
+    return { ...this.state.hub, available: base.available };
+  }
+
+  private supervisorHub(): TeamHubState {
+    const hub = this.hub();
+    if (!hub.available) throw backendError('forbidden', 'Only a supervisor runs a team hub.');
+    return hub;
+  }
+
+  async hubState(): Promise<TeamHubState> {
+    return structuredClone(this.hub());
+  }
+
+  async hubStart(code: string | null): Promise<TeamHubState> {
+    const hub = this.supervisorHub();
+    if (hub.running) return structuredClone(hub);
+    if (!hub.set_up && !code?.trim()) throw backendError('invalid_input', "Type the hub's enrolment code: an administrator makes one for your account.");
+    const fingerprint = 'b3f1c0de'.repeat(8);
+    this.state.hub = {
+      ...hub,
+      set_up: true,
+      running: true,
+      addresses: ['https://192.168.8.20:8443'],
+      fingerprint,
+      enrolment_code: `K7QX-93MD#${fingerprint}`,
+      qr_svg: FAKE_QR,
+      sites: [this.state.device.site_id ?? 'demo'],
+      devices: [
+        { id: '7d1e0a4c9b2f3e10', site: this.state.device.site_id ?? 'demo', user: 'amina', last_sync: this.now(), revoked: false },
+        { id: 'a90c4e1f22d07b35', site: this.state.device.site_id ?? 'demo', user: 'yusuf', last_sync: null, revoked: false },
+      ],
+      pending_up: 12,
+      upstream: { phase: 'idle', progress: null, last_report: null, last_error: null },
+    };
+    this.save();
+    return structuredClone(this.state.hub);
+  }
+
+  async hubStop(): Promise<TeamHubState> {
+    const hub = this.supervisorHub();
+    this.state.hub = { ...hub, running: false, addresses: [], enrolment_code: null, qr_svg: null, devices: [], upstream: null };
+    this.save();
+    return structuredClone(this.state.hub);
+  }
+
+  async hubSyncNow(): Promise<TeamHubState> {
+    const hub = this.supervisorHub();
+    if (!hub.running) throw backendError('conflict', 'The team hub is not running: start it first.');
+    const report = { pushed_changes: hub.pending_up, pulled_changes: 3, pulled_documents: 2, bytes_sent: 5120, bytes_received: 2048, round_trips: 1, revoked_devices: [], waiting: false };
+    this.state.hub = { ...hub, pending_up: 0, last_sync: this.now(), upstream: { phase: 'idle', progress: null, last_report: report, last_error: null } };
+    this.save();
+    return structuredClone(this.state.hub);
+  }
+
+  async hubNewCode(): Promise<TeamHubState> {
+    const hub = this.supervisorHub();
+    if (!hub.running || !hub.fingerprint) throw backendError('conflict', 'The team hub is not running: start it first.');
+    this.state.counter += 1;
+    this.state.hub = { ...hub, enrolment_code: `N${this.state.counter}QX-93MD#${hub.fingerprint}` };
+    this.save();
+    return structuredClone(this.state.hub);
+  }
+
 }
 
 /** Canned server records for the dashboard without a server. */

@@ -21,6 +21,7 @@ import type {
   Settings,
   SubjectSummary,
   SyncState,
+  TeamHubState,
 } from './types';
 
 /**
@@ -56,6 +57,11 @@ export const COMMANDS = {
   syncNow: 'sync_now',
   getSettings: 'settings_get',
   saveSettings: 'settings_save',
+  hubState: 'hub_state',
+  hubStart: 'hub_start',
+  hubStop: 'hub_stop',
+  hubSyncNow: 'hub_sync_now',
+  hubNewCode: 'hub_new_code',
 } as const satisfies Record<keyof Backend, string>;
 
 export type Invoke = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
@@ -153,6 +159,21 @@ export class TauriBackend implements Backend {
   }
   saveSettings(settings: Settings): Promise<Settings> {
     return this.call(COMMANDS.saveSettings, { settings });
+  }
+  hubState(): Promise<TeamHubState> {
+    return this.call(COMMANDS.hubState);
+  }
+  hubStart(code: string | null): Promise<TeamHubState> {
+    return this.call(COMMANDS.hubStart, { code });
+  }
+  hubStop(): Promise<TeamHubState> {
+    return this.call(COMMANDS.hubStop);
+  }
+  hubSyncNow(): Promise<TeamHubState> {
+    return this.call(COMMANDS.hubSyncNow);
+  }
+  hubNewCode(): Promise<TeamHubState> {
+    return this.call(COMMANDS.hubNewCode);
   }
 }
 

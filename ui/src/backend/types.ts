@@ -384,3 +384,67 @@ export interface ReportChart {
   labels: string[];
   series: { name: string; values: number[] }[];
 }
+
+// ---- team hub (a supervisor's app serving the field team) --------------------
+
+/** A device of the supervisor's team, enrolled with the team hub. */
+export interface TeamDevice {
+  id: string;
+  site: string;
+  user: string;
+  last_sync: string | null;
+  revoked: boolean;
+}
+
+export type UpstreamPhase = 'idle' | 'syncing' | 'failed' | 'revoked';
+
+/** How far a running upstream sync got. */
+export interface HubProgress {
+  /** The team's changes waiting to go up when the sync started. */
+  to_push: number;
+  pushed: number;
+  pulled_documents: number;
+  round_trips: number;
+}
+
+export interface HubSyncReport {
+  pushed_changes: number;
+  pulled_changes: number;
+  pulled_documents: number;
+  bytes_sent: number;
+  bytes_received: number;
+  round_trips: number;
+  revoked_devices: string[];
+  waiting: boolean;
+}
+
+export interface UpstreamState {
+  phase: UpstreamPhase;
+  progress: HubProgress | null;
+  last_report: HubSyncReport | null;
+  /** Why the last attempt failed (no health data). */
+  last_error: string | null;
+}
+
+/** The "Team hub" screen, as the Rust side decides it. */
+export interface TeamHubState {
+  /** The unlocked user is a supervisor. */
+  available: boolean;
+  /** Set up on this computer: it starts with the password alone. */
+  set_up: boolean;
+  running: boolean;
+  /** `https://IP:PORT` for each address of this computer on the team's network. */
+  addresses: string[];
+  /** SHA-256 of the hub's certificate, pinned by team devices. */
+  fingerprint: string | null;
+  /** A one-time code (`CODE#FINGERPRINT`) for the next team device. */
+  enrolment_code: string | null;
+  /** The first address and the code as a QR code (SVG text). */
+  qr_svg: string | null;
+  sites: string[];
+  devices: TeamDevice[];
+  /** The team's changes not yet acknowledged by the server. */
+  pending_up: number;
+  last_sync: string | null;
+  upstream: UpstreamState | null;
+}

@@ -352,3 +352,41 @@ rep-col-overridden_warnings = تحذيرات مُتجاوزة
 rep-col-stale_draft = مسودة أقدم من 24 ساعة
 rep-col-suspects = المشتبه بهم
 rep-col-alerts = التنبيهات
+
+## Team hub
+nav-hub = محور الفريق
+hub-title = محور الفريق
+hub-intro = شغّل هذا الحاسوب كمحور لفريقك الميداني: تتزامن أجهزة الفريق معه عبر الشبكة المحلية دون إنترنت، وينقل عملهم إلى الخادم كلما تمكن من الوصول إليه.
+hub-not-supervisor = المشرف وحده يشغّل محور الفريق.
+hub-setup-code = رمز تسجيل المحور
+hub-setup-help = في المرة الأولى فقط: ينشئ مسؤول الخادم هذا الرمز لحسابك. بعد ذلك يبدأ المحور بكلمة مرورك.
+hub-start = تشغيل محور الفريق
+hub-starting = جارٍ التشغيل…
+hub-stop = إيقاف المحور
+hub-connect = تسجيل جهاز من الفريق
+hub-connect-help = على الجهاز، أدخل العنوان والرمز أو امسح رمز QR. يتحقق الجهاز من بصمة المحور قبل أن يرسل أي شيء.
+hub-address = العنوان
+hub-code = الرمز (لمرة واحدة)
+hub-fingerprint = البصمة
+hub-qr-alt = رمز QR يحمل عنوان المحور ورمز التسجيل
+hub-new-code = رمز جديد
+hub-upstream = المزامنة مع الخادم
+hub-sync-now = زامن الآن
+hub-upstream-idle = في انتظار المزامنة التالية.
+hub-upstream-syncing = جارٍ المزامنة مع الخادم…
+hub-upstream-failed = تعذّر الوصول إلى الخادم: { $message }. سيحاول المحور مجددًا تلقائيًا.
+hub-upstream-revoked = ألغى الخادم هذا المحور. تم مسح بياناته.
+hub-progress = أُرسل { $pushed } من { $total } تغييرًا، واستُلم { $received } سجلًا
+hub-pending = { $count ->
+    [0] لا شيء بانتظار الخادم
+    [one] تغيير واحد بانتظار الخادم
+   *[other] { $count } تغييرات بانتظار الخادم
+}
+hub-devices = أجهزة الفريق
+hub-no-devices = لم يُسجَّل أي جهاز في هذا المحور بعد.
+hub-device-user = سجّله
+hub-device-id = الجهاز
+hub-device-site = الموقع
+hub-device-last = آخر مزامنة
+hub-device-never = لم يُزامَن بعد
+hub-device-revoked = ملغى

@@ -361,3 +361,41 @@ rep-col-overridden_warnings = Overridden warnings
 rep-col-stale_draft = Draft over 24 h
 rep-col-suspects = Suspects
 rep-col-alerts = Alerts
+
+## Team hub (a supervisor's app serving the field team)
+nav-hub = Team hub
+hub-title = Team hub
+hub-intro = Run this computer as the hub of your field team: the team's devices sync with it over the local network, with no internet, and it passes their work on to the server whenever it can reach it.
+hub-not-supervisor = Only a supervisor runs a team hub.
+hub-setup-code = Hub enrolment code
+hub-setup-help = The first time only: an administrator of the server makes this code for your account. After that the hub starts with your password.
+hub-start = Start the team hub
+hub-starting = Starting…
+hub-stop = Stop the hub
+hub-connect = Enrol a team device
+hub-connect-help = On the device, enter the address and the code, or scan the QR code. The device checks the hub's fingerprint before it sends anything.
+hub-address = Address
+hub-code = Code (single use)
+hub-fingerprint = Fingerprint
+hub-qr-alt = QR code with the hub's address and enrolment code
+hub-new-code = New code
+hub-upstream = Sync with the server
+hub-sync-now = Sync now
+hub-upstream-idle = Waiting for the next sync.
+hub-upstream-syncing = Syncing with the server…
+hub-upstream-failed = The server could not be reached: { $message }. The hub tries again on its own.
+hub-upstream-revoked = The server revoked this hub. Its data has been erased.
+hub-progress = { $pushed } of { $total } changes sent, { $received } records received
+hub-pending = { $count ->
+    [0] Nothing waiting for the server
+    [one] 1 change waiting for the server
+   *[other] { $count } changes waiting for the server
+}
+hub-devices = The team's devices
+hub-no-devices = No device has enrolled with this hub yet.
+hub-device-user = Enrolled by
+hub-device-id = Device
+hub-device-site = Site
+hub-device-last = Last sync
+hub-device-never = Not synced yet
+hub-device-revoked = Revoked

@@ -352,3 +352,41 @@ rep-col-overridden_warnings = هشدارهای تأییدشده
 rep-col-stale_draft = پیش‌نویس بیش از ۲۴ ساعت
 rep-col-suspects = موارد مشکوک
 rep-col-alerts = هشدارها
+
+## Team hub
+nav-hub = هاب تیم
+hub-title = هاب تیم
+hub-intro = این رایانه را به‌عنوان هاب تیم میدانی خود اجرا کنید: دستگاه‌های تیم بدون اینترنت از طریق شبکهٔ محلی با آن همگام می‌شوند و هر وقت به سرور دسترسی داشته باشد، کارشان را به سرور می‌فرستد.
+hub-not-supervisor = فقط سرپرست می‌تواند هاب تیم را اجرا کند.
+hub-setup-code = کد ثبت هاب
+hub-setup-help = فقط بار اول: مدیر سرور این کد را برای حساب شما می‌سازد. پس از آن هاب با رمز عبور شما شروع می‌شود.
+hub-start = شروع هاب تیم
+hub-starting = در حال شروع…
+hub-stop = توقف هاب
+hub-connect = ثبت یک دستگاه تیم
+hub-connect-help = روی دستگاه، نشانی و کد را وارد کنید یا کد QR را اسکن کنید. دستگاه پیش از فرستادن هر چیزی اثر انگشت هاب را بررسی می‌کند.
+hub-address = نشانی
+hub-code = کد (یک‌بارمصرف)
+hub-fingerprint = اثر انگشت
+hub-qr-alt = کد QR با نشانی هاب و کد ثبت
+hub-new-code = کد جدید
+hub-upstream = همگام‌سازی با سرور
+hub-sync-now = اکنون همگام کن
+hub-upstream-idle = در انتظار همگام‌سازی بعدی.
+hub-upstream-syncing = در حال همگام‌سازی با سرور…
+hub-upstream-failed = دسترسی به سرور ممکن نشد: { $message }. هاب خودش دوباره تلاش می‌کند.
+hub-upstream-revoked = سرور این هاب را لغو کرد. داده‌های آن پاک شد.
+hub-progress = { $pushed } از { $total } تغییر فرستاده شد، { $received } پرونده دریافت شد
+hub-pending = { $count ->
+    [0] چیزی در انتظار سرور نیست
+    [one] ۱ تغییر در انتظار سرور
+   *[other] { $count } تغییر در انتظار سرور
+}
+hub-devices = دستگاه‌های تیم
+hub-no-devices = هنوز هیچ دستگاهی در این هاب ثبت نشده است.
+hub-device-user = ثبت‌شده توسط
+hub-device-id = دستگاه
+hub-device-site = محل
+hub-device-last = آخرین همگام‌سازی
+hub-device-never = هنوز همگام نشده
+hub-device-revoked = لغوشده

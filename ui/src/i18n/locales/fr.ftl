@@ -352,3 +352,41 @@ rep-col-overridden_warnings = Avertissements confirmés
 rep-col-stale_draft = Brouillon de plus de 24 h
 rep-col-suspects = Suspicions
 rep-col-alerts = Alertes
+
+## Team hub
+nav-hub = Relais d'équipe
+hub-title = Relais d'équipe
+hub-intro = Faites de cet ordinateur le relais de votre équipe de terrain : les appareils de l'équipe se synchronisent avec lui sur le réseau local, sans internet, et il transmet leur travail au serveur dès qu'il peut le joindre.
+hub-not-supervisor = Seul un superviseur peut lancer un relais d'équipe.
+hub-setup-code = Code d'enrôlement du relais
+hub-setup-help = La première fois seulement : un administrateur du serveur crée ce code pour votre compte. Ensuite, le relais démarre avec votre mot de passe.
+hub-start = Lancer le relais d'équipe
+hub-starting = Démarrage…
+hub-stop = Arrêter le relais
+hub-connect = Enrôler un appareil de l'équipe
+hub-connect-help = Sur l'appareil, saisissez l'adresse et le code, ou scannez le code QR. L'appareil vérifie l'empreinte du relais avant d'envoyer quoi que ce soit.
+hub-address = Adresse
+hub-code = Code (usage unique)
+hub-fingerprint = Empreinte
+hub-qr-alt = Code QR avec l'adresse du relais et le code d'enrôlement
+hub-new-code = Nouveau code
+hub-upstream = Synchronisation avec le serveur
+hub-sync-now = Synchroniser
+hub-upstream-idle = En attente de la prochaine synchronisation.
+hub-upstream-syncing = Synchronisation avec le serveur…
+hub-upstream-failed = Le serveur est injoignable : { $message }. Le relais réessaiera de lui-même.
+hub-upstream-revoked = Le serveur a révoqué ce relais. Ses données ont été effacées.
+hub-progress = { $pushed } modifications envoyées sur { $total }, { $received } dossiers reçus
+hub-pending = { $count ->
+    [0] Rien en attente pour le serveur
+    [one] 1 modification en attente pour le serveur
+   *[other] { $count } modifications en attente pour le serveur
+}
+hub-devices = Les appareils de l'équipe
+hub-no-devices = Aucun appareil n'est encore enrôlé auprès de ce relais.
+hub-device-user = Enrôlé par
+hub-device-id = Appareil
+hub-device-site = Site
+hub-device-last = Dernière synchronisation
+hub-device-never = Pas encore synchronisé
+hub-device-revoked = Révoqué
