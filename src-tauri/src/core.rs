@@ -14,13 +14,13 @@
 
 use crate::dto::*;
 use crate::error::{ApiError, ApiResult, Code};
-use chrono::{DateTime, Local, Utc};
+use chrono::{Local, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tern_store::{Role, Store, SubjectQuery};
+use tern_store::{RecordList, Role, Store};
 
 const DB: &str = "device.db";
 const DEVICE: &str = "device.json";
@@ -135,10 +135,6 @@ fn remove(path: &Path) -> ApiResult<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(storage(path, e)),
     }
-}
-
-fn is_date(s: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 impl Core {
@@ -428,30 +424,10 @@ impl Core {
     }
 
     pub fn subjects_search(&self, query: &str) -> ApiResult<Vec<SubjectSummary>> {
-        let q = query.trim();
-        if q.is_empty() {
-            return Ok(Vec::new());
-        }
         self.with_store(|s| {
-            if let Ok(id) = tern_store::parse_subject_id(q) {
-                if s.has_subject(&id)? {
-                    return Ok(vec![Core::subject(s, &id)?]);
-                }
-            }
-            let mut query = SubjectQuery {
-                limit: Some(50),
-                ..SubjectQuery::default()
-            };
-            if is_date(q) {
-                query.date_of_birth = Some(q.into());
-            } else if q.chars().any(|c| c.is_numeric()) {
-                query.document = Some(q.into());
-            } else {
-                query.name = Some(q.into());
-            }
-            let hits = s.search_subjects(&query)?;
-            hits.iter()
-                .map(|h| Core::subject(s, &h.subject_id))
+            s.quick_search(query, 50)?
+                .iter()
+                .map(|id| Core::subject(s, id))
                 .collect()
         })
     }
@@ -519,42 +495,16 @@ impl Core {
     // ---- records ------------------------------------------------------------------------
 
     pub fn records_list(&self, filter: &RecordFilter) -> ApiResult<Vec<RecordSummary>> {
+        let list = match filter {
+            RecordFilter::Today => RecordList::Today,
+            RecordFilter::Drafts => RecordList::Drafts,
+            RecordFilter::NeedsCorrection => RecordList::NeedsCorrection,
+            RecordFilter::Subject { subject_id } => RecordList::Subject(subject_id.clone()),
+        };
+        let now = Local::now();
         self.with_store(|s| {
-            let by = |status: Option<&str>, subject: Option<&str>, conflicts: bool| {
-                tern_store::RecordFilter {
-                    status: status.map(str::to_string),
-                    subject_id: subject.map(str::to_string),
-                    conflicts_only: conflicts,
-                    ..tern_store::RecordFilter::default()
-                }
-            };
-            let mut rows = match filter {
-                RecordFilter::Today => {
-                    let today = Local::now().date_naive();
-                    s.list_records(&by(None, None, false))?
-                        .into_iter()
-                        .filter(|r| {
-                            DateTime::parse_from_rfc3339(&r.created)
-                                .is_ok_and(|t| t.with_timezone(&Local).date_naive() == today)
-                        })
-                        .collect()
-                }
-                RecordFilter::Drafts => s.list_records(&by(Some("draft"), None, false))?,
-                RecordFilter::NeedsCorrection => {
-                    let mut rows = s.list_records(&by(Some("returned"), None, false))?;
-                    for r in s.list_records(&by(None, None, true))? {
-                        if !rows.iter().any(|x| x.record_id == r.record_id) {
-                            rows.push(r);
-                        }
-                    }
-                    rows
-                }
-                RecordFilter::Subject { subject_id } => {
-                    s.list_records(&by(None, Some(subject_id), false))?
-                }
-            };
-            rows.sort_by(|a, b| b.record_id.cmp(&a.record_id));
-            rows.iter()
+            s.record_list(&list, now.date_naive(), *now.offset())?
+                .iter()
                 .map(|r| Ok(s.record_info(&r.record_id)?.into()))
                 .collect()
         })

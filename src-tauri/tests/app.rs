@@ -1,13 +1,15 @@
 //! The app state against a real `tern serve --demo` (the `tern` binary of this
 //! workspace, built by `cargo build -p tern-cli`): enrolment with the first user,
-//! a record, a background sync. Skipped with a note when the binary is missing.
+//! a record, a background sync.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tern_app::core::Core;
 use tern_app::dto::{NewSubject, NewUser, RegisterResult, SyncPhase};
+
+mod common;
+use common::tern;
 
 struct Server {
     child: Child,
@@ -27,13 +29,8 @@ impl Drop for Server {
     }
 }
 
-fn tern() -> Option<PathBuf> {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tern");
-    bin.exists().then_some(bin)
-}
-
 fn serve(data: &std::path::Path) -> Option<Server> {
-    let mut child = Command::new(tern()?)
+    let mut child = Command::new(tern())
         .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--data"])
         .arg(data)
         .stdout(Stdio::piped())
@@ -67,10 +64,7 @@ fn serve(data: &std::path::Path) -> Option<Server> {
 #[test]
 fn enrols_with_the_first_user_and_syncs_in_the_background() {
     let dir = tempfile::tempdir().expect("tmp");
-    let Some(server) = serve(&dir.path().join("server")) else {
-        eprintln!("skipped: build the tern CLI first (cargo build -p tern-cli)");
-        return;
-    };
+    let server = serve(&dir.path().join("server")).expect("tern serve --demo started");
     let core = std::sync::Arc::new(Core::new(dir.path().join("app")).expect("core"));
     tern_app::sync::spawn(core.clone()).expect("sync thread");
     core.device_enrol(&server.url, &server.code)

@@ -7,18 +7,12 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::tern;
 use tern_app::core::Core;
 use tern_app::dto::NewUser;
 use tern_app::error::Code;
-
-fn tern() -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tern");
-    assert!(
-        bin.exists(),
-        "build the tern CLI first: cargo build -p tern-cli"
-    );
-    bin
-}
 
 struct Server {
     child: Child,

@@ -459,6 +459,91 @@ impl Store {
             .optional()?
             .is_some())
     }
+
+    /// The people a search box's text finds: a subject id finds that subject; a date
+    /// (YYYY-MM-DD) searches dates of birth; text with a digit, document numbers;
+    /// anything else, names. Blank text finds no one. At most `limit` subject ids.
+    pub fn quick_search(&mut self, text: &str, limit: usize) -> Result<Vec<String>> {
+        let q = text.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Ok(id) = crate::ids::parse_subject_id(q) {
+            if self.has_subject(&id)? {
+                return Ok(vec![id]);
+            }
+        }
+        let mut query = SubjectQuery {
+            limit: Some(limit),
+            ..SubjectQuery::default()
+        };
+        if chrono::NaiveDate::parse_from_str(q, "%Y-%m-%d").is_ok() {
+            query.date_of_birth = Some(q.into());
+        } else if q.chars().any(char::is_numeric) {
+            query.document = Some(q.into());
+        } else {
+            query.name = Some(q.into());
+        }
+        Ok(self
+            .search_subjects(&query)?
+            .into_iter()
+            .map(|h| h.subject_id)
+            .collect())
+    }
+
+    /// One of the field app's record lists, newest first. "Today" is the records
+    /// created on `today` in the device's time zone `offset`; "needs correction" the
+    /// returned records and those with unresolved conflicts.
+    pub fn record_list(
+        &mut self,
+        list: &RecordList,
+        today: chrono::NaiveDate,
+        offset: chrono::FixedOffset,
+    ) -> Result<Vec<RecordRow>> {
+        let by = |status: Option<&str>, subject: Option<&str>, conflicts: bool| {
+            crate::records::RecordFilter {
+                status: status.map(str::to_string),
+                subject_id: subject.map(str::to_string),
+                conflicts_only: conflicts,
+                ..crate::records::RecordFilter::default()
+            }
+        };
+        let mut rows = match list {
+            RecordList::Today => self
+                .list_records(&by(None, None, false))?
+                .into_iter()
+                .filter(|r| {
+                    chrono::DateTime::parse_from_rfc3339(&r.created)
+                        .is_ok_and(|t| t.with_timezone(&offset).date_naive() == today)
+                })
+                .collect(),
+            RecordList::Drafts => self.list_records(&by(Some("draft"), None, false))?,
+            RecordList::NeedsCorrection => {
+                let mut rows = self.list_records(&by(Some("returned"), None, false))?;
+                for r in self.list_records(&by(None, None, true))? {
+                    if !rows.iter().any(|x| x.record_id == r.record_id) {
+                        rows.push(r);
+                    }
+                }
+                rows
+            }
+            RecordList::Subject(subject) => self.list_records(&by(None, Some(subject), false))?,
+        };
+        rows.sort_by(|a, b| b.record_id.cmp(&a.record_id));
+        Ok(rows)
+    }
+}
+
+/// The field app's record lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordList {
+    /// Created today (the device's day).
+    Today,
+    Drafts,
+    /// Returned for correction, or with unresolved conflicts.
+    NeedsCorrection,
+    /// A person's records.
+    Subject(String),
 }
 
 #[cfg(test)]
@@ -487,6 +572,63 @@ mod tests {
             ("date_of_birth".into(), dob.into()),
         ])
         .expect("subject")
+    }
+
+    #[test]
+    fn a_search_text_finds_by_id_date_document_or_name() {
+        let (_d, mut s) = store();
+        let halima = subject(&mut s, "Yusuf", "Halima", "1996-01-15");
+        let other = subject(&mut s, "Rahimi", "Yusuf", "1990-02-03");
+        assert!(s.quick_search("   ", 50).expect("blank").is_empty());
+        assert_eq!(
+            s.quick_search(&halima, 50).expect("id"),
+            vec![halima.clone()]
+        );
+        assert_eq!(
+            s.quick_search("1990-02-03", 50).expect("dob"),
+            vec![other.clone()]
+        );
+        assert_eq!(
+            s.quick_search("Halima", 50).expect("name"),
+            vec![halima.clone()]
+        );
+        let both = s.quick_search("Yusuf", 50).expect("name");
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert_eq!(s.quick_search("Yusuf", 1).expect("limit").len(), 1);
+        // A digit makes it a document number, which no one has here.
+        assert!(s.quick_search("P1234567", 50).expect("doc").is_empty());
+    }
+
+    #[test]
+    fn today_is_the_devices_day_and_needs_correction_holds_returned_records() {
+        let (_d, mut s) = store();
+        let sub = subject(&mut s, "Yusuf", "Halima", "1996-01-15");
+        // Made at 23:30 UTC on 9 March: 10 March in Kabul (+04:30), 9 March in UTC.
+        s.set_now(chrono::DateTime::parse_from_rfc3339("2026-03-09T23:30:00Z").ok());
+        let late = s.new_record("pda", &sub).expect("record");
+        s.set_now(None);
+        let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
+        let kabul = chrono::FixedOffset::east_opt(4 * 3600 + 1800).expect("offset");
+        let utc = chrono::FixedOffset::east_opt(0).expect("offset");
+        let ids = |rows: Vec<RecordRow>| rows.into_iter().map(|r| r.record_id).collect::<Vec<_>>();
+        let today = |s: &mut Store, d: &str, o| {
+            ids(s.record_list(&RecordList::Today, day(d), o).expect("list"))
+        };
+        assert_eq!(today(&mut s, "2026-03-10", kabul), vec![late.clone()]);
+        assert!(today(&mut s, "2026-03-10", utc).is_empty());
+        assert_eq!(today(&mut s, "2026-03-09", utc), vec![late.clone()]);
+        let drafts = ids(s
+            .record_list(&RecordList::Drafts, day("2026-03-10"), utc)
+            .expect("drafts"));
+        assert_eq!(drafts, vec![late.clone()]);
+        let fix = s
+            .record_list(&RecordList::NeedsCorrection, day("2026-03-10"), utc)
+            .expect("fix");
+        assert!(fix.is_empty());
+        let mine = ids(s
+            .record_list(&RecordList::Subject(sub.clone()), day("2026-03-10"), utc)
+            .expect("subject"));
+        assert_eq!(mine, vec![late]);
     }
 
     #[test]

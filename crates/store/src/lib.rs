@@ -48,7 +48,7 @@ mod workflow;
 mod writes;
 
 pub use alerts::AlertRow;
-pub use app::{local_users, RecordInfo};
+pub use app::{local_users, RecordInfo, RecordList};
 pub use chunk::{
     apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
     load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
