@@ -22,9 +22,14 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     &text[from..to]
 }
 
-/// Every `'name'` in single quotes.
+/// Every `'name'` in single quotes, outside `//` comments.
 fn quoted(text: &str) -> BTreeSet<String> {
-    text.split('\'')
+    let code: String = text
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split('\'')
         .skip(1)
         .step_by(2)
         .map(str::to_string)
@@ -63,4 +68,33 @@ fn every_command_is_named_alike_in_the_shell_the_isolation_hook_and_the_ui() {
         ui, defined,
         "ui/src/backend/tauri.ts's COMMANDS vs src/commands.rs"
     );
+}
+
+#[test]
+fn the_ui_knows_every_error_code_the_shell_sends() {
+    let error_rs = read("src/error.rs");
+    let variants = between(&error_rs, "pub enum Code {", "}");
+    let codes: BTreeSet<String> = variants
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            // CamelCase → snake_case, as serde's rename_all does.
+            let mut out = String::new();
+            for (i, c) in v.chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.extend(c.to_lowercase());
+            }
+            out
+        })
+        .collect();
+    let ui = quoted(between(
+        &read("../ui/src/backend/types.ts"),
+        "export const ERROR_CODES = [",
+        "] as const",
+    ));
+    assert!(codes.len() > 10, "{codes:?}");
+    assert_eq!(ui, codes, "ui/src/backend/types.ts's ERROR_CODES vs src/error.rs's Code");
 }
