@@ -96,5 +96,65 @@ fn the_ui_knows_every_error_code_the_shell_sends() {
         "] as const",
     ));
     assert!(codes.len() > 10, "{codes:?}");
-    assert_eq!(ui, codes, "ui/src/backend/types.ts's ERROR_CODES vs src/error.rs's Code");
+    assert_eq!(
+        ui, codes,
+        "ui/src/backend/types.ts's ERROR_CODES vs src/error.rs's Code"
+    );
+}
+
+/// The field names of `struct NAME` in Rust source (its `pub` fields).
+fn rust_fields(source: &str, name: &str) -> BTreeSet<String> {
+    let body = between(source, &format!("pub struct {name} {{"), "\n}");
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub "))
+        .filter_map(|l| l.split(':').next())
+        .map(|f| f.trim().to_string())
+        .collect()
+}
+
+/// The field names of `interface NAME` in TypeScript source.
+fn ts_fields(source: &str, name: &str) -> BTreeSet<String> {
+    let body = between(source, &format!("export interface {name} {{"), "\n}");
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.starts_with('*') && !l.starts_with("/*"))
+        .filter_map(|l| l.split(':').next())
+        .map(|f| f.trim().trim_end_matches('?').to_string())
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .collect()
+}
+
+#[test]
+fn the_ui_types_have_the_fields_the_shell_sends() {
+    let dto = read("src/dto.rs");
+    let types = read("../ui/src/backend/types.ts");
+    // Rust name, TypeScript name: the shapes that cross the boundary field by field.
+    let pairs = [
+        ("DeviceState", "DeviceState"),
+        ("LocalUser", "LocalUser"),
+        ("NewUser", "NewUser"),
+        ("Session", "Session"),
+        ("SubjectSummary", "SubjectSummary"),
+        ("FormSummary", "FormSummary"),
+        ("RecordSummary", "RecordSummary"),
+        ("ConflictDto", "Conflict"),
+        ("ConflictValueDto", "ConflictValue"),
+        ("RecordDetail", "RecordDetail"),
+        ("HistoryEntry", "HistoryEntry"),
+        ("Settings", "Settings"),
+        ("SyncState", "SyncState"),
+        ("TeamDevice", "TeamDevice"),
+        ("TeamHubState", "TeamHubState"),
+    ];
+    for (rust, ts) in pairs {
+        assert!(
+            rust_fields(&dto, rust).len() >= 2,
+            "{rust} not found in src/dto.rs"
+        );
+        assert_eq!(
+            ts_fields(&types, ts),
+            rust_fields(&dto, rust),
+            "ui/src/backend/types.ts's {ts} vs src/dto.rs's {rust}"
+        );
+    }
 }
