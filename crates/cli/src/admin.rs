@@ -45,10 +45,33 @@ enum AdminCommand {
     /// verdict, for reports) from the verified documents; prints what it did as
     /// JSON (records, skipped).
     Reproject,
+    /// Bundles to and from a device or hub, for when there is no network at all.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// Documents with quarantined changes.
     Quarantine {
         #[command(subcommand)]
         command: QuarantineCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Write what the device or hub has not acknowledged to OUT_FILE; prints a JSON
+    /// summary.
+    Export {
+        /// The device's id, or a hub's id.
+        #[arg(long, value_name = "DEVICE_ID")]
+        to: String,
+        #[arg(value_name = "OUT_FILE")]
+        out: PathBuf,
+    },
+    /// Apply a bundle a device or hub wrote for this server; prints a JSON summary.
+    Import {
+        #[arg(value_name = "IN_FILE")]
+        file: PathBuf,
     },
 }
 
@@ -174,6 +197,22 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             }
             DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
         },
+        AdminCommand::Bundle { command } => {
+            let summary = match command {
+                BundleCommand::Export { to, out } => {
+                    let (bytes, summary) = admin.bundle_export(&to)?;
+                    tern_sync::device_bundle::write_file(&out, &bytes)
+                        .with_context(|| format!("cannot write {}", out.display()))?;
+                    summary
+                }
+                BundleCommand::Import { file } => {
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    admin.bundle_import(&bytes)?
+                }
+            };
+            emit(&serde_json::to_string_pretty(&summary)?)
+        }
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
         AdminCommand::Reproject => emit(&serde_json::to_string_pretty(&admin.reproject()?)?),
         AdminCommand::Quarantine {

@@ -57,10 +57,18 @@ enum DeviceCommand {
         #[command(subcommand)]
         command: RecordCommand,
     },
-    /// Change files between stores of one deployment.
+    /// Change files between stores of one deployment: a support tool. The files are
+    /// NOT encrypted and not signed (plain health data): use `bundle` to carry work
+    /// between devices, hubs and servers.
     Changes {
         #[command(subcommand)]
         command: ChangesCommand,
+    },
+    /// Bundles: this device's work for its hub or server in a file sealed to it and
+    /// signed, and the peer's bundles applied, for when there is no network at all.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
     },
     /// Alerts and tasks the forms' rules raised (TB suspects, notifiable alerts,
     /// isolation), open ones first by deadline; prints JSON. Clinicians and
@@ -215,10 +223,27 @@ enum RecordCommand {
 
 #[derive(Subcommand)]
 enum ChangesCommand {
-    /// Write every change this store has to a file.
+    /// Write every change this store has to a file (unencrypted: a support tool).
     Export { file: PathBuf },
     /// Merge a change file (idempotent, any order).
     Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Write what PEER has not acknowledged to OUT_FILE; prints a JSON summary.
+    Export {
+        /// The hub or server (by id) the bundle is for; needed when the device has two.
+        #[arg(long, value_name = "PEER")]
+        to: Option<String>,
+        #[arg(value_name = "OUT_FILE")]
+        out: PathBuf,
+    },
+    /// Apply a bundle the device's hub or server wrote for it; prints a JSON summary.
+    Import {
+        #[arg(value_name = "IN_FILE")]
+        file: PathBuf,
+    },
 }
 
 /// Reads a password from `var`, or prompts when stdin is a terminal.
@@ -274,6 +299,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         DeviceCommand::Subject { command } => subject(&mut store, command),
         DeviceCommand::Record { command } => record(&mut store, command),
         DeviceCommand::Changes { command } => changes(&mut store, command),
+        DeviceCommand::Bundle { command } => bundle(&mut store, command),
         DeviceCommand::Alerts { all } => {
             print_json(&store.alerts(!all)?)?;
             Ok(ExitCode::SUCCESS)
@@ -432,6 +458,18 @@ fn import(store: &mut Store, form: &str, file: &Path) -> Result<ExitCode> {
         );
         Ok(ExitCode::from(1))
     }
+}
+
+fn bundle(store: &mut Store, command: BundleCommand) -> Result<ExitCode> {
+    use tern_sync::device_bundle;
+    let summary = match command {
+        BundleCommand::Export { to, out } => {
+            device_bundle::export(store, to.as_deref(), &out, &mut |_| {})?
+        }
+        BundleCommand::Import { file } => device_bundle::import(store, &file, &mut |_| {})?,
+    };
+    print_json(&summary)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn changes(store: &mut Store, command: ChangesCommand) -> Result<ExitCode> {

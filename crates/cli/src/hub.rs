@@ -47,6 +47,29 @@ enum HubCommand {
     Sync,
     /// What waits each way and the last upstream sync, as JSON.
     Status,
+    /// Bundles to and from the upstream server or a device of the team, for when
+    /// there is no network at all.
+    Bundle {
+        #[command(subcommand)]
+        command: HubBundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HubBundleCommand {
+    /// Write what the peer has not acknowledged to OUT_FILE; prints a JSON summary.
+    Export {
+        /// `upstream`, or the id of a device of the team.
+        #[arg(long, value_name = "DEVICE_ID|upstream")]
+        to: String,
+        #[arg(value_name = "OUT_FILE")]
+        out: PathBuf,
+    },
+    /// Apply a bundle from the upstream server or a device; prints a JSON summary.
+    Import {
+        #[arg(value_name = "IN_FILE")]
+        file: PathBuf,
+    },
 }
 
 pub fn run(args: HubArgs) -> Result<ExitCode> {
@@ -75,6 +98,22 @@ pub fn run(args: HubArgs) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Some(HubCommand::Bundle { command }) => {
+            let done = match command {
+                HubBundleCommand::Export { to, out } => hub.bundle_export(&to, &out),
+                HubBundleCommand::Import { file } => hub.bundle_import(&file),
+            };
+            match done {
+                Ok(summary) => {
+                    emit(&serde_json::to_string_pretty(&summary)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Some(HubCommand::Status) => {
             emit(&serde_json::to_string_pretty(&hub.status()?)?);
             Ok(ExitCode::SUCCESS)

@@ -37,6 +37,8 @@ use tern_sync::protocol::{
 };
 use tern_sync::SyncError;
 
+mod bundle;
+
 /// The hub's plain description in its folder (no secrets).
 const HUB_FILE: &str = "hub.json";
 /// Bytes of chunks per upstream push page.
@@ -227,6 +229,9 @@ impl Hub {
         }
         let upstream = upstream.trim_end_matches('/').to_string();
         let device_id = random_hex(8)?;
+        // Bundle keys (issue 16): the hub's own, sent with its enrolment.
+        let me = tern_sync::bundle::Identity::generate(&device_id)
+            .map_err(|e| HubError::State(e.to_string()))?;
         let enrolled: EnrolResponse = tern_sync::post_json(
             &format!("{upstream}/v1/enroll"),
             None,
@@ -237,6 +242,7 @@ impl Hub {
                 user: account.to_string(),
                 password: password.to_string(),
                 users: vec![account.to_string()],
+                keys: Some(me.public().keys()),
             },
             None,
         )?;
@@ -271,6 +277,7 @@ impl Hub {
                 .await?;
             Ok::<(), DbError>(())
         })?;
+        rt.block_on(bundle::keep_upstream(&db, &me, enrolled.keys.as_ref()))?;
         let hub = Hub {
             dir: dir.to_path_buf(),
             info: HubInfo {
@@ -309,6 +316,11 @@ impl Hub {
             sync_lock: Mutex::new(()),
         };
         hub.keep_local_password(passphrase)?;
+        // A hub set up before bundles existed makes its keys now.
+        hub.rt.block_on(tern_server::bundle::ensure_identity(
+            &hub.db,
+            Some(&hub.info.device_id),
+        ))?;
         Ok(hub)
     }
 
@@ -438,6 +450,7 @@ impl Hub {
                 report.revoked_devices.push(id.clone());
             }
         }
+        self.exchange_bundle_keys(&token)?;
         let scope = Scope {
             sites: self.sites()?,
             restricted: true,

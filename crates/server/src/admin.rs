@@ -110,6 +110,24 @@ impl Admin {
         with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
     }
 
+    /// Imports a bundle a device or hub wrote for this server (issue 16).
+    pub fn bundle_import(
+        &self,
+        bytes: &[u8],
+    ) -> Result<tern_sync::bundle::BundleSummary, ApiError> {
+        let limits = tern_store::ChunkLimits::default();
+        with_db!(self, db => crate::bundle::import(db, bytes, &limits))
+    }
+
+    /// A bundle for the device or hub `to` (its bytes, to write to a file).
+    pub fn bundle_export(
+        &self,
+        to: &str,
+    ) -> Result<(Vec<u8>, tern_sync::bundle::BundleSummary), ApiError> {
+        let limits = tern_store::ChunkLimits::default();
+        with_db!(self, db => crate::bundle::export(db, to, &limits))
+    }
+
     /// Rebuilds the record facts projection from the verified documents.
     pub fn reproject(&self) -> Result<crate::reproject::Reprojected, ApiError> {
         let today = chrono::Utc::now().date_naive();

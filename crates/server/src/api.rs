@@ -75,6 +75,10 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
             post(prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
         .route(
+            "/v1/device/keys",
+            post(device_keys::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
             "/v1/hub/prove",
             post(hub_prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
@@ -162,6 +166,18 @@ async fn prove<D: Db>(
         Json(service::prove_account(s.db.as_ref(), &caller, req, s.upstream.as_deref()).await?)
             .into_response(),
     )
+}
+
+/// Bundles (issue 16): a device enrolled before bundles existed sends its public keys.
+async fn device_keys<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let keys: tern_sync::bundle::PeerKeys = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
+    Ok(Json(crate::bundle::exchange_keys(s.db.as_ref(), &caller, keys).await?).into_response())
 }
 
 async fn hub_prove<D: Db>(

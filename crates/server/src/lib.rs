@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bundle;
 pub mod dashboard;
 pub mod db;
 pub mod enrolment;

@@ -117,7 +117,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("a worker failed: {e}")))
 }
 
-fn parse_role(role: &str) -> ApiResult<Role> {
+pub(crate) fn parse_role(role: &str) -> ApiResult<Role> {
     Role::parse(role).map_err(|e| ApiError::bad(e.to_string()))
 }
 
@@ -643,6 +643,12 @@ pub async fn enrol<D: Db>(
     // The code decides which account may enrol; the account's own password proves it
     // (a code alone, or anyone else's password, never does). The backend re-checks
     // the code inside its transaction.
+    // Bundle keys (issue 16) are checked before anything is stored.
+    let device_keys = req
+        .keys
+        .as_ref()
+        .map(|k| crate::bundle::checked_keys(k, &req.device_id))
+        .transpose()?;
     let code_hash = auth::token_hash(&auth::normalise_code(&req.code));
     let code = db.enrolment(&code_hash).await?;
     let account = crate::enrolment::enrolling_account(code.as_ref(), &req.user, now_ms())
@@ -685,6 +691,11 @@ pub async fn enrol<D: Db>(
     // Roles sync down from enrolment on: the same list a sync answer carries.
     let sites = vec![redeemed.site];
     let accounts = SiteAccounts::new(db.site_accounts(&sites).await?);
+    // Bundles (issue 16): the device's keys into the registry, ours back.
+    if let Some(keys) = &device_keys {
+        crate::bundle::register_keys(db, &req.device_id, keys).await?;
+    }
+    let keys = Some(crate::bundle::identity(db).await?.public().keys());
     Ok(EnrolResponse {
         token,
         device_id: req.device_id,
@@ -692,6 +703,7 @@ pub async fn enrol<D: Db>(
         role: redeemed.role,
         sites,
         accounts: Some(accounts),
+        keys,
     })
 }
 
@@ -867,8 +879,8 @@ pub async fn hub_devices<D: Db>(db: &D, caller: &Caller, req: HubDevices) -> Api
 // ---------------------------------------------------------------- sync
 
 /// A push page after the cheap checks: what to store, and the actors to check.
-struct Checked {
-    docs: Vec<NewDoc>,
+pub(crate) struct Checked {
+    pub(crate) docs: Vec<NewDoc>,
     /// `(device, user)` of every change.
     authors: HashSet<(String, String)>,
     /// The users who wrote each document's changes, beside `docs`; a user whose only
@@ -904,7 +916,10 @@ pub(crate) fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)
 
 /// Framing, checksums (Automerge's own, per chunk), sizes and names: everything
 /// that needs no database, run on the blocking pool.
-fn check_page(push: Vec<DocChanges>, limits: &tern_store::ChunkLimits) -> ApiResult<Checked> {
+pub(crate) fn check_page(
+    push: Vec<DocChanges>,
+    limits: &tern_store::ChunkLimits,
+) -> ApiResult<Checked> {
     let mut docs = Vec::with_capacity(push.len());
     let mut authors = HashSet::new();
     let mut doc_users = Vec::with_capacity(push.len());
@@ -1040,7 +1055,7 @@ pub async fn sync<D: Db>(
 /// document is in the device's scope. The site of each document is the
 /// one the server first stored for it, never a later claim: it is written into the
 /// page here, so the log's site (what pulls select by) is the server's own.
-async fn authorise_push<D: Db>(
+pub(crate) async fn authorise_push<D: Db>(
     db: &D,
     caller: &Caller,
     device: &str,
@@ -1153,7 +1168,11 @@ async fn authorise_push<D: Db>(
     Ok(())
 }
 
-fn build_response(pulled: Pulled, pushed: u32, stored_new: u64) -> ApiResult<SyncResponse> {
+pub(crate) fn build_response(
+    pulled: Pulled,
+    pushed: u32,
+    stored_new: u64,
+) -> ApiResult<SyncResponse> {
     let mut forms = Vec::new();
     let mut config = Vec::new();
     let mut docs: Vec<DocChanges> = Vec::new();

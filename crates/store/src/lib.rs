@@ -36,6 +36,7 @@ mod ids;
 mod import;
 mod keys;
 pub mod password;
+mod peers;
 mod proof;
 mod records;
 mod roles;
@@ -60,6 +61,7 @@ pub use fold::{fold, skeleton};
 pub use ids::parse_subject_id;
 pub use import::{ImportRefusal, RecordImportReport};
 pub use keys::{database_key, key_path};
+pub use peers::PeerRow;
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use server_view::{

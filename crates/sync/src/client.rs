@@ -245,6 +245,8 @@ pub fn enrol(
         store.set_server_pin(&hex::encode(pin))?;
     }
     let code = code.as_str();
+    // Bundle keys (issue 16) travel with the enrolment.
+    let me = crate::device_bundle::device_identity(store).map_err(bundle_keys_error)?;
     let mut users = store.local_user_names()?;
     if !users.iter().any(|u| u == store.user()) {
         users.push(store.user().to_string());
@@ -256,8 +258,15 @@ pub fn enrol(
         user: store.user().to_string(),
         password: password.to_string(),
         users,
+        keys: Some(me.public().keys()),
     };
     let answer: EnrolResponse = post_json(&url, None, &request, pin)?;
+    let peer = answer
+        .keys
+        .as_ref()
+        .map(crate::bundle::PublicIdentity::parse)
+        .transpose()
+        .map_err(|e| FrameError::Malformed(e.to_string()))?;
     let enrolment = Enrolment {
         server,
         token: answer.token,
@@ -270,6 +279,9 @@ pub fn enrol(
         .as_ref()
         .map(|a| (a.version, a.accounts.as_slice()));
     store.set_enrolment_with_accounts(&enrolment, accounts)?;
+    if let Some(peer) = &peer {
+        crate::device_bundle::keep_peer(store, peer).map_err(bundle_keys_error)?;
+    }
     Ok(enrolment)
 }
 
@@ -370,6 +382,7 @@ fn sync_inner(
     let url = format!("{}/v1/sync", enrolment.server);
     check_transport(&url)?;
     let client = http_for(store)?;
+    exchange_bundle_keys(store, &enrolment, &client)?;
     let mut session = Session::new(store.sync_cursor()?.max(0) as u64)
         .with_pull_bytes(options.pull_page_bytes)
         .with_accounts_version(store.accounts_version()?);
@@ -437,29 +450,7 @@ fn sync_inner(
             store.mark_pushed(upto)?;
             acked = upto;
         }
-        let forms = response
-            .forms
-            .into_iter()
-            .map(|f| IncomingForm {
-                definition: f.definition,
-                translations: f.translations,
-            })
-            .collect();
-        let config = response
-            .config
-            .into_iter()
-            .map(|c| (c.name, c.text))
-            .collect();
-        let docs = response
-            .docs
-            .into_iter()
-            .map(|d| IncomingDoc {
-                doc_id: d.doc,
-                kind: d.kind.into(),
-                changes: d.changes.into_iter().map(|c| c.into_vec()).collect(),
-                summary: d.summary,
-            })
-            .collect();
+        let (forms, config, docs) = incoming(response);
         let applied = store.apply_pulled(forms, config, docs, step.cursor as i64)?;
         session.applied(applied.new_changes);
         let pending = store.has_pending_changes()?;
@@ -478,6 +469,83 @@ fn sync_inner(
     }
     store.set_last_sync(&chrono_now())?;
     Ok(session.report().clone())
+}
+
+/// A pull page as the store applies it: forms, configuration tables, documents (a
+/// sync's answer and a bundle's page alike).
+pub(crate) fn incoming(
+    response: SyncResponse,
+) -> (Vec<IncomingForm>, Vec<(String, String)>, Vec<IncomingDoc>) {
+    let forms = response
+        .forms
+        .into_iter()
+        .map(|f| IncomingForm {
+            definition: f.definition,
+            translations: f.translations,
+        })
+        .collect();
+    let config = response
+        .config
+        .into_iter()
+        .map(|c| (c.name, c.text))
+        .collect();
+    let docs = response
+        .docs
+        .into_iter()
+        .map(|d| IncomingDoc {
+            doc_id: d.doc,
+            kind: d.kind.into(),
+            changes: d.changes.into_iter().map(|c| c.into_vec()).collect(),
+            summary: d.summary,
+        })
+        .collect();
+    (forms, config, docs)
+}
+
+/// Bundles (issue 16): a device enrolled before bundles existed has no peer keys; its
+/// next sync sends its own with its token and keeps the server's (an authenticated
+/// call, so existing devices get keys without enrolling again).
+fn exchange_bundle_keys(
+    store: &mut Store,
+    enrolment: &Enrolment,
+    client: &Client,
+) -> Result<(), SyncError> {
+    if !store.bundle_peers()?.is_empty() {
+        return Ok(());
+    }
+    let me = crate::device_bundle::device_identity(store).map_err(bundle_keys_error)?;
+    let url = format!("{}/v1/device/keys", enrolment.server);
+    let resp = client
+        .post(&url)
+        .bearer_auth(&enrolment.token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(
+            serde_json::to_vec(&me.public().keys())
+                .map_err(|e| FrameError::Malformed(e.to_string()))?,
+        )
+        .send()
+        .map_err(offline(&url))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().map_err(offline(&url))?;
+    if status == 404 {
+        return Ok(()); // An older server: no bundles there.
+    }
+    if status != 200 {
+        return Err(error_from(status, &bytes));
+    }
+    let keys: crate::bundle::PeerKeys = serde_json::from_slice(&bytes)
+        .map_err(|e| FrameError::Malformed(format!("answer: {e}")))?;
+    let peer = crate::bundle::PublicIdentity::parse(&keys)
+        .map_err(|e| FrameError::Malformed(e.to_string()))?;
+    crate::device_bundle::keep_peer(store, &peer).map_err(bundle_keys_error)?;
+    Ok(())
+}
+
+fn bundle_keys_error(e: crate::device_bundle::DeviceBundleError) -> SyncError {
+    match e {
+        crate::device_bundle::DeviceBundleError::Store(e) => SyncError::Store(e),
+        other => SyncError::Frame(FrameError::Malformed(other.to_string())),
+    }
 }
 
 fn chrono_now() -> String {

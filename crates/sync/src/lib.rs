@@ -15,7 +15,9 @@
 //!   device applied: both markers are durable in the store before the next round trip.
 //! - Every loop is bounded ([`plan::MAX_ROUND_TRIPS`]).
 
+pub mod bundle;
 pub mod client;
+pub mod device_bundle;
 pub mod fuzzing;
 pub mod plan;
 pub mod protocol;

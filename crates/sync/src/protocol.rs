@@ -210,6 +210,11 @@ pub struct EnrolRequest {
     /// refused at every push. Missing (older clients): not checked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
+    /// The device's bundle keys (issue 16): the server keeps them in its registry to
+    /// open and check the device's bundles. Missing (older clients): the device sends
+    /// them at its first sync (`POST /v1/device/keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<crate::bundle::PeerKeys>,
 }
 
 impl std::fmt::Debug for EnrolRequest {
@@ -219,6 +224,7 @@ impl std::fmt::Debug for EnrolRequest {
             .field("device_id", &self.device_id)
             .field("user", &self.user)
             .field("users", &self.users)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -261,6 +267,10 @@ pub struct EnrolResponse {
     /// (older servers): unknown until the first sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<SiteAccounts>,
+    /// The server's (or hub's) bundle keys, which the device keeps to seal bundles to
+    /// it and check the bundles it sends. Missing (older servers): no bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<crate::bundle::PeerKeys>,
 }
 
 /// Error codes of every endpoint: a closed set, the body is `{"code", "message"}`.
