@@ -10,6 +10,7 @@ const ALLOWED = new Set([
   'records_confirm_warning', 'records_set_status', 'records_field_history',
   'records_resolve_conflict', 'alerts_list', 'sync_state', 'sync_now', 'settings_get', 'settings_save',
   'hub_state', 'hub_start', 'hub_stop', 'hub_sync_now', 'hub_new_code',
+  'bundle_view', 'bundle_export', 'bundle_import',
 ]);
 
 window.__TAURI_ISOLATION_HOOK__ = (payload) => {

@@ -265,3 +265,25 @@ pub async fn hub_sync_now(core: Core_<'_>) -> ApiResult<TeamHubState> {
 pub async fn hub_new_code(core: Core_<'_>) -> ApiResult<TeamHubState> {
     run(&core, |c| c.hub_new_code()).await
 }
+
+#[tauri::command]
+pub async fn bundle_view(core: Core_<'_>) -> ApiResult<BundleView> {
+    run(&core, |c| c.bundle_view()).await
+}
+
+#[tauri::command]
+pub async fn bundle_export(
+    core: Core_<'_>,
+    place: String,
+    to: Option<String>,
+) -> ApiResult<tern_sync::bundle::BundleSummary> {
+    run(&core, move |c| c.bundle_export(&place, to.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn bundle_import(
+    core: Core_<'_>,
+    file: String,
+) -> ApiResult<tern_sync::bundle::BundleSummary> {
+    run(&core, move |c| c.bundle_import(&file)).await
+}

@@ -98,6 +98,8 @@ pub struct Core {
     pub(crate) wake: Condvar,
     /// The supervisor's team hub while it runs (`team_hub.rs`).
     team_hub: Mutex<Option<crate::team_hub::Running>>,
+    /// The bundle export or import running or last run (`bundles.rs`).
+    bundle: Mutex<Option<BundleActivity>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -164,7 +166,12 @@ impl Core {
             }),
             wake: Condvar::new(),
             team_hub: Mutex::new(None),
+            bundle: Mutex::new(None),
         })
+    }
+
+    pub(crate) fn bundle_activity(&self) -> MutexGuard<'_, Option<BundleActivity>> {
+        self.bundle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn data_dir(&self) -> &Path {

@@ -354,3 +354,46 @@ pub struct TeamHubState {
     pub last_sync: Option<String>,
     pub upstream: Option<tern_hub::UpstreamState>,
 }
+
+/// A bundle file in one of the places the app offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleFile {
+    pub path: String,
+    pub name: String,
+    pub bytes: u64,
+    /// RFC 3339.
+    pub modified: Option<String>,
+}
+
+/// A folder bundles can be written to and read from: a removable drive or the
+/// user's documents.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundlePlace {
+    pub path: String,
+    pub label: String,
+    pub removable: bool,
+    pub files: Vec<BundleFile>,
+}
+
+/// A bundle export or import, running or done.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleActivity {
+    /// `export` or `import`.
+    pub kind: String,
+    pub running: bool,
+    pub pages_done: u64,
+    /// Known on import; 0 on export (pages are counted as they are made).
+    pub pages_total: u64,
+    pub summary: Option<tern_sync::bundle::BundleSummary>,
+    pub error: Option<crate::error::ApiError>,
+}
+
+/// The bundle screen: where bundles go and come from, the device's peers, and the
+/// export or import in progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleView {
+    pub places: Vec<BundlePlace>,
+    /// The hub or server this device exchanges bundles with.
+    pub peers: Vec<String>,
+    pub activity: Option<BundleActivity>,
+}

@@ -14,6 +14,7 @@
 //!   HTTP plugins, a strict CSP and the isolation pattern (`tauri.conf.json`,
 //!   `capabilities/`, `isolation/`).
 
+pub mod bundles;
 pub mod commands;
 pub mod core;
 pub mod dto;
@@ -75,6 +76,9 @@ pub fn run() {
             commands::hub_stop,
             commands::hub_sync_now,
             commands::hub_new_code,
+            commands::bundle_view,
+            commands::bundle_export,
+            commands::bundle_import,
         ])
         .build(tauri::generate_context!());
     match result {

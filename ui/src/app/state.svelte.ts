@@ -12,7 +12,8 @@ export type Route =
   | { name: 'form'; recordId: string }
   | { name: 'record'; recordId: string }
   | { name: 'settings' }
-  | { name: 'hub' };
+  | { name: 'hub' }
+  | { name: 'bundles' };
 
 /** App-wide state: the backend, the device, the session and where the user is. */
 class AppState {

@@ -26,6 +26,8 @@ import type {
   SubjectSummary,
   SyncState,
   TeamHubState,
+  BundleSummary,
+  BundleView,
 } from './types';
 
 /**
@@ -94,6 +96,14 @@ export interface Backend {
   hubSyncNow(): Promise<TeamHubState>;
   /** A new one-time enrolment code for the next team device. */
   hubNewCode(): Promise<TeamHubState>;
+
+  // bundles (any unlocked user of an enrolled device)
+  /** The folders offered for bundles, the device's peers, the export or import in progress. */
+  bundleView(): Promise<BundleView>;
+  /** Writes the device's changes for `to` (default: its only peer) into an offered folder. */
+  bundleExport(place: string, to: string | null): Promise<BundleSummary>;
+  /** Reads a bundle file from an offered folder. */
+  bundleImport(file: string): Promise<BundleSummary>;
 }
 
 /** The supervisor dashboard's backend: the server's HTTP API (`http.ts`). */

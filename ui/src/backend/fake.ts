@@ -35,6 +35,8 @@ import type {
   SubjectSummary,
   SyncState,
   TeamHubState,
+  BundleSummary,
+  BundleView,
 } from './types';
 
 /** A stand-in QR image for the fake's hub (the real one comes from the Rust side). */
@@ -104,6 +106,8 @@ interface State {
   alerts?: Alert[];
   /** The supervisor's team hub (the fake makes no network service). */
   hub?: TeamHubState;
+  /** Bundle files the fake "wrote" to its one USB drive. */
+  bundles?: BundleView;
   counter: number;
   clock: number;
 }
@@ -799,6 +803,42 @@ export class FakeBackend implements Backend {
     this.save();
     return structuredClone(this.state.hub);
   }
+  // ---- bundles ----------------------------------------------------------------------------------
+
+  private bundleState(): BundleView {
+    this.session();
+    if (!this.state.device.enrolled) throw backendError('not_enrolled', 'This device is not enrolled.');
+    this.state.bundles ??= {
+      places: [{ path: '/media/amina/TEAM-USB', label: 'TEAM-USB', removable: true, files: [] }],
+      peers: ['server'],
+      activity: null,
+    };
+    return this.state.bundles;
+  }
+
+  async bundleView(): Promise<BundleView> {
+    return structuredClone(this.bundleState());
+  }
+
+  async bundleExport(place: string, to: string | null): Promise<BundleSummary> {
+    const view = this.bundleState();
+    const target = view.places.find((p) => p.path === place);
+    if (!target) throw backendError('invalid_input', 'Choose one of the folders the app offers.');
+    const seq = target.files.length + 1;
+    const summary: BundleSummary = { sender: this.state.device.device_id ?? 'device', recipient: to ?? view.peers[0] ?? 'server', seq, direction: 'up', pages: 1, chunks: 12, documents: 3, bytes: 4096, new_changes: 0, already_imported: false };
+    const name = `tern-${summary.sender}-${seq}.ternbundle`;
+    target.files.unshift({ path: `${target.path}/${name}`, name, bytes: summary.bytes, modified: this.now() });
+    view.activity = { kind: 'export', running: false, pages_done: 1, pages_total: 0, summary, error: null };
+    this.save();
+    return structuredClone(summary);
+  }
+
+  async bundleImport(file: string): Promise<BundleSummary> {
+    const view = this.bundleState();
+    if (!view.places.some((p) => p.files.some((f) => f.path === file))) throw backendError('invalid_input', 'Choose a bundle file (.ternbundle) from one of the folders the app offers.');
+    throw backendError('invalid_input', 'This bundle goes up to a server; a device imports only bundles its hub or server wrote for it.');
+  }
+
 
 }
 

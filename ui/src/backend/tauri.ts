@@ -22,6 +22,8 @@ import type {
   SubjectSummary,
   SyncState,
   TeamHubState,
+  BundleSummary,
+  BundleView,
 } from './types';
 
 /**
@@ -62,6 +64,9 @@ export const COMMANDS = {
   hubStop: 'hub_stop',
   hubSyncNow: 'hub_sync_now',
   hubNewCode: 'hub_new_code',
+  bundleView: 'bundle_view',
+  bundleExport: 'bundle_export',
+  bundleImport: 'bundle_import',
 } as const satisfies Record<keyof Backend, string>;
 
 export type Invoke = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
@@ -174,6 +179,15 @@ export class TauriBackend implements Backend {
   }
   hubNewCode(): Promise<TeamHubState> {
     return this.call(COMMANDS.hubNewCode);
+  }
+  bundleView(): Promise<BundleView> {
+    return this.call(COMMANDS.bundleView);
+  }
+  bundleExport(place: string, to: string | null): Promise<BundleSummary> {
+    return this.call(COMMANDS.bundleExport, { place, to });
+  }
+  bundleImport(file: string): Promise<BundleSummary> {
+    return this.call(COMMANDS.bundleImport, { file });
   }
 }
 

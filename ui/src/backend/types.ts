@@ -448,3 +448,54 @@ export interface TeamHubState {
   last_sync: string | null;
   upstream: UpstreamState | null;
 }
+
+// ---- bundles (sync by file, when there is no network at all) -----------------
+
+/** What a bundle export or import did. */
+export interface BundleSummary {
+  sender: string;
+  recipient: string;
+  seq: number;
+  /** `up` (device to its hub or server) or `down`. */
+  direction: string;
+  pages: number;
+  chunks: number;
+  documents: number;
+  bytes: number;
+  /** Import: changes this device did not have. */
+  new_changes: number;
+  /** Import: this bundle was imported before; nothing changed. */
+  already_imported: boolean;
+}
+
+export interface BundleFile {
+  path: string;
+  name: string;
+  bytes: number;
+  modified: string | null;
+}
+
+/** A folder the app offers for bundles: a USB drive or the user's documents. */
+export interface BundlePlace {
+  path: string;
+  label: string;
+  removable: boolean;
+  files: BundleFile[];
+}
+
+export interface BundleActivity {
+  kind: 'export' | 'import';
+  running: boolean;
+  pages_done: number;
+  /** Known on import; 0 on export. */
+  pages_total: number;
+  summary: BundleSummary | null;
+  error: BackendError | null;
+}
+
+export interface BundleView {
+  places: BundlePlace[];
+  /** The hub or server this device exchanges bundles with. */
+  peers: string[];
+  activity: BundleActivity | null;
+}

@@ -390,3 +390,19 @@ hub-device-site = الموقع
 hub-device-last = آخر مزامنة
 hub-device-never = لم يُزامَن بعد
 hub-device-revoked = ملغى
+
+## Bundles
+bundle-open = التبادل عبر USB أو ملف
+bundle-title = التبادل عبر USB أو ملف
+bundle-intro = عند انعدام الشبكة تمامًا، ينقل ملفٌ العمل: اكتب تغييرات هذا الجهاز على ذاكرة USB للمحور أو الخادم، واقرأ الملف الذي يكتبونه لك. الملفات مشفّرة لمستلمها وموقّعة؛ يُرفض الملف المعدَّل أو الغريب.
+bundle-usb = ذاكرة USB
+bundle-export = اكتب التغييرات هنا
+bundle-import = اقرأ هذا الملف
+bundle-no-files = لا توجد ملفات حزم هنا.
+bundle-no-places = لم يُعثر على ذاكرة USB أو مجلد: أدخل ذاكرة USB.
+bundle-peer = إلى
+bundle-writing = جارٍ كتابة الحزمة… { $done } صفحات
+bundle-reading = جارٍ قراءة الحزمة… { $done } من { $total } صفحات
+bundle-written = كُتبت الحزمة: { $changes } تغييرات في { $records } سجلات، { $size }.
+bundle-read = قُرئت الحزمة: { $changes } تغييرات جديدة في { $records } سجلات.
+bundle-again = قُرئت هذه الحزمة من قبل؛ لم يتغير شيء.

@@ -399,3 +399,19 @@ hub-device-site = Site
 hub-device-last = Last sync
 hub-device-never = Not synced yet
 hub-device-revoked = Revoked
+
+## Bundles (sync by file)
+bundle-open = Exchange by USB or file
+bundle-title = Exchange by USB or file
+bundle-intro = With no network at all, a file carries the work: write this device's changes to a USB stick for the hub or server, and read the file they wrote back. Files are encrypted to their recipient and signed; a changed or foreign file is refused.
+bundle-usb = USB drive
+bundle-export = Write changes here
+bundle-import = Read this file
+bundle-no-files = No bundle files here.
+bundle-no-places = No USB drive or folder found: insert a USB stick.
+bundle-peer = For
+bundle-writing = Writing the bundle… { $done } pages
+bundle-reading = Reading the bundle… { $done } of { $total } pages
+bundle-written = Bundle written: { $changes } changes of { $records } records, { $size }.
+bundle-read = Bundle read: { $changes } new changes in { $records } records.
+bundle-again = This bundle was read before; nothing changed.

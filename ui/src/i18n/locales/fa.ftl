@@ -390,3 +390,19 @@ hub-device-site = محل
 hub-device-last = آخرین همگام‌سازی
 hub-device-never = هنوز همگام نشده
 hub-device-revoked = لغوشده
+
+## Bundles
+bundle-open = تبادل با USB یا فایل
+bundle-title = تبادل با USB یا فایل
+bundle-intro = وقتی هیچ شبکه‌ای نیست، یک فایل کار را جابه‌جا می‌کند: تغییرات این دستگاه را برای هاب یا سرور روی USB بنویسید و فایلی را که آن‌ها برمی‌گردانند بخوانید. فایل‌ها برای گیرنده رمزگذاری و امضا می‌شوند؛ فایل تغییرکرده یا بیگانه پذیرفته نمی‌شود.
+bundle-usb = درایو USB
+bundle-export = تغییرات را اینجا بنویس
+bundle-import = این فایل را بخوان
+bundle-no-files = اینجا فایل بسته‌ای نیست.
+bundle-no-places = هیچ USB یا پوشه‌ای پیدا نشد: یک USB وصل کنید.
+bundle-peer = برای
+bundle-writing = در حال نوشتن بسته… { $done } صفحه
+bundle-reading = در حال خواندن بسته… { $done } از { $total } صفحه
+bundle-written = بسته نوشته شد: { $changes } تغییر در { $records } پرونده، { $size }.
+bundle-read = بسته خوانده شد: { $changes } تغییر تازه در { $records } پرونده.
+bundle-again = این بسته پیش‌تر خوانده شده است؛ چیزی تغییر نکرد.

@@ -390,3 +390,19 @@ hub-device-site = Site
 hub-device-last = Dernière synchronisation
 hub-device-never = Pas encore synchronisé
 hub-device-revoked = Révoqué
+
+## Bundles
+bundle-open = Échanger par clé USB ou fichier
+bundle-title = Échanger par clé USB ou fichier
+bundle-intro = Sans aucun réseau, un fichier transporte le travail : écrivez les modifications de cet appareil sur une clé USB pour le relais ou le serveur, et lisez le fichier qu'ils vous renvoient. Les fichiers sont chiffrés pour leur destinataire et signés ; un fichier modifié ou étranger est refusé.
+bundle-usb = Clé USB
+bundle-export = Écrire les modifications ici
+bundle-import = Lire ce fichier
+bundle-no-files = Aucun fichier de lot ici.
+bundle-no-places = Aucune clé USB ni dossier trouvé : insérez une clé USB.
+bundle-peer = Pour
+bundle-writing = Écriture du lot… { $done } pages
+bundle-reading = Lecture du lot… { $done } pages sur { $total }
+bundle-written = Lot écrit : { $changes } modifications de { $records } dossiers, { $size }.
+bundle-read = Lot lu : { $changes } nouvelles modifications dans { $records } dossiers.
+bundle-again = Ce lot a déjà été lu ; rien n'a changé.

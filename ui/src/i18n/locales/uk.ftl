@@ -390,3 +390,19 @@ hub-device-site = Місце
 hub-device-last = Остання синхронізація
 hub-device-never = Ще не синхронізовано
 hub-device-revoked = Відкликано
+
+## Bundles
+bundle-open = Обмін через USB або файл
+bundle-title = Обмін через USB або файл
+bundle-intro = Коли мережі немає зовсім, роботу переносить файл: запишіть зміни цього пристрою на USB-накопичувач для хаба чи сервера й прочитайте файл, який вони повернуть. Файли зашифровано для отримувача й підписано; змінений або чужий файл відхиляється.
+bundle-usb = USB-накопичувач
+bundle-export = Записати зміни сюди
+bundle-import = Прочитати цей файл
+bundle-no-files = Тут немає файлів пакетів.
+bundle-no-places = USB-накопичувач чи теку не знайдено: вставте USB-накопичувач.
+bundle-peer = Для
+bundle-writing = Запис пакета… { $done } сторінок
+bundle-reading = Читання пакета… { $done } з { $total } сторінок
+bundle-written = Пакет записано: { $changes } змін у { $records } записах, { $size }.
+bundle-read = Пакет прочитано: { $changes } нових змін у { $records } записах.
+bundle-again = Цей пакет уже читали; нічого не змінилося.
