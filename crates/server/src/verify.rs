@@ -34,6 +34,10 @@
 //! own and the batch goes on, so one bad document never holds up the others nor
 //! the pulls of its site.
 //!
+//! Chunks a supervisor released from quarantine (crate::quarantine) come back as new
+//! chunks; their authors' writes and status moves are not checked again when every
+//! new chunk of theirs in the pass was released ([`crate::quarantine::exempt_authors`]).
+//!
 //! The queue is the database itself (`docs.last_seq > docs.verified_seq`), so any
 //! replica may verify any document, a crash loses nothing, and verifying twice is
 //! harmless.
