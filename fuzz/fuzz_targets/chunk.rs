@@ -1,14 +1,6 @@
 #![no_main]
-// The Automerge chunk reader with the size bounds in place: `check_size` first, as
-// the server does, then a load. Automerge 0.12 panics on some damaged chunks (the
-// server's verifier catches them per document; see docs/security-inputs.md), so a
-// crash here inside automerge is expected; one in tern_store is a bug.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let limits = tern_store::ChunkLimits {
-        change: 1 << 20,
-        document: 8 << 20,
-    };
-    if tern_store::check_size(data, &limits).is_ok() {
-        let _ = tern_store::load_chunks_within([data.to_vec()], &limits);
-    }
-});
+// The Automerge chunk reader with the size bounds in place, then a load, as the
+// server runs them (tern_store::fuzzing::chunk, whose corpus `cargo test -p
+// tern-store --lib chunk_corpus` replays). Panics inside Automerge's load are
+// contained there, as the server's verifier contains them; any other is a bug.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tern_store::fuzzing::chunk(data));

@@ -77,8 +77,27 @@ enum BundleCommand {
 
 #[derive(Subcommand)]
 enum QuarantineCommand {
-    /// List them as JSON (doc, reason: names the user, role and field, never a value).
+    /// List the documents whose quarantined changes wait for a decision, as JSON
+    /// (doc, kind, site, reason, authors, changes: names the user, role and field,
+    /// never a value).
     List,
+    /// Merge a document's quarantined changes without the check that failed (a
+    /// running server's verifier takes them within a second; devices pull them);
+    /// prints {doc, decision, changes}. Access-logged as `tern-admin`.
+    Release {
+        doc: String,
+        /// Why (one line, never a health value); kept with the decision.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Keep a document's quarantined changes out for good; prints {doc, decision,
+    /// changes}. Access-logged as `tern-admin`.
+    Reject {
+        doc: String,
+        /// Why (one line, never a health value); kept with the decision.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,16 +234,27 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
         }
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
         AdminCommand::Reproject => emit(&serde_json::to_string_pretty(&admin.reproject()?)?),
-        AdminCommand::Quarantine {
-            command: QuarantineCommand::List,
-        } => {
-            let listed: Vec<serde_json::Value> = admin
-                .quarantined()?
-                .into_iter()
-                .map(|(doc, reason)| serde_json::json!({ "doc": doc, "reason": reason }))
-                .collect();
-            emit(&serde_json::to_string_pretty(&listed)?)
-        }
+        AdminCommand::Quarantine { command } => match command {
+            QuarantineCommand::List => {
+                emit(&serde_json::to_string_pretty(&admin.quarantine_list()?)?)
+            }
+            QuarantineCommand::Release { doc, reason } => {
+                let decided = admin.quarantine_decide(
+                    &doc,
+                    tern_server::quarantine::Choice::Release,
+                    &reason,
+                )?;
+                emit(&serde_json::to_string_pretty(&decided)?)
+            }
+            QuarantineCommand::Reject { doc, reason } => {
+                let decided = admin.quarantine_decide(
+                    &doc,
+                    tern_server::quarantine::Choice::Reject,
+                    &reason,
+                )?;
+                emit(&serde_json::to_string_pretty(&decided)?)
+            }
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

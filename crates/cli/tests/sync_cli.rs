@@ -184,6 +184,34 @@ fn serve_admin_enroll_sync_status_revoke() {
         serde_json::json!([]),
         "tern admin quarantine list"
     );
+    // Release and reject (the real ones: crates/server/tests/inputs/quarantine_review.rs):
+    // nothing to decide is refused (exit 1), as is a decision without a reason.
+    for args in [
+        &[
+            "quarantine",
+            "release",
+            "nope",
+            "--reason",
+            "asked by the clinician",
+        ][..],
+        &["quarantine", "reject", "nope", "--reason", " "][..],
+    ] {
+        let out = admin(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = admin(&[
+        "quarantine",
+        "release",
+        "nope",
+        "--reason",
+        "asked by the clinician",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no quarantined changes of document `nope`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let list = json_of(&admin(&["device", "list"]));
     let id = status["device_id"].as_str().expect("id").to_string();

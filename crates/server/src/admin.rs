@@ -106,6 +106,24 @@ impl Admin {
         with_db!(self, db => async { Ok(crate::db::Db::quarantined(db).await?) })
     }
 
+    /// Documents with quarantined changes waiting for a decision: site, authors and
+    /// why (names, never values).
+    pub fn quarantine_list(&self) -> Result<Vec<crate::quarantine::QuarantineEntry>, ApiError> {
+        with_db!(self, db => crate::quarantine::list(db, crate::quarantine::Reviewer::Cli))
+    }
+
+    /// Releases or rejects a document's quarantined changes (crate::quarantine),
+    /// access-logged as `tern-admin`. A running server's verifier picks released
+    /// changes up within a second.
+    pub fn quarantine_decide(
+        &self,
+        doc: &str,
+        choice: crate::quarantine::Choice,
+        why: &str,
+    ) -> Result<crate::quarantine::Decided, ApiError> {
+        with_db!(self, db => crate::quarantine::decide(db, crate::quarantine::Reviewer::Cli, doc, choice, why))
+    }
+
     pub fn devices(&self) -> Result<Vec<DeviceRow>, ApiError> {
         with_db!(self, db => async { Ok(crate::db::Db::devices(db).await?) })
     }

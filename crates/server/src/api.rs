@@ -105,6 +105,12 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
         .route("/v1/admin/devices/{id}/revoke", post(revoke::<D>))
+        // Quarantine review (crate::quarantine): supervisors of the document's site.
+        .route("/v1/quarantine", get(quarantine_list::<D>))
+        .route(
+            "/v1/quarantine/{doc}/{decision}",
+            post(quarantine_decide::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::guard::keep_session::<D>,
@@ -351,4 +357,48 @@ async fn revoke<D: Db>(
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     service::admin_revoke(s.db.as_ref(), &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---------------------------------------------------------------- quarantine review
+
+async fn quarantine_list<D: Db>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let listed =
+        crate::quarantine::list(s.db.as_ref(), crate::quarantine::Reviewer::Caller(&caller))
+            .await?;
+    Ok(Json(listed).into_response())
+}
+
+/// `POST /v1/quarantine/{doc}/release` or `.../reject` with `{"reason": "..."}`.
+async fn quarantine_decide<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    Path((doc, decision)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let choice = match decision.as_str() {
+        "release" => crate::quarantine::Choice::Release,
+        "reject" => crate::quarantine::Choice::Reject,
+        _ => {
+            return Err(ApiError::new(
+                protocol::ErrorCode::NotFound,
+                "a quarantine decision is `release` or `reject`",
+            ))
+        }
+    };
+    let req: crate::quarantine::DecisionRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad(format!("the decision is malformed: {e}")))?;
+    let decided = crate::quarantine::decide(
+        s.db.as_ref(),
+        crate::quarantine::Reviewer::Caller(&caller),
+        &doc,
+        choice,
+        &req.reason,
+    )
+    .await?;
+    if choice == crate::quarantine::Choice::Release {
+        s.verify.notify_one();
+    }
+    Ok(Json(decided).into_response())
 }

@@ -128,6 +128,8 @@ pub enum Action {
     Administer,
     /// Read the access log.
     ReadAudit,
+    /// Release or reject quarantined changes of one's sites (crate::quarantine).
+    ReviewQuarantine,
 }
 
 /// FORMS.md 2.2 on the server. Admins administer but never read health data; a data
@@ -143,6 +145,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Export => matches!(role, DataManager),
         Administer => matches!(role, Admin),
         ReadAudit => matches!(role, Supervisor | DataManager | Admin),
+        ReviewQuarantine => matches!(role, Supervisor),
     }
 }
 

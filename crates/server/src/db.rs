@@ -518,4 +518,34 @@ pub trait Db: Send + Sync + 'static {
         &self,
         sites: Option<&[String]>,
     ) -> impl Future<Output = DbResult<Vec<RecordRow>>> + Send;
+
+    // ------------------------------------------------ quarantine review (crate::quarantine)
+
+    /// Documents with quarantined chunks waiting for a decision, of some sites or
+    /// (`None`) all, or only document `doc`: each with its reason and the bytes of
+    /// those chunks (whose authors the caller reads from their headers).
+    fn quarantine_review(
+        &self,
+        sites: Option<&[String]>,
+        doc: Option<&str>,
+    ) -> impl Future<Output = DbResult<Vec<crate::quarantine::Quarantined>>> + Send;
+    /// Releases or rejects every quarantined chunk of `doc_id` waiting for a decision,
+    /// in one transaction with its access-log entry; returns how many. Each chunk is
+    /// marked with the decision, who took it and why. Released chunks get new sequence
+    /// numbers past the log's head (so that devices whose cursors passed their old
+    /// place pull them, and no verified sequence moves back) and wait for the verifier,
+    /// which does not hold their authors' write rights against them. Rejected chunks
+    /// stay out for good. Either way the document leaves the list. Refuses a document
+    /// with nothing waiting (`NotFound`).
+    fn decide_quarantine(
+        &self,
+        doc_id: &str,
+        decision: &crate::quarantine::Decision,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = DbResult<u64>> + Send;
+    /// The released chunks (by stored hash) of these documents.
+    fn released_chunks(
+        &self,
+        doc_ids: &[String],
+    ) -> impl Future<Output = DbResult<Vec<(String, [u8; 32])>>> + Send;
 }

@@ -27,7 +27,9 @@ pub mod enrolment;
 pub mod facts;
 pub mod guard;
 pub mod limits;
+pub mod pg_tls;
 pub mod postgres;
+pub mod quarantine;
 pub mod report_api;
 pub mod reports;
 pub mod reproject;
@@ -59,6 +61,13 @@ pub struct DbKey(pub String);
 impl std::fmt::Debug for DbKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DbKey(..)")
+    }
+}
+
+/// The key is wiped from memory when dropped (issue 13).
+impl Drop for DbKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

@@ -6,9 +6,8 @@
 
 use crate::db::*;
 use crate::enrolment::EnrolmentCode;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashSet;
-use tokio_postgres::NoTls;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sites(name TEXT PRIMARY KEY);
@@ -102,22 +101,29 @@ impl std::fmt::Debug for PgDb {
     }
 }
 
-fn pool_err(e: impl std::fmt::Display) -> DbError {
-    DbError::Pool(e.to_string())
+/// The pool's error with its causes (a refused TLS handshake says why).
+fn pool_err(e: impl std::error::Error) -> DbError {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    DbError::Pool(message)
 }
 
 impl PgDb {
     /// Connects and creates the schema when missing (under an advisory lock, so
     /// replicas starting together do not race).
     pub async fn connect(url: &str) -> DbResult<PgDb> {
-        let config: tokio_postgres::Config = url.parse()?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
+        // TLS when the URL asks for it (crate::pg_tls).
+        let manager = crate::pg_tls::manager(
+            url,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
-        );
+        )?;
         let pool = Pool::builder(manager)
             .max_size(16)
             .build()
@@ -128,6 +134,7 @@ impl PgDb {
         tx.execute("SELECT pg_advisory_xact_lock(7413)", &[])
             .await?;
         tx.batch_execute(SCHEMA).await?;
+        tx.batch_execute(crate::quarantine::PG_SCHEMA).await?;
         tx.commit().await?;
         Ok(db)
     }
@@ -1244,6 +1251,155 @@ impl Db for PgDb {
             }
         };
         Ok(rows.iter().map(record_row).collect())
+    }
+
+    // ------------------------------------------------ quarantine review (crate::quarantine)
+
+    async fn quarantine_review(
+        &self,
+        sites: Option<&[String]>,
+        doc: Option<&str>,
+    ) -> DbResult<Vec<crate::quarantine::Quarantined>> {
+        let sites: Option<Vec<String>> = sites.map(<[String]>::to_vec);
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT d.doc_id, d.kind, d.site, d.quarantine_reason, l.bytes
+                 FROM docs d JOIN log l ON l.doc_id = d.doc_id
+                 WHERE d.quarantine_reason IS NOT NULL AND l.quarantined
+                   AND ($1::text[] IS NULL OR d.site = ANY($1))
+                   AND ($2::text IS NULL OR d.doc_id = $2)
+                   AND NOT EXISTS (SELECT 1 FROM quarantine_decisions q
+                       WHERE q.doc_id = l.doc_id AND q.hash = l.hash AND q.decision = 'rejected')
+                 ORDER BY d.doc_id, l.seq",
+                &[&sites, &doc],
+            )
+            .await?;
+        let mut out: Vec<crate::quarantine::Quarantined> = Vec::new();
+        for r in &rows {
+            let doc_id: String = r.get(0);
+            let bytes: Vec<u8> = r.get(4);
+            match out.last_mut() {
+                Some(q) if q.doc_id == doc_id => q.chunks.push(bytes),
+                _ => out.push(crate::quarantine::Quarantined {
+                    doc_id,
+                    kind: r.get(1),
+                    site: r.get(2),
+                    reason: r.get(3),
+                    chunks: vec![bytes],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn decide_quarantine(
+        &self,
+        doc_id: &str,
+        decision: &crate::quarantine::Decision,
+        audit: &AuditEntry,
+    ) -> DbResult<u64> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // One decision at a time per document.
+        tx.execute(
+            "SELECT 1 FROM docs WHERE doc_id = $1 FOR UPDATE",
+            &[&doc_id],
+        )
+        .await?;
+        let waiting: Vec<(i64, Vec<u8>)> = tx
+            .query(
+                "SELECT seq, hash FROM log l WHERE doc_id = $1 AND quarantined
+                   AND NOT EXISTS (SELECT 1 FROM quarantine_decisions q
+                       WHERE q.doc_id = l.doc_id AND q.hash = l.hash AND q.decision = 'rejected')
+                 ORDER BY seq",
+                &[&doc_id],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        if waiting.is_empty() {
+            return Err(DbError::NotFound(format!(
+                "no quarantined changes of document `{doc_id}` wait for a decision"
+            )));
+        }
+        let d = decision;
+        for (_, hash) in &waiting {
+            tx.execute(
+                "INSERT INTO quarantine_decisions(doc_id, hash, decision, actor, reason, at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (doc_id, hash) DO UPDATE SET decision = $3, actor = $4,
+                   reason = $5, at = $6",
+                &[&doc_id, hash, &d.choice.mark(), &d.actor, &d.why, &d.at],
+            )
+            .await?;
+        }
+        if d.choice == crate::quarantine::Choice::Release {
+            // New sequence numbers past the head, under the counter's row lock (commit
+            // order): devices whose cursors passed the old ones pull them, and no
+            // verified sequence moves back.
+            let mut seq: i64 = tx
+                .query_one(
+                    "SELECT value FROM counter WHERE name = 'seq' FOR UPDATE",
+                    &[],
+                )
+                .await?
+                .get(0);
+            for (old, _) in &waiting {
+                seq += 1;
+                tx.execute(
+                    "UPDATE log SET seq = $1, quarantined = FALSE WHERE seq = $2",
+                    &[&seq, old],
+                )
+                .await?;
+            }
+            tx.execute("UPDATE counter SET value = $1 WHERE name = 'seq'", &[&seq])
+                .await?;
+            tx.execute(
+                "UPDATE docs SET last_seq = GREATEST(last_seq, $2), quarantine_reason = NULL
+                 WHERE doc_id = $1",
+                &[&doc_id, &seq],
+            )
+            .await?;
+        } else {
+            tx.execute(
+                "UPDATE docs SET quarantine_reason = NULL WHERE doc_id = $1",
+                &[&doc_id],
+            )
+            .await?;
+        }
+        let e = audit;
+        tx.execute(
+            "INSERT INTO access_log(at, actor, role, device, site, action, object)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &e.at, &e.actor, &e.role, &e.device, &e.site, &e.action, &e.object,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(waiting.len() as u64)
+    }
+
+    async fn released_chunks(&self, doc_ids: &[String]) -> DbResult<Vec<(String, [u8; 32])>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT doc_id, hash FROM quarantine_decisions
+                 WHERE decision = 'released' AND doc_id = ANY($1)",
+                &[&doc_ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let hash: Vec<u8> = r.get(1);
+                Some((r.get(0), <[u8; 32]>::try_from(hash.as_slice()).ok()?))
+            })
+            .collect())
     }
 }
 

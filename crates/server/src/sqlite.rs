@@ -16,6 +16,7 @@ use crate::enrolment::EnrolmentCode;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sites(name TEXT PRIMARY KEY);
@@ -104,8 +105,12 @@ impl SqliteDb {
     pub fn open_with(dir: &Path, key: Option<&str>) -> DbResult<SqliteDb> {
         std::fs::create_dir_all(dir)?;
         let path = Self::path(dir);
-        let key = match key {
-            Some(k) if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => k.to_string(),
+        // Key strings are wiped from memory when dropped (issue 13; SQLCipher keeps its
+        // own copy of the key while the connection is open).
+        let key: Zeroizing<String> = match key {
+            Some(k) if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Zeroizing::new(k.to_string())
+            }
             Some(_) => return Err(DbError::Refused("a database key is 64 hex digits".into())),
             None => database_key(dir, &path)?,
         };
@@ -113,7 +118,8 @@ impl SqliteDb {
             encrypt_in_place(&path, &key)?;
         }
         let conn = Connection::open(&path)?;
-        conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))?;
+        let pragma = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.as_str()));
+        conn.execute_batch(&pragma)?;
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         }) {
@@ -128,6 +134,7 @@ impl SqliteDb {
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
         unique_per_document(&conn)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::quarantine::SQLITE_SCHEMA)?;
         // Databases made before document summaries (protocol 2).
         let has_summary: bool = conn.query_row(
             "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'summary'",
@@ -219,12 +226,12 @@ fn key_file(dir: &Path) -> std::path::PathBuf {
 
 /// The database key (64 hex digits): read from the key file, or created with a new
 /// database. A database without its key file is refused, never re-keyed.
-fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
+fn database_key(dir: &Path, db: &Path) -> DbResult<Zeroizing<String>> {
     let file = key_file(dir);
-    match std::fs::read_to_string(&file) {
+    match std::fs::read_to_string(&file).map(Zeroizing::new) {
         Ok(text) => {
             check_private(&file)?;
-            let key = text.trim().to_string();
+            let key = Zeroizing::new(text.trim().to_string());
             if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(DbError::Refused(format!(
                     "{} is not a tern server key file (64 hex digits)",
@@ -242,10 +249,10 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<String> {
                     file.display()
                 )));
             }
-            let mut raw = [0u8; 32];
-            getrandom::fill(&mut raw)
+            let mut raw = Zeroizing::new([0u8; 32]);
+            getrandom::fill(raw.as_mut_slice())
                 .map_err(|e| DbError::Refused(format!("no randomness for a key: {e}")))?;
-            let key = hex::encode(raw);
+            let key = Zeroizing::new(hex::encode(raw.as_slice()));
             write_private(&file, &key)?;
             Ok(key)
         }
@@ -312,10 +319,8 @@ fn encrypt_in_place(path: &Path, key: &str) -> DbResult<()> {
     {
         let conn = Connection::open(path)?;
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        conn.execute(
-            &format!("ATTACH DATABASE ?1 AS encrypted KEY \"x'{key}'\""),
-            [tmp.to_string_lossy()],
-        )?;
+        let attach = Zeroizing::new(format!("ATTACH DATABASE ?1 AS encrypted KEY \"x'{key}'\""));
+        conn.execute(&attach, [tmp.to_string_lossy()])?;
         conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         conn.execute_batch("DETACH DATABASE encrypted;")?;
     }
@@ -1364,6 +1369,146 @@ impl Db for SqliteDb {
                 None => all,
                 Some(s) => all.into_iter().filter(|r| s.contains(&r.site)).collect(),
             })
+        })
+        .await
+    }
+
+    // ------------------------------------------------ quarantine review (crate::quarantine)
+
+    async fn quarantine_review(
+        &self,
+        sites: Option<&[String]>,
+        doc: Option<&str>,
+    ) -> DbResult<Vec<crate::quarantine::Quarantined>> {
+        let sites = sites.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+        let doc = doc.map(str::to_string);
+        self.run(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT d.doc_id, d.kind, d.site, d.quarantine_reason, l.bytes
+                 FROM docs d JOIN log l ON l.doc_id = d.doc_id
+                 WHERE d.quarantine_reason IS NOT NULL AND l.quarantined = 1
+                   AND (?1 IS NULL OR d.site IN (SELECT value FROM json_each(?1)))
+                   AND (?2 IS NULL OR d.doc_id = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM quarantine_decisions q
+                       WHERE q.doc_id = l.doc_id AND q.hash = l.hash AND q.decision = 'rejected')
+                 ORDER BY d.doc_id, l.seq",
+            )?;
+            let rows = stmt.query_map(params![sites, doc], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })?;
+            let mut out: Vec<crate::quarantine::Quarantined> = Vec::new();
+            for row in rows {
+                let (doc_id, kind, site, reason, bytes) = row?;
+                match out.last_mut() {
+                    Some(q) if q.doc_id == doc_id => q.chunks.push(bytes),
+                    _ => out.push(crate::quarantine::Quarantined {
+                        doc_id,
+                        kind,
+                        site,
+                        reason,
+                        chunks: vec![bytes],
+                    }),
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn decide_quarantine(
+        &self,
+        doc_id: &str,
+        decision: &crate::quarantine::Decision,
+        audit: &AuditEntry,
+    ) -> DbResult<u64> {
+        let (id, d, e) = (doc_id.to_string(), decision.clone(), audit.clone());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let waiting: Vec<(i64, Vec<u8>)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT seq, hash FROM log l WHERE doc_id = ?1 AND quarantined = 1
+                       AND NOT EXISTS (SELECT 1 FROM quarantine_decisions q
+                           WHERE q.doc_id = l.doc_id AND q.hash = l.hash AND q.decision = 'rejected')
+                     ORDER BY seq",
+                )?;
+                let rows = stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            if waiting.is_empty() {
+                return Err(DbError::NotFound(format!(
+                    "no quarantined changes of document `{id}` wait for a decision"
+                )));
+            }
+            for (_, hash) in &waiting {
+                tx.execute(
+                    "INSERT INTO quarantine_decisions(doc_id, hash, decision, actor, reason, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(doc_id, hash) DO UPDATE SET decision = ?3, actor = ?4,
+                       reason = ?5, at = ?6",
+                    params![id, hash, d.choice.mark(), d.actor, d.why, d.at],
+                )?;
+            }
+            if d.choice == crate::quarantine::Choice::Release {
+                // New sequence numbers past the head: devices whose cursors passed the
+                // old ones pull them, and no verified sequence moves back.
+                let mut seq: i64 =
+                    tx.query_row("SELECT value FROM counter WHERE name = 'seq'", [], |r| {
+                        r.get(0)
+                    })?;
+                for (old, _) in &waiting {
+                    seq += 1;
+                    tx.execute(
+                        "UPDATE log SET seq = ?1, quarantined = 0 WHERE seq = ?2",
+                        params![seq, old],
+                    )?;
+                }
+                tx.execute("UPDATE counter SET value = ?1 WHERE name = 'seq'", [seq])?;
+                tx.execute(
+                    "UPDATE docs SET last_seq = max(last_seq, ?2), quarantine_reason = NULL
+                     WHERE doc_id = ?1",
+                    params![id, seq],
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE docs SET quarantine_reason = NULL WHERE doc_id = ?1",
+                    [&id],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO access_log(at, actor, role, device, site, action, object)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![e.at, e.actor, e.role, e.device, e.site, e.action, e.object],
+            )?;
+            tx.commit()?;
+            Ok(waiting.len() as u64)
+        })
+        .await
+    }
+
+    async fn released_chunks(&self, doc_ids: &[String]) -> DbResult<Vec<(String, [u8; 32])>> {
+        let ids = serde_json::to_string(doc_ids).unwrap_or_else(|_| "[]".into());
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc_id, hash FROM quarantine_decisions
+                 WHERE decision = 'released' AND doc_id IN (SELECT value FROM json_each(?1))",
+            )?;
+            let rows = stmt.query_map([ids], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (doc, hash) = row?;
+                if let Ok(h) = <[u8; 32]>::try_from(hash.as_slice()) {
+                    out.push((doc, h));
+                }
+            }
+            Ok(out)
         })
         .await
     }

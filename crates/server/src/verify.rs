@@ -34,6 +34,10 @@
 //! own and the batch goes on, so one bad document never holds up the others nor
 //! the pulls of its site.
 //!
+//! Chunks a supervisor released from quarantine (crate::quarantine) come back as new
+//! chunks; their authors' writes and status moves are not checked again when every
+//! new chunk of theirs in the pass was released ([`crate::quarantine::exempt_authors`]).
+//!
 //! The queue is the database itself (`docs.last_seq > docs.verified_seq`), so any
 //! replica may verify any document, a crash loses nothing, and verifying twice is
 //! harmless.
@@ -41,7 +45,7 @@
 use crate::db::{AuditEntry, Db, DbError, DbResult, RecordRow, Unverified, Verified};
 use automerge::Automerge;
 use automerge::ChangeHash;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tern_store::{ChunkLimits, DocKind, DocSummary, FieldWrite, Role, StatusWrite};
@@ -126,6 +130,10 @@ struct Outcome {
     /// The user whose write made a good load bad (write or status rights): only
     /// their new chunks are quarantined, the others are verified again without them.
     culprit: Option<String>,
+    /// New chunks a reviewer released from quarantine, and the users whose writes
+    /// are therefore not checked (crate::quarantine::exempt_authors).
+    released: HashSet<[u8; 32]>,
+    exempt: BTreeSet<String>,
 }
 
 /// Verifies a document from its verified state (`base`) plus its new chunks; hands
@@ -176,6 +184,8 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>, limits: &ChunkLi
             statuses,
             new_chunks,
             culprit: None,
+            released: HashSet::new(),
+            exempt: BTreeSet::new(),
         },
         verdict @ Verdict::Bad(_) => Outcome {
             verdict,
@@ -195,6 +205,8 @@ impl Outcome {
             statuses: Vec::new(),
             new_chunks: Vec::new(),
             culprit: None,
+            released: HashSet::new(),
+            exempt: BTreeSet::new(),
         }
     }
 }
@@ -202,7 +214,10 @@ impl Outcome {
 /// Each chunk's stored hash with the users who wrote it: every actor of a whole
 /// document's actor table, the actor of a change (read from headers; a chunk that
 /// does not parse, or is larger than `limits` allow, fails verification anyway).
-fn chunk_authors(chunks: &[Vec<u8>], limits: &ChunkLimits) -> Vec<([u8; 32], BTreeSet<String>)> {
+pub(crate) fn chunk_authors(
+    chunks: &[Vec<u8>],
+    limits: &ChunkLimits,
+) -> Vec<([u8; 32], BTreeSet<String>)> {
     // An actor that is not `tern:<device>:<user>` (refused at push anyway) counts as
     // an unknown user, whose writes are always read.
     let user = |actor: &[u8]| {
@@ -397,6 +412,7 @@ pub async fn verify_batch<D: Db>(
         })
         .collect();
     let mut outcomes = verify_all_cores(jobs).await?;
+    mark_released(db.as_ref(), &mut outcomes).await?;
     check_write_rights(db.as_ref(), &mut outcomes).await?;
     let mut facts = project_facts(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
@@ -408,6 +424,7 @@ pub async fn verify_batch<D: Db>(
             doc,
             new_chunks,
             culprit,
+            released,
             ..
         },
     ) in outcomes
@@ -428,12 +445,13 @@ pub async fn verify_batch<D: Db>(
             }
             Verdict::Bad(reason) => {
                 // Only the culprit's chunks, when others' are new too (issue 13: a
-                // forged change must not take other devices' changes with it).
+                // forged change must not take other devices' changes with it), and
+                // never those a reviewer released: they pass alone next time.
                 let theirs: Vec<[u8; 32]> = culprit
                     .map(|user| {
                         new_chunks
                             .iter()
-                            .filter(|(_, users)| users.contains(&user))
+                            .filter(|(h, users)| users.contains(&user) && !released.contains(h))
                             .map(|(h, _)| *h)
                             .collect()
                     })
@@ -452,6 +470,36 @@ pub async fn verify_batch<D: Db>(
         cache.put(id, seq, doc);
     }
     Ok(n)
+}
+
+/// Notes which new chunks a reviewer released (crate::quarantine) and whose writes
+/// are therefore not checked: one query per batch, for the documents that loaded.
+async fn mark_released<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)]) -> DbResult<()> {
+    let ids: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o.verdict, Verdict::Good(..)))
+        .map(|(u, _)| u.doc_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut released: HashMap<String, HashSet<[u8; 32]>> = HashMap::new();
+    for (doc, hash) in db.released_chunks(&ids).await? {
+        released.entry(doc).or_default().insert(hash);
+    }
+    for (u, o) in outcomes.iter_mut() {
+        let Some(hashes) = released.remove(&u.doc_id) else {
+            continue;
+        };
+        o.released = o
+            .new_chunks
+            .iter()
+            .map(|(h, _)| *h)
+            .filter(|h| hashes.contains(h))
+            .collect();
+        o.exempt = crate::quarantine::exempt_authors(&o.new_chunks, &o.released);
+    }
+    Ok(())
 }
 
 /// The `record_facts` row of each good record in the batch (crate::facts): its
@@ -652,6 +700,9 @@ async fn check_writes<D: Db>(
             continue;
         }
         for w in &outcome.statuses {
+            if outcome.exempt.contains(&w.user) {
+                continue;
+            }
             let role = role_of(db, roles, &w.user).await?;
             if role.is_some_and(|r| tern_store::may_set_status(r, &w.to)) {
                 continue;
@@ -675,6 +726,9 @@ async fn check_writes<D: Db>(
             continue;
         };
         for w in writes {
+            if outcome.exempt.contains(&w.user) {
+                continue;
+            }
             let Some(field) = form.field(&w.field) else {
                 continue;
             };

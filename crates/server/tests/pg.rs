@@ -47,6 +47,15 @@ fn as_postgres(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Self::start_with(None)
+    }
+
+    /// A cluster serving TLS (`ssl=on`) with this PEM certificate and key.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Postgres {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("tern-pg-")
@@ -77,12 +86,35 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let mut ssl = String::new();
+        if let Some((cert, key)) = tls {
+            for (name, pem) in [("server.crt", cert), ("server.key", key)] {
+                let f = data.join(name);
+                std::fs::write(&f, pem).expect("write TLS file");
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                        .expect("chmod");
+                }
+                if is_root() {
+                    let ok = Command::new("chown")
+                        .args(["postgres:postgres"])
+                        .arg(&f)
+                        .status()
+                        .map(|s| s.success())
+                        .unwrap_or(false);
+                    assert!(ok, "cannot give {} to the postgres user", f.display());
+                }
+            }
+            ssl = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key".into();
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("free port");
         let opts = format!(
-            "-p {port} -h 127.0.0.1 -k {} -c fsync=off -c max_connections=300",
+            "-p {port} -h 127.0.0.1 -k {} -c fsync=off -c max_connections=300{ssl}",
             dir.path().display()
         );
         let log = dir.path().join("log").to_string_lossy().to_string();

@@ -7,6 +7,7 @@
 mod answers;
 mod common;
 mod pg;
+mod pg_tls;
 
 mod adversary;
 mod authz;

@@ -32,6 +32,7 @@ mod doc;
 mod error;
 mod exchange;
 mod fold;
+pub mod fuzzing;
 mod ids;
 mod import;
 mod keys;

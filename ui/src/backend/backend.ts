@@ -14,6 +14,8 @@ import type {
   LocalUser,
   NewSubject,
   NewUser,
+  QuarantineDecision,
+  QuarantineEntry,
   RecordDetail,
   RecordFilter,
   RecordStatus,
@@ -124,6 +126,10 @@ export interface DashboardBackend {
   reportCsv(name: ReportName, filter: ReportFilter): Promise<string>;
   /** A workflow move (sign, lock, return with a comment), checked by the server. */
   moveRecord(recordId: string, to: RecordStatus, comment: string | null): Promise<void>;
+  /** Quarantined changes of the supervisor's sites waiting for a decision. */
+  quarantine(): Promise<QuarantineEntry[]>;
+  /** Releases or rejects a document's quarantined changes, with a reason (access-logged). */
+  decideQuarantine(doc: string, decision: QuarantineDecision, reason: string): Promise<void>;
 }
 
 export type { Answers };

@@ -21,6 +21,8 @@ import type {
   LocalUser,
   NewSubject,
   NewUser,
+  QuarantineDecision,
+  QuarantineEntry,
   RecordDetail,
   RecordFilter,
   RecordStatus,
@@ -851,9 +853,30 @@ export const SAMPLE_SERVER_RECORDS: ServerRecord[] = [
   { record_id: '0193a6f2-7c1e-7d2a-9b1e-000000000105', site: 'site-ke-nairobi', form_id: 'arr_t1', form_version: '1.0.0', subject_id: '7K3M9QX2TB4', status: 'returned', conflict: false },
 ];
 
+/** Canned quarantined changes for the dashboard without a server (names, never values). */
+export const SAMPLE_QUARANTINE: QuarantineEntry[] = [
+  {
+    doc: '0193a6f2-7c1e-7d2a-9b1e-000000000101',
+    kind: 'record',
+    site: 'site-ke-nairobi',
+    reason: '`karim` (screener) wrote field `tb_diagnosis` from device dev-02, which form pda 1.0.0 lets only clinician write',
+    authors: ['karim'],
+    changes: 1,
+  },
+  {
+    doc: '0193a6f2-7c1e-7d2a-9b1e-000000000104',
+    kind: 'record',
+    site: 'site-ke-nairobi',
+    reason: '`karim` (screener) set the record\'s status to `locked` from device dev-02, which that role may not (FORMS.md 2)',
+    authors: ['karim'],
+    changes: 2,
+  },
+];
+
 /** A dashboard backend over canned records (`?fake`; the real one is `http.ts`). */
 export class FakeDashboardBackend implements DashboardBackend {
   private user: LocalUser | null = null;
+  private readonly quarantined: QuarantineEntry[] = structuredClone(SAMPLE_QUARANTINE);
 
   constructor(
     private readonly records: ServerRecord[] = [],
@@ -943,6 +966,21 @@ export class FakeDashboardBackend implements DashboardBackend {
     if (to === 'returned' && !comment?.trim()) throw backendError('invalid_input', 'Returning a record for correction needs a comment.');
     const row = this.records.find((r) => r.record_id === recordId)!;
     row.status = to;
+  }
+
+  /** As the server: supervisors only; a decision needs a one-line reason. */
+  async quarantine(): Promise<QuarantineEntry[]> {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    if (this.user.role !== 'supervisor') throw backendError('forbidden', 'your role may not review quarantined changes');
+    return structuredClone(this.quarantined);
+  }
+
+  async decideQuarantine(doc: string, _decision: QuarantineDecision, reason: string): Promise<void> {
+    await this.quarantine();
+    if (!reason.trim() || /[\n\r]/.test(reason)) throw backendError('invalid_input', 'say why (a few words); never a health value');
+    const i = this.quarantined.findIndex((q) => q.doc === doc);
+    if (i < 0) throw backendError('not_found', `no quarantined changes of document ${doc} wait for a decision at your sites`);
+    this.quarantined.splice(i, 1);
   }
 
   async formView(formId: string, _version: string, lang: string): Promise<FormView> {

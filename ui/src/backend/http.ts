@@ -1,7 +1,7 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
 import type { Report, ReportFilter, ReportName } from './types';
-import type { ActivityReport, BackendError, ErrorCode, FormView, LocalUser, RecordStatus, ServerRecord, ServerRecordView } from './types';
+import type { ActivityReport, BackendError, ErrorCode, FormView, LocalUser, QuarantineDecision, QuarantineEntry, RecordStatus, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
 interface LoginResponse {
@@ -138,6 +138,19 @@ export class HttpDashboardBackend implements DashboardBackend {
       method: 'POST',
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ to, comment }),
+    });
+  }
+
+  quarantine(): Promise<QuarantineEntry[]> {
+    return this.get('/v1/quarantine');
+  }
+
+  async decideQuarantine(doc: string, decision: QuarantineDecision, reason: string): Promise<void> {
+    if (!this.token) throw backendError('locked', 'Sign in first.');
+    await this.call<unknown>(`/v1/quarantine/${encodeURIComponent(doc)}/${decision}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason }),
     });
   }
 

@@ -230,6 +230,24 @@ export interface ServerRecord {
   conflict: boolean;
 }
 
+/**
+ * A document whose changes the server quarantined and that waits for a supervisor
+ * (`GET /v1/quarantine`): names and the verifier's reason, never a value.
+ */
+export interface QuarantineEntry {
+  doc: string;
+  kind: string;
+  site: string;
+  reason: string;
+  /** The accounts whose changes are quarantined. */
+  authors: string[];
+  /** How many changes wait. */
+  changes: number;
+}
+
+/** Release (merge without the failed check) or reject (keep out for good). */
+export type QuarantineDecision = 'release' | 'reject';
+
 /** What `GET /v1/records/{id}` answers: the row and the record's answers. */
 export interface ServerRecordView {
   record: ServerRecord;

@@ -5,5 +5,6 @@ mod bombs;
 mod exhaustion;
 mod passwords;
 mod quarantine;
+mod quarantine_review;
 mod record_view;
 mod sessions;

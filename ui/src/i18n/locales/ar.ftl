@@ -406,3 +406,24 @@ bundle-reading = جارٍ قراءة الحزمة… { $done } من { $total } �
 bundle-written = كُتبت الحزمة: { $changes } تغييرات في { $records } سجلات، { $size }.
 bundle-read = قُرئت الحزمة: { $changes } تغييرات جديدة في { $records } سجلات.
 bundle-again = قُرئت هذه الحزمة من قبل؛ لم يتغير شيء.
+
+# Quarantine review (issue 13)
+quar-title = الحجر
+quar-explain = تعديلات رفضها الخادم لأن دور كاتبها لا يسمح بها. أفرج عن تعديل لدمجه رغم ذلك (مثلاً إذا أملاه طبيب)، أو ارفضه لإبعاده نهائياً. يسجّل الخادم من قرّر ولماذا.
+quar-empty = لا شيء ينتظر قراراً.
+quar-kind = { $kind }
+quar-authors = { $count ->
+    [one] تعديل واحد كتبه { $names }
+   *[other] { $count } تعديلات كتبها { $names }
+}
+quar-release = إفراج…
+quar-reject = رفض…
+quar-confirm-release = دمج { $count } من التعديلات المحجورة التي كتبها { $names } في السجل؟ ستصل إلى كل أجهزة الموقع.
+quar-confirm-reject = إبعاد { $count } من التعديلات المحجورة التي كتبها { $names } نهائياً؟ لا يمكن دمجها بعد ذلك أبداً.
+quar-reason = السبب
+quar-reason-hint = سطر واحد لسجل الوصول: من طلب ذلك، وما الذي تحققت منه. لا تكتب أي معلومة صحية.
+quar-cancel = إلغاء
+quar-do-release = إفراج
+quar-do-reject = رفض
+quar-released = تم الإفراج: دُمجت تعديلات { $doc } وستصل إلى الأجهزة.
+quar-rejected = تم الرفض: تبقى تعديلات { $doc } مُبعدة.

@@ -415,3 +415,24 @@ bundle-reading = Reading the bundle… { $done } of { $total } pages
 bundle-written = Bundle written: { $changes } changes of { $records } records, { $size }.
 bundle-read = Bundle read: { $changes } new changes in { $records } records.
 bundle-again = This bundle was read before; nothing changed.
+
+# Quarantine review (issue 13)
+quar-title = Quarantine
+quar-explain = Changes the server refused because their author's role may not make them. Release one to merge it anyway (for example a clinician dictated it), or reject it to keep it out for good. The server records who decided and why.
+quar-empty = Nothing waits for a decision.
+quar-kind = { $kind }
+quar-authors = { $count ->
+    [one] 1 change by { $names }
+   *[other] { $count } changes by { $names }
+}
+quar-release = Release…
+quar-reject = Reject…
+quar-confirm-release = Merge { $count } quarantined change(s) by { $names } into the record? Every device of the site will receive them.
+quar-confirm-reject = Keep { $count } quarantined change(s) by { $names } out for good? They can never be merged afterwards.
+quar-reason = Why
+quar-reason-hint = One line, for the access log: who asked, what you checked. Never a health value.
+quar-cancel = Cancel
+quar-do-release = Release
+quar-do-reject = Reject
+quar-released = Released: the changes of { $doc } are merged and will reach the devices.
+quar-rejected = Rejected: the changes of { $doc } stay out.

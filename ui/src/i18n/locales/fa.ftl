@@ -406,3 +406,24 @@ bundle-reading = در حال خواندن بسته… { $done } از { $total } 
 bundle-written = بسته نوشته شد: { $changes } تغییر در { $records } پرونده، { $size }.
 bundle-read = بسته خوانده شد: { $changes } تغییر تازه در { $records } پرونده.
 bundle-again = این بسته پیش‌تر خوانده شده است؛ چیزی تغییر نکرد.
+
+# Quarantine review (issue 13)
+quar-title = قرنطینه
+quar-explain = تغییراتی که سرور رد کرد، چون نقش نویسنده‌شان اجازهٔ آن‌ها را نمی‌دهد. یکی را آزاد کنید تا با این حال ادغام شود (مثلاً پزشک آن را دیکته کرده است)، یا رد کنید تا برای همیشه کنار بماند. سرور ثبت می‌کند چه کسی و چرا تصمیم گرفت.
+quar-empty = چیزی در انتظار تصمیم نیست.
+quar-kind = { $kind }
+quar-authors = { $count ->
+    [one] ۱ تغییر از { $names }
+   *[other] { $count } تغییر از { $names }
+}
+quar-release = آزاد کردن…
+quar-reject = رد کردن…
+quar-confirm-release = { $count } تغییر قرنطینه‌شده از { $names } در پرونده ادغام شود؟ همهٔ دستگاه‌های این مرکز آن‌ها را دریافت می‌کنند.
+quar-confirm-reject = { $count } تغییر قرنطینه‌شده از { $names } برای همیشه کنار گذاشته شود؟ پس از آن هرگز ادغام نمی‌شوند.
+quar-reason = دلیل
+quar-reason-hint = یک خط برای گزارش دسترسی: چه کسی خواست، چه چیزی را بررسی کردید. هرگز اطلاعات سلامت ننویسید.
+quar-cancel = انصراف
+quar-do-release = آزاد کردن
+quar-do-reject = رد کردن
+quar-released = آزاد شد: تغییرات { $doc } ادغام شد و به دستگاه‌ها می‌رسد.
+quar-rejected = رد شد: تغییرات { $doc } کنار گذاشته می‌مانند.

@@ -406,3 +406,24 @@ bundle-reading = Lecture du lot… { $done } pages sur { $total }
 bundle-written = Lot écrit : { $changes } modifications de { $records } dossiers, { $size }.
 bundle-read = Lot lu : { $changes } nouvelles modifications dans { $records } dossiers.
 bundle-again = Ce lot a déjà été lu ; rien n'a changé.
+
+# Quarantine review (issue 13)
+quar-title = Quarantaine
+quar-explain = Modifications refusées par le serveur parce que le rôle de leur auteur ne les permet pas. Libérez-en une pour la fusionner malgré tout (par exemple dictée par un clinicien), ou rejetez-la pour l’écarter définitivement. Le serveur enregistre qui a décidé et pourquoi.
+quar-empty = Aucune décision en attente.
+quar-kind = { $kind }
+quar-authors = { $count ->
+    [one] 1 modification par { $names }
+   *[other] { $count } modifications par { $names }
+}
+quar-release = Libérer…
+quar-reject = Rejeter…
+quar-confirm-release = Fusionner { $count } modification(s) en quarantaine de { $names } dans le dossier ? Tous les appareils du site les recevront.
+quar-confirm-reject = Écarter définitivement { $count } modification(s) en quarantaine de { $names } ? Elles ne pourront plus jamais être fusionnées.
+quar-reason = Motif
+quar-reason-hint = Une ligne, pour le journal d’accès : qui l’a demandé, ce que vous avez vérifié. Jamais une donnée de santé.
+quar-cancel = Annuler
+quar-do-release = Libérer
+quar-do-reject = Rejeter
+quar-released = Libéré : les modifications de { $doc } sont fusionnées et parviendront aux appareils.
+quar-rejected = Rejeté : les modifications de { $doc } restent écartées.
