@@ -331,3 +331,51 @@ fn alerts_are_listed_as_json() {
     assert_eq!(alerts[0]["state"], json!("open"));
     assert!(alerts[0]["deadline"].is_string(), "{alerts}");
 }
+
+/// A change file holding a change that makes Automerge panic (one byte of a real
+/// change altered, its checksum made good; docs/security-inputs.md) beside good
+/// ones: `changes import` refuses it with exit 1 and a message, the store unchanged.
+#[test]
+fn a_crafted_change_file_is_refused() {
+    use sha2::{Digest, Sha256};
+    const PANICKING_CHANGE: &str = "856f4a835f649dba015d002f7465726e3a303132333435363738396147636465663a616d696e610101000000080104020415153401420356035704700200017f0000017f017e07616e73776572730b74656d7065726174757265027e00017e004633372e320200";
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = setup(dir.path(), "amina", "clinician");
+    let subject = ok(&tern(&a, None, &["subject", "add", "--set", "sex=female"]));
+    let record = ok(&tern(
+        &a,
+        None,
+        &["record", "new", "--form", "pda", "--subject", &subject],
+    ));
+    ok(&tern(&a, None, &["record", "set", &record, "temp_c", "37.2"]));
+    let good = dir.path().join("good.tern");
+    ok(&tern(&a, None, &["changes", "export", good.to_str().expect("path")]));
+    let before = json_of(&tern(&a, None, &["record", "show", &record]));
+    let bytes = std::fs::read(&good).expect("read");
+    let nl = bytes.iter().position(|&b| b == b'\n').expect("header");
+    let mut body: Value = serde_json::from_slice(&bytes[nl + 1..]).expect("body");
+    body["docs"]
+        .as_array_mut()
+        .expect("docs")
+        .push(json!({"id": "0193a7c2-crafted", "kind": "record", "changes": [PANICKING_CHANGE]}));
+    let body = serde_json::to_vec(&body).expect("json");
+    let mut file = format!(
+        "TERN-CHANGES 1 {} {}\n",
+        hex::encode(Sha256::digest(&body)),
+        body.len()
+    )
+    .into_bytes();
+    file.extend(body);
+    let crafted = dir.path().join("crafted.tern");
+    std::fs::write(&crafted, file).expect("write");
+    let out = tern(&a, None, &["changes", "import", crafted.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("crafted or damaged") && err.contains("the store is unchanged"),
+        "{err}"
+    );
+    assert_eq!(json_of(&tern(&a, None, &["record", "show", &record])), before);
+    let check = json_of(&tern(&a, None, &["check"]));
+    assert_eq!(check["integrity_check"], json!("ok"));
+}

@@ -564,6 +564,12 @@ impl Store {
             let mut rows = self.pending_rows(from)?;
             let whole_batch = rows.len();
             rows.retain(|r| r.0 < held);
+            // A twin change this session cannot read, written by another connection
+            // since the queue was sorted (sealed.rs): the page stops before it, and the
+            // next page sets it aside.
+            if let Some(at) = rows.iter().position(|r| !self.can_read(&r.1)) {
+                rows.truncate(at);
+            }
             let stopped = rows.len() < whole_batch;
             let Some(last) = rows.last().map(|r| r.0) else {
                 break;
