@@ -95,15 +95,6 @@ enum DeviceCommand {
     Sync,
     /// Enrolment and sync state as JSON (device_id, server, last_sync, pending_changes).
     Status,
-    /// Open the file a revoked device kept of its unsynced work (`--db` names it:
-    /// DB.unsynced-TIME.tern) with a local user's password (--user, TERN_PASSWORD) and
-    /// write that work as a change file; restricted sections only for a user who held
-    /// the device's restricted key. Prints JSON {documents, restricted_left_out}.
-    Recover {
-        /// Where to write the change file (readable: keep it private).
-        #[arg(long)]
-        out: PathBuf,
-    },
 }
 
 #[derive(Subcommand)]
@@ -271,18 +262,6 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         emit(store.device());
         return Ok(ExitCode::SUCCESS);
     }
-    if let DeviceCommand::Recover { out } = &args.command {
-        let Some(user) = args.user.clone().or_else(|| std::env::var("TERN_USER").ok()) else {
-            bail!("say whose password opens the file with --user NAME (or TERN_USER)");
-        };
-        let pass = password("TERN_PASSWORD", "Password: ")?;
-        let (documents, left_out) = tern_store::recover_unsynced(&args.db, &user, &pass, out)?;
-        print_json(&serde_json::json!({
-            "documents": documents,
-            "restricted_left_out": left_out,
-        }))?;
-        return Ok(ExitCode::SUCCESS);
-    }
     let (mut store, pass) = open(&args)?;
     match args.command {
         DeviceCommand::Enroll { server, code } => {
@@ -290,7 +269,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         }
         DeviceCommand::Sync => crate::device_sync::sync(store, &account_password(pass)),
         DeviceCommand::Status => crate::device_sync::status(&store),
-        DeviceCommand::Init { .. } | DeviceCommand::Recover { .. } => unreachable_init(),
+        DeviceCommand::Init { .. } => unreachable_init(),
         DeviceCommand::User { command } => user(&mut store, command),
         DeviceCommand::Subject { command } => subject(&mut store, command),
         DeviceCommand::Record { command } => record(&mut store, command),
