@@ -190,7 +190,8 @@ fn revoked(backend: Backend) {
     };
     sync(&tablet);
     let mut s = open(&tablet);
-    s.set_answer(&record, "temp_c", "38.7", None).expect("synced later");
+    s.set_answer(&record, "temp_c", "38.7", None)
+        .expect("synced later");
     for (field, value) in [
         ("hiv_offered", "true"),
         ("hiv_accepted", "true"),
@@ -205,7 +206,10 @@ fn revoked(backend: Backend) {
         Err(tern_sync::SyncError::Revoked) => {}
         other => panic!("{name}: {:?}", other.map(|(_, r)| r)),
     }
-    assert!(!tablet.exists() && !tern_store::key_path(&tablet).exists(), "{name}");
+    assert!(
+        !tablet.exists() && !tern_store::key_path(&tablet).exists(),
+        "{name}"
+    );
     let kept: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -213,8 +217,14 @@ fn revoked(backend: Backend) {
         .collect();
     assert_eq!(kept.len(), 1, "{name}: {kept:?}");
     let bytes = std::fs::read(&kept[0]).expect("read");
-    assert!(!contains(&bytes, MARKER) && !contains(&bytes, "38.7"), "{name}: encrypted");
-    assert!(tern_store::recover_unsynced(&kept[0], "amina", "wrong-pass-9", &dir.path().join("x")).is_err());
+    assert!(
+        !contains(&bytes, MARKER) && !contains(&bytes, "38.7"),
+        "{name}: encrypted"
+    );
+    assert!(
+        tern_store::recover_unsynced(&kept[0], "amina", "wrong-pass-9", &dir.path().join("x"))
+            .is_err()
+    );
 
     // The programme opens it with the user's password and reads the work.
     let out = dir.path().join("recovered.tern");

@@ -587,8 +587,14 @@ mod tests {
     fn revocation_is_acted_on_only_from_an_authenticated_403() {
         use super::{error_from, SyncError};
         let body = br#"{"code":"revoked","message":"this device was revoked"}"#;
-        for url in ["https://tern.example.org/v1/sync", "http://127.0.0.1:8080/v1/sync"] {
-            assert!(matches!(error_from(url, 403, body), SyncError::Revoked), "{url}");
+        for url in [
+            "https://tern.example.org/v1/sync",
+            "http://127.0.0.1:8080/v1/sync",
+        ] {
+            assert!(
+                matches!(error_from(url, 403, body), SyncError::Revoked),
+                "{url}"
+            );
         }
         for (url, status) in [
             // Plain http on a network (only reachable with TERN_ALLOW_HTTP=1).
