@@ -20,5 +20,6 @@ mod inputs;
 mod pull_horizon;
 mod reports;
 mod resume;
+mod sealing;
 mod tls;
 mod write_roles;

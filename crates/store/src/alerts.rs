@@ -73,6 +73,12 @@ impl Store {
             Err(StoreError::NoFormVersion(..) | StoreError::NoRecord(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
+        if !self.can_read(&restricted_id(record)) {
+            // Derived without the restricted answers they could close alerts those
+            // answers raise: left for the next session that holds the restricted key
+            // (the revisions then differ, see `alerts`).
+            return Ok(());
+        }
         let mut ms = 0;
         for id in [record.to_string(), restricted_id(record)] {
             if let Some(d) = self.doc(&id)? {

@@ -64,7 +64,9 @@ pub(crate) fn open(path: &Path, key: &DataKey) -> Result<Connection> {
     let conn = Connection::open(path)?;
     // SQLCipher would print decryption failures to stderr; the caller reports them.
     let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
-    conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_literal()))?;
+    let pragma =
+        zeroize::Zeroizing::new(format!("PRAGMA key = {};", key.pragma_literal().as_str()));
+    conn.execute_batch(&pragma)?;
     // The first read is where a wrong key shows.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
         .map_err(|_| StoreError::NotADatabase {

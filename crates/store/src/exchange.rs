@@ -8,16 +8,18 @@
 //! file is sound; importing is idempotent and accepts changes in any order (changes
 //! whose dependencies have not arrived are kept as rows until they do).
 
+use crate::chunk::ChunkKind;
 use crate::error::{Result, StoreError};
 use crate::store::{Kind, Store};
 use automerge::{Change, ChangeHash, ReadDoc};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
 
 const MAGIC: &str = "TERN-CHANGES";
+/// The largest change file read (a whole store of 100,000 records is about 300 MB).
+const MAX_FILE: u64 = 1 << 30;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Body {
@@ -101,45 +103,61 @@ impl Store {
             for row in rows {
                 let (h, bytes) = row?;
                 if ChangeHash::try_from(h.as_slice()).is_ok_and(|h| !seen.contains(&h)) {
-                    changes.push(hex::encode(bytes));
+                    changes.push(hex::encode(self.open_blob(&id, bytes)?));
                 }
             }
             report.changes += changes.len();
             report.documents += 1;
             docs.push(DocChanges { id, kind, changes });
         }
-        let body = serde_json::to_vec(&Body { docs })
-            .map_err(|e| StoreError::Refused(format!("cannot encode changes: {e}")))?;
-        let header = format!(
-            "{MAGIC} 1 {} {}\n",
-            hex::encode(Sha256::digest(&body)),
-            body.len()
-        );
-        let mut bytes = header.into_bytes();
-        bytes.extend_from_slice(&body);
-        crate::keys::write_atomic(out, &bytes)?;
+        write_body(out, &Body { docs })?;
         Ok(report)
     }
 
     /// Merges a change file. All or nothing: a damaged file changes nothing.
     pub fn import_changes(&mut self, file: &Path) -> Result<ImportReport> {
         self.role.require(self.role.may_read(), "import changes")?;
-        let bytes = std::fs::read(file).map_err(|e| StoreError::io(file, e))?;
-        let docs = parse_file(&bytes).map_err(|reason| StoreError::BadChangeFile {
+        let bad = |reason: String| StoreError::BadChangeFile {
             path: file.to_path_buf(),
             reason,
-        })?;
+        };
+        let size = std::fs::metadata(file)
+            .map_err(|e| StoreError::io(file, e))?
+            .len();
+        if size > MAX_FILE {
+            return Err(bad(format!(
+                "it has {size} bytes, more than the {MAX_FILE} a change file may have"
+            )));
+        }
+        let bytes = std::fs::read(file).map_err(|e| StoreError::io(file, e))?;
+        let docs = parse_file(&bytes).map_err(bad)?;
         let report = self.in_tx(|s| {
             let mut report = ImportReport::default();
             for (id, kind, changes) in docs {
                 if kind == Kind::Restricted && !s.may_see_restricted() {
                     continue;
                 }
+                // Automerge panics on some crafted changes that pass its own checks
+                // (docs/security-inputs.md): such a document refuses the whole file,
+                // and the transaction is rolled back.
+                let merged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let merged = s.merge_changes(&id, kind, &[], changes)?;
+                    // Read back as every later open will, so a change that loads
+                    // once but not from the store is refused now.
+                    s.load_from_db(&id)?;
+                    Ok::<_, StoreError>(merged)
+                }))
+                .map_err(|_| {
+                    bad(format!(
+                        "the changes of document {id} make the change reader fail \
+                         (crafted or damaged)"
+                    ))
+                })?;
                 let crate::exchange::Merged {
                     stored: new,
                     waiting,
                     ..
-                } = s.merge_changes(&id, kind, &[], changes)?;
+                } = merged?;
                 report.documents += 1;
                 report.new_changes += new;
                 report.waiting += waiting;
@@ -178,10 +196,7 @@ impl Store {
                 doc.load_incremental(d).map_err(|e| bad(&e))?;
             }
             for c in doc.get_changes(&before) {
-                merged.stored += self.conn.execute(
-                    "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-                    params![id, c.hash().0.to_vec(), c.raw_bytes()],
-                )?;
+                merged.stored += self.insert_change_row(id, &c.hash().0, c.raw_bytes())?;
                 merged.from_documents.push(c.hash().0.to_vec());
             }
         }
@@ -191,10 +206,7 @@ impl Store {
             .collect();
         let mut new_hashes = Vec::new();
         for c in &fresh {
-            merged.stored += self.conn.execute(
-                "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-                params![id, c.hash().0.to_vec(), c.raw_bytes()],
-            )?;
+            merged.stored += self.insert_change_row(id, &c.hash().0, c.raw_bytes())?;
             new_hashes.push(c.hash());
         }
         doc.apply_changes(fresh).map_err(|e| bad(&e))?;
@@ -250,6 +262,39 @@ impl Store {
     }
 }
 
+fn write_body(out: &Path, body: &Body) -> Result<()> {
+    let body = serde_json::to_vec(body)
+        .map_err(|e| StoreError::Refused(format!("cannot encode changes: {e}")))?;
+    let header = format!(
+        "{MAGIC} 1 {} {}\n",
+        hex::encode(Sha256::digest(&body)),
+        body.len()
+    );
+    let mut bytes = header.into_bytes();
+    bytes.extend_from_slice(&body);
+    crate::keys::write_atomic(out, &bytes)
+}
+
+/// Writes documents (`(id, kind, document)`) as a change file at `out`.
+pub(crate) fn write_change_file(
+    out: &Path,
+    docs: &[(String, String, automerge::Automerge)],
+) -> Result<()> {
+    let docs = docs
+        .iter()
+        .map(|(id, kind, doc)| DocChanges {
+            id: id.clone(),
+            kind: kind.clone(),
+            changes: doc
+                .get_changes(&[])
+                .iter()
+                .map(|c| hex::encode(c.raw_bytes()))
+                .collect(),
+        })
+        .collect();
+    write_body(out, &Body { docs })
+}
+
 type Parsed = Vec<(String, Kind, Vec<Change>)>;
 
 /// Checks and decodes a change file; the error says what is wrong with it.
@@ -294,11 +339,116 @@ fn parse_file(bytes: &[u8]) -> std::result::Result<Parsed, String> {
         for (i, h) in d.changes.iter().enumerate() {
             let raw = hex::decode(h)
                 .map_err(|_| format!("change {i} of document {} is not hex", d.id))?;
-            let c = Change::from_bytes(raw)
-                .map_err(|e| format!("change {i} of document {} is damaged: {e}", d.id))?;
+            // The same bounds the server applies to a pushed chunk, before Automerge
+            // reads it; a change file holds changes only.
+            let damaged = |e: &dyn std::fmt::Display| {
+                format!("change {i} of document {} is damaged: {e}", d.id)
+            };
+            crate::chunk::check_size(&raw, &crate::chunk::ChunkLimits::default())
+                .map_err(|e| damaged(&e))?;
+            if crate::chunk::chunk_kind(&raw).map_err(|e| damaged(&e))? != ChunkKind::Change {
+                return Err(damaged(&"it is a whole document, not a change"));
+            }
+            let c = std::panic::catch_unwind(|| Change::from_bytes(raw))
+                .map_err(|_| damaged(&"the change reader failed on it (crafted or damaged)"))?
+                .map_err(|e| damaged(&e))?;
             changes.push(c);
         }
         out.push((d.id, kind, changes));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Role, Store, StoreError};
+    use sha2::{Digest, Sha256};
+
+    /// A change that passes Automerge's own checks (magic, checksum, columns) but
+    /// makes automerge 0.12 panic while applying it: one byte of a real change
+    /// altered, found by the mutation run of docs/security-inputs.md.
+    const PANICKING_CHANGE: &str = "856f4a835f649dba015d002f7465726e3a303132333435363738396147636465663a616d696e610101000000080104020415153401420356035704700200017f0000017f017e07616e73776572730b74656d7065726174757265027e00017e004633372e320200";
+
+    fn change_file(docs: serde_json::Value) -> Vec<u8> {
+        let body = serde_json::to_vec(&serde_json::json!({ "docs": docs })).expect("json");
+        let mut out = format!(
+            "TERN-CHANGES 1 {} {}\n",
+            hex::encode(Sha256::digest(&body)),
+            body.len()
+        )
+        .into_bytes();
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn a_crafted_change_file_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("d.db");
+        let mut s = Store::init(&db, "amina", Role::Clinician, "pass-word-1", "x").expect("init");
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let record = s.new_record("pda", &subject).expect("record");
+        s.set_answer(&record, "temp_c", "37.2", None)
+            .expect("answer");
+        let good = dir.path().join("good.tern");
+        s.export_changes(&good).expect("export");
+        let before = s.show(&record).expect("show").answers;
+        let good_body: serde_json::Value = {
+            let bytes = std::fs::read(&good).expect("read");
+            let nl = bytes.iter().position(|&b| b == b'\n').expect("header");
+            serde_json::from_slice(&bytes[nl + 1..]).expect("body")
+        };
+        let mut docs = good_body["docs"].as_array().expect("docs").clone();
+
+        // A panicking change beside good ones: refused whole, nothing merged.
+        docs.push(serde_json::json!({
+            "id": "0193a7c2-crafted", "kind": "record", "changes": [PANICKING_CHANGE]
+        }));
+        let crafted = dir.path().join("crafted.tern");
+        std::fs::write(&crafted, change_file(serde_json::Value::Array(docs))).expect("write");
+        match s.import_changes(&crafted) {
+            Err(StoreError::BadChangeFile { reason, .. }) => {
+                assert!(reason.contains("crafted or damaged"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A change larger than the server would take, and a whole document.
+        let mut doc = automerge::AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "k", "v")
+            .expect("put");
+        let whole = hex::encode(doc.save());
+        let big = {
+            use automerge::transaction::CommitOptions;
+            let mut d = automerge::AutoCommit::new();
+            automerge::transaction::Transactable::put(&mut d, automerge::ROOT, "k", "v")
+                .expect("put");
+            d.commit_with(CommitOptions::default().with_message("a".repeat(9 << 20)));
+            hex::encode(d.get_last_local_change().expect("change").raw_bytes())
+        };
+        for (chunk, want) in [(whole, "not a change"), (big, "inflates to more than")] {
+            let file = dir.path().join("other.tern");
+            std::fs::write(
+                &file,
+                change_file(serde_json::json!([{
+                    "id": "0193a7c2-other", "kind": "record", "changes": [chunk]
+                }])),
+            )
+            .expect("write");
+            match s.import_changes(&file) {
+                Err(StoreError::BadChangeFile { reason, .. }) => {
+                    assert!(reason.contains(want), "{reason}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // The store is as it was, and still opens and imports good files.
+        drop(s);
+        let mut s = Store::open(&db, None, "pass-word-1").expect("reopen");
+        assert_eq!(s.show(&record).expect("show").answers, before);
+        assert!(s.list_records(&Default::default()).expect("list").len() == 1);
+        assert!(s.import_changes(&good).is_ok());
+        assert_eq!(s.integrity_check().expect("check"), "ok");
+    }
 }

@@ -11,6 +11,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Argon2id memory in KiB (19 MiB, the OWASP minimum the design asks for).
 const M_COST: u32 = 19 * 1024;
@@ -18,8 +19,9 @@ const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 const FORMAT: &str = "tern-keys";
 
-/// The store's data key. Never written anywhere unwrapped; zeroed on drop.
-pub(crate) struct DataKey([u8; 32]);
+/// The store's data key (and, with the same type, a key derived from a password).
+/// Never written anywhere unwrapped; zeroed on drop.
+pub(crate) struct DataKey(pub(crate) [u8; 32]);
 
 impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,28 +31,24 @@ impl std::fmt::Debug for DataKey {
 
 impl Drop for DataKey {
     fn drop(&mut self) {
-        // Best effort: the optimiser may keep copies, but not this one.
-        for b in self.0.iter_mut() {
-            zero_byte(b);
-        }
+        self.0.zeroize();
     }
-}
-
-fn zero_byte(b: &mut u8) {
-    *b = 0;
-    std::hint::black_box(b);
 }
 
 impl DataKey {
     pub(crate) fn random() -> Result<DataKey> {
         let mut k = [0u8; 32];
         random_fill(&mut k)?;
-        Ok(DataKey(k))
+        let key = DataKey(k);
+        k.zeroize();
+        Ok(key)
     }
 
-    /// The SQLCipher raw-key literal, so SQLCipher skips its own key derivation.
-    pub(crate) fn pragma_literal(&self) -> String {
-        format!("\"x'{}'\"", hex::encode(self.0))
+    /// The SQLCipher raw-key literal, so SQLCipher skips its own key derivation;
+    /// zeroed when dropped.
+    pub(crate) fn pragma_literal(&self) -> Zeroizing<String> {
+        let hex = Zeroizing::new(hex::encode(self.0));
+        Zeroizing::new(format!("\"x'{}'\"", hex.as_str()))
     }
 }
 
@@ -69,6 +67,28 @@ struct WrappedKey {
     salt: String,
     nonce: String,
     wrapped: String,
+    /// The user's X25519 public key (hex): the device's restricted key is granted to
+    /// a user by sealing it to this key (sealed.rs), without their password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    public: Option<String>,
+    /// The user's X25519 secret key wrapped with the same password-derived key as
+    /// the data key (`nonce || ciphertext`, hex; the user name and `user-key` bound
+    /// as associated data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    /// The device's restricted secret key sealed to `public` (hex): present only for
+    /// proven users whose role may read restricted sections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restricted: Option<String>,
+}
+
+/// What a user's password opens: the data key and the user's own secret key.
+pub(crate) struct Unlocked {
+    pub(crate) data: DataKey,
+    pub(crate) user: crypto_box::SecretKey,
+    /// The entry had no key pair yet (a key file written before sealing) and got one:
+    /// the caller writes the file.
+    pub(crate) upgraded: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +149,19 @@ impl KeyFile {
         Ok(KeyFile { path, raw })
     }
 
+    /// A key file's content kept elsewhere (a revoked device's unsynced-work file).
+    pub(crate) fn from_json(path: &Path, value: serde_json::Value) -> Result<KeyFile> {
+        let raw: KeyFileRaw =
+            serde_json::from_value(value).map_err(|e| StoreError::BadKeyFile {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        Ok(KeyFile {
+            path: path.to_path_buf(),
+            raw,
+        })
+    }
+
     pub(crate) fn users(&self) -> Vec<String> {
         self.raw.users.iter().map(|u| u.name.clone()).collect()
     }
@@ -155,7 +188,13 @@ impl KeyFile {
     }
 
     /// Wraps `key` for `name` (replacing an existing entry: a password change).
-    pub(crate) fn wrap(&mut self, name: &str, password: &str, key: &DataKey) -> Result<()> {
+    /// Returns the user's new secret key (their key pair is made here).
+    pub(crate) fn wrap(
+        &mut self,
+        name: &str,
+        password: &str,
+        key: &DataKey,
+    ) -> Result<crypto_box::SecretKey> {
         crate::password::check(password)?;
         let mut salt = [0u8; 16];
         random_fill(&mut salt)?;
@@ -173,7 +212,8 @@ impl KeyFile {
                 },
             )
             .map_err(|e| StoreError::Random(e.to_string()))?;
-        let entry = WrappedKey {
+        let user = user_secret_random()?;
+        let mut entry = WrappedKey {
             name: name.to_string(),
             kdf: "argon2id-v19".into(),
             m_cost: M_COST,
@@ -182,14 +222,162 @@ impl KeyFile {
             salt: hex::encode(salt),
             nonce: hex::encode(nonce),
             wrapped: hex::encode(wrapped),
+            public: None,
+            secret: None,
+            restricted: None,
         };
+        set_user_key(&mut entry, &kek, &user)?;
         self.raw.users.retain(|u| u.name != name);
         self.raw.users.push(entry);
-        Ok(())
+        Ok(user)
     }
 
     /// Unwraps the data key with `name`'s password.
     pub(crate) fn unwrap(&self, name: &str, password: &str) -> Result<DataKey> {
+        Ok(self.open_entry(name, password)?.0)
+    }
+
+    /// Unwraps the data key and the user's secret key with `name`'s password; an
+    /// entry without a key pair (written before sealing) gets one here.
+    pub(crate) fn unlock(&mut self, name: &str, password: &str) -> Result<Unlocked> {
+        let (data, kek) = self.open_entry(name, password)?;
+        let path = self.path.clone();
+        let entry = self
+            .raw
+            .users
+            .iter_mut()
+            .find(|u| u.name == name)
+            .ok_or_else(|| StoreError::UnknownUser(name.to_string()))?;
+        let (user, upgraded) = match &entry.secret {
+            Some(sealed) => {
+                let bad = |reason: &str| StoreError::BadKeyFile {
+                    path: path.clone(),
+                    reason: format!("entry of `{name}`: {reason}"),
+                };
+                let bytes = hex::decode(sealed).map_err(|_| bad("user key is not hex"))?;
+                if bytes.len() < 24 {
+                    return Err(bad("user key is too short"));
+                }
+                let cipher = XChaCha20Poly1305::new_from_slice(&kek.0)
+                    .map_err(|e| StoreError::Random(e.to_string()))?;
+                let nonce: [u8; 24] = bytes[..24].try_into().map_err(|_| bad("nonce"))?;
+                let plain = Zeroizing::new(
+                    cipher
+                        .decrypt(
+                            (&nonce).into(),
+                            Payload {
+                                msg: &bytes[24..],
+                                aad: user_key_aad(name).as_bytes(),
+                            },
+                        )
+                        .map_err(|_| bad("user key does not open with this password"))?,
+                );
+                let mut key: [u8; 32] = plain
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| bad("user key has the wrong length"))?;
+                let secret = crypto_box::SecretKey::from(key);
+                key.zeroize();
+                (secret, false)
+            }
+            None => {
+                let user = user_secret_random()?;
+                set_user_key(entry, &kek, &user)?;
+                (user, true)
+            }
+        };
+        Ok(Unlocked {
+            data,
+            user,
+            upgraded,
+        })
+    }
+
+    /// Grants the device's restricted secret key to `name` (sealed to their public
+    /// key). False when they hold it already or have no key pair yet.
+    pub(crate) fn grant(&mut self, name: &str, restricted: &crypto_box::SecretKey) -> Result<bool> {
+        let Some(entry) = self.raw.users.iter_mut().find(|u| u.name == name) else {
+            return Ok(false);
+        };
+        if entry.restricted.is_some() {
+            return Ok(false);
+        }
+        let Some(public) = entry
+            .public
+            .as_deref()
+            .and_then(|p| hex::decode(p).ok())
+            .and_then(|p| <[u8; 32]>::try_from(p).ok())
+        else {
+            return Ok(false);
+        };
+        let bytes = Zeroizing::new(restricted.to_bytes());
+        let sealed = crypto_box::PublicKey::from(public)
+            .seal(&mut crypto_box::aead::OsRng, bytes.as_slice())
+            .map_err(|e| StoreError::Random(e.to_string()))?;
+        entry.restricted = Some(hex::encode(sealed));
+        Ok(true)
+    }
+
+    /// Whether `name` holds a grant of the restricted key.
+    pub(crate) fn has_grant(&self, name: &str) -> bool {
+        self.raw
+            .users
+            .iter()
+            .any(|u| u.name == name && u.restricted.is_some())
+    }
+
+    /// The users holding a grant of the restricted key.
+    pub(crate) fn grant_holders(&self) -> Vec<String> {
+        self.raw
+            .users
+            .iter()
+            .filter(|u| u.restricted.is_some())
+            .map(|u| u.name.clone())
+            .collect()
+    }
+
+    /// Removes `name`'s grant; true when there was one.
+    pub(crate) fn drop_grant(&mut self, name: &str) -> bool {
+        self.raw
+            .users
+            .iter_mut()
+            .find(|u| u.name == name)
+            .and_then(|u| u.restricted.take())
+            .is_some()
+    }
+
+    /// The restricted secret key granted to `name`, opened with their secret key.
+    pub(crate) fn granted(
+        &self,
+        name: &str,
+        user: &crypto_box::SecretKey,
+    ) -> Result<Option<crypto_box::SecretKey>> {
+        let Some(sealed) = self
+            .raw
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .and_then(|u| u.restricted.as_deref())
+        else {
+            return Ok(None);
+        };
+        let bad = |reason: &str| StoreError::BadKeyFile {
+            path: self.path.clone(),
+            reason: format!("restricted key of `{name}`: {reason}"),
+        };
+        let sealed = hex::decode(sealed).map_err(|_| bad("not hex"))?;
+        let plain = Zeroizing::new(user.unseal(&sealed).map_err(|_| bad("does not open"))?);
+        let mut key: [u8; 32] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("wrong length"))?;
+        let secret = crypto_box::SecretKey::from(key);
+        key.zeroize();
+        Ok(Some(secret))
+    }
+
+    /// The data key and the password-derived key of `name`'s entry.
+    fn open_entry(&self, name: &str, password: &str) -> Result<(DataKey, DataKey)> {
         let entry = self
             .raw
             .users
@@ -213,19 +401,24 @@ impl KeyFile {
             .map_err(|_| bad("key derivation parameters refused"))?;
         let cipher = XChaCha20Poly1305::new_from_slice(&kek.0)
             .map_err(|e| StoreError::Random(e.to_string()))?;
-        let plain = cipher
-            .decrypt(
-                (&nonce).into(),
-                Payload {
-                    msg: &wrapped,
-                    aad: name.as_bytes(),
-                },
-            )
-            .map_err(|_| StoreError::WrongPassword(name.to_string()))?;
-        let key: [u8; 32] = plain
+        let plain = Zeroizing::new(
+            cipher
+                .decrypt(
+                    (&nonce).into(),
+                    Payload {
+                        msg: &wrapped,
+                        aad: name.as_bytes(),
+                    },
+                )
+                .map_err(|_| StoreError::WrongPassword(name.to_string()))?,
+        );
+        let mut key: [u8; 32] = plain
+            .as_slice()
             .try_into()
             .map_err(|_| bad("wrapped key has the wrong length"))?;
-        Ok(DataKey(key))
+        let data = DataKey(key);
+        key.zeroize();
+        Ok((data, kek))
     }
 
     /// Writes the file atomically: temp file, fsync, rename, fsync of the folder.
@@ -262,6 +455,43 @@ pub fn database_key(db: &Path, holder: &str, passphrase: &str) -> Result<String>
     Ok(hex::encode(key.0))
 }
 
+/// Associated data of a user's wrapped secret key.
+fn user_key_aad(name: &str) -> String {
+    format!("{name}\0user-key")
+}
+
+fn user_secret_random() -> Result<crypto_box::SecretKey> {
+    let mut k = [0u8; 32];
+    random_fill(&mut k)?;
+    let secret = crypto_box::SecretKey::from(k);
+    k.zeroize();
+    Ok(secret)
+}
+
+/// Stores `user`'s public key and its secret key wrapped with `kek` in `entry`.
+fn set_user_key(entry: &mut WrappedKey, kek: &DataKey, user: &crypto_box::SecretKey) -> Result<()> {
+    let mut nonce = [0u8; 24];
+    random_fill(&mut nonce)?;
+    let cipher =
+        XChaCha20Poly1305::new_from_slice(&kek.0).map_err(|e| StoreError::Random(e.to_string()))?;
+    let bytes = Zeroizing::new(user.to_bytes());
+    let wrapped = cipher
+        .encrypt(
+            (&nonce).into(),
+            Payload {
+                msg: bytes.as_slice(),
+                aad: user_key_aad(&entry.name).as_bytes(),
+            },
+        )
+        .map_err(|e| StoreError::Random(e.to_string()))?;
+    let mut out = nonce.to_vec();
+    out.extend(wrapped);
+    entry.public = Some(hex::encode(user.public_key().as_bytes()));
+    entry.secret = Some(hex::encode(out));
+    entry.restricted = None;
+    Ok(())
+}
+
 fn derive(password: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey> {
     let params = Params::new(m, t, p, Some(32)).map_err(|e| StoreError::Refused(e.to_string()))?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -269,7 +499,9 @@ fn derive(password: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey
     argon
         .hash_password_into(password.as_bytes(), salt, &mut out)
         .map_err(|e| StoreError::Refused(e.to_string()))?;
-    Ok(DataKey(out))
+    let key = DataKey(out);
+    out.zeroize();
+    Ok(key)
 }
 
 /// Replaces `path` with `bytes` so that a crash at any point leaves either the old or

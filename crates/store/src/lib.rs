@@ -41,11 +41,13 @@ mod peers;
 mod proof;
 mod records;
 mod roles;
+mod sealed;
 mod server_view;
 mod store;
 mod subjects;
 mod summary;
 mod sync_state;
+mod unsynced;
 mod workflow;
 mod writes;
 
@@ -75,6 +77,7 @@ pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
+pub use unsynced::recover_unsynced;
 pub use workflow::{
     may_set_status, remote_status_moves, status_change, status_moves, StatusMove, STATUSES,
 };

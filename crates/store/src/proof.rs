@@ -43,7 +43,7 @@ impl Store {
         })?;
         self.role = role;
         self.proven = true;
-        Ok(())
+        self.refresh_sealing()
     }
 
     /// Marks a user proven inside the caller's transaction (enrolment).
@@ -76,8 +76,10 @@ impl Store {
 
     /// Whether the acting user may open restricted sections: their role allows it and,
     /// on an enrolled store, they proved their account.
+    /// Where restricted twins are sealed (sealed.rs), the session must also hold the
+    /// restricted key.
     pub(crate) fn may_see_restricted(&self) -> bool {
-        self.role.may_see_restricted() && self.proven
+        self.role.may_see_restricted() && self.proven && self.holds_restricted_key()
     }
 
     /// Recomputes the acting user's proof (after opening, enrolling or proving).
@@ -95,7 +97,8 @@ impl Store {
             |r| r.get(0),
         )?;
         self.role = Role::parse(&role)?;
-        self.refresh_proven()
+        self.refresh_proven()?;
+        self.refresh_sealing()
     }
 
     /// The local sequence of the first unacknowledged change (after `acked`) by an
@@ -119,6 +122,10 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()?
         };
         for (seq, doc_id, hash) in rows {
+            if !self.can_read(&doc_id) {
+                // Set aside for a session with the restricted key (sealed.rs).
+                continue;
+            }
             let bytes = self.queued_change(&doc_id, &hash)?;
             let author = match Change::from_bytes(bytes) {
                 Ok(c) => Author::from_actor(c.actor_id()).user,

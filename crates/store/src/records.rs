@@ -706,7 +706,8 @@ impl Store {
         language: &str,
         full: bool,
     ) -> Result<Assessed> {
-        let see_restricted = full || self.may_see_restricted();
+        let see_restricted =
+            (full || self.may_see_restricted()) && self.can_read(&restricted_id(record));
         let (form, status) = self.record_form(record)?;
         let d = self
             .doc(record)?

@@ -81,6 +81,8 @@ pub struct Store {
     /// Whether the acting user proved their server account here (always true on a
     /// store that is not enrolled); see proof.rs.
     pub(crate) proven: bool,
+    /// The restricted key pair as far as this session holds it (sealed.rs).
+    pub(crate) sealing: crate::sealed::Sealing,
 }
 
 impl std::fmt::Debug for Store {
@@ -120,7 +122,7 @@ impl Store {
         }
         let key = DataKey::random()?;
         let mut keys = KeyFile::new(db);
-        keys.wrap(user, password, &key)?;
+        let user_key = keys.wrap(user, password, &key)?;
         let mut conn = db::open(db, &key)?;
         db::migrate(&mut conn, db::schema_version())?;
         let mut device = [0u8; 8];
@@ -143,15 +145,9 @@ impl Store {
         // The key file last: without it the database is unreadable, and a crash before
         // here leaves a database nobody can open, which init refuses to reuse.
         keys.write()?;
-        Ok(Store::assemble(
-            conn,
-            db,
-            key,
-            user,
-            role,
-            device,
-            site.into(),
-        ))
+        let mut store = Store::assemble(conn, db, key, user, role, device, site.into());
+        store.sealing = crate::sealed::Sealing::with_user(user_key);
+        Ok(store)
     }
 
     /// Unlocks the store for `user` (or its only user) with their password.
@@ -161,9 +157,14 @@ impl Store {
                 path: db.to_path_buf(),
             });
         }
-        let keys = KeyFile::read(db)?;
+        let mut keys = KeyFile::read(db)?;
         let user = keys.pick_user(user)?;
-        let key = keys.unwrap(&user, password)?;
+        let unlocked = keys.unlock(&user, password)?;
+        if unlocked.upgraded {
+            // A key file of an older version: the user's key pair is new.
+            keys.write()?;
+        }
+        let key = unlocked.data;
         let mut conn = db::open(db, &key)?;
         db::migrate(&mut conn, db::schema_version())?;
         // A newer binary brings newer form versions (and tables): a store made by an
@@ -193,7 +194,9 @@ impl Store {
             .optional()?;
         let role = Role::parse(&role.ok_or_else(|| StoreError::UnknownUser(user.clone()))?)?;
         let mut store = Store::assemble(conn, db, key, &user, role, device, site);
+        store.sealing = crate::sealed::Sealing::with_user(unlocked.user);
         store.refresh_proven()?;
+        store.refresh_sealing()?;
         Ok(store)
     }
 
@@ -220,6 +223,7 @@ impl Store {
             config: None,
             defer_projection: false,
             proven: true,
+            sealing: Default::default(),
         }
     }
 
@@ -259,12 +263,22 @@ impl Store {
     /// Re-wraps the data key for the acting user; the data is not re-encrypted.
     pub fn change_password(&mut self, new_password: &str) -> Result<()> {
         let mut keys = KeyFile::read(&self.path)?;
-        keys.wrap(&self.user.clone(), new_password, &self.key)?;
-        keys.write()
+        let user_key = keys.wrap(&self.user.clone(), new_password, &self.key)?;
+        // The new key pair takes the restricted key this session holds.
+        if let Some(secret) = self.sealing_secret() {
+            keys.grant(&self.user, &secret)?;
+        }
+        keys.write()?;
+        self.sealing.set_user(user_key);
+        Ok(())
     }
 
     pub fn user(&self) -> &str {
         &self.user
+    }
+
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.key
     }
     pub fn role(&self) -> Role {
         self.role
@@ -350,7 +364,7 @@ impl Store {
             .flatten();
         let bad = |e: &dyn std::fmt::Display| StoreError::BadDocument(id.into(), e.to_string());
         let mut doc = match snapshot {
-            Some(bytes) => Automerge::load(&bytes).map_err(|e| bad(&e))?,
+            Some(bytes) => Automerge::load(&self.open_blob(id, bytes)?).map_err(|e| bad(&e))?,
             None => Automerge::new(),
         };
         let mut stmt = self
@@ -359,7 +373,7 @@ impl Store {
         let rows = stmt.query_map([id], |r| r.get::<_, Vec<u8>>(0))?;
         let mut changes = Vec::new();
         for row in rows {
-            changes.push(Change::from_bytes(row?).map_err(|e| bad(&e))?);
+            changes.push(Change::from_bytes(self.open_blob(id, row?)?).map_err(|e| bad(&e))?);
         }
         doc.apply_changes(changes).map_err(|e| bad(&e))?;
         Ok(doc)
@@ -403,10 +417,7 @@ impl Store {
     ) -> Result<()> {
         for hash in new {
             let (hash, bytes) = crate::doc::change_bytes(&doc, *hash)?;
-            self.conn.execute(
-                "INSERT OR IGNORE INTO changes(doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-                params![id, hash.0.to_vec(), bytes],
-            )?;
+            self.insert_change_row(id, &hash.0, &bytes)?;
         }
         self.conn.execute(
             "INSERT INTO docs(doc_id, kind, rev) VALUES (?1, ?2, 1)
@@ -429,8 +440,10 @@ impl Store {
                 .conn
                 .prepare("SELECT doc_id FROM changes GROUP BY doc_id HAVING count(*) > ?1")?;
             let rows = stmt.query_map([threshold as i64], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<rusqlite::Result<Vec<String>>>()?
         };
+        // A twin this session cannot open waits for a session that can.
+        let ids: Vec<String> = ids.into_iter().filter(|id| self.can_read(id)).collect();
         for id in &ids {
             self.in_tx(|s| s.fold_doc(id))?;
         }
@@ -468,11 +481,14 @@ impl Store {
 
     /// Folds a document inside the open transaction.
     pub(crate) fn fold_doc(&mut self, id: &str) -> Result<()> {
+        if !self.can_read(id) {
+            return Ok(());
+        }
         let doc = self.load_from_db(id)?;
         // Uncompressed columns: a sync page compresses many documents as one zstd
         // stream, which finds what they share (field ids, messages, actors) only in
         // the raw columns, not behind Automerge's per-column DEFLATE.
-        let snapshot = doc.save_nocompress();
+        let snapshot = self.seal_blob(id, &doc.save_nocompress())?;
         let hashes: Vec<Vec<u8>> = {
             let mut stmt = self
                 .conn

@@ -220,9 +220,14 @@ impl Store {
             // Changes whose creation has not arrived yet: nothing to list.
             return Ok(());
         };
-        let twin_conflict = match self.doc(&restricted_id(record))? {
-            Some(r) => doc::has_conflict(r, "answers"),
-            None => false,
+        // A session without the restricted key does not see (or resolve) conflicts
+        // inside restricted sections.
+        let twin = restricted_id(record);
+        let twin_conflict = match self.can_read(&twin) {
+            true => self
+                .doc(&twin)?
+                .is_some_and(|r| doc::has_conflict(r, "answers")),
+            false => false,
         };
         self.write_summary(record, &summary, twin_conflict)?;
         self.project_alerts(record)

@@ -22,7 +22,11 @@ pub enum SyncError {
         #[source]
         source: reqwest::Error,
     },
-    #[error("this device was revoked by the server; its keys and database were destroyed")]
+    #[error(
+        "this device was revoked by the server; its keys and database were destroyed \
+         (work the server had not received was kept encrypted beside the database, in \
+         FILE.unsynced-TIME.tern: give it to the programme's data manager)"
+    )]
     Revoked,
     #[error("the server refused this version of tern: {0}; update tern")]
     Upgrade(String),
@@ -144,7 +148,7 @@ pub fn post_json<T: Serialize, R: serde::de::DeserializeOwned>(
     let status = resp.status().as_u16();
     let bytes = resp.bytes().map_err(offline(url))?;
     if status != 200 {
-        return Err(error_from(status, &bytes));
+        return Err(error_from(url, status, &bytes));
     }
     serde_json::from_slice(&bytes).map_err(|e| FrameError::Malformed(format!("answer: {e}")).into())
 }
@@ -171,7 +175,7 @@ pub fn round_trip(
     let status = resp.status().as_u16();
     let bytes = resp.bytes().map_err(offline(&url))?;
     if status != 200 {
-        return Err(error_from(status, &bytes));
+        return Err(error_from(&url, status, &bytes));
     }
     let received = bytes.len() as u64;
     Ok((protocol::decode(&bytes)?, sent, received))
@@ -212,9 +216,46 @@ fn response_head_bytes(resp: &Response) -> u64 {
     n as u64
 }
 
-fn error_from(status: u16, body: &[u8]) -> SyncError {
+/// Whether answers from `url` are authenticated: HTTPS (the server's certificate was
+/// verified, or the hub's pinned) or plain http to this computer. A `revoked` answer
+/// destroys a device's data, so it is acted on only from such an answer.
+fn authenticated_transport(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match parsed.scheme() {
+        "https" => true,
+        "http" => {
+            let host = parsed
+                .host_str()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
+}
+
+fn error_from(url: &str, status: u16, body: &[u8]) -> SyncError {
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(e) if e.code == ErrorCode::Revoked => SyncError::Revoked,
+        // The server answers a revoked device's token with 403 `revoked`; anything
+        // else saying so (another status, an unauthenticated connection where
+        // TERN_ALLOW_HTTP=1 allowed plain http) is reported, never acted on.
+        Ok(e) if e.code == ErrorCode::Revoked && status == 403 && authenticated_transport(url) => {
+            SyncError::Revoked
+        }
+        Ok(e) if e.code == ErrorCode::Revoked => SyncError::Refused {
+            code: e.code,
+            message: format!(
+                "{} (HTTP {status}; not acted on: this device destroys its data only on a \
+                 revocation received over HTTPS or from this computer, and keeps it)",
+                e.message
+            ),
+        },
         Ok(e) if e.code == ErrorCode::Upgrade => SyncError::Upgrade(e.message),
         Ok(e) => SyncError::Refused {
             code: e.code,
@@ -321,9 +362,11 @@ impl Default for SyncOptions {
     }
 }
 
-/// Runs one sync of `store` with its server. On `revoked` the store is destroyed
-/// (key file, database) before the error is returned; otherwise the store is handed
-/// back with the counters.
+/// Runs one sync of `store` with its server. On `revoked` (a 403 over an
+/// authenticated connection) the work the server has not acknowledged is first kept
+/// in an encrypted file beside the database (`Store::keep_unsynced`; if that fails,
+/// nothing is destroyed), then the store is destroyed (key file, database) before
+/// the error is returned; otherwise the store is handed back with the counters.
 pub fn sync(store: Store) -> Result<(Store, SyncReport), SyncError> {
     sync_with(store, &SyncOptions::default())
 }
@@ -365,6 +408,7 @@ pub fn sync_reporting(
 ) -> Result<(Store, SyncReport), SyncError> {
     match sync_inner(&mut store, options, &mut on_progress) {
         Err(SyncError::Revoked) => {
+            store.keep_unsynced()?;
             store.destroy()?;
             Err(SyncError::Revoked)
         }
@@ -437,7 +481,7 @@ fn sync_inner(
         });
         let (status, head, bytes) = answer?;
         if status != 200 {
-            return Err(error_from(status, &bytes));
+            return Err(error_from(&url, status, &bytes));
         }
         let response: SyncResponse = protocol::decode(&bytes)?;
         let response_head = response.head;
@@ -603,6 +647,35 @@ mod tests {
                     ),
                     "{refused}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn revocation_is_acted_on_only_from_an_authenticated_403() {
+        use super::{error_from, SyncError};
+        let body = br#"{"code":"revoked","message":"this device was revoked"}"#;
+        for url in [
+            "https://tern.example.org/v1/sync",
+            "http://127.0.0.1:8080/v1/sync",
+        ] {
+            assert!(
+                matches!(error_from(url, 403, body), SyncError::Revoked),
+                "{url}"
+            );
+        }
+        for (url, status) in [
+            // Plain http on a network (only reachable with TERN_ALLOW_HTTP=1).
+            ("http://192.168.1.10:8080/v1/sync", 403),
+            // A proxy or a broken server answering with another status.
+            ("https://tern.example.org/v1/sync", 502),
+            ("https://tern.example.org/v1/sync", 401),
+        ] {
+            match error_from(url, status, body) {
+                SyncError::Refused { message, .. } => {
+                    assert!(message.contains("not acted on"), "{message}")
+                }
+                other => panic!("{url} {status}: {other:?}"),
             }
         }
     }
