@@ -575,7 +575,7 @@ fn exchange_bundle_keys(
         return Ok(()); // An older server: no bundles there.
     }
     if status != 200 {
-        return Err(error_from(status, &bytes));
+        return Err(error_from(&url, status, &bytes));
     }
     let keys: crate::bundle::PeerKeys = serde_json::from_slice(&bytes)
         .map_err(|e| FrameError::Malformed(format!("answer: {e}")))?;
