@@ -92,6 +92,8 @@ struct Team {
     a_db: String,
     a_id: String,
     b_db: String,
+    /// The server's address (a restart listens there again).
+    listen: String,
     server: Option<Child>,
 }
 
@@ -151,10 +153,12 @@ fn team() -> Team {
         a_db: path("a.db"),
         a_id: String::new(),
         b_db: path("b.db"),
+        listen: String::new(),
         server: None,
         dir,
     };
     let upstream = t.start_server("127.0.0.1:0");
+    t.listen = upstream.trim_start_matches("http://").to_string();
     ok(&t.admin(&["site", "add", "site-a"]));
     for (name, role) in [
         ("chen", "supervisor"),
@@ -272,8 +276,8 @@ fn a_round_trip_by_bundles_alone_converges() {
 
     // Device B, online with the server, converges too.
     let b = t.b_db.clone();
-    let url = t.start_server("127.0.0.1:0");
-    let _ = url;
+    let listen = t.listen.clone();
+    t.start_server(&listen);
     json_of(&t.device(&b, &["sync"]));
     assert_eq!(records(&t, &b), 2);
 }

@@ -16,8 +16,9 @@
 //! key is used. The body ([`BundleBody`]: the header again, what the sender has
 //! acknowledged of the recipient, the pages) is encrypted with XChaCha20-Poly1305 under
 //! the X25519 agreement of a fresh ephemeral key and the recipient's key (crypto_box's
-//! `ChaChaBox`), with the magic, version and header as associated data. The signature
-//! covers the header and the ciphertext, so nothing of the file can change unseen.
+//! `ChaChaBox`, which takes no associated data: the sealed body repeats the header
+//! instead, and opening checks both agree). The signature covers the header and the
+//! ciphertext, so nothing of the file can change unseen.
 //!
 //! Opening checks, in order: magic, format version, lengths (a truncated or padded file
 //! is refused), the recipient, the sender's key (the caller's registry says whether the
@@ -29,7 +30,7 @@
 //! crypto of our own: ed25519-dalek, crypto_box and sha2 do all of it.
 
 use crypto_box::aead::generic_array::GenericArray;
-use crypto_box::aead::{Aead, Payload};
+use crypto_box::aead::Aead;
 use crypto_box::ChaChaBox;
 use ed25519_dalek::{Signer, Verifier};
 use serde::{Deserialize, Serialize};
@@ -265,7 +266,6 @@ pub struct Envelope<'a> {
     pub header: BundleHeader,
     /// SHA-256 of the whole file: the same bundle imported twice is known by it.
     pub digest: [u8; 32],
-    aad: &'a [u8],
     ephemeral: [u8; EPHEMERAL],
     nonce: [u8; NONCE],
     sealed: &'a [u8],
@@ -303,7 +303,6 @@ pub fn read(bytes: &[u8]) -> Result<Envelope<'_>, BundleError> {
         return Err(BundleError::Malformed("header too long".into()));
     }
     let header_bytes = take(bytes, &mut at, header_len)?;
-    let aad = &bytes[..at];
     let (header, rest) = postcard::take_from_bytes::<BundleHeader>(header_bytes)
         .map_err(|e| BundleError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
@@ -335,7 +334,6 @@ pub fn read(bytes: &[u8]) -> Result<Envelope<'_>, BundleError> {
     Ok(Envelope {
         header,
         digest: Sha256::digest(bytes).into(),
-        aad,
         ephemeral,
         nonce,
         sealed,
@@ -364,13 +362,7 @@ impl Envelope<'_> {
             .map_err(|_| BundleError::Signature(sender.id.clone()))?;
         let cipher = ChaChaBox::new(&crypto_box::PublicKey::from(self.ephemeral), &me.seal);
         let plain = cipher
-            .decrypt(
-                GenericArray::from_slice(&self.nonce),
-                Payload {
-                    msg: self.sealed,
-                    aad: self.aad,
-                },
-            )
+            .decrypt(GenericArray::from_slice(&self.nonce), self.sealed)
             .map_err(|_| BundleError::Decrypt)?;
         let (body, rest) = postcard::take_from_bytes::<BundleBody>(&plain)
             .map_err(|e| BundleError::Malformed(e.to_string()))?;
@@ -410,7 +402,6 @@ pub fn seal_with(
     out.extend_from_slice(&BUNDLE_VERSION.to_be_bytes());
     out.extend_from_slice(&(header.len() as u32).to_be_bytes());
     out.extend_from_slice(&header);
-    let aad_end = out.len();
     let mut eph = [0u8; EPHEMERAL];
     eph.copy_from_slice(&random[..EPHEMERAL]);
     let mut nonce = [0u8; NONCE];
@@ -418,13 +409,7 @@ pub fn seal_with(
     let ephemeral = crypto_box::SecretKey::from(eph);
     let cipher = ChaChaBox::new(&recipient.seal, &ephemeral);
     let sealed = cipher
-        .encrypt(
-            GenericArray::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: &out[..aad_end],
-            },
-        )
+        .encrypt(GenericArray::from_slice(&nonce), plain.as_slice())
         .map_err(|_| BundleError::Keys("encryption failed".into()))?;
     out.extend_from_slice(ephemeral.public_key().as_bytes());
     out.extend_from_slice(&nonce);
@@ -626,7 +611,7 @@ mod tests {
         let sig = b.sign.sign(&forged);
         forged.extend_from_slice(&sig.to_bytes());
         let env = read(&forged).expect("read");
-        assert_eq!(env.open(&h, &b.public()), Err(BundleError::Decrypt));
+        assert_eq!(env.open(&h, &b.public()), Err(BundleError::HeaderMismatch));
     }
 
     #[test]
