@@ -518,4 +518,22 @@ pub trait Db: Send + Sync + 'static {
         &self,
         sites: Option<&[String]>,
     ) -> impl Future<Output = DbResult<Vec<RecordRow>>> + Send;
+    /// Report `report`'s counts over the filter, added up by key in SQL
+    /// (`report_counts`, written with each record's facts by
+    /// `crate::reports::parts_of`).
+    fn report_counts(
+        &self,
+        report: &str,
+        filter: &FactsFilter,
+    ) -> impl Future<Output = DbResult<Vec<(String, i64)>>> + Send;
+    /// Report `report`'s worklist lines over the filter (`report_lines`: JSON of
+    /// `crate::reports::Line`).
+    fn report_lines(
+        &self,
+        report: &str,
+        filter: &FactsFilter,
+    ) -> impl Future<Output = DbResult<Vec<String>>> + Send;
+    /// Whether records have facts but no report parts (facts written before the
+    /// parts existed): `tern serve` reprojects at start when so.
+    fn report_parts_missing(&self) -> impl Future<Output = DbResult<bool>> + Send;
 }

@@ -83,6 +83,19 @@ CREATE TABLE IF NOT EXISTS record_facts(
     report JSONB NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_date);
+-- What each record gives the reports (crate::reports::parts_of), written with its
+-- facts: counts that aggregate reports add up by key, lines that worklists read.
+CREATE TABLE IF NOT EXISTS report_counts(
+    record_id TEXT NOT NULL, report TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL,
+    site TEXT NOT NULL, form_id TEXT NOT NULL, encounter_date TEXT NOT NULL,
+    PRIMARY KEY(record_id, report, key));
+CREATE INDEX IF NOT EXISTS report_counts_day
+    ON report_counts(report, encounter_date, site, form_id) INCLUDE (key, n);
+CREATE TABLE IF NOT EXISTS report_lines(
+    record_id TEXT NOT NULL, report TEXT NOT NULL, site TEXT NOT NULL,
+    form_id TEXT NOT NULL, encounter_date TEXT NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY(record_id, report));
+CREATE INDEX IF NOT EXISTS report_lines_day ON report_lines(report, encounter_date, site, form_id);
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -1228,6 +1241,56 @@ impl Db for PgDb {
             .collect()
     }
 
+    async fn report_counts(
+        &self,
+        report: &str,
+        f: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT key, sum(n)::bigint FROM report_counts WHERE report = $1 AND {PARTS_FILTER}
+             GROUP BY key"
+        );
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &sql,
+                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn report_lines(
+        &self,
+        report: &str,
+        f: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<String>> {
+        let sql = format!("SELECT line FROM report_lines WHERE report = $1 AND {PARTS_FILTER}");
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &sql,
+                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn report_parts_missing(&self) -> DbResult<bool> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM record_facts)
+                   AND NOT EXISTS(SELECT 1 FROM report_counts)",
+                &[],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
     async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
         let c = self.client().await?;
         let rows = match sites {
@@ -1247,7 +1310,15 @@ impl Db for PgDb {
     }
 }
 
-/// Writes one `record_facts` row.
+/// The filter of a report parts query: `$2` the caller's sites, `$3`..`$4` the days,
+/// `$5` a site, `$6` a form.
+const PARTS_FILTER: &str = "encounter_date >= coalesce($3::text, '')
+    AND encounter_date <= coalesce($4::text, '~')
+    AND ($2::text[] IS NULL OR site = ANY($2))
+    AND ($5::text IS NULL OR site = $5) AND ($6::text IS NULL OR form_id = $6)";
+
+/// Writes one `record_facts` row and what the record gives the reports
+/// (`report_counts`, `report_lines`), replacing what it gave before.
 async fn put_fact(
     tx: &deadpool_postgres::Transaction<'_>,
     f: &crate::facts::FactsRow,
@@ -1255,7 +1326,50 @@ async fn put_fact(
     let json = |r: &crate::facts::FactsRow| {
         serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
     };
-    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
+    let compact = crate::facts::report_view(f);
+    let (row, report) = (json(f)?, json(&compact)?);
+    let parts = crate::reports::parts_of(&compact);
+    tx.execute(
+        "DELETE FROM report_counts WHERE record_id = $1",
+        &[&f.record_id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM report_lines WHERE record_id = $1",
+        &[&f.record_id],
+    )
+    .await?;
+    let names: Vec<&str> = parts.counts.iter().map(|c| c.0).collect();
+    let keys: Vec<&str> = parts.counts.iter().map(|c| c.1.as_str()).collect();
+    let ns: Vec<i64> = parts.counts.iter().map(|c| c.2).collect();
+    tx.execute(
+        "INSERT INTO report_counts(record_id, report, key, n, site, form_id, encounter_date)
+         SELECT $1, r, k, n, $5, $6, $7 FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
+        &[&f.record_id, &names, &keys, &ns, &f.site, &f.form_id, &f.encounter_date],
+    )
+    .await?;
+    let line_reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
+    let lines = parts
+        .lines
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| DbError::Task(e.to_string()))?;
+    if !lines.is_empty() {
+        tx.execute(
+            "INSERT INTO report_lines(record_id, report, site, form_id, encounter_date, line)
+             SELECT $1, r, $3, $4, $5, l FROM unnest($2::text[], $6::text[]) AS u(r, l)",
+            &[
+                &f.record_id,
+                &line_reports,
+                &f.site,
+                &f.form_id,
+                &f.encounter_date,
+                &lines,
+            ],
+        )
+        .await?;
+    }
     tx.execute(
         "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
          VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
