@@ -8,6 +8,7 @@ mod answers;
 mod common;
 mod pg;
 
+mod account_picks;
 mod adversary;
 mod authz;
 mod convergence;
