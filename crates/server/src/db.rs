@@ -526,13 +526,14 @@ pub trait Db: Send + Sync + 'static {
         report: &str,
         filter: &FactsFilter,
     ) -> impl Future<Output = DbResult<Vec<(String, i64)>>> + Send;
-    /// Report `report`'s worklist lines over the filter (`report_lines`: JSON of
-    /// `crate::reports::Line`).
+    /// Report `report`'s worklist lines over the filter (`report_lines`): each
+    /// line's head and its body as JSON (`crate::reports::Body`), by encounter day
+    /// then record id.
     fn report_lines(
         &self,
         report: &str,
         filter: &FactsFilter,
-    ) -> impl Future<Output = DbResult<Vec<String>>> + Send;
+    ) -> impl Future<Output = DbResult<Vec<(crate::reports::Head, String)>>> + Send;
     /// Whether records have facts but no report parts (facts written before the
     /// parts existed): `tern serve` reprojects at start when so.
     fn report_parts_missing(&self) -> impl Future<Output = DbResult<bool>> + Send;

@@ -86,16 +86,16 @@ CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_dat
 -- What each record gives the reports (crate::reports::parts_of), written with its
 -- facts: counts that aggregate reports add up by key, lines that worklists read.
 CREATE TABLE IF NOT EXISTS report_counts(
-    record_id TEXT NOT NULL, report TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL,
-    site TEXT NOT NULL, form_id TEXT NOT NULL, encounter_date TEXT NOT NULL,
-    PRIMARY KEY(record_id, report, key));
-CREATE INDEX IF NOT EXISTS report_counts_day
-    ON report_counts(report, encounter_date, site, form_id) INCLUDE (key, n);
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
+    form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL,
+    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key));
+CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
 CREATE TABLE IF NOT EXISTS report_lines(
-    record_id TEXT NOT NULL, report TEXT NOT NULL, site TEXT NOT NULL,
-    form_id TEXT NOT NULL, encounter_date TEXT NOT NULL, line TEXT NOT NULL,
-    PRIMARY KEY(record_id, report));
-CREATE INDEX IF NOT EXISTS report_lines_day ON report_lines(report, encounter_date, site, form_id);
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
+    site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY(report, encounter_date, record_id));
+CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -1265,8 +1265,12 @@ impl Db for PgDb {
         &self,
         report: &str,
         f: &crate::db::FactsFilter,
-    ) -> DbResult<Vec<String>> {
-        let sql = format!("SELECT line FROM report_lines WHERE report = $1 AND {PARTS_FILTER}");
+    ) -> DbResult<Vec<(crate::reports::Head, String)>> {
+        let sql = format!(
+            "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
+             FROM report_lines WHERE report = $1 AND {PARTS_FILTER}
+             ORDER BY encounter_date, record_id"
+        );
         let rows = self
             .client()
             .await?
@@ -1275,7 +1279,23 @@ impl Db for PgDb {
                 &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
             )
             .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    crate::reports::Head {
+                        record: r.get(0),
+                        subject: r.get(1),
+                        site: r.get(2),
+                        form: r.get(3),
+                        day: r.get(4),
+                        created: r.get(5),
+                        status: r.get(6),
+                    },
+                    r.get(7),
+                )
+            })
+            .collect())
     }
 
     async fn report_parts_missing(&self) -> DbResult<bool> {
@@ -1343,30 +1363,25 @@ async fn put_fact(
     let keys: Vec<&str> = parts.counts.iter().map(|c| c.1.as_str()).collect();
     let ns: Vec<i64> = parts.counts.iter().map(|c| c.2).collect();
     tx.execute(
-        "INSERT INTO report_counts(record_id, report, key, n, site, form_id, encounter_date)
-         SELECT $1, r, k, n, $5, $6, $7 FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
-        &[&f.record_id, &names, &keys, &ns, &f.site, &f.form_id, &f.encounter_date],
+        "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
+         SELECT r, $5, $6, $7, $1, k, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
+        &[&f.record_id, &names, &keys, &ns, &f.encounter_date, &f.site, &f.form_id],
     )
     .await?;
-    let line_reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
-    let lines = parts
-        .lines
-        .iter()
-        .map(serde_json::to_string)
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(|e| DbError::Task(e.to_string()))?;
-    if !lines.is_empty() {
+    if !parts.lines.is_empty() {
+        let reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
+        let bodies = parts
+            .lines
+            .iter()
+            .map(|l| serde_json::to_string(&l.body))
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| DbError::Task(e.to_string()))?;
+        let h = &parts.lines[0].head;
         tx.execute(
-            "INSERT INTO report_lines(record_id, report, site, form_id, encounter_date, line)
-             SELECT $1, r, $3, $4, $5, l FROM unnest($2::text[], $6::text[]) AS u(r, l)",
-            &[
-                &f.record_id,
-                &line_reports,
-                &f.site,
-                &f.form_id,
-                &f.encounter_date,
-                &lines,
-            ],
+            "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id,
+               subject_id, status, created, body)
+             SELECT r, $2, $3, $4, $5, $6, $7, $8, b FROM unnest($1::text[], $9::text[]) AS u(r, b)",
+            &[&reports, &h.day, &h.record, &h.site, &h.form, &h.subject, &h.status, &h.created, &bodies],
         )
         .await?;
     }

@@ -110,8 +110,11 @@ pub async fn make<D: Db>(
     let report_name = name.to_string();
     let lines = service::blocking(move || {
         texts
-            .iter()
-            .map(|t| serde_json::from_str::<reports::Line>(t))
+            .into_iter()
+            .map(|(head, body)| {
+                serde_json::from_str::<reports::Body>(&body)
+                    .map(|body| reports::Line { head, body })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| reports::ReportError::Unreadable(report_name))
     })

@@ -78,17 +78,18 @@ CREATE TABLE IF NOT EXISTS record_facts(
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 -- What each record gives the reports (crate::reports::parts_of), written with its
 -- facts: counts that aggregate reports add up by key, lines that worklists read.
+-- Both are kept in report and day order, so that a report reads a range of pages.
 CREATE TABLE IF NOT EXISTS report_counts(
-    record_id TEXT NOT NULL, report TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
-    site TEXT NOT NULL, form_id TEXT NOT NULL, encounter_date TEXT NOT NULL,
-    PRIMARY KEY(record_id, report, key));
-CREATE INDEX IF NOT EXISTS report_counts_day
-    ON report_counts(report, encounter_date, site, form_id, key, n);
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
+    form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
 CREATE TABLE IF NOT EXISTS report_lines(
-    record_id TEXT NOT NULL, report TEXT NOT NULL, site TEXT NOT NULL,
-    form_id TEXT NOT NULL, encounter_date TEXT NOT NULL, line TEXT NOT NULL,
-    PRIMARY KEY(record_id, report));
-CREATE INDEX IF NOT EXISTS report_lines_day ON report_lines(report, encounter_date, site, form_id);
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
+    site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY(report, encounter_date, record_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
 ";
 
 /// Sequence numbers a pull considers at most per round trip (a pull page is cut by
@@ -1385,12 +1386,26 @@ impl Db for SqliteDb {
         &self,
         report: &str,
         filter: &crate::db::FactsFilter,
-    ) -> DbResult<Vec<String>> {
+    ) -> DbResult<Vec<(crate::reports::Head, String)>> {
         self.report_parts_impl(
-            "SELECT line FROM report_lines WHERE report = ?1 AND {FILTER}",
+            "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
+             FROM report_lines WHERE report = ?1 AND {FILTER} ORDER BY encounter_date, record_id",
             report,
             filter,
-            |r| r.get(0),
+            |r| {
+                Ok((
+                    crate::reports::Head {
+                        record: r.get(0)?,
+                        subject: r.get(1)?,
+                        site: r.get(2)?,
+                        form: r.get(3)?,
+                        day: r.get(4)?,
+                        created: r.get(5)?,
+                        status: r.get(6)?,
+                    },
+                    r.get(7)?,
+                ))
+            },
         )
         .await
     }
@@ -1436,33 +1451,37 @@ fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbRes
     tx.prepare_cached("DELETE FROM report_lines WHERE record_id = ?1")?
         .execute([&f.record_id])?;
     let mut count = tx.prepare_cached(
-        "INSERT INTO report_counts(record_id, report, key, n, site, form_id, encounter_date)
+        "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (name, key, n) in &parts.counts {
         count.execute(params![
-            f.record_id,
             name,
-            key,
-            n,
+            f.encounter_date,
             f.site,
             f.form_id,
-            f.encounter_date
+            f.record_id,
+            key,
+            n
         ])?;
     }
     let mut line = tx.prepare_cached(
-        "INSERT INTO report_lines(record_id, report, site, form_id, encounter_date, line)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id, subject_id,
+           status, created, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for l in &parts.lines {
-        let text = serde_json::to_string(l).map_err(|e| DbError::Task(e.to_string()))?;
+        let body = serde_json::to_string(&l.body).map_err(|e| DbError::Task(e.to_string()))?;
+        let h = &l.head;
         line.execute(params![
-            f.record_id,
             l.report(),
-            f.site,
-            f.form_id,
-            f.encounter_date,
-            text
+            h.day,
+            h.record,
+            h.site,
+            h.form,
+            h.subject,
+            h.status,
+            h.created,
+            body
         ])?;
     }
     tx.execute(
