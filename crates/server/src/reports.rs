@@ -737,7 +737,7 @@ pub fn assemble(
         "test_uptake" => test_uptake(&parse_keys(&counts).map_err(|_| read(name))?),
         "tb_suspects" => tb_suspects(&lines, subjects, now),
         "alerts" => alerts(&lines, subjects, now),
-        "incomplete" => incomplete(&lines, now),
+        "incomplete" => incomplete(lines, now),
         "conflicts" => conflicts(&lines, subjects, now),
         other => return Err(ReportError::Unknown(other.to_string())),
     })
@@ -1286,14 +1286,18 @@ fn test_uptake(counts: &[(UptakeKey, usize)]) -> Report {
 
 /// Incomplete records: missing required answers, errors, open warnings, warnings
 /// overridden (confirmed), and drafts started more than 24 hours ago.
-fn incomplete(lines: &[Line], now: DateTime<Utc>) -> Report {
+fn incomplete(lines: Vec<Line>, now: DateTime<Utc>) -> Report {
     let mut out = Vec::new();
     let mut by_kind = [0usize; 5];
+    // The lines are moved into the rows (a list can hold every record).
     for l in lines {
-        let Body::Incomplete(i) = &l.body else {
+        let Line {
+            head: h,
+            body: Body::Incomplete(i),
+        } = l
+        else {
             continue;
         };
-        let h = &l.head;
         let stale = h.status == "draft"
             && DateTime::parse_from_rfc3339(&h.created)
                 .is_ok_and(|t| (now - t.with_timezone(&Utc)).num_hours() >= 24);
@@ -1311,17 +1315,17 @@ fn incomplete(lines: &[Line], now: DateTime<Utc>) -> Report {
             by_kind[k] += usize::from(hit);
         }
         out.push(vec![
-            json!(h.record),
-            json!(h.site),
-            json!(h.form),
-            json!(h.status),
-            json!(h.day),
+            J::String(h.record),
+            J::String(h.site),
+            J::String(h.form),
+            J::String(h.status),
+            J::String(h.day),
             n(i.missing_total),
-            json!(i.missing_fields),
-            json!(i.errors),
-            json!(i.open_warnings),
-            json!(i.overridden_warnings),
-            json!(stale),
+            J::String(i.missing_fields),
+            J::String(i.errors),
+            J::String(i.open_warnings),
+            J::String(i.overridden_warnings),
+            J::Bool(stale),
         ]);
     }
     let mut r = report_of(
