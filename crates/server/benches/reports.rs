@@ -170,20 +170,38 @@ fn main() {
     match backend.as_str() {
         "sqlite" => {
             let db = tern_server::sqlite::SqliteDb::open(tmp.path()).expect("sqlite");
-            rt.block_on(run(&db, &rows, runs, &backend));
+            rt.block_on(run(&db, &rows, runs, &backend, || async {}));
         }
         "postgres" => {
             pg_server = pg::Postgres::start();
             let db = rt
                 .block_on(tern_server::postgres::PgDb::connect(&pg_server.url()))
                 .expect("postgres");
-            rt.block_on(run(&db, &rows, runs, &backend));
+            let url = pg_server.url();
+            rt.block_on(run(&db, &rows, runs, &backend, || async move {
+                // What autovacuum does on a server that has been running: statistics
+                // and the visibility map (index-only scans) after the bulk load.
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                tokio::spawn(conn);
+                client
+                    .batch_execute("VACUUM ANALYZE")
+                    .await
+                    .expect("vacuum");
+            }));
         }
         other => panic!("--backend sqlite or postgres, not {other}"),
     }
 }
 
-async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
+async fn run<D: Db, F: std::future::Future<Output = ()>>(
+    db: &D,
+    rows: &[FactsRow],
+    runs: usize,
+    backend: &str,
+    settle: impl FnOnce() -> F,
+) {
     let t = Instant::now();
     for part in rows.chunks(5000) {
         db.put_facts(part).await.expect("put");
@@ -193,6 +211,7 @@ async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
         rows.len(),
         t.elapsed().as_secs_f64()
     );
+    settle().await;
     let filter = FactsFilter {
         sites: None,
         from: Some("2025-03-11".into()),

@@ -88,7 +88,7 @@ CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_dat
 CREATE TABLE IF NOT EXISTS report_counts(
     report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
     form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL,
-    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key));
+    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key) INCLUDE (n));
 CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
 CREATE TABLE IF NOT EXISTS report_lines(
     report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
@@ -1349,56 +1349,80 @@ async fn put_fact(
     let compact = crate::facts::report_view(f);
     let (row, report) = (json(f)?, json(&compact)?);
     let parts = crate::reports::parts_of(&compact);
-    tx.execute(
-        "DELETE FROM report_counts WHERE record_id = $1",
-        &[&f.record_id],
-    )
-    .await?;
-    tx.execute(
-        "DELETE FROM report_lines WHERE record_id = $1",
-        &[&f.record_id],
-    )
-    .await?;
     let names: Vec<&str> = parts.counts.iter().map(|c| c.0).collect();
     let keys: Vec<&str> = parts.counts.iter().map(|c| c.1.as_str()).collect();
     let ns: Vec<i64> = parts.counts.iter().map(|c| c.2).collect();
-    tx.execute(
-        "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
-         SELECT r, $5, $6, $7, $1, k, n FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
-        &[&f.record_id, &names, &keys, &ns, &f.encounter_date, &f.site, &f.form_id],
-    )
-    .await?;
-    if !parts.lines.is_empty() {
-        let reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
-        let bodies = parts
-            .lines
-            .iter()
-            .map(|l| serde_json::to_string(&l.body))
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| DbError::Task(e.to_string()))?;
-        let h = &parts.lines[0].head;
-        tx.execute(
-            "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id,
+    let reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
+    let bodies = parts
+        .lines
+        .iter()
+        .map(|l| serde_json::to_string(&l.body))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| DbError::Task(e.to_string()))?;
+    // Two pipelined round trips: what the record gave before goes (and its facts
+    // row is written), then what it gives now.
+    tokio::try_join!(
+        async {
+            tx.execute(
+                "DELETE FROM report_counts WHERE record_id = $1",
+                &[&f.record_id],
+            )
+            .await
+        },
+        async {
+            tx.execute(
+                "DELETE FROM report_lines WHERE record_id = $1",
+                &[&f.record_id],
+            )
+            .await
+        },
+        async {
+            tx.execute(
+                "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
+             ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
+               row = $5::text::jsonb, report = $6::text::jsonb",
+                &[
+                    &f.record_id,
+                    &f.site,
+                    &f.form_id,
+                    &f.encounter_date,
+                    &row,
+                    &report,
+                ],
+            )
+            .await
+        },
+    )?;
+    tokio::try_join!(
+        async {
+            tx.execute(
+            "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
+             SELECT r, $5, $6, $7, $1, k, n
+             FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
+            &[&f.record_id, &names, &keys, &ns, &f.encounter_date, &f.site, &f.form_id],
+        ).await
+        },
+        async {
+            tx.execute(
+                "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id,
                subject_id, status, created, body)
-             SELECT r, $2, $3, $4, $5, $6, $7, $8, b FROM unnest($1::text[], $9::text[]) AS u(r, b)",
-            &[&reports, &h.day, &h.record, &h.site, &h.form, &h.subject, &h.status, &h.created, &bodies],
-        )
-        .await?;
-    }
-    tx.execute(
-        "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
-         ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
-           row = $5::text::jsonb, report = $6::text::jsonb",
-        &[
-            &f.record_id,
-            &f.site,
-            &f.form_id,
-            &f.encounter_date,
-            &row,
-            &report,
-        ],
-    )
-    .await?;
+             SELECT r, $2, $3, $4, $5, $6, $7, $8, b
+             FROM unnest($1::text[], $9::text[]) AS u(r, b)",
+                &[
+                    &reports,
+                    &f.encounter_date,
+                    &f.record_id,
+                    &f.site,
+                    &f.form_id,
+                    &f.subject_id,
+                    &f.status,
+                    &f.created,
+                    &bodies,
+                ],
+            )
+            .await
+        },
+    )?;
     Ok(())
 }
