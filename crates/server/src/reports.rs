@@ -896,9 +896,10 @@ const POSITIVE: &[&str] = &[
     "parasites_seen",
 ];
 
-/// Daily activity by day, site and form: statuses, refusals and outcomes.
+/// Daily count keys: day, site, form, status, refused, outcome.
 type DailyKey = (String, String, String, String, bool, Option<String>);
 
+/// Daily activity by day, site and form: statuses, refusals and outcomes.
 fn daily(counts: &[(DailyKey, usize)]) -> Report {
     let outcomes: BTreeSet<String> = counts.iter().filter_map(|(k, _)| k.5.clone()).collect();
     #[derive(Default)]
@@ -1133,10 +1134,13 @@ fn vulnerability(counts: &[((String, String, String), usize)]) -> Report {
     r
 }
 
+/// Vaccination count keys: kind, antigen, age band, due date (catch-up doses).
+type VaccinationKey = (String, String, String, String);
+
 /// Vaccination coverage by antigen and age band over records with a vaccination
 /// section: documented (card, registry or given here), verbal only, none; doses
 /// given here; catch-up doses due and overdue (a due date before today).
-fn vaccination(counts: &[((String, String, String, String), usize)], now: DateTime<Utc>) -> Report {
+fn vaccination(counts: &[(VaccinationKey, usize)], now: DateTime<Utc>) -> Report {
     let today = now.date_naive().to_string();
     let mut records: HashMap<&str, usize> = HashMap::new();
     let mut antigens: BTreeSet<&str> = BTreeSet::new();
@@ -1219,10 +1223,12 @@ fn vaccination(counts: &[((String, String, String, String), usize)], now: DateTi
     r
 }
 
-/// Test uptake (ECDC) by test and site: eligible, offered, accepted, positive,
-/// linked to care. Restricted tests (HIV) are not in the projection.
+/// Test uptake count keys: test, site, eligible, offered, accepted, positive,
+/// linked to care.
 type UptakeKey = (String, String, bool, bool, bool, bool, bool);
 
+/// Test uptake (ECDC) by test and site: eligible, offered, accepted, positive,
+/// linked to care. Restricted tests (HIV) are not in the projection.
 fn test_uptake(counts: &[(UptakeKey, usize)]) -> Report {
     let mut by: BTreeMap<(&str, &str), [usize; 5]> = BTreeMap::new();
     for ((t, site, eligible, offered, accepted, positive, linked), n) in counts {
