@@ -5,8 +5,10 @@
 //! The rows are made from a few evaluated templates (a TB suspect with vaccinations,
 //! a refusal, an arrival record with tests and a measles alert, a plain arrival
 //! check) copied under new ids over 365 days and four sites, and written with
-//! `put_facts`. Each report is read as the endpoint reads it: `Db::facts` over a
-//! 366-day window (all rows), then `reports::report`.
+//! `put_facts` (which also writes what each record gives the reports). Each report
+//! is made as the endpoint makes it, over a 366-day window (all rows):
+//! `report_api::make` reads its counts added up in SQL or its worklist lines, and
+//! assembles the report.
 //!
 //! Not part of CI. Run:
 //!   cargo bench -p tern-server --bench reports -- --records 100000 --backend sqlite
@@ -20,7 +22,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use tern_server::db::{Db, FactsFilter, RecordRow};
 use tern_server::facts::{record_facts, FactsRow};
-use tern_server::reports::{self, Subjects, REPORTS};
+use tern_server::reports::{self, REPORTS};
 
 fn arg(name: &str, default: &str) -> String {
     let argv: Vec<String> = std::env::args().collect();
@@ -28,6 +30,26 @@ fn arg(name: &str, default: &str) -> String {
         .position(|a| a == name)
         .and_then(|i| argv.get(i + 1).cloned())
         .unwrap_or_else(|| default.to_string())
+}
+
+/// CPU time this process has used so far, over all its threads (from
+/// /proc/self/task/*/schedstat, nanoseconds): what a report costs whatever else
+/// runs on the machine (the database's own work included for SQLite, which runs in
+/// the process; PostgreSQL's server processes are not counted).
+fn cpu_time() -> Duration {
+    let mut ns: u64 = 0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
+                ns += text
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+    }
+    Duration::from_nanos(ns)
 }
 
 fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration) {
@@ -102,6 +124,7 @@ fn main() {
         for _ in 0..200 {
             let t = Instant::now();
             let row = record_facts(form, record, input, &subject, day);
+            std::hint::black_box(reports::parts_of(&tern_server::facts::report_view(&row)));
             times.push(t.elapsed());
             if times.len() == 1 {
                 made.push(row);
@@ -109,7 +132,7 @@ fn main() {
         }
         let (p50, p95) = percentiles(times);
         println!(
-            "projection {} ({} answers): p50 {:.2} ms, p95 {:.2} ms",
+            "projection with report parts {} ({} answers): p50 {:.2} ms, p95 {:.2} ms",
             record.form_id,
             input.answers.len(),
             p50.as_secs_f64() * 1e3,
@@ -138,21 +161,6 @@ fn main() {
             r
         })
         .collect();
-    // How much of reading is parsing: the compact rows parsed from JSON alone.
-    let texts: Vec<String> = rows
-        .iter()
-        .map(|r| serde_json::to_string(&tern_server::facts::report_view(r)).expect("json"))
-        .collect();
-    let t = Instant::now();
-    for text in &texts {
-        std::hint::black_box(serde_json::from_str::<FactsRow>(text).expect("parse"));
-    }
-    println!(
-        "parsing {} compact rows ({} bytes on average) alone: {:.0} ms",
-        texts.len(),
-        texts.iter().map(String::len).sum::<usize>() / texts.len().max(1),
-        t.elapsed().as_secs_f64() * 1e3
-    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -162,20 +170,38 @@ fn main() {
     match backend.as_str() {
         "sqlite" => {
             let db = tern_server::sqlite::SqliteDb::open(tmp.path()).expect("sqlite");
-            rt.block_on(run(&db, &rows, runs, &backend));
+            rt.block_on(run(&db, &rows, runs, &backend, || async {}));
         }
         "postgres" => {
             pg_server = pg::Postgres::start();
             let db = rt
                 .block_on(tern_server::postgres::PgDb::connect(&pg_server.url()))
                 .expect("postgres");
-            rt.block_on(run(&db, &rows, runs, &backend));
+            let url = pg_server.url();
+            rt.block_on(run(&db, &rows, runs, &backend, || async move {
+                // What autovacuum does on a server that has been running: statistics
+                // and the visibility map (index-only scans) after the bulk load.
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                tokio::spawn(conn);
+                client
+                    .batch_execute("VACUUM ANALYZE")
+                    .await
+                    .expect("vacuum");
+            }));
         }
         other => panic!("--backend sqlite or postgres, not {other}"),
     }
 }
 
-async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
+async fn run<D: Db, F: std::future::Future<Output = ()>>(
+    db: &D,
+    rows: &[FactsRow],
+    runs: usize,
+    backend: &str,
+    settle: impl FnOnce() -> F,
+) {
     let t = Instant::now();
     for part in rows.chunks(5000) {
         db.put_facts(part).await.expect("put");
@@ -185,6 +211,7 @@ async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
         rows.len(),
         t.elapsed().as_secs_f64()
     );
+    settle().await;
     let filter = FactsFilter {
         sites: None,
         from: Some("2025-03-11".into()),
@@ -196,24 +223,40 @@ async fn run<D: Db>(db: &D, rows: &[FactsRow], runs: usize, backend: &str) {
         .expect("now")
         .with_timezone(&chrono::Utc);
     for name in REPORTS {
-        let mut read = Vec::new();
         let mut total = Vec::new();
+        let mut cpu = Vec::new();
+        let mut reading = Vec::new();
+        let mut parts = 0;
+        let mut rows_out = 0;
         for _ in 0..runs {
+            // Reading alone (the query), then the whole report.
             let t = Instant::now();
-            let got = db.facts(&filter).await.expect("facts");
-            read.push(t.elapsed());
-            let r = reports::report(name, &got, &Subjects::default(), now).expect("report");
-            std::hint::black_box(r);
+            match reports::shape(name) {
+                Some(reports::Shape::Counts) => {
+                    std::hint::black_box(db.report_counts(name, &filter).await.expect("read"));
+                }
+                _ => {
+                    std::hint::black_box(db.report_lines(name, &filter).await.expect("read"));
+                }
+            }
+            reading.push(t.elapsed());
+            let (t, c) = (Instant::now(), cpu_time());
+            let (r, read) = tern_server::report_api::make(db, name, &filter, false, false, now)
+                .await
+                .expect("report");
             total.push(t.elapsed());
+            cpu.push(cpu_time().saturating_sub(c));
+            parts = read;
+            rows_out = r.rows.len();
+            std::hint::black_box(r);
         }
-        let (r50, r95) = percentiles(read);
         let (p50, p95) = percentiles(total);
+        let (r50, r95) = percentiles(reading);
+        let (c50, c95) = percentiles(cpu);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "{backend} {name}: p50 {:.0} ms, p95 {:.0} ms (reading rows p50 {:.0} ms, p95 {:.0} ms)",
-            p50.as_secs_f64() * 1e3,
-            p95.as_secs_f64() * 1e3,
-            r50.as_secs_f64() * 1e3,
-            r95.as_secs_f64() * 1e3
+            "{backend} {name}: p50 {:.0} ms, p95 {:.0} ms; CPU p50 {:.0} ms, p95 {:.0} ms; the query alone p50 {:.0} ms, p95 {:.0} ms; {parts} parts read, {rows_out} rows",
+            ms(p50), ms(p95), ms(c50), ms(c95), ms(r50), ms(r95),
         );
     }
 }

@@ -548,4 +548,23 @@ pub trait Db: Send + Sync + 'static {
         &self,
         doc_ids: &[String],
     ) -> impl Future<Output = DbResult<Vec<(String, [u8; 32])>>> + Send;
+    /// Report `report`'s counts over the filter, added up by key in SQL
+    /// (`report_counts`, written with each record's facts by
+    /// `crate::reports::parts_of`).
+    fn report_counts(
+        &self,
+        report: &str,
+        filter: &FactsFilter,
+    ) -> impl Future<Output = DbResult<Vec<(String, i64)>>> + Send;
+    /// Report `report`'s worklist lines over the filter (`report_lines`): each
+    /// line's head and its body as JSON (`crate::reports::Body`), by encounter day
+    /// then record id.
+    fn report_lines(
+        &self,
+        report: &str,
+        filter: &FactsFilter,
+    ) -> impl Future<Output = DbResult<Vec<(crate::reports::Head, String)>>> + Send;
+    /// Whether records have facts but no report parts (facts written before the
+    /// parts existed): `tern serve` reprojects at start when so.
+    fn report_parts_missing(&self) -> impl Future<Output = DbResult<bool>> + Send;
 }

@@ -26,6 +26,22 @@ pub struct RuleHit {
     pub message: String,
 }
 
+/// An alert or task a rule of the record raises (`tern_forms::alerts_of`: the same
+/// alerts the device lists), dated from the alert section's `alert_datetime` when
+/// answered, else from the encounter's start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertHit {
+    pub rule: String,
+    pub field: String,
+    /// `tb_suspect`, `notifiable_alert`, `isolation` (`tern_forms::ALERT_KINDS`).
+    pub kind: String,
+    /// RFC 3339.
+    pub fired_at: String,
+    /// `fired_at` plus the rule's deadline (RFC 3339); `None` when the form names
+    /// none or the configuration value it reads is not set.
+    pub deadline: Option<String>,
+}
+
 /// The engine's verdict on a record and the answers reports need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RecordFacts {
@@ -54,6 +70,10 @@ pub struct RecordFacts {
     pub sex: Option<String>,
     /// Whole years at the encounter, when the form calculates it.
     pub age_years: Option<i64>,
+    /// The alerts and tasks the record's rules raise (rows written before this
+    /// field existed read as none until `tern admin reproject`).
+    #[serde(default)]
+    pub alerts: Vec<AlertHit>,
 }
 
 /// One row of the `record_facts` projection.
@@ -145,6 +165,21 @@ pub fn record_facts(
         .collect();
     let text = |m: &Map<String, J>, k: &str| m.get(k).and_then(J::as_str).map(str::to_string);
     let outcome = text(&answers, "outcome").or_else(|| text(&answers, "pec_outcome"));
+    let rfc3339 = |t: DateTime<FixedOffset>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let fired_at = text(&answers, "alert_datetime")
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .unwrap_or(at);
+    let alerts = tern_forms::alerts_of(form, &eval, fired_at)
+        .into_iter()
+        .filter(|a| !hidden(&a.field))
+        .map(|a| AlertHit {
+            rule: a.rule,
+            field: a.field,
+            kind: a.kind,
+            fired_at: rfc3339(a.fired_at),
+            deadline: a.deadline.map(rfc3339),
+        })
+        .collect();
     let facts = RecordFacts {
         refused: text(&answers, "consent_screening").as_deref() == Some("refused"),
         sex: text(subject, "sex"),
@@ -166,6 +201,7 @@ pub fn record_facts(
         complete: eval.complete,
         answers,
         calculated,
+        alerts,
     };
     FactsRow {
         record_id: record.record_id.clone(),
@@ -255,6 +291,7 @@ pub fn report_view(row: &FactsRow) -> FactsRow {
             refused: f.refused,
             sex: f.sex.clone(),
             age_years: f.age_years,
+            alerts: f.alerts.clone(),
         },
         ..row.clone()
     }

@@ -223,6 +223,17 @@ pub async fn start_with<D: db::Db>(
     config: &ServeConfig,
 ) -> Result<Running, ServerError> {
     service::publish_builtin_forms(db.as_ref()).await?;
+    // Facts written before reports were kept as parts (crate::reports::parts_of):
+    // rebuild them once, before the verifier writes new ones.
+    if db.report_parts_missing().await? {
+        tracing::info!("rebuilding the report parts of every record once");
+        let done = reproject::reproject(db.as_ref(), chrono::Utc::now().date_naive()).await?;
+        tracing::info!(
+            records = done.records,
+            skipped = done.skipped.len(),
+            "report parts rebuilt"
+        );
+    }
     let demo = if config.demo {
         Some(demo(db.as_ref()).await?)
     } else {

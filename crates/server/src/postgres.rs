@@ -82,6 +82,19 @@ CREATE TABLE IF NOT EXISTS record_facts(
     report JSONB NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
 CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_date);
+-- What each record gives the reports (crate::reports::parts_of), written with its
+-- facts: counts that aggregate reports add up by key, lines that worklists read.
+CREATE TABLE IF NOT EXISTS report_counts(
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
+    form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL,
+    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key) INCLUDE (n));
+CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
+CREATE TABLE IF NOT EXISTS report_lines(
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
+    site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY(report, encounter_date, record_id));
+CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -1235,6 +1248,76 @@ impl Db for PgDb {
             .collect()
     }
 
+    async fn report_counts(
+        &self,
+        report: &str,
+        f: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT key, sum(n)::bigint FROM report_counts WHERE report = $1 AND {PARTS_FILTER}
+             GROUP BY key"
+        );
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &sql,
+                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn report_lines(
+        &self,
+        report: &str,
+        f: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<(crate::reports::Head, String)>> {
+        let sql = format!(
+            "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
+             FROM report_lines WHERE report = $1 AND {PARTS_FILTER}
+             ORDER BY encounter_date, record_id"
+        );
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &sql,
+                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    crate::reports::Head {
+                        record: r.get(0),
+                        subject: r.get(1),
+                        site: r.get(2),
+                        form: r.get(3),
+                        day: r.get(4),
+                        created: r.get(5),
+                        status: r.get(6),
+                    },
+                    r.get(7),
+                )
+            })
+            .collect())
+    }
+
+    async fn report_parts_missing(&self) -> DbResult<bool> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM record_facts)
+                   AND NOT EXISTS(SELECT 1 FROM report_counts)",
+                &[],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
     async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
         let c = self.client().await?;
         let rows = match sites {
@@ -1403,7 +1486,15 @@ impl Db for PgDb {
     }
 }
 
-/// Writes one `record_facts` row.
+/// The filter of a report parts query: `$2` the caller's sites, `$3`..`$4` the days,
+/// `$5` a site, `$6` a form.
+const PARTS_FILTER: &str = "encounter_date >= coalesce($3::text, '')
+    AND encounter_date <= coalesce($4::text, '~')
+    AND ($2::text[] IS NULL OR site = ANY($2))
+    AND ($5::text IS NULL OR site = $5) AND ($6::text IS NULL OR form_id = $6)";
+
+/// Writes one `record_facts` row and what the record gives the reports
+/// (`report_counts`, `report_lines`), replacing what it gave before.
 async fn put_fact(
     tx: &deadpool_postgres::Transaction<'_>,
     f: &crate::facts::FactsRow,
@@ -1411,21 +1502,83 @@ async fn put_fact(
     let json = |r: &crate::facts::FactsRow| {
         serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
     };
-    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
-    tx.execute(
-        "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
-         VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
-         ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
-           row = $5::text::jsonb, report = $6::text::jsonb",
-        &[
-            &f.record_id,
-            &f.site,
-            &f.form_id,
-            &f.encounter_date,
-            &row,
-            &report,
-        ],
-    )
-    .await?;
+    let compact = crate::facts::report_view(f);
+    let (row, report) = (json(f)?, json(&compact)?);
+    let parts = crate::reports::parts_of(&compact);
+    let names: Vec<&str> = parts.counts.iter().map(|c| c.0).collect();
+    let keys: Vec<&str> = parts.counts.iter().map(|c| c.1.as_str()).collect();
+    let ns: Vec<i64> = parts.counts.iter().map(|c| c.2).collect();
+    let reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
+    let bodies = parts
+        .lines
+        .iter()
+        .map(|l| serde_json::to_string(&l.body))
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| DbError::Task(e.to_string()))?;
+    // Two pipelined round trips: what the record gave before goes (and its facts
+    // row is written), then what it gives now.
+    tokio::try_join!(
+        async {
+            tx.execute(
+                "DELETE FROM report_counts WHERE record_id = $1",
+                &[&f.record_id],
+            )
+            .await
+        },
+        async {
+            tx.execute(
+                "DELETE FROM report_lines WHERE record_id = $1",
+                &[&f.record_id],
+            )
+            .await
+        },
+        async {
+            tx.execute(
+                "INSERT INTO record_facts(record_id, site, form_id, encounter_date, row, report)
+             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb)
+             ON CONFLICT (record_id) DO UPDATE SET site = $2, form_id = $3, encounter_date = $4,
+               row = $5::text::jsonb, report = $6::text::jsonb",
+                &[
+                    &f.record_id,
+                    &f.site,
+                    &f.form_id,
+                    &f.encounter_date,
+                    &row,
+                    &report,
+                ],
+            )
+            .await
+        },
+    )?;
+    tokio::try_join!(
+        async {
+            tx.execute(
+            "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
+             SELECT r, $5, $6, $7, $1, k, n
+             FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(r, k, n)",
+            &[&f.record_id, &names, &keys, &ns, &f.encounter_date, &f.site, &f.form_id],
+        ).await
+        },
+        async {
+            tx.execute(
+                "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id,
+               subject_id, status, created, body)
+             SELECT r, $2, $3, $4, $5, $6, $7, $8, b
+             FROM unnest($1::text[], $9::text[]) AS u(r, b)",
+                &[
+                    &reports,
+                    &f.encounter_date,
+                    &f.record_id,
+                    &f.site,
+                    &f.form_id,
+                    &f.subject_id,
+                    &f.status,
+                    &f.created,
+                    &bodies,
+                ],
+            )
+            .await
+        },
+    )?;
     Ok(())
 }

@@ -63,17 +63,12 @@ pub fn filter_of(
     })
 }
 
-/// Names of the subjects of these rows, from their subjects' summaries.
+/// Names of these subjects, from their subjects' summaries.
 async fn names<D: Db>(
     db: &D,
-    rows: &[crate::facts::FactsRow],
+    subjects: std::collections::BTreeSet<String>,
 ) -> ApiResult<std::collections::HashMap<String, String>> {
-    let ids: Vec<String> = rows
-        .iter()
-        .map(|r| r.subject_id.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids: Vec<String> = subjects.into_iter().collect();
     let summaries = db.subject_summaries(&ids).await?;
     Ok(summaries
         .into_iter()
@@ -82,6 +77,63 @@ async fn names<D: Db>(
             _ => None,
         })
         .collect())
+}
+
+/// The API's answer to a report that cannot be made.
+fn refused(e: reports::ReportError) -> ApiError {
+    use tern_sync::protocol::ErrorCode;
+    let code = match e {
+        reports::ReportError::Unknown(_) => ErrorCode::NotFound,
+        reports::ReportError::Unreadable(_) => ErrorCode::Internal,
+    };
+    ApiError::new(code, e.to_string())
+}
+
+/// Reads what report `name` needs over `filter` (its counts added up in SQL, or its
+/// worklist lines) and makes it at `now`: subjects pseudonymised when asked, with
+/// their names when `with_names`. Also gives how many parts were read.
+pub async fn make<D: Db>(
+    db: &D,
+    name: &str,
+    filter: &FactsFilter,
+    pseudonymise: bool,
+    with_names: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<(Report, usize)> {
+    let shape = reports::shape(name)
+        .ok_or_else(|| refused(reports::ReportError::Unknown(name.to_string())))?;
+    let (counts, texts) = match shape {
+        reports::Shape::Counts => (db.report_counts(name, filter).await?, Vec::new()),
+        reports::Shape::Lines => (Vec::new(), db.report_lines(name, filter).await?),
+    };
+    let read = counts.len() + texts.len();
+    let report_name = name.to_string();
+    let lines = service::blocking(move || {
+        texts
+            .into_iter()
+            .map(|(head, body)| {
+                serde_json::from_str::<reports::Body>(&body)
+                    .map(|body| reports::Line { head, body })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| reports::ReportError::Unreadable(report_name))
+    })
+    .await?
+    .map_err(refused)?;
+    let subjects = Subjects {
+        pseudonymise,
+        names: if with_names {
+            Some(names(db, lines.iter().map(|l| l.head.subject.clone()).collect()).await?)
+        } else {
+            None
+        },
+    };
+    let report_name = name.to_string();
+    let report =
+        service::blocking(move || reports::assemble(&report_name, counts, lines, &subjects, now))
+            .await?
+            .map_err(refused)?;
+    Ok((report, read))
 }
 
 /// Makes report `name` for the caller (role-checked, access-logged).
@@ -93,29 +145,19 @@ pub async fn report<D: Db>(
 ) -> ApiResult<Report> {
     caller.require(Action::ListRecords, "see reports")?;
     if !reports::REPORTS.contains(&name) {
-        return Err(ApiError::new(
-            tern_sync::protocol::ErrorCode::NotFound,
-            reports::ReportError::Unknown(name.to_string()).to_string(),
-        ));
+        return Err(refused(reports::ReportError::Unknown(name.to_string())));
     }
     let filter = filter_of(q, caller.site_filter(), chrono::Utc::now().date_naive())?;
-    let rows = db.facts(&filter).await?;
     let identity = caller.role.may_see_identity() && !auth::all_sites(caller.role);
-    let subjects = Subjects {
-        pseudonymise: auth::all_sites(caller.role),
-        names: if identity {
-            Some(names(db, &rows).await?)
-        } else {
-            None
-        },
-    };
-    let report_name = name.to_string();
-    let count = rows.len();
-    let report = service::blocking(move || {
-        reports::report(&report_name, &rows, &subjects, chrono::Utc::now())
-    })
-    .await?
-    .map_err(|e| ApiError::bad(e.to_string()))?;
+    let (report, _) = make(
+        db,
+        name,
+        &filter,
+        auth::all_sites(caller.role),
+        identity,
+        chrono::Utc::now(),
+    )
+    .await?;
     db.audit(
         &caller.audit(
             &format!("report_{name}"),
@@ -125,10 +167,11 @@ pub async fn report<D: Db>(
                 .or(caller.sites.first().map(String::as_str))
                 .unwrap_or(""),
             &format!(
-                "from={} until={} form={} records={count}",
+                "from={} until={} form={} rows={}",
                 filter.from.as_deref().unwrap_or(""),
                 filter.until.as_deref().unwrap_or(""),
-                filter.form.as_deref().unwrap_or("")
+                filter.form.as_deref().unwrap_or(""),
+                report.rows.len()
             ),
         ),
     )

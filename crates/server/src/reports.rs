@@ -8,7 +8,7 @@
 use crate::db::{DeviceRow, RecordRow};
 use crate::facts::FactsRow;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 use std::collections::BTreeMap;
 use std::collections::{BTreeSet, HashMap};
@@ -282,27 +282,475 @@ impl Subjects {
 pub enum ReportError {
     #[error("there is no report `{0}`; the reports are: daily, tb_suspects, alerts, vulnerability, vaccination, test_uptake, incomplete, conflicts")]
     Unknown(String),
+    #[error("a stored part of the `{0}` report does not read: run `tern admin reproject`")]
+    Unreadable(String),
+}
+
+// ------------------------------------------------ what each record gives the reports
+//
+// Every report is defined here once, in two pure halves: what one record gives it
+// (`parts_of`, run when the verifier or a reprojection writes the record's facts,
+// stored in `report_counts` and `report_lines` beside `record_facts`), and how the
+// report is made from those parts (`assemble`, at request time, with the caller's
+// names and the current time). Aggregate reports are counts under keys that the
+// database adds up (`SELECT key, sum(n) ... GROUP BY key`); worklists are lines, one
+// per record that belongs on the list. The backends differ only in SQL dialect.
+
+/// How a report is read from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Counts under keys, added up by the database.
+    Counts,
+    /// One line per record on the list.
+    Lines,
+}
+
+/// How report `name` is read (`None`: no such report).
+pub fn shape(name: &str) -> Option<Shape> {
+    match name {
+        "daily" | "vulnerability" | "vaccination" | "test_uptake" => Some(Shape::Counts),
+        "tb_suspects" | "alerts" | "incomplete" | "conflicts" => Some(Shape::Lines),
+        _ => None,
+    }
+}
+
+/// What every worklist line says of its record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    pub record: String,
+    pub subject: String,
+    pub site: String,
+    pub form: String,
+    /// The encounter day (`YYYY-MM-DD`).
+    pub day: String,
+    /// The encounter start (RFC 3339; empty when unknown).
+    pub created: String,
+    pub status: String,
+}
+
+/// A TB suspect (FORMS.md 8): why, and where the work-up stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TbLine {
+    pub age_band: String,
+    pub reasons: String,
+    pub cxr: J,
+    pub culture_pending: bool,
+    pub class: String,
+    pub referral: String,
+}
+
+/// An alert on the worklist: the alerts the record's rules raise
+/// (`tern_forms::alerts_of`, as the device lists them) or the record's open alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertLine {
+    pub disease: String,
+    pub rules: String,
+    pub raised_at: String,
+    /// The earliest deadline of the record's alerts (RFC 3339).
+    pub deadline: Option<String>,
+    pub status: String,
+    pub notified_at: Option<String>,
+    pub isolation: J,
+    pub contacts: J,
+}
+
+/// What keeps a record from being complete; whether a draft is stale is decided
+/// when the report is made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncompleteLine {
+    pub missing_total: usize,
+    pub missing_fields: String,
+    pub errors: String,
+    pub open_warnings: String,
+    pub overridden_warnings: String,
+}
+
+/// The report-specific part of a line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    TbSuspect(TbLine),
+    Alert(AlertLine),
+    Incomplete(IncompleteLine),
+    Conflict,
+}
+
+/// One line of a worklist report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub head: Head,
+    pub body: Body,
+}
+
+impl Line {
+    /// The report the line belongs to.
+    pub fn report(&self) -> &'static str {
+        match self.body {
+            Body::TbSuspect(_) => "tb_suspects",
+            Body::Alert(_) => "alerts",
+            Body::Incomplete(_) => "incomplete",
+            Body::Conflict => "conflicts",
+        }
+    }
+}
+
+/// What one record gives the reports.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Parts {
+    /// `(report, key, n)`: the key is a JSON array of the report's dimensions; a
+    /// record gives each key once (equal keys added up).
+    pub counts: Vec<(&'static str, String, i64)>,
+    pub lines: Vec<Line>,
+}
+
+/// The dimensions of a count, as its key.
+fn key(parts: &[J]) -> String {
+    J::Array(parts.to_vec()).to_string()
+}
+
+/// The protection referral's state of a record: `none`, `open` or `completed`.
+fn protection_state(f: &FactsRow) -> &'static str {
+    match referral_state(f, Some("protection")).as_deref() {
+        None => "none",
+        Some(s) if s.contains("completed") => "completed",
+        Some(_) => "open",
+    }
+}
+
+/// The vulnerability categories a record marks (`vuln_<category>` yes or true).
+fn vulnerability_categories(f: &FactsRow) -> BTreeSet<String> {
+    let mut cats = BTreeSet::new();
+    for (k, v) in f.facts.answers.iter().chain(f.facts.calculated.iter()) {
+        let Some(cat) = k.strip_prefix("vuln_") else {
+            continue;
+        };
+        if cat.contains('_') && !matches!(cat, "single_parent" | "serious_illness") {
+            continue; // `_source`, `_needs`, `share_consent`
+        }
+        if matches!(v, J::Bool(true)) || v.as_str() == Some("yes") {
+            cats.insert(cat.to_string());
+        }
+    }
+    cats
+}
+
+/// The tests a record speaks of (`<t>_offered` / `<t>_eligible`), HIV not being in
+/// the projection.
+fn tests_of(f: &FactsRow) -> BTreeSet<&str> {
+    f.facts
+        .answers
+        .iter()
+        .chain(f.facts.calculated.iter())
+        .filter(|(_, v)| !v.is_null())
+        .filter_map(|(k, _)| {
+            k.strip_suffix("_offered")
+                .or_else(|| k.strip_suffix("_eligible"))
+        })
+        .filter(|t| !t.contains('['))
+        .collect()
+}
+
+/// The vaccination counts of a record with a vaccination section: the record in its
+/// age band, each antigen it names, each antigen documented or verbal only, doses
+/// given here, catch-up doses not given yet by due date.
+fn vaccination_counts(f: &FactsRow, out: &mut Vec<(&'static str, String, i64)>) {
+    if value(f, "vacc_evidence").is_none() && !f.facts.answers.contains_key("vacc") {
+        return;
+    }
+    let band = age_band(f.facts.age_years);
+    let mut push = |kind: &str, antigen: &str, band: &str, extra: &str, n: i64| {
+        out.push((
+            "vaccination",
+            key(&[json!(kind), json!(antigen), json!(band), json!(extra)]),
+            n,
+        ));
+    };
+    push("records", "", band, "", 1);
+    let doses = instances(f, "vacc");
+    let mut antigens: BTreeSet<&str> = BTreeSet::new();
+    for d in &doses {
+        if let Some(a) = d.get("vacc_antigen").and_then(J::as_str) {
+            antigens.extend(a.split_whitespace());
+        }
+    }
+    let plan = instances(f, "catchup_plan");
+    for p in &plan {
+        if let Some(a) = p.get("antigen").and_then(J::as_str) {
+            antigens.insert(a);
+        }
+    }
+    fn source(d: &Map<String, J>) -> &str {
+        d.get("source").and_then(J::as_str).unwrap_or("")
+    }
+    for antigen in antigens {
+        push("antigen", antigen, "", "", 1);
+        let of: Vec<&Map<String, J>> = doses
+            .iter()
+            .filter(|d| {
+                d.get("vacc_antigen")
+                    .and_then(J::as_str)
+                    .is_some_and(|a| a.split_whitespace().any(|x| x == antigen))
+            })
+            .collect();
+        if of.iter().any(|d| source(d) != "verbal") {
+            push("documented", antigen, band, "", 1);
+        } else if !of.is_empty() {
+            push("verbal", antigen, band, "", 1);
+        }
+        let here = of
+            .iter()
+            .filter(|d| source(d) == "administered_here")
+            .count();
+        if here > 0 {
+            push("here", antigen, band, "", here as i64);
+        }
+        for p in plan.iter().filter(|p| {
+            p.get("antigen").and_then(J::as_str) == Some(antigen) && p.get("given_date").is_none()
+        }) {
+            let due = p.get("due_date").and_then(J::as_str).unwrap_or("");
+            push("catchup", antigen, band, due, 1);
+        }
+    }
+}
+
+/// What a record gives every report (pure): run once when its facts are written.
+pub fn parts_of(f: &FactsRow) -> Parts {
+    let mut counts = Vec::new();
+    let mut lines = Vec::new();
+    let head = || Head {
+        record: f.record_id.clone(),
+        subject: f.subject_id.clone(),
+        site: f.site.clone(),
+        form: f.form_id.clone(),
+        day: f.encounter_date.clone(),
+        created: f.created.clone(),
+        status: f.status.clone(),
+    };
+    counts.push((
+        "daily",
+        key(&[
+            json!(f.encounter_date),
+            json!(f.site),
+            json!(f.form_id),
+            json!(f.status),
+            json!(f.facts.refused),
+            json!(f.outcome),
+        ]),
+        1,
+    ));
+    let protection = protection_state(f);
+    for cat in vulnerability_categories(f) {
+        counts.push((
+            "vulnerability",
+            key(&[json!(cat), json!(f.site), json!(protection)]),
+            1,
+        ));
+    }
+    vaccination_counts(f, &mut counts);
+    for t in tests_of(f) {
+        let offered = yes(f, &format!("{t}_offered"));
+        let eligible = yes(f, &format!("{t}_eligible"))
+            || (offered && value(f, &format!("{t}_eligible")).is_none());
+        counts.push((
+            "test_uptake",
+            key(&[
+                json!(t),
+                json!(f.site),
+                json!(eligible),
+                json!(offered),
+                json!(yes(f, &format!("{t}_accepted"))),
+                json!(text(f, &format!("{t}_result")).is_some_and(|r| POSITIVE.contains(&r))),
+                json!(yes(f, &format!("{t}_linked_to_care"))),
+            ]),
+            1,
+        ));
+    }
+    // Equal keys of one record are one count.
+    counts.sort();
+    counts.dedup_by(|b, a| {
+        let same = a.0 == b.0 && a.1 == b.1;
+        if same {
+            a.2 += b.2;
+        }
+        same
+    });
+
+    let why = tb_reasons(f);
+    if !why.is_empty() {
+        let class = text(f, "tb_class_us")
+            .filter(|c| *c != "none")
+            .or_else(|| text(f, "tb_diagnosis"))
+            .unwrap_or("pending")
+            .to_string();
+        lines.push(Line {
+            head: head(),
+            body: Body::TbSuspect(TbLine {
+                age_band: age_band(f.facts.age_years).into(),
+                reasons: why.join(" "),
+                cxr: value(f, "cxr_result")
+                    .or_else(|| value(f, "active_tb_cxr_result"))
+                    .cloned()
+                    .unwrap_or(J::Null),
+                culture_pending: yes(f, "tb_culture_pending"),
+                class,
+                referral: referral_state(f, Some("tb")).unwrap_or_else(|| "none".into()),
+            }),
+        });
+    }
+    if let Some(alert) = alert_line(f) {
+        lines.push(Line {
+            head: head(),
+            body: Body::Alert(alert),
+        });
+    }
+    let facts = &f.facts;
+    if !facts.missing.is_empty()
+        || !facts.errors.is_empty()
+        || !facts.warnings.is_empty()
+        || !facts.confirmed.is_empty()
+        || f.status == "draft"
+    {
+        let rules = |v: &[crate::facts::RuleHit]| {
+            v.iter()
+                .map(|h| format!("{}@{}", h.rule, h.field))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut missing: Vec<&str> = facts.missing.iter().map(String::as_str).take(10).collect();
+        if facts.missing_total > 10 {
+            missing.push("…");
+        }
+        lines.push(Line {
+            head: head(),
+            body: Body::Incomplete(IncompleteLine {
+                missing_total: facts.missing_total,
+                missing_fields: missing.join(" "),
+                errors: rules(&facts.errors),
+                open_warnings: rules(&facts.warnings),
+                overridden_warnings: rules(&facts.confirmed),
+            }),
+        });
+    }
+    if f.conflict {
+        lines.push(Line {
+            head: head(),
+            body: Body::Conflict,
+        });
+    }
+    Parts { counts, lines }
+}
+
+/// The alert worklist's line of a record: the notifiable alerts and isolations its
+/// rules raise (`tern_forms::alerts_of`, the same alerts the device lists; TB
+/// suspect tasks are on the TB suspects list), or an alert its alert section opened.
+fn alert_line(f: &FactsRow) -> Option<AlertLine> {
+    let raised: Vec<&crate::facts::AlertHit> = f
+        .facts
+        .alerts
+        .iter()
+        .filter(|a| a.kind != "tb_suspect")
+        .collect();
+    if !yes(f, "alert_open") && raised.is_empty() {
+        return None;
+    }
+    let mut rules: Vec<&str> = raised.iter().map(|a| a.rule.as_str()).collect();
+    rules.dedup();
+    let at = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let earliest = |times: Vec<DateTime<Utc>>| times.into_iter().min();
+    let raised_at = earliest(raised.iter().filter_map(|a| at(&a.fired_at)).collect())
+        .or_else(|| text(f, "alert_datetime").and_then(at))
+        .or_else(|| at(&f.created));
+    // Without an alert raised by a rule, the alert section's own deadline.
+    let deadline = earliest(
+        raised
+            .iter()
+            .filter_map(|a| a.deadline.as_deref().and_then(at))
+            .collect(),
+    )
+    .or_else(|| {
+        let hours = value(f, "alert_notify_hours").and_then(J::as_f64)?;
+        raised_at.map(|r| r + Duration::minutes((hours * 60.0) as i64))
+    });
+    let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Some(AlertLine {
+        disease: text(f, "alert_disease")
+            .unwrap_or("unspecified")
+            .to_string(),
+        rules: rules.join(" "),
+        raised_at: raised_at.map(iso).unwrap_or_default(),
+        deadline: deadline.map(iso),
+        status: text(f, "alert_status").unwrap_or("draft").to_string(),
+        notified_at: text(f, "notified_at").map(str::to_string),
+        isolation: value(f, "isolation_started").cloned().unwrap_or(J::Null),
+        contacts: value(f, "contacts_listed").cloned().unwrap_or(J::Null),
+    })
 }
 
 /// Makes report `name` over the facts rows (already filtered by sites, days, site,
-/// form) at `now`.
+/// form) at `now`: the same parts the database keeps, added up here.
 pub fn report(
     name: &str,
     rows: &[FactsRow],
     subjects: &Subjects,
     now: DateTime<Utc>,
 ) -> Result<Report, ReportError> {
+    if shape(name).is_none() {
+        return Err(ReportError::Unknown(name.to_string()));
+    }
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for f in rows {
+        let parts = parts_of(f);
+        for (report, key, n) in parts.counts {
+            if report == name {
+                *counts.entry(key).or_default() += n;
+            }
+        }
+        lines.extend(parts.lines.into_iter().filter(|l| l.report() == name));
+    }
+    assemble(name, counts.into_iter().collect(), lines, subjects, now)
+}
+
+/// Makes report `name` from its parts over the caller's filter: the counts added up
+/// by key (for [`Shape::Counts`]) or the lines (for [`Shape::Lines`]), at `now`.
+pub fn assemble(
+    name: &str,
+    counts: Vec<(String, i64)>,
+    mut lines: Vec<Line>,
+    subjects: &Subjects,
+    now: DateTime<Utc>,
+) -> Result<Report, ReportError> {
+    // The same order whatever the database's.
+    lines.sort_by(|a, b| {
+        (a.head.day.as_str(), a.head.record.as_str())
+            .cmp(&(b.head.day.as_str(), b.head.record.as_str()))
+    });
+    let read = |what: &str| ReportError::Unreadable(what.to_string());
     Ok(match name {
-        "daily" => daily(rows),
-        "tb_suspects" => tb_suspects(rows, subjects, now),
-        "alerts" => alerts(rows, subjects, now),
-        "vulnerability" => vulnerability(rows),
-        "vaccination" => vaccination(rows, now),
-        "test_uptake" => test_uptake(rows),
-        "incomplete" => incomplete(rows, now),
-        "conflicts" => conflicts(rows, subjects, now),
+        "daily" => daily(&parse_keys(&counts).map_err(|_| read(name))?),
+        "vulnerability" => vulnerability(&parse_keys(&counts).map_err(|_| read(name))?),
+        "vaccination" => vaccination(&parse_keys(&counts).map_err(|_| read(name))?, now),
+        "test_uptake" => test_uptake(&parse_keys(&counts).map_err(|_| read(name))?),
+        "tb_suspects" => tb_suspects(&lines, subjects, now),
+        "alerts" => alerts(&lines, subjects, now),
+        "incomplete" => incomplete(lines, now),
+        "conflicts" => conflicts(&lines, subjects, now),
         other => return Err(ReportError::Unknown(other.to_string())),
     })
+}
+
+/// The counts with their keys read as the report's dimensions.
+fn parse_keys<K: serde::de::DeserializeOwned>(
+    counts: &[(String, i64)],
+) -> Result<Vec<(K, usize)>, serde_json::Error> {
+    counts
+        .iter()
+        .map(|(k, n)| Ok((serde_json::from_str(k)?, usize::try_from(*n).unwrap_or(0))))
+        .collect()
 }
 
 fn report_of(name: &str, columns: &[&str], rows: Vec<Vec<J>>) -> Report {
@@ -331,9 +779,6 @@ fn text<'a>(f: &'a FactsRow, id: &str) -> Option<&'a str> {
 fn yes(f: &FactsRow, id: &str) -> bool {
     matches!(value(f, id), Some(J::Bool(true))) || text(f, id) == Some("yes")
 }
-
-/// Instances of a repeat group, each its answers by field id.
-type Instances = Vec<Map<String, J>>;
 
 /// The instances of a repeat group (field ids without the `group[i].` prefix).
 fn instances(f: &FactsRow, group: &str) -> Vec<Map<String, J>> {
@@ -395,67 +840,6 @@ fn n(x: usize) -> J {
     json!(x)
 }
 
-/// Daily activity by day, site and form: statuses, refusals and outcomes.
-fn daily(rows: &[FactsRow]) -> Report {
-    let outcomes: BTreeSet<String> = rows.iter().filter_map(|r| r.outcome.clone()).collect();
-    type Key = (String, String, String);
-    let mut groups: BTreeMap<Key, Vec<&FactsRow>> = BTreeMap::new();
-    for r in rows {
-        groups
-            .entry((r.encounter_date.clone(), r.site.clone(), r.form_id.clone()))
-            .or_default()
-            .push(r);
-    }
-    let mut columns: Vec<String> = ["day", "site", "form", "total"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    columns.extend(STATUSES.iter().map(|s| s.to_string()));
-    columns.push("refused".into());
-    columns.extend(outcomes.iter().map(|o| format!("outcome:{o}")));
-    let mut out = Vec::new();
-    let mut per_day: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for ((day, site, form), g) in &groups {
-        let mut row = vec![json!(day), json!(site), json!(form), n(g.len())];
-        row.extend(
-            STATUSES
-                .iter()
-                .map(|s| n(g.iter().filter(|r| r.status == *s).count())),
-        );
-        let refused = g.iter().filter(|r| r.facts.refused).count();
-        row.push(n(refused));
-        row.extend(
-            outcomes
-                .iter()
-                .map(|o| n(g.iter().filter(|r| r.outcome.as_ref() == Some(o)).count())),
-        );
-        let d = per_day.entry(day.clone()).or_default();
-        d.0 += g.len();
-        d.1 += refused;
-        out.push(row);
-    }
-    Report {
-        name: "daily".into(),
-        columns,
-        rows: out,
-        chart: Some(Chart {
-            kind: "line".into(),
-            labels: per_day.keys().cloned().collect(),
-            series: vec![
-                Series {
-                    name: "total".into(),
-                    values: per_day.values().map(|d| d.0 as f64).collect(),
-                },
-                Series {
-                    name: "refused".into(),
-                    values: per_day.values().map(|d| d.1 as f64).collect(),
-                },
-            ],
-        }),
-        notes: Vec::new(),
-    }
-}
-
 /// Whether a record makes its subject a TB suspect, and why (rule keys).
 fn tb_reasons(f: &FactsRow) -> Vec<&'static str> {
     let mut why = Vec::new();
@@ -499,9 +883,96 @@ fn referral_state(f: &FactsRow, ref_type: Option<&str>) -> Option<String> {
     (!states.is_empty()).then(|| states.join(" "))
 }
 
+/// Result codes that count as positive in test uptake.
+const POSITIVE: &[&str] = &[
+    "positive",
+    "reactive",
+    "detected",
+    "mtb_detected",
+    "positive_pf",
+    "positive_non_pf",
+    "abnormal_suggestive_tb",
+    "abnormal",
+    "parasites_seen",
+];
+
+/// Daily count keys: day, site, form, status, refused, outcome.
+type DailyKey = (String, String, String, String, bool, Option<String>);
+
+/// Daily activity by day, site and form: statuses, refusals and outcomes.
+fn daily(counts: &[(DailyKey, usize)]) -> Report {
+    let outcomes: BTreeSet<String> = counts.iter().filter_map(|(k, _)| k.5.clone()).collect();
+    #[derive(Default)]
+    struct Group {
+        total: usize,
+        statuses: HashMap<String, usize>,
+        refused: usize,
+        outcomes: HashMap<String, usize>,
+    }
+    let mut groups: BTreeMap<(&str, &str, &str), Group> = BTreeMap::new();
+    for ((day, site, form, status, refused, outcome), n) in counts {
+        let g = groups.entry((day, site, form)).or_default();
+        g.total += n;
+        *g.statuses.entry(status.clone()).or_default() += n;
+        if *refused {
+            g.refused += n;
+        }
+        if let Some(o) = outcome {
+            *g.outcomes.entry(o.clone()).or_default() += n;
+        }
+    }
+    let mut columns: Vec<String> = ["day", "site", "form", "total"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    columns.extend(STATUSES.iter().map(|s| s.to_string()));
+    columns.push("refused".into());
+    columns.extend(outcomes.iter().map(|o| format!("outcome:{o}")));
+    let mut out = Vec::new();
+    let mut per_day: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((day, site, form), g) in &groups {
+        let mut row = vec![json!(day), json!(site), json!(form), n(g.total)];
+        row.extend(
+            STATUSES
+                .iter()
+                .map(|s| n(g.statuses.get(*s).copied().unwrap_or(0))),
+        );
+        row.push(n(g.refused));
+        row.extend(
+            outcomes
+                .iter()
+                .map(|o| n(g.outcomes.get(o).copied().unwrap_or(0))),
+        );
+        let d = per_day.entry(day.to_string()).or_default();
+        d.0 += g.total;
+        d.1 += g.refused;
+        out.push(row);
+    }
+    Report {
+        name: "daily".into(),
+        columns,
+        rows: out,
+        chart: Some(Chart {
+            kind: "line".into(),
+            labels: per_day.keys().cloned().collect(),
+            series: vec![
+                Series {
+                    name: "total".into(),
+                    values: per_day.values().map(|d| d.0 as f64).collect(),
+                },
+                Series {
+                    name: "refused".into(),
+                    values: per_day.values().map(|d| d.1 as f64).collect(),
+                },
+            ],
+        }),
+        notes: Vec::new(),
+    }
+}
+
 /// TB suspects line list: who, site, screening date, age band, why, CXR, culture
 /// pending, classification, days since, TB referral state.
-fn tb_suspects(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+fn tb_suspects(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend([
@@ -518,33 +989,25 @@ fn tb_suspects(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Re
     ]);
     let mut out = Vec::new();
     let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
-    for f in rows {
-        let why = tb_reasons(f);
-        if why.is_empty() {
+    for l in lines {
+        let Body::TbSuspect(t) = &l.body else {
             continue;
-        }
-        let class = text(f, "tb_class_us")
-            .filter(|c| *c != "none")
-            .or_else(|| text(f, "tb_diagnosis"))
-            .unwrap_or("pending")
-            .to_string();
-        *by_class.entry(class.clone()).or_default() += 1;
-        let mut row = vec![json!(f.record_id)];
-        row.extend(subjects.cells(&f.subject_id));
+        };
+        let h = &l.head;
+        *by_class.entry(t.class.clone()).or_default() += 1;
+        let mut row = vec![json!(h.record)];
+        row.extend(subjects.cells(&h.subject));
         row.extend([
-            json!(f.site),
-            json!(f.form_id),
-            json!(f.encounter_date),
-            json!(age_band(f.facts.age_years)),
-            json!(why.join(" ")),
-            value(f, "cxr_result")
-                .or_else(|| value(f, "active_tb_cxr_result"))
-                .cloned()
-                .unwrap_or(J::Null),
-            json!(yes(f, "tb_culture_pending")),
-            json!(class),
-            days_since(&f.encounter_date, now),
-            json!(referral_state(f, Some("tb")).unwrap_or_else(|| "none".into())),
+            json!(h.site),
+            json!(h.form),
+            json!(h.day),
+            json!(t.age_band),
+            json!(t.reasons),
+            t.cxr.clone(),
+            json!(t.culture_pending),
+            json!(t.class),
+            days_since(&h.day, now),
+            json!(t.referral),
         ]);
         out.push(row);
     }
@@ -560,10 +1023,10 @@ fn tb_suspects(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Re
     r
 }
 
-/// Alert worklist: records with an open alert or a rule that raises one (r35
-/// measles), the deadline counted from when the alert was raised (else the
-/// encounter start) plus the form's notification hours (24 when unset).
-fn alerts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+/// Alert worklist: records whose rules raise a notifiable alert or an isolation
+/// (`tern_forms::alerts_of`, the alerts the device lists), or with an open alert;
+/// the deadline counted from when the alert was raised; most urgent first.
+fn alerts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend([
@@ -580,46 +1043,32 @@ fn alerts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report 
     ]);
     let mut out = Vec::new();
     let mut by_disease: BTreeMap<String, usize> = BTreeMap::new();
-    for f in rows {
-        let rules: Vec<&str> = f
-            .facts
-            .actions
-            .iter()
-            .filter(|a| a.message.to_lowercase().contains("alert"))
-            .map(|a| a.rule.as_str())
-            .collect();
-        if !yes(f, "alert_open") && rules.is_empty() {
+    for l in lines {
+        let Body::Alert(a) = &l.body else {
             continue;
-        }
-        let raised = text(f, "alert_datetime").unwrap_or(&f.created).to_string();
-        let hours = value(f, "alert_notify_hours")
-            .and_then(J::as_f64)
-            .unwrap_or(24.0);
-        let deadline = DateTime::parse_from_rfc3339(&raised)
-            .ok()
-            .map(|t| t.with_timezone(&Utc) + Duration::minutes((hours * 60.0) as i64));
-        let status = text(f, "alert_status").unwrap_or("draft").to_string();
-        let notified = text(f, "notified_at").map(str::to_string);
-        let disease = text(f, "alert_disease")
-            .unwrap_or("unspecified")
-            .to_string();
-        *by_disease.entry(disease.clone()).or_default() += 1;
-        let mut row = vec![json!(f.record_id)];
-        row.extend(subjects.cells(&f.subject_id));
+        };
+        *by_disease.entry(a.disease.clone()).or_default() += 1;
+        let deadline = a
+            .deadline
+            .as_deref()
+            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        let mut row = vec![json!(l.head.record)];
+        row.extend(subjects.cells(&l.head.subject));
         row.extend([
-            json!(f.site),
-            json!(disease),
-            json!(rules.join(" ")),
-            json!(raised),
-            deadline.map_or(J::Null, |d| json!(d.to_rfc3339())),
-            match (&notified, deadline) {
+            json!(l.head.site),
+            json!(a.disease),
+            json!(a.rules),
+            json!(a.raised_at),
+            a.deadline.clone().map_or(J::Null, J::String),
+            match (&a.notified_at, deadline) {
                 (None, Some(d)) => json!((d - now).num_hours()),
                 _ => J::Null,
             },
-            json!(status),
-            notified.map_or(J::Null, J::String),
-            value(f, "isolation_started").cloned().unwrap_or(J::Null),
-            value(f, "contacts_listed").cloned().unwrap_or(J::Null),
+            json!(a.status),
+            a.notified_at.clone().map_or(J::Null, J::String),
+            a.isolation.clone(),
+            a.contacts.clone(),
         ]);
         out.push(row);
     }
@@ -642,39 +1091,24 @@ fn alerts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report 
 /// Vulnerability categories by site and their referrals' states. Categories in
 /// restricted sections (mental health, LGBTI, trafficking, violence, FGM) are not in
 /// the projection: the report says so.
-fn vulnerability(rows: &[FactsRow]) -> Report {
-    let mut counts: BTreeMap<(String, String), [usize; 4]> = BTreeMap::new();
-    for f in rows {
-        let mut cats: BTreeSet<String> = BTreeSet::new();
-        for (k, v) in f.facts.answers.iter().chain(f.facts.calculated.iter()) {
-            let Some(cat) = k.strip_prefix("vuln_") else {
-                continue;
-            };
-            if cat.contains('_') && !matches!(cat, "single_parent" | "serious_illness") {
-                continue; // `_source`, `_needs`, `share_consent`
-            }
-            if matches!(v, J::Bool(true)) || v.as_str() == Some("yes") {
-                cats.insert(cat.to_string());
-            }
-        }
-        let protection = referral_state(f, Some("protection"));
-        for cat in cats {
-            let c = counts.entry((cat, f.site.clone())).or_default();
-            c[0] += 1;
-            match protection.as_deref() {
-                None => c[1] += 1,
-                Some(s) if s.contains("completed") => c[3] += 1,
-                Some(_) => c[2] += 1,
-            }
+fn vulnerability(counts: &[((String, String, String), usize)]) -> Report {
+    let mut by: BTreeMap<(&str, &str), [usize; 4]> = BTreeMap::new();
+    for ((cat, site, state), n) in counts {
+        let c = by.entry((cat, site)).or_default();
+        c[0] += n;
+        match state.as_str() {
+            "none" => c[1] += n,
+            "completed" => c[3] += n,
+            _ => c[2] += n,
         }
     }
-    let rows_out = counts
+    let rows_out = by
         .iter()
         .map(|((cat, site), c)| vec![json!(cat), json!(site), n(c[0]), n(c[1]), n(c[2]), n(c[3])])
         .collect();
     let mut by_cat: BTreeMap<String, usize> = BTreeMap::new();
-    for ((cat, _), c) in &counts {
-        *by_cat.entry(cat.clone()).or_default() += c[0];
+    for ((cat, _), c) in &by {
+        *by_cat.entry(cat.to_string()).or_default() += c[0];
     }
     let mut r = report_of(
         "vulnerability",
@@ -700,86 +1134,56 @@ fn vulnerability(rows: &[FactsRow]) -> Report {
     r
 }
 
+/// Vaccination count keys: kind, antigen, age band, due date (catch-up doses).
+type VaccinationKey = (String, String, String, String);
+
 /// Vaccination coverage by antigen and age band over records with a vaccination
 /// section: documented (card, registry or given here), verbal only, none; doses
-/// given here; catch-up doses due and overdue.
-fn vaccination(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
+/// given here; catch-up doses due and overdue (a due date before today).
+fn vaccination(counts: &[(VaccinationKey, usize)], now: DateTime<Utc>) -> Report {
     let today = now.date_naive().to_string();
-    let with_vacc: Vec<&FactsRow> = rows
-        .iter()
-        .filter(|f| value(f, "vacc_evidence").is_some() || f.facts.answers.contains_key("vacc"))
-        .collect();
-    let mut antigens: BTreeSet<String> = BTreeSet::new();
-    let per_record: Vec<(&FactsRow, Instances, Instances)> = with_vacc
-        .iter()
-        .map(|f| {
-            let doses = instances(f, "vacc");
-            for d in &doses {
-                if let Some(a) = d.get("vacc_antigen").and_then(J::as_str) {
-                    antigens.extend(a.split_whitespace().map(str::to_string));
+    let mut records: HashMap<&str, usize> = HashMap::new();
+    let mut antigens: BTreeSet<&str> = BTreeSet::new();
+    // (antigen, band) -> documented, verbal only, doses here, catch-up due, overdue
+    let mut by: HashMap<(&str, &str), [usize; 5]> = HashMap::new();
+    for ((kind, antigen, band, extra), n) in counts {
+        match kind.as_str() {
+            "records" => *records.entry(band).or_default() += n,
+            "antigen" => {
+                antigens.insert(antigen);
+            }
+            other => {
+                let c = by.entry((antigen, band)).or_default();
+                match other {
+                    "documented" => c[0] += n,
+                    "verbal" => c[1] += n,
+                    "here" => c[2] += n,
+                    "catchup" if !extra.is_empty() && extra.as_str() < today.as_str() => c[4] += n,
+                    "catchup" => c[3] += n,
+                    _ => {}
                 }
             }
-            let plan = instances(f, "catchup_plan");
-            for p in &plan {
-                if let Some(a) = p.get("antigen").and_then(J::as_str) {
-                    antigens.insert(a.to_string());
-                }
-            }
-            (*f, doses, plan)
-        })
-        .collect();
+        }
+    }
     let mut out = Vec::new();
     let mut documented_by_antigen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for antigen in &antigens {
         for band in AGE_BANDS {
-            let mut c = [0usize; 7];
-            for (f, doses, plan) in &per_record {
-                if age_band(f.facts.age_years) != *band {
-                    continue;
-                }
-                c[0] += 1;
-                let of: Vec<&Map<String, J>> = doses
-                    .iter()
-                    .filter(|d| {
-                        d.get("vacc_antigen")
-                            .and_then(J::as_str)
-                            .is_some_and(|a| a.split_whitespace().any(|x| x == antigen))
-                    })
-                    .collect();
-                fn source(d: &Map<String, J>) -> &str {
-                    d.get("source").and_then(J::as_str).unwrap_or("")
-                }
-                if of.iter().any(|d| source(d) != "verbal") {
-                    c[1] += 1;
-                } else if !of.is_empty() {
-                    c[2] += 1;
-                } else {
-                    c[3] += 1;
-                }
-                c[4] += of
-                    .iter()
-                    .filter(|d| source(d) == "administered_here")
-                    .count();
-                for p in plan.iter().filter(|p| {
-                    p.get("antigen").and_then(J::as_str) == Some(antigen.as_str())
-                        && p.get("given_date").is_none()
-                }) {
-                    match p.get("due_date").and_then(J::as_str) {
-                        Some(d) if d < today.as_str() => c[6] += 1,
-                        _ => c[5] += 1,
-                    }
-                }
-            }
-            if c[0] == 0 {
+            let total = records.get(band).copied().unwrap_or(0);
+            if total == 0 {
                 continue;
             }
-            let e = documented_by_antigen.entry(antigen.clone()).or_default();
-            e.0 += c[1];
-            e.1 += c[0];
-            let pct = (c[1] as f64 * 1000.0 / c[0] as f64).round() / 10.0;
-            let mut row = vec![json!(antigen), json!(band), n(c[0]), n(c[1])];
+            let c = by.get(&(*antigen, *band)).copied().unwrap_or_default();
+            let e = documented_by_antigen
+                .entry(antigen.to_string())
+                .or_default();
+            e.0 += c[0];
+            e.1 += total;
+            let pct = (c[0] as f64 * 1000.0 / total as f64).round() / 10.0;
+            let none = total.saturating_sub(c[0] + c[1]);
+            let mut row = vec![json!(antigen), json!(band), n(total), n(c[0])];
             row.push(json!(pct));
-            row.extend([n(c[2]), n(c[3]), n(c[4]), n(c[5]), n(c[6])]);
+            row.extend([n(c[1]), n(none), n(c[2]), n(c[3]), n(c[4])]);
             out.push(row);
         }
     }
@@ -819,63 +1223,30 @@ fn vaccination(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
     r
 }
 
-/// Result codes that count as positive in test uptake.
-const POSITIVE: &[&str] = &[
-    "positive",
-    "reactive",
-    "detected",
-    "mtb_detected",
-    "positive_pf",
-    "positive_non_pf",
-    "abnormal_suggestive_tb",
-    "abnormal",
-    "parasites_seen",
-];
+/// Test uptake count keys: test, site, eligible, offered, accepted, positive,
+/// linked to care.
+type UptakeKey = (String, String, bool, bool, bool, bool, bool);
 
 /// Test uptake (ECDC) by test and site: eligible, offered, accepted, positive,
 /// linked to care. Restricted tests (HIV) are not in the projection.
-fn test_uptake(rows: &[FactsRow]) -> Report {
-    let mut counts: BTreeMap<(String, String), [usize; 5]> = BTreeMap::new();
-    for f in rows {
-        let tests: BTreeSet<&str> = f
-            .facts
-            .answers
-            .iter()
-            .chain(f.facts.calculated.iter())
-            .filter(|(_, v)| !v.is_null())
-            .filter_map(|(k, _)| {
-                k.strip_suffix("_offered")
-                    .or_else(|| k.strip_suffix("_eligible"))
-            })
-            .filter(|t| !t.contains('['))
-            .collect();
-        for t in tests {
-            let c = counts.entry((t.to_string(), f.site.clone())).or_default();
-            let offered = yes(f, &format!("{t}_offered"));
-            if yes(f, &format!("{t}_eligible"))
-                || (offered && value(f, &format!("{t}_eligible")).is_none())
-            {
-                c[0] += 1;
-            }
-            if offered {
-                c[1] += 1;
-            }
-            if yes(f, &format!("{t}_accepted")) {
-                c[2] += 1;
-            }
-            if text(f, &format!("{t}_result")).is_some_and(|r| POSITIVE.contains(&r)) {
-                c[3] += 1;
-            }
-            if yes(f, &format!("{t}_linked_to_care")) {
-                c[4] += 1;
+fn test_uptake(counts: &[(UptakeKey, usize)]) -> Report {
+    let mut by: BTreeMap<(&str, &str), [usize; 5]> = BTreeMap::new();
+    for ((t, site, eligible, offered, accepted, positive, linked), n) in counts {
+        let c = by.entry((t, site)).or_default();
+        for (i, hit) in [eligible, offered, accepted, positive, linked]
+            .into_iter()
+            .enumerate()
+        {
+            if *hit {
+                c[i] += n;
             }
         }
     }
     let mut by_test: BTreeMap<String, [usize; 3]> = BTreeMap::new();
-    let rows_out = counts
+    let rows_out = by
         .iter()
         .map(|((t, site), c)| {
-            let e = by_test.entry(t.clone()).or_default();
+            let e = by_test.entry(t.to_string()).or_default();
             e[0] += c[1];
             e[1] += c[2];
             e[2] += c[3];
@@ -921,56 +1292,46 @@ fn test_uptake(rows: &[FactsRow]) -> Report {
 
 /// Incomplete records: missing required answers, errors, open warnings, warnings
 /// overridden (confirmed), and drafts started more than 24 hours ago.
-fn incomplete(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
+fn incomplete(lines: Vec<Line>, now: DateTime<Utc>) -> Report {
     let mut out = Vec::new();
     let mut by_kind = [0usize; 5];
-    for f in rows {
-        let stale = f.status == "draft"
-            && DateTime::parse_from_rfc3339(&f.created)
+    // The lines are moved into the rows (a list can hold every record).
+    for l in lines {
+        let Line {
+            head: h,
+            body: Body::Incomplete(i),
+        } = l
+        else {
+            continue;
+        };
+        let stale = h.status == "draft"
+            && DateTime::parse_from_rfc3339(&h.created)
                 .is_ok_and(|t| (now - t.with_timezone(&Utc)).num_hours() >= 24);
-        let facts = &f.facts;
-        if facts.missing.is_empty()
-            && facts.errors.is_empty()
-            && facts.warnings.is_empty()
-            && facts.confirmed.is_empty()
-            && !stale
-        {
+        let kinds = [
+            i.missing_total > 0,
+            !i.errors.is_empty(),
+            !i.open_warnings.is_empty(),
+            !i.overridden_warnings.is_empty(),
+            stale,
+        ];
+        if !kinds.iter().any(|k| *k) {
             continue;
         }
-        for (i, hit) in [
-            !facts.missing.is_empty(),
-            !facts.errors.is_empty(),
-            !facts.warnings.is_empty(),
-            !facts.confirmed.is_empty(),
-            stale,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            by_kind[i] += usize::from(hit);
-        }
-        let rules = |v: &[crate::facts::RuleHit]| {
-            v.iter()
-                .map(|h| format!("{}@{}", h.rule, h.field))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let mut missing: Vec<&str> = facts.missing.iter().map(String::as_str).take(10).collect();
-        if facts.missing_total > 10 {
-            missing.push("…");
+        for (k, hit) in kinds.into_iter().enumerate() {
+            by_kind[k] += usize::from(hit);
         }
         out.push(vec![
-            json!(f.record_id),
-            json!(f.site),
-            json!(f.form_id),
-            json!(f.status),
-            json!(f.encounter_date),
-            n(facts.missing_total),
-            json!(missing.join(" ")),
-            json!(rules(&facts.errors)),
-            json!(rules(&facts.warnings)),
-            json!(rules(&facts.confirmed)),
-            json!(stale),
+            J::String(h.record),
+            J::String(h.site),
+            J::String(h.form),
+            J::String(h.status),
+            J::String(h.day),
+            n(i.missing_total),
+            J::String(i.missing_fields),
+            J::String(i.errors),
+            J::String(i.open_warnings),
+            J::String(i.overridden_warnings),
+            J::Bool(stale),
         ]);
     }
     let mut r = report_of(
@@ -1011,22 +1372,23 @@ fn incomplete(rows: &[FactsRow], now: DateTime<Utc>) -> Report {
 }
 
 /// Records holding concurrent values a supervisor must resolve.
-fn conflicts(rows: &[FactsRow], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+fn conflicts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend(["site", "form", "status", "day", "days_since"]);
     let mut by_site: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
-    for f in rows.iter().filter(|f| f.conflict) {
-        *by_site.entry(f.site.clone()).or_default() += 1;
-        let mut row = vec![json!(f.record_id)];
-        row.extend(subjects.cells(&f.subject_id));
+    for l in lines.iter().filter(|l| matches!(l.body, Body::Conflict)) {
+        let h = &l.head;
+        *by_site.entry(h.site.clone()).or_default() += 1;
+        let mut row = vec![json!(h.record)];
+        row.extend(subjects.cells(&h.subject));
         row.extend([
-            json!(f.site),
-            json!(f.form_id),
-            json!(f.status),
-            json!(f.encounter_date),
-            days_since(&f.encounter_date, now),
+            json!(h.site),
+            json!(h.form),
+            json!(h.status),
+            json!(h.day),
+            days_since(&h.day, now),
         ]);
         out.push(row);
     }

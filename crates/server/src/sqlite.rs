@@ -77,6 +77,20 @@ CREATE TABLE IF NOT EXISTS record_facts(
     -- it so that reading it never walks `row`'s overflow pages.
     report TEXT NOT NULL, row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
+-- What each record gives the reports (crate::reports::parts_of), written with its
+-- facts: counts that aggregate reports add up by key, lines that worklists read.
+-- Both are kept in report and day order, so that a report reads a range of pages.
+CREATE TABLE IF NOT EXISTS report_counts(
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
+    form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
+CREATE TABLE IF NOT EXISTS report_lines(
+    report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
+    site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
+    status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY(report, encounter_date, record_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
 ";
 
 /// Sequence numbers a pull considers at most per round trip (a pull page is cut by
@@ -1359,6 +1373,60 @@ impl Db for SqliteDb {
         self.facts_impl(filter).await
     }
 
+    async fn report_counts(
+        &self,
+        report: &str,
+        filter: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<(String, i64)>> {
+        self.report_parts_impl(
+            "SELECT key, sum(n) FROM report_counts WHERE report = ?1 AND {FILTER} GROUP BY key",
+            report,
+            filter,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .await
+    }
+
+    async fn report_lines(
+        &self,
+        report: &str,
+        filter: &crate::db::FactsFilter,
+    ) -> DbResult<Vec<(crate::reports::Head, String)>> {
+        self.report_parts_impl(
+            "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
+             FROM report_lines WHERE report = ?1 AND {FILTER} ORDER BY encounter_date, record_id",
+            report,
+            filter,
+            |r| {
+                Ok((
+                    crate::reports::Head {
+                        record: r.get(0)?,
+                        subject: r.get(1)?,
+                        site: r.get(2)?,
+                        form: r.get(3)?,
+                        day: r.get(4)?,
+                        created: r.get(5)?,
+                        status: r.get(6)?,
+                    },
+                    r.get(7)?,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn report_parts_missing(&self) -> DbResult<bool> {
+        self.run(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM record_facts)
+                   AND NOT EXISTS(SELECT 1 FROM report_counts)",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     async fn records(&self, sites: Option<&[String]>) -> DbResult<Vec<RecordRow>> {
         let sites = sites.map(<[String]>::to_vec);
         self.run(move |c| {
@@ -1514,12 +1582,53 @@ impl Db for SqliteDb {
     }
 }
 
-/// Writes one `record_facts` row.
+/// Writes one `record_facts` row and what the record gives the reports
+/// (`report_counts`, `report_lines`), replacing what it gave before.
 fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbResult<()> {
     let json = |r: &crate::facts::FactsRow| {
         serde_json::to_string(r).map_err(|e| DbError::Task(e.to_string()))
     };
-    let (row, report) = (json(f)?, json(&crate::facts::report_view(f))?);
+    let compact = crate::facts::report_view(f);
+    let (row, report) = (json(f)?, json(&compact)?);
+    let parts = crate::reports::parts_of(&compact);
+    tx.prepare_cached("DELETE FROM report_counts WHERE record_id = ?1")?
+        .execute([&f.record_id])?;
+    tx.prepare_cached("DELETE FROM report_lines WHERE record_id = ?1")?
+        .execute([&f.record_id])?;
+    let mut count = tx.prepare_cached(
+        "INSERT INTO report_counts(report, encounter_date, site, form_id, record_id, key, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (name, key, n) in &parts.counts {
+        count.execute(params![
+            name,
+            f.encounter_date,
+            f.site,
+            f.form_id,
+            f.record_id,
+            key,
+            n
+        ])?;
+    }
+    let mut line = tx.prepare_cached(
+        "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id, subject_id,
+           status, created, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for l in &parts.lines {
+        let body = serde_json::to_string(&l.body).map_err(|e| DbError::Task(e.to_string()))?;
+        let h = &l.head;
+        line.execute(params![
+            l.report(),
+            h.day,
+            h.record,
+            h.site,
+            h.form,
+            h.subject,
+            h.status,
+            h.created,
+            body
+        ])?;
+    }
     tx.execute(
         "INSERT OR REPLACE INTO record_facts(record_id, site, form_id, encounter_date, row, report)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1573,6 +1682,36 @@ impl SqliteDb {
             }
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Runs a report parts query: `{FILTER}` stands for the filter (`?2` sites as a
+    /// JSON array, `?3`..`?4` the days, `?5` a site, `?6` a form).
+    async fn report_parts_impl<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        report: &str,
+        filter: &crate::db::FactsFilter,
+        map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> DbResult<Vec<T>> {
+        let f = filter.clone();
+        let report = report.to_string();
+        self.run(move |c| {
+            let sites = f
+                .sites
+                .as_ref()
+                .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+            let sql = sql.replace(
+                "{FILTER}",
+                "encounter_date >= coalesce(?3, '') AND encounter_date <= coalesce(?4, '~')
+                 AND (?2 IS NULL OR site IN (SELECT value FROM json_each(?2)))
+                 AND (?5 IS NULL OR site = ?5) AND (?6 IS NULL OR form_id = ?6)",
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows =
+                stmt.query_map(params![report, sites, f.from, f.until, f.site, f.form], map)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

@@ -414,6 +414,7 @@ pub async fn verify_batch<D: Db>(
     let mut outcomes = verify_all_cores(jobs).await?;
     mark_released(db.as_ref(), &mut outcomes).await?;
     check_write_rights(db.as_ref(), &mut outcomes).await?;
+    check_account_picks(db.as_ref(), &mut outcomes).await?;
     let mut facts = project_facts(db.as_ref(), &mut outcomes).await?;
     let mut good = Vec::with_capacity(n);
     let mut loaded = Vec::with_capacity(n);
@@ -566,6 +567,62 @@ async fn project_facts<D: Db>(
         out.insert(u.doc_id.clone(), row);
     }
     Ok(out)
+}
+
+/// Turns good verdicts bad where a record's new changes set a field picked from the
+/// site's accounts (`choices_from.accounts`: `clinician_id`, `t1_personnel_id`) to a
+/// name that is not an account of the record's site with a role the form names: the
+/// rule the device store applies ([`tern_store::names_account`]), which a tampered
+/// device skips. Only picks the new changes set are judged
+/// ([`tern_store::account_picks_since`]). The reason names the field, the site and
+/// the roles, never the name. The culprit is whoever wrote the field, when known.
+async fn check_account_picks<D: Db>(
+    db: &D,
+    outcomes: &mut [(Unverified, Outcome)],
+) -> DbResult<()> {
+    let mut accounts: HashMap<String, Option<crate::db::Account>> = HashMap::new();
+    for (_, o) in outcomes.iter_mut() {
+        let (Verdict::Good(Some(record), _), Some(doc)) = (&o.verdict, &o.doc) else {
+            continue;
+        };
+        let Some(form) = tern_store::builtin::form(&record.form_id, &record.form_version) else {
+            continue;
+        };
+        let site = record.site.clone();
+        for pick in tern_store::account_picks_since(&form, doc, &o.since) {
+            if !accounts.contains_key(&pick.name) {
+                let account = db.account(&pick.name).await?;
+                accounts.insert(pick.name.clone(), account);
+            }
+            let of_site: Vec<(String, String)> = accounts
+                .get(&pick.name)
+                .and_then(Option::as_ref)
+                .filter(|a| a.sites.contains(&site))
+                .map(|a| vec![(a.name.clone(), a.role.clone())])
+                .unwrap_or_default();
+            if tern_store::names_account(&of_site, &pick.roles, &pick.name) {
+                continue;
+            }
+            let writer = o
+                .writes
+                .as_ref()
+                .and_then(|w| w.iter().rev().find(|w| w.field == pick.field))
+                .map(|w| w.user.clone());
+            o.culprit = writer.or_else(|| {
+                (o.authors.len() == 1)
+                    .then(|| o.authors.iter().next().cloned())
+                    .flatten()
+            });
+            o.verdict = Verdict::Bad(format!(
+                "field `{}` names someone who is not an account of site `{site}` with role {}",
+                pick.field,
+                pick.roles.join(" or ")
+            ));
+            o.doc = None;
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Turns good verdicts bad where an author wrote a field their role may not write

@@ -172,6 +172,88 @@ fn reports_from_records_on_postgres() {
     reports_from_records(postgres());
 }
 
+/// A record started on arr_t1 1.0.0 (a device whose binary did not have 1.1.0 yet)
+/// and never edited keeps its version through sync, and the server judges it with
+/// 1.0.0: the legal basis that 1.1.0 requires is not missing from it, while it is
+/// from a record started on 1.1.0 (the "incomplete" report, from the verifier's
+/// facts; and again after a reprojection).
+fn an_older_version_through_sync(backend: Backend) {
+    let server = TestServer::start(&backend.storage);
+    let admin = accounts(&backend.storage);
+    let url = server.url();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
+    let (old, new) = {
+        let mut s = open(&dev);
+        let subject = s
+            .add_subject(&[
+                ("sex".into(), "male".into()),
+                ("date_of_birth".into(), "1990-05-01".into()),
+                ("dob_precision".into(), "exact".into()),
+                ("nationality".into(), "SY".into()),
+            ])
+            .expect("subject");
+        let old = s
+            .new_record_version("arr_t1", "1.0.0", &subject)
+            .expect("a 1.0.0 record");
+        let new = s.new_record("arr_t1", &subject).expect("a 1.1.0 record");
+        (old, new)
+    };
+    sync(&dev);
+    let chen = login(&url, "chen");
+    let name = backend.name;
+    let missing = |report: &serde_json::Value, record: &str| -> (u64, String) {
+        let rows = report["rows"].as_array().cloned().unwrap_or_default();
+        let i = rows
+            .iter()
+            .position(|r| r[0] == record)
+            .unwrap_or_else(|| panic!("{name}: {record} in {report}"));
+        (
+            column(report, i, "missing").as_u64().unwrap_or(0),
+            column(report, i, "missing_fields")
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        )
+    };
+    let mut incomplete = serde_json::Value::Null;
+    for _ in 0..100 {
+        incomplete = report(&url, &chen, "incomplete");
+        if incomplete["rows"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let v = server_view(&url, &chen, &old);
+    assert_eq!(v["record"]["form_version"], "1.0.0", "{name}: {v}");
+    for round in ["verifier", "reprojection"] {
+        let (old_n, old_fields) = missing(&incomplete, &old);
+        let (new_n, new_fields) = missing(&incomplete, &new);
+        assert!(
+            !old_fields.contains("legal_basis_screening"),
+            "{name} {round}: 1.0.0 has no legal basis field: {old_fields}"
+        );
+        assert!(
+            new_fields.contains("legal_basis_screening"),
+            "{name} {round}: 1.1.0 requires it: {new_fields}"
+        );
+        assert!(old_n < new_n, "{name} {round}: {old_n} < {new_n}");
+        admin.reproject().expect("reproject");
+        incomplete = report(&url, &chen, "incomplete");
+    }
+    server.stop();
+}
+
+#[test]
+fn an_older_version_through_sync_on_sqlite() {
+    an_older_version_through_sync(sqlite());
+}
+
+#[test]
+fn an_older_version_through_sync_on_postgres() {
+    an_older_version_through_sync(postgres());
+}
+
 /// `tern serve` without `--dashboard` serves the dashboard built into it (when the
 /// UI was built before the server, as CI does).
 #[test]

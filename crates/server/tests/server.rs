@@ -9,6 +9,7 @@ mod common;
 mod pg;
 mod pg_tls;
 
+mod account_picks;
 mod adversary;
 mod authz;
 mod convergence;

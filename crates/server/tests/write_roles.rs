@@ -10,7 +10,7 @@ use crate::common::*;
 use tern_server::admin::Admin;
 
 /// Waits (bounded) until `doc` has quarantined changes; returns the reason.
-fn quarantine_reason(admin: &Admin, doc: &str) -> String {
+pub(crate) fn quarantine_reason(admin: &Admin, doc: &str) -> String {
     for _ in 0..200 {
         let listed = admin.quarantined().expect("quarantined");
         if let Some((_, why)) = listed.into_iter().find(|(d, _)| d == doc) {
@@ -22,7 +22,13 @@ fn quarantine_reason(admin: &Admin, doc: &str) -> String {
 }
 
 /// Waits (bounded) until the server's view of `record` shows `field` as `want`.
-fn wait_for_answer(url: &str, token: &str, record: &str, field: &str, want: &serde_json::Value) {
+pub(crate) fn wait_for_answer(
+    url: &str,
+    token: &str,
+    record: &str,
+    field: &str,
+    want: &serde_json::Value,
+) {
     for _ in 0..200 {
         let v = server_view(url, token, record);
         if &v["data"]["answers"][field] == want {

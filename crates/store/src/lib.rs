@@ -68,7 +68,8 @@ pub use peers::PeerRow;
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
 pub use server_view::{
-    evaluation_values, is_identity_path, is_restricted_path, record_input, RecordInput,
+    account_picks_since, evaluation_values, is_identity_path, is_restricted_path, names_account,
+    record_input, AccountPick, RecordInput,
 };
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};

@@ -483,10 +483,7 @@ impl Store {
         let Some(accounts) = self.site_accounts()? else {
             return Ok(());
         };
-        if accounts
-            .iter()
-            .any(|(n, r)| n == name && roles.iter().any(|x| x == r))
-        {
+        if crate::server_view::names_account(&accounts, roles, name) {
             return Ok(());
         }
         Err(StoreError::answer(

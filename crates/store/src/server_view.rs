@@ -89,3 +89,91 @@ pub fn is_identity_path(form: &Form, path: &str) -> bool {
     let id = id.split('[').next().unwrap_or(id);
     form.field(id).is_some_and(|f| f.is_identity()) || crate::subjects::is_identity_field(id)
 }
+
+/// Whether `name` is one of `accounts` (name, role) with one of `roles`: the rule of
+/// a field picked from the site's accounts (`choices_from.accounts`), applied by the
+/// device store to its own writes and by the server's verifier to pushed ones.
+pub fn names_account(accounts: &[(String, String)], roles: &[String], name: &str) -> bool {
+    accounts
+        .iter()
+        .any(|(n, r)| n == name && roles.iter().any(|x| x == r))
+}
+
+/// A field picked from the site's accounts that a record's new changes set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPick {
+    pub field: String,
+    /// The name it now holds.
+    pub name: String,
+    /// The roles the form lets it name.
+    pub roles: Vec<String>,
+}
+
+/// The account picks (`choices_from.accounts`, top-level answers) whose value
+/// differs from the one at `since` (the heads of the record's verified state; empty
+/// for a document new to the server): what the changes after `since` set. A pick
+/// cleared or left as it was is not listed, so a record naming someone whose
+/// account changed later is not judged again on every edit.
+pub fn account_picks_since(
+    form: &Form,
+    d: &Automerge,
+    since: &[automerge::ChangeHash],
+) -> Vec<AccountPick> {
+    use automerge::ReadDoc;
+    let Ok(Some((automerge::Value::Object(automerge::ObjType::Map), answers))) =
+        d.get(automerge::ROOT, "answers")
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in form.fields() {
+        let Some(roles) = f.account_roles() else {
+            continue;
+        };
+        let Some(J::String(name)) = answer_at(d, &answers, f.id(), None) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let before = if since.is_empty() {
+            None
+        } else {
+            answer_at(d, &answers, f.id(), Some(since))
+        };
+        if before.as_ref().and_then(J::as_str) != Some(name.as_str()) {
+            out.push(AccountPick {
+                field: f.id().to_string(),
+                name,
+                roles: roles.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+/// A top-level answer now (`heads` `None`) or at `heads`: JSON text in a string, or
+/// a text object's text.
+fn answer_at(
+    d: &Automerge,
+    answers: &automerge::ObjId,
+    id: &str,
+    heads: Option<&[automerge::ChangeHash]>,
+) -> Option<J> {
+    use automerge::ReadDoc;
+    let got = match heads {
+        None => d.get(answers, id),
+        Some(h) => d.get_at(answers, id, h),
+    };
+    match got.ok().flatten()? {
+        (automerge::Value::Scalar(s), _) => match s.as_ref() {
+            automerge::ScalarValue::Str(t) => serde_json::from_str(t).ok(),
+            _ => None,
+        },
+        (automerge::Value::Object(automerge::ObjType::Text), obj) => match heads {
+            None => d.text(&obj).ok().map(J::String),
+            Some(h) => d.text_at(&obj, h).ok().map(J::String),
+        },
+        _ => None,
+    }
+}
