@@ -45,6 +45,11 @@ enum AdminCommand {
     /// verdict, for reports) from the verified documents; prints what it did as
     /// JSON (records, skipped).
     Reproject,
+    /// Recipients of exports: a name and an `age` public key each.
+    Recipient {
+        #[command(subcommand)]
+        command: RecipientCommand,
+    },
     /// Documents with quarantined changes.
     Quarantine {
         #[command(subcommand)]
@@ -55,6 +60,15 @@ enum AdminCommand {
 #[derive(Subcommand)]
 enum QuarantineCommand {
     /// List them as JSON (doc, reason: names the user, role and field, never a value).
+    List,
+}
+
+#[derive(Subcommand)]
+enum RecipientCommand {
+    /// Register a recipient's age public key (`age1...`); prints its name. Exports
+    /// with `--recipient NAME` are encrypted to it.
+    Add { name: String, public_key: String },
+    /// List recipients as JSON (name, public_key, added_at).
     List,
 }
 
@@ -173,6 +187,13 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
                 emit(&device);
             }
             DeviceCommand::List => emit(&serde_json::to_string_pretty(&admin.devices()?)?),
+        },
+        AdminCommand::Recipient { command } => match command {
+            RecipientCommand::Add { name, public_key } => {
+                admin.add_recipient(&name, &public_key)?;
+                emit(&name);
+            }
+            RecipientCommand::List => emit(&serde_json::to_string_pretty(&admin.recipients()?)?),
         },
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
         AdminCommand::Reproject => emit(&serde_json::to_string_pretty(&admin.reproject()?)?),

@@ -128,6 +128,8 @@ impl SqliteDb {
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
         unique_per_document(&conn)?;
         conn.execute_batch(SCHEMA)?;
+        // Exports (issue 18): recipients and approvals.
+        conn.execute_batch(crate::export::store::SQLITE_SCHEMA)?;
         // Databases made before document summaries (protocol 2).
         let has_summary: bool = conn.query_row(
             "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'summary'",
@@ -165,7 +167,7 @@ impl SqliteDb {
         })
     }
 
-    async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
     ) -> DbResult<T> {
