@@ -61,7 +61,9 @@ pub fn run(args: ExportArgs) -> Result<ExitCode> {
         .clone()
         .or_else(|| std::env::var("TERN_USER").ok())
     else {
-        eprintln!("error: name the data manager making the export with --as ACCOUNT (or TERN_USER)");
+        eprintln!(
+            "error: name the data manager making the export with --as ACCOUNT (or TERN_USER)"
+        );
         return Ok(ExitCode::from(2));
     };
     let storage = crate::serve::storage(args.data.clone(), args.database_url.clone())?;

@@ -146,7 +146,10 @@ fn resources(bundle: &J) -> Vec<J> {
 }
 
 fn of_type(rs: &[J], t: &str) -> Vec<J> {
-    rs.iter().filter(|r| r["resourceType"] == t).cloned().collect()
+    rs.iter()
+        .filter(|r| r["resourceType"] == t)
+        .cloned()
+        .collect()
 }
 
 fn exports_of_synced_records(backend: Backend) {
@@ -154,7 +157,12 @@ fn exports_of_synced_records(backend: Backend) {
     let server = TestServer::start(&backend.storage);
     let admin = accounts(&backend.storage);
     admin
-        .add_user("sam", "supervisor", ACCOUNT_PASSWORD, &["site-b".to_string()])
+        .add_user(
+            "sam",
+            "supervisor",
+            ACCOUNT_PASSWORD,
+            &["site-b".to_string()],
+        )
         .expect("supervisor of site-b");
     let url = server.url();
     let tmp = tempfile::tempdir().expect("tmp");
@@ -177,7 +185,8 @@ fn exports_of_synced_records(backend: Backend) {
         let c = subject(&mut s, "female", "1990-05-01");
         let set = |s: &mut tern_store::Store, r: &str, answers: &[(&str, &str)]| {
             for (f, v) in answers {
-                s.set_answer(r, f, v, None).unwrap_or_else(|e| panic!("{f}: {e}"));
+                s.set_answer(r, f, v, None)
+                    .unwrap_or_else(|e| panic!("{f}: {e}"));
             }
         };
         let r1 = s.new_record("pda", &a).expect("record");
@@ -192,7 +201,10 @@ fn exports_of_synced_records(backend: Backend) {
                 ("tb_cough", "true"),
                 ("tb_diagnosis", "pulmonary_tb"),
                 ("drug_allergy", "true"),
-                ("allergy_details", "=HYPERLINK(\"http://evil.example\",\"x\")"),
+                (
+                    "allergy_details",
+                    "=HYPERLINK(\"http://evil.example\",\"x\")",
+                ),
                 ("hiv_offered", "true"),
             ],
         );
@@ -209,9 +221,23 @@ fn exports_of_synced_records(backend: Backend) {
         s.add_repeat(&r1, "current_meds", None).expect("meds");
         set(&mut s, &r1, &[("current_meds[0].med_name", "باراسيتامول")]);
         let r2 = s.new_record("pda", &a).expect("record");
-        set(&mut s, &r2, &[("consent_screening", "granted"), ("consent_research", "refused")]);
+        set(
+            &mut s,
+            &r2,
+            &[
+                ("consent_screening", "granted"),
+                ("consent_research", "refused"),
+            ],
+        );
         let r3 = s.new_record("pda", &a).expect("record");
-        set(&mut s, &r3, &[("consent_screening", "granted"), ("consent_research", "withdrawn")]);
+        set(
+            &mut s,
+            &r3,
+            &[
+                ("consent_screening", "granted"),
+                ("consent_research", "withdrawn"),
+            ],
+        );
         let r4 = s.new_record("pda", &b).expect("record");
         set(
             &mut s,
@@ -256,18 +282,42 @@ fn exports_of_synced_records(backend: Backend) {
     // ---- CSV for research: consent or a legal basis covers it.
     let (rep, bytes) = ctx.export(&request("csv", "research"), "research.zip");
     assert_eq!(rep.outcome.records, 3, "{name}: r1, r4 (legal basis), r5");
-    assert_eq!(rep.outcome.left_out.len(), 2, "{name}: {:?}", rep.outcome.left_out);
+    assert_eq!(
+        rep.outcome.left_out.len(),
+        2,
+        "{name}: {:?}",
+        rep.outcome.left_out
+    );
     assert_eq!(rep.outcome.left_out_total(), 2);
-    assert_eq!(rep.outcome.subjects, 2, "{name}: merged subjects are one person");
+    assert_eq!(
+        rep.outcome.subjects, 2,
+        "{name}: merged subjects are one person"
+    );
     assert!(!rep.encrypted);
     let files = unzip(&bytes);
-    for f in ["pda_1.1.0.csv", "pda_1.1.0.vacc.csv", "pda_1.1.0.current_meds.csv", "dictionary.csv", "export.json"] {
+    for f in [
+        "pda_1.1.0.csv",
+        "pda_1.1.0.vacc.csv",
+        "pda_1.1.0.current_meds.csv",
+        "dictionary.csv",
+        "export.json",
+    ] {
         assert!(files.contains_key(f), "{name}: {f} in {:?}", files.keys());
     }
     let main = Table::new(&files["pda_1.1.0.csv"]);
     assert_eq!(main.rows.len(), 3);
-    for absent in ["hiv_offered", "family_name", "given_name", "encounter_id", "subject_id", "name"] {
-        assert!(main.col(absent).is_none(), "{name}: no {absent} column without approval");
+    for absent in [
+        "hiv_offered",
+        "family_name",
+        "given_name",
+        "encounter_id",
+        "subject_id",
+        "name",
+    ] {
+        assert!(
+            main.col(absent).is_none(),
+            "{name}: no {absent} column without approval"
+        );
     }
     let a = main.find("temp_c", "37.2");
     assert_eq!(main.cell(a, "heart_rate"), "88");
@@ -283,7 +333,10 @@ fn exports_of_synced_records(backend: Backend) {
         "{name}: a formula is guarded"
     );
     let key = main.cell(a, "record_key").to_string();
-    assert!(key.starts_with('E') && key != r1, "{name}: a pseudonymous record key");
+    assert!(
+        key.starts_with('E') && key != r1,
+        "{name}: a pseudonymous record key"
+    );
     let b = main.find("temp_c", "36.5");
     assert_eq!(main.cell(b, "legal_basis_research"), "public_health");
     assert_eq!(main.cell(b, "sex"), "male");
@@ -305,16 +358,33 @@ fn exports_of_synced_records(backend: Backend) {
     let dict = Table::new(&files["dictionary.csv"]);
     let t = dict.find("field_id", "temp_c");
     assert_eq!(dict.cell(t, "unit"), "Cel");
-    assert!(dict.cell(t, "codes").contains("http://loinc.org|8310-5"), "{}", dict.cell(t, "codes"));
+    assert!(
+        dict.cell(t, "codes").contains("http://loinc.org|8310-5"),
+        "{}",
+        dict.cell(t, "codes")
+    );
     assert_eq!(dict.cell(t, "label"), "Body temperature");
     let cvx = dict.find("field_id", "vaccine_cvx");
     assert_eq!(dict.cell(cvx, "file"), "pda_1.1.0.vacc.csv");
-    assert!(dict.cell(cvx, "choices").contains("03=MMR"), "{}", dict.cell(cvx, "choices"));
+    assert!(
+        dict.cell(cvx, "choices").contains("03=MMR"),
+        "{}",
+        dict.cell(cvx, "choices")
+    );
     let manifest: J = serde_json::from_str(&files["export.json"]).expect("manifest");
     assert_eq!(manifest["purpose"], "research");
-    assert_eq!(manifest["left_out"]["consent_refused"], "<5", "small counts suppressed");
+    assert_eq!(
+        manifest["left_out"]["consent_refused"], "<5",
+        "small counts suppressed"
+    );
     assert_eq!(manifest["left_out"]["consent_withdrawn"], "<5");
-    for id in [r1.as_str(), r4.as_str(), r5.as_str(), first_subject.as_str(), "Haidari"] {
+    for id in [
+        r1.as_str(),
+        r4.as_str(),
+        r5.as_str(),
+        first_subject.as_str(),
+        "Haidari",
+    ] {
         assert!(
             !files.values().any(|t| t.contains(id)),
             "{name}: {id} does not leave the server"
@@ -337,7 +407,10 @@ fn exports_of_synced_records(backend: Backend) {
     };
     let (rep, enc) = ctx.export(&to("rki", "fhir", "research"), "rki.json.age");
     assert!(rep.encrypted);
-    assert!(!enc.windows(6).any(|w| w == b"Bundle"), "{name}: no plain text");
+    assert!(
+        !enc.windows(6).any(|w| w == b"Bundle"),
+        "{name}: no plain text"
+    );
     let bundle: J = serde_json::from_slice(&decrypt(&enc, &rki)).expect("a JSON bundle");
     let plain = tmp.path().join("rki.json");
     std::fs::write(&plain, serde_json::to_vec(&bundle).expect("json")).expect("write");
@@ -349,21 +422,38 @@ fn exports_of_synced_records(backend: Backend) {
     let pseudonyms = |b: &J| -> Vec<String> {
         let mut v: Vec<String> = of_type(&resources(b), "Patient")
             .iter()
-            .map(|p| p["identifier"][0]["value"].as_str().unwrap_or("").to_string())
+            .map(|p| {
+                p["identifier"][0]["value"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect();
         v.sort();
         v
     };
-    assert_eq!(pseudonyms(&bundle).len(), 2, "{name}: two people (one merged)");
-    assert_eq!(pseudonyms(&bundle), pseudonyms(&again), "{name}: stable for one recipient");
+    assert_eq!(
+        pseudonyms(&bundle).len(),
+        2,
+        "{name}: two people (one merged)"
+    );
+    assert_eq!(
+        pseudonyms(&bundle),
+        pseudonyms(&again),
+        "{name}: stable for one recipient"
+    );
     assert!(
-        pseudonyms(&bundle).iter().all(|p| !pseudonyms(&other).contains(p)),
+        pseudonyms(&bundle)
+            .iter()
+            .all(|p| !pseudonyms(&other).contains(p)),
         "{name}: two recipients cannot join their files"
     );
     let (_, enc_share) = ctx.export(&to("rki", "fhir", "screening"), "rki-screening.json.age");
     let share: J = serde_json::from_slice(&decrypt(&enc_share, &rki)).expect("bundle");
     assert!(
-        pseudonyms(&bundle).iter().all(|p| !pseudonyms(&share).contains(p)),
+        pseudonyms(&bundle)
+            .iter()
+            .all(|p| !pseudonyms(&share).contains(p)),
         "{name}: nor one recipient's files for two purposes"
     );
     assert!(
@@ -383,14 +473,19 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(q[0]["url"], "urn:tern:form:pda");
     assert_eq!(q[0]["version"], "1.1.0");
     let patients = of_type(&rs, "Patient");
-    let woman = patients.iter().find(|p| p["gender"] == "female").expect("patient");
+    let woman = patients
+        .iter()
+        .find(|p| p["gender"] == "female")
+        .expect("patient");
     assert_eq!(woman["birthDate"], "1990", "{name}: the year of birth only");
     assert!(woman.get("name").is_none());
     let encounters = of_type(&rs, "Encounter");
     assert_eq!(encounters.len(), 3);
     let qrs = of_type(&rs, "QuestionnaireResponse");
     assert_eq!(qrs.len(), 3);
-    assert!(qrs.iter().all(|r| r["questionnaire"] == "urn:tern:form:pda|1.1.0"));
+    assert!(qrs
+        .iter()
+        .all(|r| r["questionnaire"] == "urn:tern:form:pda|1.1.0"));
     let obs = of_type(&rs, "Observation");
     let temp = obs
         .iter()
@@ -400,11 +495,19 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(temp["valueQuantity"]["system"], "http://unitsofmeasure.org");
     assert_eq!(temp["valueQuantity"]["code"], "Cel");
     assert_eq!(temp["category"][0]["coding"][0]["code"], "vital-signs");
-    assert_eq!(temp["subject"]["reference"], format!("urn:uuid:{}", woman["id"].as_str().unwrap_or("")));
-    assert!(obs.iter().any(|o| o["code"]["coding"][0]["code"] == "8867-4" && o["valueQuantity"]["value"] == 88));
+    assert_eq!(
+        temp["subject"]["reference"],
+        format!("urn:uuid:{}", woman["id"].as_str().unwrap_or(""))
+    );
+    assert!(obs
+        .iter()
+        .any(|o| o["code"]["coding"][0]["code"] == "8867-4" && o["valueQuantity"]["value"] == 88));
     let imm = of_type(&rs, "Immunization");
     assert_eq!(imm.len(), 1);
-    assert_eq!(imm[0]["vaccineCode"]["coding"][0]["system"], "http://hl7.org/fhir/sid/cvx");
+    assert_eq!(
+        imm[0]["vaccineCode"]["coding"][0]["system"],
+        "http://hl7.org/fhir/sid/cvx"
+    );
     assert_eq!(imm[0]["vaccineCode"]["coding"][0]["code"], "03");
     assert_eq!(imm[0]["occurrenceDateTime"], "2020-01-15");
     assert_eq!(imm[0]["primarySource"], false);
@@ -412,8 +515,14 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(cond.len(), 1);
     assert_eq!(cond[0]["code"]["coding"][0]["code"], "pulmonary_tb");
     let text = serde_json::to_string(&bundle).expect("json");
-    assert!(!text.contains("hiv_offered"), "{name}: no restricted answer without approval");
-    assert!(!text.contains(&first_subject) && !text.contains(&r1), "{name}: no ids");
+    assert!(
+        !text.contains("hiv_offered"),
+        "{name}: no restricted answer without approval"
+    );
+    assert!(
+        !text.contains(&first_subject) && !text.contains(&r1),
+        "{name}: no ids"
+    );
 
     // ---- NDJSON, validated line by line.
     let (_, nd) = ctx.export(&request("fhir-ndjson", "research"), "research.ndjson");
@@ -422,7 +531,11 @@ fn exports_of_synced_records(backend: Backend) {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one resource a line"))
         .collect();
-    assert_eq!(lines.len(), rs.len(), "{name}: the same resources as the bundle");
+    assert_eq!(
+        lines.len(),
+        rs.len(),
+        "{name}: the same resources as the bundle"
+    );
     assert!(of_type(&lines, "Observation")[0]["subject"]["reference"]
         .as_str()
         .is_some_and(|r| r.starts_with("Patient/")));
@@ -432,7 +545,9 @@ fn exports_of_synced_records(backend: Backend) {
     let dana_web = login(&url, "dana");
     let mut ask = request("csv", "research");
     ask.identified = true;
-    let refused = ctx.exporter.export(&ctx.dana, &ask, &tmp.path().join("x.zip"), &mut |_, _| {});
+    let refused = ctx
+        .exporter
+        .export(&ctx.dana, &ask, &tmp.path().join("x.zip"), &mut |_, _| {});
     assert!(refused.is_err(), "{name}: identified needs an approval");
     let (status, a) = post(
         &url,
@@ -443,19 +558,36 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(status, 200, "{name}: {a}");
     let id = a["id"].as_str().expect("id").to_string();
     ask.approval = Some(id.clone());
-    let early = ctx.exporter.export(&ctx.dana, &ask, &tmp.path().join("x.zip"), &mut |_, _| {});
+    let early = ctx
+        .exporter
+        .export(&ctx.dana, &ask, &tmp.path().join("x.zip"), &mut |_, _| {});
     assert!(early.is_err(), "{name}: not approved yet");
     for who in ["bilal", "amina", "sam", "dana", "root"] {
         let t = login(&url, who);
-        let (status, body) = post(&url, &format!("/v1/exports/approvals/{id}/approve"), &t, J::Null);
+        let (status, body) = post(
+            &url,
+            &format!("/v1/exports/approvals/{id}/approve"),
+            &t,
+            J::Null,
+        );
         assert_eq!(status, 403, "{name}: {who} may not approve: {body}");
     }
     let chen = login(&url, "chen");
     let (status, listed) = get(&url, "/v1/exports/approvals", &chen);
     assert_eq!(status, 200);
-    assert!(listed.as_array().is_some_and(|l| l.iter().any(|x| x["id"] == id.as_str())));
-    let (status, body) = post(&url, &format!("/v1/exports/approvals/{id}/approve"), &chen, J::Null);
-    assert_eq!(status, 200, "{name}: the supervisor of site-a approves: {body}");
+    assert!(listed
+        .as_array()
+        .is_some_and(|l| l.iter().any(|x| x["id"] == id.as_str())));
+    let (status, body) = post(
+        &url,
+        &format!("/v1/exports/approvals/{id}/approve"),
+        &chen,
+        J::Null,
+    );
+    assert_eq!(
+        status, 200,
+        "{name}: the supervisor of site-a approves: {body}"
+    );
     assert_eq!(body["approved_by"], "chen");
     let (rep, bytes) = ctx.export(&ask, "identified.zip");
     assert!(rep.identified && rep.restricted_sections);
@@ -463,25 +595,54 @@ fn exports_of_synced_records(backend: Backend) {
     let main = Table::new(&files["pda_1.1.0.csv"]);
     let a = main.find("temp_c", "37.2");
     assert_eq!(main.cell(a, "subject_id"), first_subject);
-    assert!(main.cell(a, "name").contains("Haidari"), "{}", main.cell(a, "name"));
+    assert!(
+        main.cell(a, "name").contains("Haidari"),
+        "{}",
+        main.cell(a, "name")
+    );
     assert_eq!(main.cell(a, "date_of_birth"), "1990-05-01");
-    assert_eq!(main.cell(a, "hiv_offered"), "true", "{name}: approved restricted section");
+    assert_eq!(
+        main.cell(a, "hiv_offered"),
+        "true",
+        "{name}: approved restricted section"
+    );
     let merged = main.find("temp_c", "38.4");
-    assert_eq!(main.cell(merged, "subject_id"), first_subject, "{name}: merged into the first");
+    assert_eq!(
+        main.cell(merged, "subject_id"),
+        first_subject,
+        "{name}: merged into the first"
+    );
     // The approval is for research at site-a only.
     let mut wrong = ask.clone();
     wrong.purpose = "share_destination".into();
-    assert!(ctx.exporter.export(&ctx.dana, &wrong, &tmp.path().join("x.zip"), &mut |_, _| {}).is_err());
-    let mut wider = ask.clone();
-    wider.sites = vec!["site-b".into()];
-    assert!(ctx.exporter.export(&ctx.dana, &wider, &tmp.path().join("x.zip"), &mut |_, _| {}).is_err());
-    assert!(!tmp.path().join("x.zip").exists(), "a refused export leaves no file");
-
-    // ---- Only a data manager exports.
-    let chen_caller = ctx.exporter.sign_in("chen", ACCOUNT_PASSWORD).expect("chen");
     assert!(ctx
         .exporter
-        .export(&chen_caller, &request("csv", "research"), &tmp.path().join("y.zip"), &mut |_, _| {})
+        .export(&ctx.dana, &wrong, &tmp.path().join("x.zip"), &mut |_, _| {})
+        .is_err());
+    let mut wider = ask.clone();
+    wider.sites = vec!["site-b".into()];
+    assert!(ctx
+        .exporter
+        .export(&ctx.dana, &wider, &tmp.path().join("x.zip"), &mut |_, _| {})
+        .is_err());
+    assert!(
+        !tmp.path().join("x.zip").exists(),
+        "a refused export leaves no file"
+    );
+
+    // ---- Only a data manager exports.
+    let chen_caller = ctx
+        .exporter
+        .sign_in("chen", ACCOUNT_PASSWORD)
+        .expect("chen");
+    assert!(ctx
+        .exporter
+        .export(
+            &chen_caller,
+            &request("csv", "research"),
+            &tmp.path().join("y.zip"),
+            &mut |_, _| {}
+        )
         .is_err());
     let (status, _) = post(
         &url,
@@ -500,7 +661,9 @@ fn exports_of_synced_records(backend: Backend) {
         .expect("post");
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
-        resp.headers().get("x-tern-export-records").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("x-tern-export-records")
+            .and_then(|v| v.to_str().ok()),
         Some("5")
     );
     let files = unzip(&resp.bytes().expect("body"));
@@ -516,10 +679,12 @@ fn exports_of_synced_records(backend: Backend) {
         .collect();
     assert!(
         exports.iter().any(|e| e["actor"] == "dana"
-            && e["object"].as_str().is_some_and(|o| o.contains("purpose=research")
-                && o.contains("recipient=rki")
-                && o.contains("records=3")
-                && o.contains("left_out=2"))),
+            && e["object"]
+                .as_str()
+                .is_some_and(|o| o.contains("purpose=research")
+                    && o.contains("recipient=rki")
+                    && o.contains("records=3")
+                    && o.contains("left_out=2"))),
         "{name}: {exports:?}"
     );
     assert!(exports.iter().any(|e| e["object"]

@@ -59,15 +59,27 @@ pub async fn export<D: ExportDb>(
     let handle = tokio::runtime::Handle::current();
     let p = prepared.clone();
     tokio::task::spawn_blocking(move || {
-        let mut out = Channel { tx: tx.clone(), buf: Vec::new() };
-        let mut source = DbSource { db: db.as_ref(), handle: handle.clone() };
+        let mut out = Channel {
+            tx: tx.clone(),
+            buf: Vec::new(),
+        };
+        let mut source = DbSource {
+            db: db.as_ref(),
+            handle: handle.clone(),
+        };
         let written = export_service::write_to(&mut source, &p, &mut out, &mut |_, _| {})
             .and_then(|o| out.flush().map(|_| o).map_err(Into::into));
         match written {
             Ok(outcome) => {
-                if let Err(e) = handle.block_on(export_service::log_export(db.as_ref(), &caller, &p, &outcome)) {
+                if let Err(e) = handle.block_on(export_service::log_export(
+                    db.as_ref(),
+                    &caller,
+                    &p,
+                    &outcome,
+                )) {
                     tracing::warn!(error = %e, "an export was written but not access-logged");
-                    let _ = tx.blocking_send(Err(io::Error::other("the access log refused the export")));
+                    let _ = tx
+                        .blocking_send(Err(io::Error::other("the access log refused the export")));
                 }
             }
             Err(e) => {
@@ -82,11 +94,18 @@ pub async fn export<D: ExportDb>(
         "tern-{}-{}.{ext}{}",
         prepared.plan.query.form_id,
         prepared.plan.purpose,
-        if prepared.recipient_key.is_some() { ".age" } else { "" }
+        if prepared.recipient_key.is_some() {
+            ".age"
+        } else {
+            ""
+        }
     );
     let mut resp = Body::from_stream(stream).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -96,7 +115,10 @@ pub async fn export<D: ExportDb>(
     Ok(resp)
 }
 
-pub async fn approvals<D: ExportDb>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn approvals<D: ExportDb>(
+    State(s): S<D>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     Ok(Json(export_service::approvals(s.db.as_ref(), &caller).await?).into_response())
 }
@@ -119,7 +141,10 @@ pub async fn approve<D: ExportDb>(
     Ok(Json(export_service::approve(s.db.as_ref(), &caller, &id).await?).into_response())
 }
 
-pub async fn recipients<D: ExportDb>(State(s): S<D>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn recipients<D: ExportDb>(
+    State(s): S<D>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     Ok(Json(export_service::recipient_names(s.db.as_ref(), &caller).await?).into_response())
 }

@@ -172,17 +172,36 @@ pub fn dictionary_rows<W: Write + ?Sized>(
     child_file: impl Fn(&str) -> String,
 ) -> io::Result<()> {
     let fixed: [(&str, &str, &str); 8] = [
-        ("record_key", "Record key (pseudonymous, per recipient and purpose)", "text"),
-        ("subject_key", "Subject pseudonym (per recipient and purpose)", "text"),
+        (
+            "record_key",
+            "Record key (pseudonymous, per recipient and purpose)",
+            "text",
+        ),
+        (
+            "subject_key",
+            "Subject pseudonym (per recipient and purpose)",
+            "text",
+        ),
         ("site", "Site", "text"),
         ("form_version", "Form version", "text"),
-        ("status", "Record status (draft, submitted, reviewed, locked, returned)", "text"),
+        (
+            "status",
+            "Record status (draft, submitted, reviewed, locked, returned)",
+            "text",
+        ),
         ("encounter_date", "Encounter date (ISO 8601)", "date"),
         ("sex", "Sex (subject record)", "select_one"),
-        ("age_years", "Age in completed years at the encounter", "integer"),
+        (
+            "age_years",
+            "Age in completed years at the encounter",
+            "integer",
+        ),
     ];
     for (id, label, ty) in fixed {
-        line(out, &[main_file, id, label, ty, "", "", "", "", "", "", "", ""])?;
+        line(
+            out,
+            &[main_file, id, label, ty, "", "", "", "", "", "", "", ""],
+        )?;
     }
     let mut field_row = |file: &str, f: &Field| -> io::Result<()> {
         let label = form
@@ -224,13 +243,21 @@ pub fn dictionary_rows<W: Write + ?Sized>(
                 &guard(label),
                 type_name(f),
                 unit,
-                if unit.is_empty() { "" } else { "http://unitsofmeasure.org" },
+                if unit.is_empty() {
+                    ""
+                } else {
+                    "http://unitsofmeasure.org"
+                },
                 &codes,
                 list,
                 &guard(&choices),
                 if restricted { "true" } else { "false" },
                 if identity { "true" } else { "false" },
-                if f.kind() == FieldKind::Calculate { "true" } else { "false" },
+                if f.kind() == FieldKind::Calculate {
+                    "true"
+                } else {
+                    "false"
+                },
             ],
         )
     };
@@ -260,7 +287,10 @@ mod tests {
         // Numbers are numbers, not text a spreadsheet would run.
         assert_eq!(cell(Some(&serde_json::json!(-3.5))), "-3.5");
         assert_eq!(cell(Some(&serde_json::json!("-3.5"))), "'-3.5");
-        assert_eq!(cell(Some(&serde_json::json!(["fever", "cough"]))), "fever cough");
+        assert_eq!(
+            cell(Some(&serde_json::json!(["fever", "cough"]))),
+            "fever cough"
+        );
         let mut out = Vec::new();
         line(&mut out, &["a,b", "say \"hi\"", "=x", "line\nbreak"]).expect("write");
         assert_eq!(

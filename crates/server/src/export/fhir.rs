@@ -102,9 +102,10 @@ fn answers(form: &Form, f: &Field, v: &J) -> Vec<J> {
             .map(|i| json!({ "valueInteger": i }))
             .or_else(|| Some(json!({ "valueDecimal": n }))),
         (_, _, n @ J::Number(_)) => Some(json!({ "valueDecimal": n })),
-        (FieldKind::Date, _, J::String(s)) | (FieldKind::Calculate, Some(FieldKind::Date), J::String(s)) => {
-            date(s).map(|d| json!({ "valueDate": d })).or_else(|| text(s))
-        }
+        (FieldKind::Date, _, J::String(s))
+        | (FieldKind::Calculate, Some(FieldKind::Date), J::String(s)) => date(s)
+            .map(|d| json!({ "valueDate": d }))
+            .or_else(|| text(s)),
         (FieldKind::DateTime, _, J::String(s)) => date_time(s)
             .map(|d| json!({ "valueDateTime": d }))
             .or_else(|| text(s)),
@@ -228,13 +229,24 @@ pub fn questionnaire(form: &Form, id: &str) -> J {
 /// and version (the same in every export).
 pub fn questionnaire_id(form: &Form) -> String {
     use sha2::{Digest, Sha256};
-    let h = Sha256::digest(format!("tern-questionnaire:{}|{}", form.form_id(), form.version()));
+    let h = Sha256::digest(format!(
+        "tern-questionnaire:{}|{}",
+        form.form_id(),
+        form.version()
+    ));
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
     let x = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
 }
 
 /// A subject's pseudonymous `Patient` (its name, id and full date of birth only in
@@ -267,10 +279,7 @@ pub fn patient(r: &ExportRecord, keys: &Pseudonyms, birth_date: Option<&str>) ->
             }
         }
         None => {
-            if let Some(y) = birth_date
-                .and_then(date)
-                .map(|d| d[..4].to_string())
-            {
+            if let Some(y) = birth_date.and_then(date).map(|d| d[..4].to_string()) {
                 p["birthDate"] = J::String(y);
             }
         }
@@ -325,7 +334,10 @@ pub fn record_resources(
         if let Some(v) = r.value(f.id()) {
             let a = answers(form, f, v);
             if !a.is_empty() {
-                push(form.section_of(f).id(), json!({ "linkId": f.id(), "answer": a }));
+                push(
+                    form.section_of(f).id(),
+                    json!({ "linkId": f.id(), "answer": a }),
+                );
             }
         }
     }
@@ -339,7 +351,10 @@ pub fn record_resources(
                 })
                 .collect();
             if !items.is_empty() {
-                push(form.section_of(g).id(), json!({ "linkId": g.id(), "item": items }));
+                push(
+                    form.section_of(g).id(),
+                    json!({ "linkId": g.id(), "item": items }),
+                );
             }
         }
     }
@@ -421,7 +436,9 @@ pub fn record_resources(
         }
         for i in 0..r.instances(g.id()).len() {
             let get = |id: &str| r.child_value(g.id(), i, id);
-            let Some(cvx) = get("vaccine_cvx").and_then(J::as_str).filter(|s| !s.is_empty())
+            let Some(cvx) = get("vaccine_cvx")
+                .and_then(J::as_str)
+                .filter(|s| !s.is_empty())
             else {
                 continue;
             };
@@ -458,7 +475,10 @@ pub fn record_resources(
                     }] });
                 }
             }
-            if let Some(lot) = get("lot_number").and_then(J::as_str).filter(|s| !s.trim().is_empty()) {
+            if let Some(lot) = get("lot_number")
+                .and_then(J::as_str)
+                .filter(|s| !s.trim().is_empty())
+            {
                 imm["lotNumber"] = J::String(lot.into());
             }
             if let Some(d) = get("expiry_date").and_then(J::as_str).and_then(date) {
@@ -476,11 +496,18 @@ pub fn record_resources(
         let Some(f) = layout.main.iter().find(|f| f.id() == id) else {
             continue;
         };
-        let Some(v) = r.value(id).and_then(J::as_str).filter(|v| !v.is_empty() && *v != none)
+        let Some(v) = r
+            .value(id)
+            .and_then(J::as_str)
+            .filter(|v| !v.is_empty() && *v != none)
         else {
             continue;
         };
-        let clinical = if v == "past_tb_inactive" { "inactive" } else { "active" };
+        let clinical = if v == "past_tb_inactive" {
+            "inactive"
+        } else {
+            "active"
+        };
         let c = coding(form, f, v);
         let mut cc = json!({ "coding": [c.clone()] });
         if let Some(d) = c.get("display") {
@@ -529,12 +556,12 @@ fn observation_value(form: &Form, f: &Field, v: &J) -> Option<J> {
             json!({ "valueCodeableConcept": { "coding": [c] } })
         }
         J::String(s) => match f.kind() {
-            FieldKind::Date | FieldKind::DateTime | FieldKind::Calculate => match date(s)
-                .or_else(|| date_time(s))
-            {
-                Some(d) => json!({ "valueDateTime": d }),
-                None => json!({ "valueString": s }),
-            },
+            FieldKind::Date | FieldKind::DateTime | FieldKind::Calculate => {
+                match date(s).or_else(|| date_time(s)) {
+                    Some(d) => json!({ "valueDateTime": d }),
+                    None => json!({ "valueString": s }),
+                }
+            }
             _ => json!({ "valueString": s }),
         },
         J::Array(items) => {

@@ -274,11 +274,10 @@ impl Spill {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public();
         let file = tempfile::tempfile()?;
-        let writer = age::Encryptor::with_recipients(std::iter::once(
-            &recipient as &dyn age::Recipient,
-        ))
-        .map_err(|e| ExportError::Encrypt(e.to_string()))?
-        .wrap_output(io::BufWriter::new(file))?;
+        let writer =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .map_err(|e| ExportError::Encrypt(e.to_string()))?
+                .wrap_output(io::BufWriter::new(file))?;
         Ok(Spill { identity, writer })
     }
 
@@ -348,9 +347,9 @@ fn each_record(
                 *outcome.left_out.entry(why).or_default() += 1;
                 continue;
             }
-            let form = forms
-                .get(&row.form_version)
-                .ok_or_else(|| ExportError::UnknownVersion(row.form_id.clone(), row.form_version.clone()))?;
+            let form = forms.get(&row.form_version).ok_or_else(|| {
+                ExportError::UnknownVersion(row.form_id.clone(), row.form_version.clone())
+            })?;
             let restricted = if plan.protection.restricted {
                 Some(source.restricted(&row.record_id)?)
             } else {
@@ -465,7 +464,11 @@ pub fn write(
         }
         Format::Fhir | Format::FhirNdjson => {
             let ndjson = plan.format == Format::FhirNdjson;
-            let refs = if ndjson { fhir::Refs::Ndjson } else { fhir::Refs::Bundle };
+            let refs = if ndjson {
+                fhir::Refs::Ndjson
+            } else {
+                fhir::Refs::Bundle
+            };
             let mut first = true;
             let mut emit = |out: &mut dyn Write, resource: J| -> Result<(), ExportError> {
                 if ndjson {
@@ -495,7 +498,10 @@ pub fn write(
             }
             for v in &versions {
                 let form = &forms[v];
-                emit(out, fhir::questionnaire(form, &fhir::questionnaire_id(form)))?;
+                emit(
+                    out,
+                    fhir::questionnaire(form, &fhir::questionnaire_id(form)),
+                )?;
             }
             let layouts: HashMap<&str, Layout<'_>> = forms
                 .iter()
@@ -512,12 +518,19 @@ pub fn write(
                 progress,
                 &mut |r, info| {
                     if subjects.insert(r.subject_key.clone()) {
-                        emit(out, fhir::patient(r, &plan.keys, info.date_of_birth.as_deref()))?;
+                        emit(
+                            out,
+                            fhir::patient(r, &plan.keys, info.date_of_birth.as_deref()),
+                        )?;
                     }
-                    let (Some(form), Some(layout)) =
-                        (forms.get(&r.form_version), layouts.get(r.form_version.as_str()))
-                    else {
-                        return Err(ExportError::UnknownVersion(r.form_id.clone(), r.form_version.clone()));
+                    let (Some(form), Some(layout)) = (
+                        forms.get(&r.form_version),
+                        layouts.get(r.form_version.as_str()),
+                    ) else {
+                        return Err(ExportError::UnknownVersion(
+                            r.form_id.clone(),
+                            r.form_version.clone(),
+                        ));
                     };
                     for res in fhir::record_resources(form, layout, r, &plan.keys, refs) {
                         emit(out, res)?;

@@ -62,20 +62,30 @@ impl Pseudonyms {
         Pseudonyms {
             key: mac(
                 secret,
-                &[b"tern-export-pseudonyms-v1", recipient.as_bytes(), purpose.as_bytes()],
+                &[
+                    b"tern-export-pseudonyms-v1",
+                    recipient.as_bytes(),
+                    purpose.as_bytes(),
+                ],
             ),
         }
     }
 
     /// A subject's pseudonym: `P` and 16 Crockford Base32 characters (80 bits).
     pub fn subject(&self, subject_id: &str) -> String {
-        format!("P{}", crockford(&mac(&self.key, &[b"subject", subject_id.as_bytes()]), 16))
+        format!(
+            "P{}",
+            crockford(&mac(&self.key, &[b"subject", subject_id.as_bytes()]), 16)
+        )
     }
 
     /// A record's key in the export (the encounter, pseudonymised the same way: a
     /// record id would let two recipients join their files).
     pub fn record(&self, record_id: &str) -> String {
-        format!("E{}", crockford(&mac(&self.key, &[b"record", record_id.as_bytes()]), 16))
+        format!(
+            "E{}",
+            crockford(&mac(&self.key, &[b"record", record_id.as_bytes()]), 16)
+        )
     }
 
     /// A stable UUID (version 4 layout) for a FHIR resource of `kind` about `id`.
@@ -86,7 +96,14 @@ impl Pseudonyms {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let x = hex::encode(b);
-        format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &x[..8],
+            &x[8..12],
+            &x[12..16],
+            &x[16..20],
+            &x[20..]
+        )
     }
 }
 

@@ -159,7 +159,10 @@ mod tests {
     fn notifiable_disease_takes_open_alerts_whatever_the_consent() {
         let p = Purpose::NotifiableDisease;
         assert_eq!(
-            covers(p, &answers(serde_json::json!({"alert_open": true, "consent_research": "refused"}))),
+            covers(
+                p,
+                &answers(serde_json::json!({"alert_open": true, "consent_research": "refused"}))
+            ),
             Ok(())
         );
         assert_eq!(

@@ -68,7 +68,11 @@ fn day(name: &str, v: &Option<String>) -> ApiResult<Option<String>> {
         .map(|s| {
             chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(|d| d.to_string())
-                .map_err(|_| ApiError::bad(format!("`{name}` must be a day written YYYY-MM-DD, not `{s}`")))
+                .map_err(|_| {
+                    ApiError::bad(format!(
+                        "`{name}` must be a day written YYYY-MM-DD, not `{s}`"
+                    ))
+                })
         })
         .transpose()
 }
@@ -104,10 +108,18 @@ pub async fn prepare<D: ExportDb>(
     req: &ExportRequest,
 ) -> ApiResult<Prepared> {
     caller.require(Action::Export, "export data (data managers only)")?;
-    let purpose: Purpose = req.purpose.parse().map_err(|e: super::purpose::UnknownPurpose| ApiError::bad(e.to_string()))?;
-    let format: Format = req.format.parse().map_err(|e: ExportError| ApiError::bad(e.to_string()))?;
+    let purpose: Purpose = req
+        .purpose
+        .parse()
+        .map_err(|e: super::purpose::UnknownPurpose| ApiError::bad(e.to_string()))?;
+    let format: Format = req
+        .format
+        .parse()
+        .map_err(|e: ExportError| ApiError::bad(e.to_string()))?;
     if !super::known_form(&req.form) {
-        return Err(ApiError::bad(ExportError::UnknownForm(req.form.clone()).to_string()));
+        return Err(ApiError::bad(
+            ExportError::UnknownForm(req.form.clone()).to_string(),
+        ));
     }
     let since = day("since", &req.since)?;
     let until = day("until", &req.until)?;
@@ -143,7 +155,9 @@ pub async fn prepare<D: ExportDb>(
             ))
         };
         if a.approved_by.is_none() {
-            return refuse("is not approved yet: a supervisor of its sites approves it in the dashboard");
+            return refuse(
+                "is not approved yet: a supervisor of its sites approves it in the dashboard",
+            );
         }
         if a.requested_by != caller.account {
             return refuse("was asked for by another data manager");
@@ -187,7 +201,9 @@ pub async fn prepare<D: ExportDb>(
         }
         None => (None, None),
     };
-    let fresh = hex::encode(auth::random::<32>().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?);
+    let fresh = hex::encode(
+        auth::random::<32>().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
+    );
     let keys = match &recipient {
         Some(name) => {
             let secret = db.export_secret(&fresh).await?;
@@ -275,9 +291,10 @@ pub fn write_to(
     match &p.recipient_key {
         None => super::write(source, &p.plan, out, progress),
         Some(key) => {
-            let mut enc = age::Encryptor::with_recipients(std::iter::once(key as &dyn age::Recipient))
-                .map_err(|e| ExportError::Encrypt(e.to_string()))?
-                .wrap_output(out)?;
+            let mut enc =
+                age::Encryptor::with_recipients(std::iter::once(key as &dyn age::Recipient))
+                    .map_err(|e| ExportError::Encrypt(e.to_string()))?
+                    .wrap_output(out)?;
             let outcome = super::write(source, &p.plan, &mut enc, progress)?;
             enc.finish()?;
             Ok(outcome)
@@ -307,10 +324,18 @@ pub async fn request_approval<D: ExportDb>(
     caller: &Caller,
     req: &ApprovalRequest,
 ) -> ApiResult<Approval> {
-    caller.require(Action::Export, "ask for export approvals (data managers only)")?;
-    let purpose: Purpose = req.purpose.parse().map_err(|e: super::purpose::UnknownPurpose| ApiError::bad(e.to_string()))?;
+    caller.require(
+        Action::Export,
+        "ask for export approvals (data managers only)",
+    )?;
+    let purpose: Purpose = req
+        .purpose
+        .parse()
+        .map_err(|e: super::purpose::UnknownPurpose| ApiError::bad(e.to_string()))?;
     if !super::known_form(&req.form) {
-        return Err(ApiError::bad(ExportError::UnknownForm(req.form.clone()).to_string()));
+        return Err(ApiError::bad(
+            ExportError::UnknownForm(req.form.clone()).to_string(),
+        ));
     }
     if !req.identified && !req.restricted {
         return Err(ApiError::bad(
@@ -375,10 +400,17 @@ pub fn may_approve(caller: &Caller, a: &Approval) -> bool {
 
 /// A supervisor approves a request (access-logged).
 pub async fn approve<D: ExportDb>(db: &D, caller: &Caller, id: &str) -> ApiResult<Approval> {
-    let not_found = || ApiError::new(ErrorCode::NotFound, format!("no export approval `{id}` for you"));
+    let not_found = || {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no export approval `{id}` for you"),
+        )
+    };
     let a = db.approval(id).await?.ok_or_else(not_found)?;
     if caller.role != Role::Supervisor {
-        return Err(ApiError::forbidden("approve exports (supervisors of the export's sites only)"));
+        return Err(ApiError::forbidden(
+            "approve exports (supervisors of the export's sites only)",
+        ));
     }
     if !may_approve(caller, &a) {
         return Err(ApiError::forbidden(&format!(
@@ -388,10 +420,17 @@ pub async fn approve<D: ExportDb>(db: &D, caller: &Caller, id: &str) -> ApiResul
     }
     let at = now_text();
     if !db.approve(id, &caller.account, &at).await? {
-        return Err(ApiError::new(ErrorCode::Conflict, format!("approval `{id}` was already given")));
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("approval `{id}` was already given"),
+        ));
     }
-    db.audit(&caller.audit("approve_export", a.sites.first().map_or("", String::as_str), id))
-        .await?;
+    db.audit(&caller.audit(
+        "approve_export",
+        a.sites.first().map_or("", String::as_str),
+        id,
+    ))
+    .await?;
     db.approval(id).await?.ok_or_else(not_found)
 }
 
@@ -449,7 +488,10 @@ impl std::fmt::Debug for Exporter {
 /// The file an export writes: `OUT.partial` beside it, renamed over `OUT` only
 /// when complete, removed on failure.
 fn partial(out: &Path) -> PathBuf {
-    let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".partial");
     out.with_file_name(name)
 }
@@ -475,8 +517,12 @@ impl Exporter {
     pub fn sign_in(&self, account: &str, password: &str) -> ApiResult<Caller> {
         let pw = password.to_string();
         let a = match &self.db {
-            Backend::Sqlite(db) => self.rt.block_on(service::check_password(db, account, pw, "export", "")),
-            Backend::Pg(db) => self.rt.block_on(service::check_password(db, account, pw, "export", "")),
+            Backend::Sqlite(db) => self
+                .rt
+                .block_on(service::check_password(db, account, pw, "export", "")),
+            Backend::Pg(db) => self
+                .rt
+                .block_on(service::check_password(db, account, pw, "export", "")),
         }?;
         Ok(Caller {
             account: a.name,
@@ -518,7 +564,9 @@ impl Exporter {
                 handle: self.rt.handle().clone(),
             };
             let outcome = write_to(&mut source, &prepared, &mut w, progress)?;
-            let file = w.into_inner().map_err(|e| ExportError::Io(e.into_error()))?;
+            let file = w
+                .into_inner()
+                .map_err(|e| ExportError::Io(e.into_error()))?;
             file.sync_all()?;
             std::fs::rename(&tmp, out)?;
             Ok(outcome)
@@ -530,7 +578,8 @@ impl Exporter {
                 return Err(e.into());
             }
         };
-        self.rt.block_on(log_export(db, caller, &prepared, &outcome))?;
+        self.rt
+            .block_on(log_export(db, caller, &prepared, &outcome))?;
         Ok(report(&prepared, outcome))
     }
 

@@ -84,12 +84,7 @@ pub trait ExportDb: Db {
     /// Every approval request, newest first.
     fn approvals(&self) -> impl Future<Output = DbResult<Vec<Approval>>> + Send;
     /// Marks a pending request approved; false when it was not pending.
-    fn approve(
-        &self,
-        id: &str,
-        by: &str,
-        at: &str,
-    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn approve(&self, id: &str, by: &str, at: &str) -> impl Future<Output = DbResult<bool>> + Send;
 }
 
 fn task(e: impl std::fmt::Display) -> DbError {
@@ -170,10 +165,10 @@ impl ExportDb for SqliteDb {
                 "SELECT DISTINCT json_extract(report, '$.form_version') FROM record_facts
                  WHERE {SQLITE_WHERE}"
             ))?;
-            let rows = stmt.query_map(
-                params![q.form_id, sites_json(&q), q.since, q.until],
-                |r| r.get::<_, String>(0),
-            )?;
+            let rows = stmt
+                .query_map(params![q.form_id, sites_json(&q), q.since, q.until], |r| {
+                    r.get::<_, String>(0)
+                })?;
             let mut v: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
             v.sort_by(|a, b| version_order(a, b));
             Ok(v)
@@ -200,7 +195,16 @@ impl ExportDb for SqliteDb {
                  ORDER BY encounter_date, record_id LIMIT ?8"
             ))?;
             let rows = stmt.query_map(
-                params![q.form_id, sites_json(&q), q.since, q.until, version, day, id, limit],
+                params![
+                    q.form_id,
+                    sites_json(&q),
+                    q.since,
+                    q.until,
+                    version,
+                    day,
+                    id,
+                    limit
+                ],
                 |r| r.get::<_, String>(0),
             )?;
             let mut out = Vec::new();
@@ -229,8 +233,9 @@ impl ExportDb for SqliteDb {
 
     async fn recipients(&self) -> DbResult<Vec<Recipient>> {
         self.run(|c| {
-            let mut stmt =
-                c.prepare("SELECT name, public_key, added_at FROM export_recipients ORDER BY name")?;
+            let mut stmt = c.prepare(
+                "SELECT name, public_key, added_at FROM export_recipients ORDER BY name",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Recipient {
                     name: r.get(0)?,
@@ -330,10 +335,11 @@ impl ExportDb for PgDb {
             &[&SECRET_KEY, &candidate],
         )
         .await?;
-        Ok(c
-            .query_one("SELECT value FROM settings WHERE key = $1", &[&SECRET_KEY])
-            .await?
-            .get(0))
+        Ok(
+            c.query_one("SELECT value FROM settings WHERE key = $1", &[&SECRET_KEY])
+                .await?
+                .get(0),
+        )
     }
 
     async fn export_count(&self, q: &Query) -> DbResult<u64> {
@@ -384,10 +390,14 @@ impl ExportDb for PgDb {
                        AND ($6::text IS NULL OR (encounter_date, record_id) > ($6, $7::text))
                      ORDER BY encounter_date, record_id LIMIT $8"
                 ),
-                &[&q.form_id, &q.sites, &q.since, &q.until, &version, &day, &id, &limit],
+                &[
+                    &q.form_id, &q.sites, &q.since, &q.until, &version, &day, &id, &limit,
+                ],
             )
             .await?;
-        rows.iter().map(|r| parse_row(r.get::<_, &str>(0))).collect()
+        rows.iter()
+            .map(|r| parse_row(r.get::<_, &str>(0)))
+            .collect()
     }
 
     async fn add_recipient(&self, r: &Recipient) -> DbResult<()> {
@@ -541,8 +551,9 @@ impl<D: ExportDb> Source for DbSource<'_, D> {
         if chunks.is_empty() {
             return Ok(Map::new());
         }
-        let doc = tern_store::load_chunks(chunks)
-            .map_err(|e| ExportError::Refused(format!("a restricted section does not load: {e}")))?;
+        let doc = tern_store::load_chunks(chunks).map_err(|e| {
+            ExportError::Refused(format!("a restricted section does not load: {e}"))
+        })?;
         Ok(tern_store::document_answers(&doc)["answers"]
             .as_object()
             .cloned()
