@@ -30,7 +30,11 @@ fn admin(data: &Path, args: &[&str]) -> serde_json::Value {
         .args(args)
         .output()
         .expect("tern admin");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf8");
     serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.trim().into()))
 }
@@ -76,7 +80,8 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
             confirmed_by: None,
         })
         .expect("enrolled");
-    core.session_unlock(&user.user_id, password).expect("unlock");
+    core.session_unlock(&user.user_id, password)
+        .expect("unlock");
     let RegisterResult::Registered { subject } = core
         .subjects_register(
             &NewSubject {
@@ -94,7 +99,8 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
     else {
         panic!("registered expected")
     };
-    core.records_new("pda", &subject.subject_id).expect("record");
+    core.records_new("pda", &subject.subject_id)
+        .expect("record");
 
     // Up: the app writes its changes into the offered folder.
     let view = core.bundle_view().expect("view");
@@ -105,14 +111,26 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
     assert_eq!(up.direction, "up");
     assert!(up.chunks > 0 && up.documents >= 2, "{up:?}");
     let view = core.bundle_view().expect("view");
-    let file = view.places[0].files.first().expect("the bundle file").path.clone();
+    let file = view.places[0]
+        .files
+        .first()
+        .expect("the bundle file")
+        .path
+        .clone();
     let activity = view.activity.expect("activity");
     assert!(!activity.running && activity.summary.is_some());
     let read = admin(&data, &["bundle", "import", &file]);
-    assert!(read["new_changes"].as_u64().is_some_and(|n| n > 0), "{read}");
+    assert!(
+        read["new_changes"].as_u64().is_some_and(|n| n > 0),
+        "{read}"
+    );
 
     // Down: the server writes a bundle for the device; the app reads it, once.
-    let device = core.device_state().expect("state").device_id.expect("device id");
+    let device = core
+        .device_state()
+        .expect("state")
+        .device_id
+        .expect("device id");
     let back = usb.join("from-server.ternbundle");
     let back_s = back.to_str().expect("path");
     admin(&data, &["bundle", "export", "--to", &device, back_s]);

@@ -77,7 +77,7 @@ fn unzip(bytes: &[u8]) -> HashMap<String, String> {
         let mut f = z.by_index(i).expect("entry");
         let mut text = String::new();
         f.read_to_string(&mut text).expect("UTF-8 entry");
-        out.insert(f.name().to_string(), text);
+        out.insert(f.name().expect("entry name").to_string(), text);
     }
     out
 }

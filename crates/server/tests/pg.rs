@@ -51,6 +51,7 @@ impl Postgres {
     }
 
     /// A cluster serving TLS (`ssl=on`) with this PEM certificate and key.
+    #[allow(dead_code)] // the server's TLS tests use it; the hub's tests include this file too
     pub fn start_tls(cert_pem: &str, key_pem: &str) -> Postgres {
         Self::start_with(Some((cert_pem, key_pem)))
     }
