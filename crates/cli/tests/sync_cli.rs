@@ -388,6 +388,14 @@ fn local_users_must_be_accounts_from_enrolment_on() {
         "user", "add", "ghost", "--role", "screener", "--site", "site-a",
     ]));
     json_of(&as_user(&db_s, "ghost", &["sync"]));
+    // The screener's sync pushes everything but the restricted twin's changes, which
+    // are sealed to the restricted key and wait for a key holder's session.
+    assert!(
+        json_of(&as_user(&db_s, "amina", &["status"]))["pending_changes"]
+            .as_i64()
+            .is_some_and(|n| n <= 1)
+    );
+    json_of(&as_user(&db_s, "amina", &["sync"]));
     assert_eq!(
         json_of(&as_user(&db_s, "amina", &["status"]))["pending_changes"],
         0

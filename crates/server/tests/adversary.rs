@@ -147,6 +147,12 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     let mut real = open_as(&shared, "amina", PASSWORD);
     tern_sync::prove(&mut real, ACCOUNT_PASSWORD).expect("her own password proves her");
     assert!(real.is_proven().expect("p"), "{name}");
+    drop(real);
+    // Restricted sections are sealed to the tablet's restricted key: the key holder
+    // (chen, who enrolled it) grants it to the newly proven clinician at their next
+    // session here (docs/security.md, "Restricted sections sealed on the device").
+    drop(open(&shared));
+    let mut real = open_as(&shared, "amina", PASSWORD);
     real.set_answer(&record, "hiv_offered", "true", None)
         .expect("a proven clinician opens restricted sections");
     drop(real);
