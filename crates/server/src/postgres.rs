@@ -148,13 +148,11 @@ impl PgDb {
             .await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(crate::quarantine::PG_SCHEMA).await?;
-        // Exports (issue 18): recipients and approvals.
-        tx.batch_execute(crate::export::store::PG_SCHEMA).await?;
         tx.commit().await?;
         Ok(db)
     }
 
-    pub(crate) async fn client(&self) -> DbResult<deadpool_postgres::Object> {
+    async fn client(&self) -> DbResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_err)
     }
 }

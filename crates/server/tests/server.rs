@@ -15,7 +15,6 @@ mod authz;
 mod convergence;
 mod dashboard;
 mod enrolment;
-mod exports;
 mod fuzz_corpus;
 mod identical_chunks;
 mod inputs;
