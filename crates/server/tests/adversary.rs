@@ -151,7 +151,7 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     // Restricted sections are sealed to the tablet's restricted key: the key holder
     // (chen, who enrolled it) grants it to the newly proven clinician at their next
     // session here (docs/security.md, "Restricted sections sealed on the device").
-    drop(open(&shared));
+    drop(open_as(&shared, "chen", PASSWORD));
     let mut real = open_as(&shared, "amina", PASSWORD);
     real.set_answer(&record, "hiv_offered", "true", None)
         .expect("a proven clinician opens restricted sections");
