@@ -34,3 +34,10 @@ if [ -f ui/package.json ] && { [ ! -d ui/node_modules ] || [ ui/package-lock.jso
   echo "installing npm packages for ui/" >&2
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The independent FHIR validator the export tests call (scripts/validate_fhir.py):
+# PyPI fhir.resources, pinned; its R4B models check the R4 resources we write.
+if ! python3 -c "import fhir.resources.R4B" >/dev/null 2>&1; then
+  echo "installing the Python package fhir.resources" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "fhir.resources==7.1.0"
+fi

@@ -50,6 +50,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: BundleCommand,
     },
+    /// Recipients of exports: a name and an `age` public key each.
+    Recipient {
+        #[command(subcommand)]
+        command: RecipientCommand,
+    },
     /// Documents with quarantined changes.
     Quarantine {
         #[command(subcommand)]
@@ -98,6 +103,15 @@ enum QuarantineCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+#[derive(Subcommand)]
+enum RecipientCommand {
+    /// Register a recipient's age public key (`age1...`); prints its name. Exports
+    /// with `--recipient NAME` are encrypted to it.
+    Add { name: String, public_key: String },
+    /// List recipients as JSON (name, public_key, added_at).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -232,6 +246,13 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             };
             emit(&serde_json::to_string_pretty(&summary)?)
         }
+        AdminCommand::Recipient { command } => match command {
+            RecipientCommand::Add { name, public_key } => {
+                admin.add_recipient(&name, &public_key)?;
+                emit(&name);
+            }
+            RecipientCommand::List => emit(&serde_json::to_string_pretty(&admin.recipients()?)?),
+        },
         AdminCommand::Status => emit(&serde_json::to_string_pretty(&admin.backlog()?)?),
         AdminCommand::Reproject => emit(&serde_json::to_string_pretty(&admin.reproject()?)?),
         AdminCommand::Quarantine { command } => match command {

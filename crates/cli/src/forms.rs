@@ -49,6 +49,12 @@ pub enum FormsCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the form as a FHIR R4 Questionnaire (JSON), as FHIR exports refer to it.
+    Fhir {
+        form: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print a JSON summary of every form in a folder (default schemas/forms).
     List {
         #[arg(default_value = "schemas/forms")]
@@ -82,6 +88,7 @@ pub fn run(command: FormsCommand) -> Result<ExitCode> {
         ),
         FormsCommand::List { dir, config } => list(&dir, config.as_deref()),
         FormsCommand::Describe { form, lang, config } => describe(&form, &lang, config.as_deref()),
+        FormsCommand::Fhir { form, config } => fhir(&form, config.as_deref()),
     }
 }
 
@@ -306,6 +313,16 @@ fn describe(path: &Path, lang: &str, config: Option<&Path>) -> Result<ExitCode> 
         );
     }
     crate::emit(&serde_json::to_string_pretty(&form.view(lang))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fhir(path: &Path, config: Option<&Path>) -> Result<ExitCode> {
+    let Some(form) = load_valid_form(path, config)? else {
+        return Ok(ExitCode::from(1));
+    };
+    use tern_server::export::fhir;
+    let q = fhir::questionnaire(&form, &fhir::questionnaire_id(&form));
+    crate::emit(&serde_json::to_string_pretty(&q)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod device;
 mod device_sync;
+mod export;
 mod forms;
 mod hub;
 mod serve;
@@ -33,6 +34,9 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Run a supervisor hub for a field team, synced with its upstream server.
     Hub(hub::HubArgs),
+    /// Export the records of a form for a purpose: CSV (zip) or FHIR R4, pseudonymised
+    /// per recipient and purpose; prints a JSON report.
+    Export(export::ExportArgs),
     /// Check, inspect and evaluate form definitions.
     Forms {
         #[command(subcommand)]
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Hub(args) => hub::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => code,

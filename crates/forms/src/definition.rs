@@ -318,6 +318,11 @@ impl Field {
     pub fn choice_list(&self) -> Option<&str> {
         self.choices.as_deref()
     }
+    /// For a calculate field, the declared type of its result (integer, decimal,
+    /// boolean, date, text); `None` when not declared or not a calculate field.
+    pub fn value_kind(&self) -> Option<FieldKind> {
+        self.value_kind
+    }
     pub fn is_identity(&self) -> bool {
         self.identity
     }

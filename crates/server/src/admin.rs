@@ -146,6 +146,17 @@ impl Admin {
         with_db!(self, db => crate::bundle::export(db, to, &limits))
     }
 
+    /// Registers an export recipient's `age` public key (issue 18).
+    pub fn add_recipient(&self, name: &str, key: &str) -> Result<(), ApiError> {
+        with_db!(self, db => crate::export::service::add_recipient(db, name, key))
+    }
+
+    /// The export recipients.
+    pub fn recipients(&self) -> Result<Vec<crate::export::store::Recipient>, ApiError> {
+        use crate::export::store::ExportDb;
+        with_db!(self, db => async { Ok(db.recipients().await?) })
+    }
+
     /// Rebuilds the record facts projection from the verified documents.
     pub fn reproject(&self) -> Result<crate::reproject::Reprojected, ApiError> {
         let today = chrono::Utc::now().date_naive();

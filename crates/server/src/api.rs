@@ -63,7 +63,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 type S<D> = State<Arc<AppState<D>>>;
 
 /// The router with every endpoint.
-pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
+pub fn router<D: crate::export::store::ExportDb>(state: Arc<AppState<D>>) -> Router {
     Router::new()
         .route("/healthz", get(healthz::<D>))
         .route(
@@ -102,6 +102,25 @@ pub fn router<D: Db>(state: Arc<AppState<D>>) -> Router {
         .route("/v1/reports/activity", get(activity::<D>))
         .route("/v1/reports/{name}", get(report::<D>))
         .route("/v1/export", get(export::<D>))
+        // Exports (issue 18): crate::export::api.
+        .route(
+            "/v1/exports",
+            post(crate::export::api::export::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/exports/approvals",
+            get(crate::export::api::approvals::<D>)
+                .post(crate::export::api::request_approval::<D>)
+                .layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
+            "/v1/exports/approvals/{id}/approve",
+            post(crate::export::api::approve::<D>),
+        )
+        .route(
+            "/v1/exports/recipients",
+            get(crate::export::api::recipients::<D>),
+        )
         .route("/v1/audit", get(audit::<D>))
         .route("/v1/admin/devices", get(devices::<D>))
         .route("/v1/admin/devices/{id}/revoke", post(revoke::<D>))

@@ -24,6 +24,7 @@ pub mod bundle;
 pub mod dashboard;
 pub mod db;
 pub mod enrolment;
+pub mod export;
 pub mod facts;
 pub mod guard;
 pub mod limits;
@@ -218,7 +219,7 @@ async fn demo<D: db::Db>(db: &D) -> Result<Demo, ServerError> {
 }
 
 /// Starts serving over an opened storage.
-pub async fn start_with<D: db::Db>(
+pub async fn start_with<D: export::store::ExportDb>(
     db: Arc<D>,
     config: &ServeConfig,
 ) -> Result<Running, ServerError> {

@@ -148,11 +148,13 @@ impl PgDb {
             .await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(crate::quarantine::PG_SCHEMA).await?;
+        // Exports (issue 18): recipients and approvals.
+        tx.batch_execute(crate::export::store::PG_SCHEMA).await?;
         tx.commit().await?;
         Ok(db)
     }
 
-    async fn client(&self) -> DbResult<deadpool_postgres::Object> {
+    pub(crate) async fn client(&self) -> DbResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_err)
     }
 }

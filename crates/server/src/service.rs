@@ -387,7 +387,7 @@ pub struct LoginResponse {
 /// Every failure is access-logged as `action`_failed with `device`; the password is
 /// hashed even for unknown names, so timing does not tell which accounts exist. The
 /// one password check of sign-in, enrolment and proof.
-async fn check_password<D: Db>(
+pub(crate) async fn check_password<D: Db>(
     db: &D,
     name: &str,
     password: String,

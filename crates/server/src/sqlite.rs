@@ -149,6 +149,8 @@ impl SqliteDb {
         unique_per_document(&conn)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::quarantine::SQLITE_SCHEMA)?;
+        // Exports (issue 18): recipients and approvals.
+        conn.execute_batch(crate::export::store::SQLITE_SCHEMA)?;
         // Databases made before document summaries (protocol 2).
         let has_summary: bool = conn.query_row(
             "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'summary'",
@@ -186,7 +188,7 @@ impl SqliteDb {
         })
     }
 
-    async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
     ) -> DbResult<T> {

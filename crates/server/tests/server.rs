@@ -15,6 +15,7 @@ mod authz;
 mod convergence;
 mod dashboard;
 mod enrolment;
+mod exports;
 mod fuzz_corpus;
 mod identical_chunks;
 mod inputs;

@@ -1,0 +1,562 @@
+//! What exports keep and read in the server's database, for both backends: the
+//! pseudonym secret (in `settings`), recipients' public keys, supervisors'
+//! approvals, and pages of the `record_facts` projection. The tables are created
+//! with the rest of each backend's schema ([`SQLITE_SCHEMA`], [`PG_SCHEMA`]).
+
+use super::{ExportError, Query, Source};
+use crate::db::{Db, DbError, DbResult};
+use crate::facts::FactsRow;
+use crate::postgres::PgDb;
+use crate::sqlite::SqliteDb;
+use rusqlite::{params, OptionalExtension};
+use serde_json::{Map, Value as J};
+use std::collections::HashMap;
+use std::future::Future;
+
+/// Export tables (SQLite).
+pub const SQLITE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS export_recipients(
+    name TEXT PRIMARY KEY, public_key TEXT NOT NULL, added_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS export_approvals(
+    id TEXT PRIMARY KEY, purpose TEXT NOT NULL, form_id TEXT NOT NULL, sites TEXT NOT NULL,
+    identified INTEGER NOT NULL, restricted INTEGER NOT NULL,
+    requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+    approved_by TEXT, approved_at TEXT);
+";
+
+/// Export tables (PostgreSQL).
+pub const PG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS export_recipients(
+    name TEXT PRIMARY KEY, public_key TEXT NOT NULL, added_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS export_approvals(
+    id TEXT PRIMARY KEY, purpose TEXT NOT NULL, form_id TEXT NOT NULL, sites TEXT NOT NULL,
+    identified BOOLEAN NOT NULL, restricted BOOLEAN NOT NULL,
+    requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
+    approved_by TEXT, approved_at TEXT);
+";
+
+/// The settings key of the export pseudonym secret (64 hex digits).
+const SECRET_KEY: &str = "export_pseudonym_secret";
+
+/// A recipient of exports: a name and an `age` X25519 public key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Recipient {
+    pub name: String,
+    pub public_key: String,
+    pub added_at: String,
+}
+
+/// A data manager's request for an export beyond the default (identified, or with
+/// restricted sections), and a supervisor's approval of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Approval {
+    pub id: String,
+    pub purpose: String,
+    pub form_id: String,
+    pub sites: Vec<String>,
+    pub identified: bool,
+    pub restricted: bool,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+/// The storage operations of exports.
+pub trait ExportDb: Db {
+    /// The export secret: the stored one, or `candidate` stored now if none was
+    /// (first writer wins, so concurrent first exports agree).
+    fn export_secret(&self, candidate: &str) -> impl Future<Output = DbResult<String>> + Send;
+    fn export_count(&self, q: &Query) -> impl Future<Output = DbResult<u64>> + Send;
+    fn export_versions(&self, q: &Query) -> impl Future<Output = DbResult<Vec<String>>> + Send;
+    fn export_page(
+        &self,
+        q: &Query,
+        version: Option<&str>,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> impl Future<Output = DbResult<Vec<FactsRow>>> + Send;
+    /// Adds a recipient; refuses a name already taken.
+    fn add_recipient(&self, r: &Recipient) -> impl Future<Output = DbResult<()>> + Send;
+    fn recipients(&self) -> impl Future<Output = DbResult<Vec<Recipient>>> + Send;
+    fn add_approval(&self, a: &Approval) -> impl Future<Output = DbResult<()>> + Send;
+    fn approval(&self, id: &str) -> impl Future<Output = DbResult<Option<Approval>>> + Send;
+    /// Every approval request, newest first.
+    fn approvals(&self) -> impl Future<Output = DbResult<Vec<Approval>>> + Send;
+    /// Marks a pending request approved; false when it was not pending.
+    fn approve(&self, id: &str, by: &str, at: &str) -> impl Future<Output = DbResult<bool>> + Send;
+}
+
+fn task(e: impl std::fmt::Display) -> DbError {
+    DbError::Task(e.to_string())
+}
+
+fn parse_row(text: &str) -> DbResult<FactsRow> {
+    serde_json::from_str(text).map_err(|e| {
+        DbError::Task(format!(
+            "a record_facts row does not read ({e}): run `tern admin reproject`"
+        ))
+    })
+}
+
+fn sites_json(q: &Query) -> Option<String> {
+    q.sites
+        .as_ref()
+        .map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()))
+}
+
+const SQLITE_WHERE: &str = "form_id = ?1
+    AND (?2 IS NULL OR site IN (SELECT value FROM json_each(?2)))
+    AND (?3 IS NULL OR encounter_date >= ?3) AND (?4 IS NULL OR encounter_date <= ?4)";
+
+fn sqlite_approval(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
+    let sites: String = r.get(3)?;
+    Ok(Approval {
+        id: r.get(0)?,
+        purpose: r.get(1)?,
+        form_id: r.get(2)?,
+        sites: serde_json::from_str(&sites).unwrap_or_default(),
+        identified: r.get(4)?,
+        restricted: r.get(5)?,
+        requested_by: r.get(6)?,
+        requested_at: r.get(7)?,
+        approved_by: r.get(8)?,
+        approved_at: r.get(9)?,
+    })
+}
+
+const APPROVAL_COLUMNS: &str = "id, purpose, form_id, sites, identified, restricted, requested_by,
+    requested_at, approved_by, approved_at";
+
+impl ExportDb for SqliteDb {
+    async fn export_secret(&self, candidate: &str) -> DbResult<String> {
+        let candidate = candidate.to_string();
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO settings(key, value) VALUES (?1, ?2)",
+                params![SECRET_KEY, candidate],
+            )?;
+            Ok(c.query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [SECRET_KEY],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn export_count(&self, q: &Query) -> DbResult<u64> {
+        let q = q.clone();
+        self.run(move |c| {
+            let n: i64 = c.query_row(
+                &format!("SELECT count(*) FROM record_facts WHERE {SQLITE_WHERE}"),
+                params![q.form_id, sites_json(&q), q.since, q.until],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn export_versions(&self, q: &Query) -> DbResult<Vec<String>> {
+        let q = q.clone();
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT DISTINCT json_extract(report, '$.form_version') FROM record_facts
+                 WHERE {SQLITE_WHERE}"
+            ))?;
+            let rows = stmt
+                .query_map(params![q.form_id, sites_json(&q), q.since, q.until], |r| {
+                    r.get::<_, String>(0)
+                })?;
+            let mut v: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+            v.sort_by(|a, b| version_order(a, b));
+            Ok(v)
+        })
+        .await
+    }
+
+    async fn export_page(
+        &self,
+        q: &Query,
+        version: Option<&str>,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> DbResult<Vec<FactsRow>> {
+        let q = q.clone();
+        let version = version.map(str::to_string);
+        let (day, id) = after.cloned().unzip();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT row FROM record_facts WHERE {SQLITE_WHERE}
+                   AND (?5 IS NULL OR json_extract(report, '$.form_version') = ?5)
+                   AND (?6 IS NULL OR (encounter_date, record_id) > (?6, ?7))
+                 ORDER BY encounter_date, record_id LIMIT ?8"
+            ))?;
+            let rows = stmt.query_map(
+                params![
+                    q.form_id,
+                    sites_json(&q),
+                    q.since,
+                    q.until,
+                    version,
+                    day,
+                    id,
+                    limit
+                ],
+                |r| r.get::<_, String>(0),
+            )?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(parse_row(&r?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_recipient(&self, r: &Recipient) -> DbResult<()> {
+        let r = r.clone();
+        self.run(move |c| {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO export_recipients(name, public_key, added_at) VALUES (?1, ?2, ?3)",
+                params![r.name, r.public_key, r.added_at],
+            )?;
+            if n == 0 {
+                return Err(DbError::Exists(format!("recipient `{}`", r.name)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recipients(&self) -> DbResult<Vec<Recipient>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name, public_key, added_at FROM export_recipients ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Recipient {
+                    name: r.get(0)?,
+                    public_key: r.get(1)?,
+                    added_at: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn add_approval(&self, a: &Approval) -> DbResult<()> {
+        let a = a.clone();
+        self.run(move |c| {
+            c.execute(
+                &format!("INSERT INTO export_approvals({APPROVAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    a.id,
+                    a.purpose,
+                    a.form_id,
+                    serde_json::to_string(&a.sites).map_err(task)?,
+                    a.identified,
+                    a.restricted,
+                    a.requested_by,
+                    a.requested_at,
+                    a.approved_by,
+                    a.approved_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn approval(&self, id: &str) -> DbResult<Option<Approval>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {APPROVAL_COLUMNS} FROM export_approvals WHERE id = ?1"),
+                [id],
+                sqlite_approval,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn approvals(&self) -> DbResult<Vec<Approval>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {APPROVAL_COLUMNS} FROM export_approvals ORDER BY requested_at DESC, id"
+            ))?;
+            let rows = stmt.query_map([], sqlite_approval)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn approve(&self, id: &str, by: &str, at: &str) -> DbResult<bool> {
+        let (id, by, at) = (id.to_string(), by.to_string(), at.to_string());
+        self.run(move |c| {
+            Ok(c.execute(
+                "UPDATE export_approvals SET approved_by = ?2, approved_at = ?3
+                 WHERE id = ?1 AND approved_by IS NULL",
+                params![id, by, at],
+            )? == 1)
+        })
+        .await
+    }
+}
+
+const PG_WHERE: &str = "form_id = $1 AND ($2::text[] IS NULL OR site = ANY($2))
+    AND ($3::text IS NULL OR encounter_date >= $3) AND ($4::text IS NULL OR encounter_date <= $4)";
+
+fn pg_approval(r: &tokio_postgres::Row) -> Approval {
+    let sites: String = r.get(3);
+    Approval {
+        id: r.get(0),
+        purpose: r.get(1),
+        form_id: r.get(2),
+        sites: serde_json::from_str(&sites).unwrap_or_default(),
+        identified: r.get(4),
+        restricted: r.get(5),
+        requested_by: r.get(6),
+        requested_at: r.get(7),
+        approved_by: r.get(8),
+        approved_at: r.get(9),
+    }
+}
+
+impl ExportDb for PgDb {
+    async fn export_secret(&self, candidate: &str) -> DbResult<String> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO settings(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&SECRET_KEY, &candidate],
+        )
+        .await?;
+        Ok(
+            c.query_one("SELECT value FROM settings WHERE key = $1", &[&SECRET_KEY])
+                .await?
+                .get(0),
+        )
+    }
+
+    async fn export_count(&self, q: &Query) -> DbResult<u64> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one(
+                &format!("SELECT count(*) FROM record_facts WHERE {PG_WHERE}"),
+                &[&q.form_id, &q.sites, &q.since, &q.until],
+            )
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn export_versions(&self, q: &Query) -> DbResult<Vec<String>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT DISTINCT report->>'form_version' FROM record_facts WHERE {PG_WHERE}"
+                ),
+                &[&q.form_id, &q.sites, &q.since, &q.until],
+            )
+            .await?;
+        let mut v: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        v.sort_by(|a, b| version_order(a, b));
+        Ok(v)
+    }
+
+    async fn export_page(
+        &self,
+        q: &Query,
+        version: Option<&str>,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> DbResult<Vec<FactsRow>> {
+        let (day, id) = after.cloned().unzip();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT row::text FROM record_facts WHERE {PG_WHERE}
+                       AND ($5::text IS NULL OR report->>'form_version' = $5)
+                       AND ($6::text IS NULL OR (encounter_date, record_id) > ($6, $7::text))
+                     ORDER BY encounter_date, record_id LIMIT $8"
+                ),
+                &[
+                    &q.form_id, &q.sites, &q.since, &q.until, &version, &day, &id, &limit,
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| parse_row(r.get::<_, &str>(0)))
+            .collect()
+    }
+
+    async fn add_recipient(&self, r: &Recipient) -> DbResult<()> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO export_recipients(name, public_key, added_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&r.name, &r.public_key, &r.added_at],
+            )
+            .await?;
+        if n == 0 {
+            return Err(DbError::Exists(format!("recipient `{}`", r.name)));
+        }
+        Ok(())
+    }
+
+    async fn recipients(&self) -> DbResult<Vec<Recipient>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT name, public_key, added_at FROM export_recipients ORDER BY name",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Recipient {
+                name: r.get(0),
+                public_key: r.get(1),
+                added_at: r.get(2),
+            })
+            .collect())
+    }
+
+    async fn add_approval(&self, a: &Approval) -> DbResult<()> {
+        let sites = serde_json::to_string(&a.sites).map_err(task)?;
+        self.client()
+            .await?
+            .execute(
+                &format!("INSERT INTO export_approvals({APPROVAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+                &[
+                    &a.id,
+                    &a.purpose,
+                    &a.form_id,
+                    &sites,
+                    &a.identified,
+                    &a.restricted,
+                    &a.requested_by,
+                    &a.requested_at,
+                    &a.approved_by,
+                    &a.approved_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn approval(&self, id: &str) -> DbResult<Option<Approval>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {APPROVAL_COLUMNS} FROM export_approvals WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        Ok(row.as_ref().map(pg_approval))
+    }
+
+    async fn approvals(&self) -> DbResult<Vec<Approval>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {APPROVAL_COLUMNS} FROM export_approvals ORDER BY requested_at DESC, id"
+                ),
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(pg_approval).collect())
+    }
+
+    async fn approve(&self, id: &str, by: &str, at: &str) -> DbResult<bool> {
+        Ok(self
+            .client()
+            .await?
+            .execute(
+                "UPDATE export_approvals SET approved_by = $2, approved_at = $3
+                 WHERE id = $1 AND approved_by IS NULL",
+                &[&id, &by, &at],
+            )
+            .await?
+            == 1)
+    }
+}
+
+/// Semantic versions in numeric order (`1.10.0` after `1.9.0`).
+fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
+}
+
+/// A [`Source`] over a server store, for a synchronous export on a thread that may
+/// block (the CLI's, or the blocking pool's): each read runs on `handle`.
+pub struct DbSource<'a, D: ExportDb> {
+    pub db: &'a D,
+    pub handle: tokio::runtime::Handle,
+}
+
+impl<D: ExportDb> std::fmt::Debug for DbSource<'_, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbSource")
+    }
+}
+
+impl<D: ExportDb> Source for DbSource<'_, D> {
+    fn count(&mut self, q: &Query) -> Result<u64, ExportError> {
+        Ok(self.handle.block_on(self.db.export_count(q))?)
+    }
+
+    fn versions(&mut self, q: &Query) -> Result<Vec<String>, ExportError> {
+        Ok(self.handle.block_on(self.db.export_versions(q))?)
+    }
+
+    fn page(
+        &mut self,
+        q: &Query,
+        version: Option<&str>,
+        after: Option<&(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<FactsRow>, ExportError> {
+        Ok(self
+            .handle
+            .block_on(self.db.export_page(q, version, after, limit))?)
+    }
+
+    fn subjects(&mut self, ids: &[String]) -> Result<HashMap<String, String>, ExportError> {
+        Ok(self.handle.block_on(self.db.subject_summaries(ids))?)
+    }
+
+    fn restricted(&mut self, record_id: &str) -> Result<Map<String, J>, ExportError> {
+        let twin = format!("{record_id}.restricted");
+        let chunks = self.handle.block_on(async {
+            let upto = self.db.verified_seq(&twin).await?;
+            self.db.doc_changes(&twin, upto).await
+        })?;
+        if chunks.is_empty() {
+            return Ok(Map::new());
+        }
+        let doc = tern_store::load_chunks(chunks).map_err(|e| {
+            ExportError::Refused(format!("a restricted section does not load: {e}"))
+        })?;
+        Ok(tern_store::document_answers(&doc)["answers"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
