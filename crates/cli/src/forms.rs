@@ -321,7 +321,7 @@ fn fhir(path: &Path, config: Option<&Path>) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     use tern_server::export::fhir;
-    let q = fhir::questionnaire(&form, &fhir::questionnaire_id(&form));
+    let q = fhir::questionnaire(&form, &fhir::questionnaire_id(&form), |_| true);
     crate::emit(&serde_json::to_string_pretty(&q)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,12 @@ use tokio::sync::mpsc;
 
 type S<D> = State<Arc<AppState<D>>>;
 
+/// A JSON request body, whatever content type the client named (like every other
+/// endpoint of the API): malformed JSON is a 400 that says what was wrong.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("the {what} is malformed: {e}")))
+}
+
 /// A `Write` that hands its bytes to the response body in 64 KiB chunks; a
 /// download cancelled by the browser ends the export with an error.
 struct Channel {
@@ -49,8 +55,9 @@ impl Write for Channel {
 pub async fn export<D: ExportDb>(
     State(s): S<D>,
     headers: HeaderMap,
-    Json(req): Json<ExportRequest>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    let req: ExportRequest = parse(&body, "export request")?;
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     let prepared = export_service::prepare(s.db.as_ref(), &caller, &req).await?;
     let total = s.db.export_count(&prepared.plan.query).await?;
@@ -126,8 +133,9 @@ pub async fn approvals<D: ExportDb>(
 pub async fn request_approval<D: ExportDb>(
     State(s): S<D>,
     headers: HeaderMap,
-    Json(req): Json<ApprovalRequest>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    let req: ApprovalRequest = parse(&body, "approval request")?;
     let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
     Ok(Json(export_service::request_approval(s.db.as_ref(), &caller, &req).await?).into_response())
 }

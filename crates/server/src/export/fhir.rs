@@ -176,13 +176,15 @@ fn question(form: &Form, f: &Field) -> J {
 }
 
 /// The form as an R4 `Questionnaire`: sections as groups, repeat groups as
-/// repeating groups, choice lists as answer options, calculations read-only.
-pub fn questionnaire(form: &Form, id: &str) -> J {
+/// repeating groups, choice lists as answer options, calculations read-only. Only the
+/// fields `keep` accepts are items: an export describes what it carries (a recipient
+/// without approval for restricted sections does not get their questions either).
+pub fn questionnaire(form: &Form, id: &str, keep: impl Fn(&Field) -> bool) -> J {
     let mut sections: Vec<J> = Vec::new();
     for s in form.sections() {
         let mut items: Vec<J> = Vec::new();
         for f in form.fields() {
-            if form.group_of(f).is_some() || !std::ptr::eq(form.section_of(f), s) {
+            if form.group_of(f).is_some() || !std::ptr::eq(form.section_of(f), s) || !keep(f) {
                 continue;
             }
             let mut q = question(form, f);
@@ -190,7 +192,7 @@ pub fn questionnaire(form: &Form, id: &str) -> J {
                 let children: Vec<J> = form
                     .fields()
                     .iter()
-                    .filter(|c| form.group_of(c).is_some_and(|g| g.id() == f.id()))
+                    .filter(|c| form.group_of(c).is_some_and(|g| g.id() == f.id()) && keep(c))
                     .map(|c| question(form, c))
                     .collect();
                 q["item"] = J::Array(children);

@@ -500,7 +500,9 @@ pub fn write(
                 let form = &forms[v];
                 emit(
                     out,
-                    fhir::questionnaire(form, &fhir::questionnaire_id(form)),
+                    fhir::questionnaire(form, &fhir::questionnaire_id(form), |f| {
+                        model::carries(form, f, plan.purpose, plan.protection)
+                    }),
                 )?;
             }
             let layouts: HashMap<&str, Layout<'_>> = forms

@@ -26,6 +26,11 @@ pub fn carries(form: &Form, field: &Field, purpose: Purpose, p: Protection) -> b
     if matches!(field.kind(), FieldKind::Note) || field.id() == "encounter_id" {
         return false;
     }
+    // The record's own subject id names the person: the subject pseudonym stands for
+    // it, and only an identified export adds it, with the other identity columns.
+    if field.id() == "subject_id" {
+        return false;
+    }
     // Subject fields come from the subject document (sex and age are columns of
     // their own; the rest is identity).
     if field.source() == FieldSource::Subject {
