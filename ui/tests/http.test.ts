@@ -87,4 +87,41 @@ describe('HttpDashboardBackend', () => {
     expect((calls[2]!.init!.headers as Record<string, string>).authorization).toBe('Bearer tok-1');
     expect((await rejection(backend.reportCsv('daily', { from: 'bad' }))).message).toContain('YYYY-MM-DD');
   });
+
+  it('streams an export with its progress, and reads a refusal without asking again', async () => {
+    const chunks = [new Uint8Array([80, 75, 3, 4]), new Uint8Array(1000)];
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const x of chunks) c.enqueue(x);
+        c.close();
+      },
+    });
+    const { calls, backend } = server({
+      'POST /v1/login': json(200, { token: 'tok-1', role: 'data_manager', sites: ['demo'] }),
+      'POST /v1/exports': () =>
+        new Response(body, {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="tern-pda-research.zip"', 'x-tern-export-records': '7' },
+        }),
+    });
+    await backend.signIn('dana', 'pw');
+    const seen: [number, number | null][] = [];
+    const file = await backend.exportFile({ form: 'pda', format: 'csv', purpose: 'research' }, (b, r) => seen.push([b, r]));
+    expect(file.name).toBe('tern-pda-research.zip');
+    expect(file.records).toBe(7);
+    expect(file.blob.size).toBe(1004);
+    expect(seen[0]).toEqual([0, 7]);
+    expect(seen.at(-1)).toEqual([1004, 7]);
+    expect(JSON.parse(String(calls[1]!.init!.body))).toMatchObject({ form: 'pda', format: 'csv', purpose: 'research' });
+
+    const refusing = server({
+      'POST /v1/login': json(200, { token: 'tok-2', role: 'data_manager', sites: ['demo'] }),
+      'POST /v1/exports': json(403, { code: 'forbidden', message: 'an identified export needs an approved request' }),
+    });
+    await refusing.backend.signIn('dana', 'pw');
+    const e = await rejection(refusing.backend.exportFile({ form: 'pda', format: 'csv', purpose: 'research', identified: true }, () => {}));
+    expect(e).toEqual({ code: 'forbidden', message: 'an identified export needs an approved request' });
+    // One export request: a refusal is never sent twice (each export is access-logged).
+    expect(refusing.calls.filter((c) => c.url === '/v1/exports')).toHaveLength(1);
+  });
 });

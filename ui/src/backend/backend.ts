@@ -8,6 +8,10 @@ import type {
   AnswerValue,
   DeviceState,
   Evaluation,
+  ExportApproval,
+  ExportApprovalRequest,
+  ExportFile,
+  ExportRequest,
   FormSummary,
   FormView,
   HistoryEntry,
@@ -130,6 +134,18 @@ export interface DashboardBackend {
   quarantine(): Promise<QuarantineEntry[]>;
   /** Releases or rejects a document's quarantined changes, with a reason (access-logged). */
   decideQuarantine(doc: string, decision: QuarantineDecision, reason: string): Promise<void>;
+
+  // exports (issue 18): data managers export, supervisors approve
+  /** Export approval requests: all for data managers, those of their sites for supervisors. */
+  exportApprovals(): Promise<ExportApproval[]>;
+  /** Asks a supervisor's approval for identified data or restricted sections (data managers). */
+  requestExportApproval(req: ExportApprovalRequest): Promise<ExportApproval>;
+  /** Approves a request (a supervisor of every one of its sites, not the requester). */
+  approveExport(id: string): Promise<ExportApproval>;
+  /** The registered recipients' names (data managers). */
+  exportRecipients(): Promise<string[]>;
+  /** Downloads an export as the server streams it; `progress` gets the bytes so far and the records it covers. */
+  exportFile(req: ExportRequest, progress: (bytes: number, records: number | null) => void): Promise<ExportFile>;
 }
 
 export type { Answers };

@@ -15,6 +15,10 @@ import type {
   Conflict,
   DeviceState,
   Evaluation,
+  ExportApproval,
+  ExportApprovalRequest,
+  ExportFile,
+  ExportRequest,
   FormSummary,
   FormView,
   HistoryEntry,
@@ -877,6 +881,7 @@ export const SAMPLE_QUARANTINE: QuarantineEntry[] = [
 export class FakeDashboardBackend implements DashboardBackend {
   private user: LocalUser | null = null;
   private readonly quarantined: QuarantineEntry[] = structuredClone(SAMPLE_QUARANTINE);
+  private readonly approvals: ExportApproval[] = [];
 
   constructor(
     private readonly records: ServerRecord[] = [],
@@ -981,6 +986,72 @@ export class FakeDashboardBackend implements DashboardBackend {
     const i = this.quarantined.findIndex((q) => q.doc === doc);
     if (i < 0) throw backendError('not_found', `no quarantined changes of document ${doc} wait for a decision at your sites`);
     this.quarantined.splice(i, 1);
+  }
+
+  private signedIn(): LocalUser {
+    if (!this.user) throw backendError('locked', 'Sign in first.');
+    return this.user;
+  }
+
+  private dataManager(what: string): LocalUser {
+    const u = this.signedIn();
+    if (u.role !== 'data_manager') throw backendError('forbidden', `your role may not ${what} (data managers only)`);
+    return u;
+  }
+
+  async exportApprovals(): Promise<ExportApproval[]> {
+    const u = this.signedIn();
+    if (u.role !== 'data_manager' && u.role !== 'supervisor') throw backendError('forbidden', 'your role may not see export approvals');
+    return structuredClone(this.approvals);
+  }
+
+  async requestExportApproval(req: ExportApprovalRequest): Promise<ExportApproval> {
+    const u = this.dataManager('ask for export approvals');
+    if (!req.identified && !req.restricted) throw backendError('invalid_input', 'ask for identified data, restricted sections or both: a pseudonymised export needs no approval');
+    if (req.sites.length === 0) throw backendError('invalid_input', 'name the sites the export covers');
+    const a: ExportApproval = {
+      id: `A${String(this.approvals.length + 1).padStart(15, '0')}`,
+      purpose: req.purpose,
+      form_id: req.form,
+      sites: [...req.sites].sort(),
+      identified: req.identified,
+      restricted: req.restricted,
+      requested_by: u.username,
+      requested_at: new Date().toISOString(),
+      approved_by: null,
+      approved_at: null,
+    };
+    this.approvals.push(a);
+    return structuredClone(a);
+  }
+
+  async approveExport(id: string): Promise<ExportApproval> {
+    const u = this.signedIn();
+    if (u.role !== 'supervisor') throw backendError('forbidden', 'approve exports (supervisors of the export\'s sites only)');
+    const a = this.approvals.find((x) => x.id === id);
+    if (!a) throw backendError('not_found', `no export approval \`${id}\` for you`);
+    if (a.approved_by) throw backendError('conflict', `approval \`${id}\` was already given`);
+    a.approved_by = u.username;
+    a.approved_at = new Date().toISOString();
+    return structuredClone(a);
+  }
+
+  async exportRecipients(): Promise<string[]> {
+    this.dataManager('see export recipients');
+    return ['ecdc-demo'];
+  }
+
+  /** A small stand-in file: the real exports are the server's (crates/server/src/export). */
+  async exportFile(req: ExportRequest, progress: (bytes: number, records: number | null) => void): Promise<ExportFile> {
+    this.dataManager('export');
+    if (req.identified && !this.approvals.some((a) => a.id === req.approval && a.approved_by)) {
+      throw backendError('forbidden', 'an identified export needs an approved request');
+    }
+    const text = req.format === 'csv' ? 'record_key,site\r\nR1,site-ke-nairobi\r\n' : JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] });
+    const records = this.records.filter((r) => r.form_id === req.form).length;
+    progress(text.length, records);
+    const ext = req.format === 'csv' ? 'zip' : req.format === 'fhir' ? 'json' : 'ndjson';
+    return { name: `tern-${req.form}-${req.purpose}.${ext}${req.recipient ? '.age' : ''}`, blob: new Blob([text]), records };
   }
 
   async formView(formId: string, _version: string, lang: string): Promise<FormView> {

@@ -1,6 +1,6 @@
 import type { DashboardBackend } from './backend';
 import { backendError } from './errors';
-import type { Report, ReportFilter, ReportName } from './types';
+import type { ExportApproval, ExportApprovalRequest, ExportFile, ExportRequest, Report, ReportFilter, ReportName } from './types';
 import type { ActivityReport, BackendError, ErrorCode, FormView, LocalUser, QuarantineDecision, QuarantineEntry, RecordStatus, ServerRecord, ServerRecordView } from './types';
 
 /** What `POST /v1/login` answers (crates/server/src/service.rs, `LoginResponse`). */
@@ -55,6 +55,11 @@ export class HttpDashboardBackend implements DashboardBackend {
     } catch {
       throw backendError('offline', 'The server cannot be reached.');
     }
+    return this.read<T>(res, signingIn);
+  }
+
+  /** A response's JSON body, or its refusal as a `BackendError`. */
+  private async read<T>(res: Response, signingIn = false): Promise<T> {
     const text = await res.text();
     let body: unknown = null;
     try {
@@ -124,7 +129,7 @@ export class HttpDashboardBackend implements DashboardBackend {
       throw backendError('offline', 'The server cannot be reached.');
     }
     // An error answer is JSON: read it as every other call does.
-    if (!res.ok) return this.get(path);
+    if (!res.ok) return this.read<string>(res);
     return res.text();
   }
 
@@ -152,6 +157,71 @@ export class HttpDashboardBackend implements DashboardBackend {
       headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ reason }),
     });
+  }
+
+  exportApprovals(): Promise<ExportApproval[]> {
+    return this.get('/v1/exports/approvals');
+  }
+
+  private post<T>(path: string, body: unknown): Promise<T> {
+    if (!this.token) return Promise.reject(backendError('locked', 'Sign in first.'));
+    return this.call<T>(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  requestExportApproval(req: ExportApprovalRequest): Promise<ExportApproval> {
+    return this.post('/v1/exports/approvals', req);
+  }
+
+  approveExport(id: string): Promise<ExportApproval> {
+    return this.post(`/v1/exports/approvals/${encodeURIComponent(id)}/approve`, {});
+  }
+
+  exportRecipients(): Promise<string[]> {
+    return this.get('/v1/exports/recipients');
+  }
+
+  /**
+   * The export as the server streams it (crates/server/src/export/api.rs): a refusal
+   * is JSON before the first byte; the body is read chunk by chunk for the progress.
+   */
+  async exportFile(req: ExportRequest, progress: (bytes: number, records: number | null) => void): Promise<ExportFile> {
+    if (!this.token) throw backendError('locked', 'Sign in first.');
+    const init: RequestInit = {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(req),
+    };
+    let res: Response;
+    try {
+      res = await this.fetcher(`${this.base}/v1/exports`, init);
+    } catch {
+      throw backendError('offline', 'The server cannot be reached.');
+    }
+    if (!res.ok) await this.read<unknown>(res);
+    const header = res.headers.get('x-tern-export-records');
+    const records = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `tern-${req.form}-${req.purpose}`;
+    const parts: Uint8Array[] = [];
+    let bytes = 0;
+    progress(0, records);
+    const reader = res.body?.getReader();
+    try {
+      while (reader) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        bytes += value.byteLength;
+        progress(bytes, records);
+      }
+    } catch {
+      // The server ends the stream with an error when an export fails midway.
+      throw backendError('internal', 'The export stopped before its end; nothing was saved. Try again.');
+    }
+    return { name, blob: new Blob(parts as BlobPart[], { type: res.headers.get('content-type') ?? 'application/octet-stream' }), records };
   }
 
   formView(formId: string, version: string, lang: string): Promise<FormView> {

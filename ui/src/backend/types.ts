@@ -517,3 +517,56 @@ export interface BundleView {
   peers: string[];
   activity: BundleActivity | null;
 }
+
+/** The purposes data may leave Tern for (FORMS.md 2.3; crates/server/src/export/purpose.rs). */
+export const EXPORT_PURPOSES = ['screening', 'share_destination', 'research', 'notifiable_disease'] as const;
+export type ExportPurpose = (typeof EXPORT_PURPOSES)[number];
+
+/** The export file formats (`tern export --format`). */
+export const EXPORT_FORMATS = ['csv', 'fhir', 'fhir-ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What a data manager asks to export (`POST /v1/exports`, the server's `ExportRequest`). */
+export interface ExportRequest {
+  form: string;
+  format: ExportFormat;
+  purpose: ExportPurpose;
+  /** A registered recipient: the file is encrypted to their `age` key. */
+  recipient?: string | null;
+  sites?: string[];
+  since?: string | null;
+  until?: string | null;
+  identified?: boolean;
+  /** An approved request, needed for identified data or restricted sections. */
+  approval?: string | null;
+}
+
+/** A request for an identified export or one with restricted sections, and its approval. */
+export interface ExportApproval {
+  id: string;
+  purpose: ExportPurpose;
+  form_id: string;
+  sites: string[];
+  identified: boolean;
+  restricted: boolean;
+  requested_by: string;
+  requested_at: string;
+  approved_by: string | null;
+  approved_at: string | null;
+}
+
+/** What a data manager asks approval for (`POST /v1/exports/approvals`). */
+export interface ExportApprovalRequest {
+  purpose: ExportPurpose;
+  form: string;
+  sites: string[];
+  identified: boolean;
+  restricted: boolean;
+}
+
+/** An export as downloaded: its file name, the bytes, how many records the query covered. */
+export interface ExportFile {
+  name: string;
+  blob: Blob;
+  records: number | null;
+}
