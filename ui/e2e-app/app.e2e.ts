@@ -3,7 +3,8 @@
 // `tern serve --demo`. Screenshots of every screen go to test-artifacts/app/.
 // Figures (cold start, answer-to-durable, memory) are printed and written to
 // test-artifacts/app/figures.json.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,16 @@ let tmp: string;
 let driver: string;
 let display: string;
 let server: Server;
+
+/** Lists a CSV export's zip and reads its main file and summary (Python's zipfile and csv). */
+const PY_ZIP = `
+import csv, io, json, re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = z.namelist()
+main = next(n for n in names if re.fullmatch(r"pda_[0-9.]+\\.csv", n))
+text = z.read(main).decode("utf-8-sig")
+print(json.dumps({"names": names, "rows": list(csv.DictReader(io.StringIO(text))), "summary": json.loads(z.read("export.json"))}))
+`;
 let app: Session | null = null;
 const figures: Record<string, unknown> = {};
 
@@ -268,6 +279,8 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
 
   it('syncs and the record reaches the server', async () => {
     const a = app!;
+    // Consent to screening, so that the data manager's screening export carries it.
+    await invoke(a, 'records_set_answer', { recordId, path: 'consent_screening', value: 'granted', lang: 'en' });
     await a.clickText('header nav > button', 'Home');
     await a.wait('#h-today');
     await a.click('.sync-panel button.primary');
@@ -328,6 +341,58 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
       await browser.close();
     }
   }, 60_000);
+
+  it('lets the data manager download CSV and FHIR exports of the synced records', async () => {
+    // Chromium against the real server (crates/server/src/export): by purpose, only
+    // the consented record, pseudonymised; the FHIR bundle checked by fhir.resources.
+    const manager = server.users.find((u) => u.role === 'data_manager')!;
+    const browser = await chromium();
+    try {
+      const { context, page, problems } = await openPage(browser);
+      await page.goto(server.url);
+      await page.locator('#dash-user').fill(manager.name);
+      await page.locator('#dash-pass').fill(manager.password);
+      await page.locator('#dash-pass').press('Enter');
+      await page.locator('[data-page=exports]').click();
+      await page.getByTestId('export-form').waitFor();
+      await page.locator('#exp-purpose').selectOption('screening');
+      const save = async (format: string, file: string): Promise<string> => {
+        await page.locator('#exp-format').selectOption(format);
+        const download = page.waitForEvent('download');
+        await page.locator('[data-action=export]').click();
+        const path = resolve(tmp, file);
+        await (await download).saveAs(path);
+        await page.getByRole('status').waitFor();
+        return path;
+      };
+      const zip = await save('csv', 'export.zip');
+      saveShot('23-dashboard-exports-real-server', await page.screenshot({ fullPage: true }));
+      // The zip read by Python's zipfile: the form version's rows, the dictionary, the summary.
+      const listing = JSON.parse(
+        execFileSync('python3', ['-c', PY_ZIP, zip], { encoding: 'utf8' }),
+      ) as { names: string[]; rows: Record<string, string>[]; summary: unknown };
+      expect(listing.names).toContain('dictionary.csv');
+      expect(listing.names.some((n) => /^pda_[0-9.]+\.csv$/.test(n))).toBe(true);
+      // One record of the two consented to screening: the other is left out.
+      expect(listing.rows).toHaveLength(1);
+      expect(listing.rows[0]!.temp_c).toBe('36.6');
+      expect(Object.keys(listing.rows[0]!)).not.toContain('family_name');
+      expect(JSON.stringify(listing.rows)).not.toContain('Yusuf');
+      const fhir = await save('fhir', 'export.json');
+      const bundle = JSON.parse(readFileSync(fhir, 'utf8')) as { resourceType: string; entry: { resource: { resourceType: string } }[] };
+      expect(bundle.resourceType).toBe('Bundle');
+      const kinds = bundle.entry.map((e) => e.resource.resourceType);
+      expect(kinds.filter((k) => k === 'Patient')).toHaveLength(1);
+      expect(kinds).toContain('QuestionnaireResponse');
+      expect(kinds).toContain('Observation');
+      expect(readFileSync(fhir, 'utf8')).not.toContain('Yusuf');
+      execFileSync('python3', [resolve(ARTIFACTS, '../../scripts/validate_fhir.py'), fhir], { encoding: 'utf8' });
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it('locks from the header', async () => {
     const a = app!;
