@@ -6,10 +6,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tern_app::core::Core;
-use tern_app::dto::{NewSubject, NewUser, RegisterResult, SyncPhase};
+use tern_app::dto::{NewUser, SyncPhase};
 
 mod common;
+#[path = "common/subject.rs"]
+mod subject;
 use common::tern;
+use subject::register_halima;
 
 struct Server {
     child: Child,
@@ -83,25 +86,9 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
     assert_eq!(device.site_id.as_deref(), Some("demo"));
     core.session_unlock(&user.user_id, &server.password)
         .expect("unlock");
-    let RegisterResult::Registered { subject } = core
-        .subjects_register(
-            &NewSubject {
-                family_name: "Yusuf".into(),
-                given_name: "Halima".into(),
-                sex: "female".into(),
-                date_of_birth: "1996-01-15".into(),
-                dob_precision: "exact".into(),
-                nationality: vec!["SO".into()],
-                case_ref: None,
-            },
-            false,
-        )
-        .expect("register")
-    else {
-        panic!("registered expected")
-    };
+    let subject_id = register_halima(&core);
     let record = core
-        .records_new("pda", &subject.subject_id)
+        .records_new("pda", &subject_id)
         .expect("record");
     assert!(record.unsynced);
     core.sync_now().expect("sync");

@@ -8,11 +8,14 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use tern_app::core::Core;
-use tern_app::dto::{NewSubject, NewUser, RegisterResult};
+use tern_app::dto::NewUser;
 use tern_app::error::Code;
 
 mod common;
+#[path = "common/subject.rs"]
+mod subject;
 use common::tern;
+use subject::register_halima;
 
 struct Server(Child);
 
@@ -82,24 +85,8 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
         .expect("enrolled");
     core.session_unlock(&user.user_id, password)
         .expect("unlock");
-    let RegisterResult::Registered { subject } = core
-        .subjects_register(
-            &NewSubject {
-                family_name: "Yusuf".into(),
-                given_name: "Halima".into(),
-                sex: "female".into(),
-                date_of_birth: "1996-01-15".into(),
-                dob_precision: "exact".into(),
-                nationality: vec!["SO".into()],
-                case_ref: None,
-            },
-            false,
-        )
-        .expect("register")
-    else {
-        panic!("registered expected")
-    };
-    core.records_new("pda", &subject.subject_id)
+    let subject_id = register_halima(&core);
+    core.records_new("pda", &subject_id)
         .expect("record");
 
     // Up: the app writes its changes into the offered folder.

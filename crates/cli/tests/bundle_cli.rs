@@ -11,38 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 mod common;
+#[path = "common/binary.rs"]
+mod binary;
+use binary::{run, spawn, SUPERVISOR, TERN};
 use common::{json_of, ok};
 
-const TERN: &str = env!("CARGO_BIN_EXE_tern");
-
-fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(TERN);
-    c.args(args).env_remove("TERN_USER").stdin(Stdio::null());
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    c.output().expect("run tern")
-}
-
-fn spawn(args: &[&str], envs: &[(&str, &str)], n: usize) -> (Child, Vec<String>) {
-    let mut c = Command::new(TERN);
-    c.args(args)
-        .env_remove("TERN_USER")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let got = (0..n)
-        .map(|_| lines.next().expect("a line").expect("utf8"))
-        .collect();
-    (child, got)
-}
-
-const SUPERVISOR: [(&str, &str); 2] = [("TERN_USER", "chen"), ("TERN_PASSWORD", "account-pass-1")];
 
 /// SHA-256 of every file in a store's folder whose name starts with `prefix` (the
 /// database, its WAL, its keys): equal before and after means nothing changed.

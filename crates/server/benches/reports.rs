@@ -17,20 +17,15 @@
 #[allow(dead_code)]
 #[path = "../tests/pg.rs"]
 mod pg;
+#[path = "common.rs"]
+mod common;
 
+use common::{arg, percentiles};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use tern_server::db::{Db, FactsFilter, RecordRow};
+use tern_server::db::{Db, FactsFilter};
 use tern_server::facts::{record_facts, FactsRow};
 use tern_server::reports::{self, REPORTS};
-
-fn arg(name: &str, default: &str) -> String {
-    let argv: Vec<String> = std::env::args().collect();
-    argv.iter()
-        .position(|a| a == name)
-        .and_then(|i| argv.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 /// CPU time this process has used so far, over all its threads (from
 /// /proc/self/task/*/schedstat, nanoseconds): what a report costs whatever else
@@ -52,41 +47,6 @@ fn cpu_time() -> Duration {
     Duration::from_nanos(ns)
 }
 
-fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration) {
-    v.sort();
-    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.5), at(0.95))
-}
-
-fn template(
-    form: &str,
-    answers: serde_json::Value,
-) -> (
-    std::sync::Arc<tern_forms::Form>,
-    RecordRow,
-    tern_store::RecordInput,
-) {
-    let f = tern_store::builtin::form(form, "1.1.0").expect("form");
-    let record = RecordRow {
-        record_id: "t".into(),
-        site: "site-a".into(),
-        form_id: form.into(),
-        form_version: "1.1.0".into(),
-        subject_id: "S".into(),
-        status: "submitted".into(),
-        conflict: false,
-        created: "2026-03-10T09:00:00Z".into(),
-    };
-    let input = tern_store::RecordInput {
-        answers: answers.as_object().cloned().unwrap_or_default(),
-        created: record.created.clone(),
-        subject_id: "S".into(),
-        site: "site-a".into(),
-        ..Default::default()
-    };
-    (f, record, input)
-}
-
 fn main() {
     let records: usize = arg("--records", "100000").parse().expect("--records N");
     let runs: usize = arg("--runs", "10").parse().expect("--runs N");
@@ -95,7 +55,7 @@ fn main() {
     subject.insert("date_of_birth".into(), json!("2012-02-01"));
     subject.insert("sex".into(), json!("female"));
     let templates = [
-        template(
+        common::template(
             "pda",
             json!({"consent_screening": "granted", "tb_cough": true, "tb_cough_weeks": 3,
                    "tb_fever": false, "tb_haemoptysis": false, "tb_night_sweats": false,
@@ -105,13 +65,13 @@ fn main() {
                    "vacc": [{"vaccine_cvx": "03", "source": "card", "date_given": "2013-03-01"},
                             {"vaccine_cvx": "20", "source": "verbal", "date_given": "2013-03-01"}]}),
         ),
-        template("pda", json!({"consent_screening": "refused"})),
-        template(
+        common::template("pda", json!({"consent_screening": "refused"})),
+        common::template(
             "arr_t2",
             json!({"hbv_offered": true, "hbv_accepted": true, "hbv_result": "positive",
                    "sx_fever_rash": true, "vuln_minor_source": "self"}),
         ),
-        template(
+        common::template(
             "arr_t1",
             json!({"t1_isolation": false, "t1_vuln_flags": "none"}),
         ),
@@ -149,18 +109,7 @@ fn main() {
             m.facts.warnings.len()
         );
     }
-    let rows: Vec<FactsRow> = (0..records)
-        .map(|i| {
-            let mut r = made[i % made.len()].clone();
-            r.record_id = format!("r{i:07}");
-            r.subject_id = format!("S{:07}", i / 2);
-            r.site = format!("site-{}", i % 4);
-            r.conflict = i % 97 == 0;
-            r.encounter_date = (day - chrono::Duration::days((i % 365) as i64)).to_string();
-            r.created = format!("{}T09:00:00Z", r.encounter_date);
-            r
-        })
-        .collect();
+    let rows = common::spread(&made, records, day);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
