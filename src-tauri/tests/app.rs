@@ -87,9 +87,7 @@ fn enrols_with_the_first_user_and_syncs_in_the_background() {
     core.session_unlock(&user.user_id, &server.password)
         .expect("unlock");
     let subject_id = register_halima(&core);
-    let record = core
-        .records_new("pda", &subject_id)
-        .expect("record");
+    let record = core.records_new("pda", &subject_id).expect("record");
     assert!(record.unsynced);
     core.sync_now().expect("sync");
     let end = Instant::now() + Duration::from_secs(60);

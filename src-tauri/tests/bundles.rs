@@ -86,8 +86,7 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
     core.session_unlock(&user.user_id, password)
         .expect("unlock");
     let subject_id = register_halima(&core);
-    core.records_new("pda", &subject_id)
-        .expect("record");
+    core.records_new("pda", &subject_id).expect("record");
 
     // Up: the app writes its changes into the offered folder.
     let view = core.bundle_view().expect("view");

@@ -6,16 +6,14 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output};
 
-mod common;
 #[path = "common/binary.rs"]
 mod binary;
-use binary::{run, spawn, SUPERVISOR, TERN};
+mod common;
+use binary::{run, spawn, SUPERVISOR};
 use common::{json_of, ok};
-
 
 /// SHA-256 of every file in a store's folder whose name starts with `prefix` (the
 /// database, its WAL, its keys): equal before and after means nothing changed.

@@ -5,16 +5,14 @@
 //! the hub followed by a restart that serves the same team.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 
-mod common;
 #[path = "common/binary.rs"]
 mod binary;
-use binary::{run, spawn, SUPERVISOR, TERN};
+mod common;
+use binary::{run, spawn, SUPERVISOR};
 use common::{json_of, ok};
-
 
 fn hub(dir: &Path, listen: &str, extra: &[&str]) -> (Child, String, Value) {
     let data = dir.join("hub");

@@ -13,11 +13,11 @@
 //!   cargo bench -p tern-server --bench exports -- --records 100000 --backend sqlite
 //! Options: --records N (100000), --runs N (3), --backend sqlite|postgres.
 
+#[path = "common.rs"]
+mod common;
 #[allow(dead_code)]
 #[path = "../tests/pg.rs"]
 mod pg;
-#[path = "common.rs"]
-mod common;
 
 use common::{arg, percentiles};
 use serde_json::json;
@@ -71,10 +71,7 @@ async fn load<D: Db>(db: &D, records: usize) {
     for part in rows.chunks(5000) {
         db.put_facts(part).await.expect("put");
     }
-    println!(
-        "wrote {records} rows in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    println!("wrote {records} rows in {:.1} s", t.elapsed().as_secs_f64());
 }
 
 fn main() {

@@ -14,11 +14,11 @@
 //!   cargo bench -p tern-server --bench reports -- --records 100000 --backend sqlite
 //! Options: --records N (100000), --runs N (10), --backend sqlite|postgres.
 
+#[path = "common.rs"]
+mod common;
 #[allow(dead_code)]
 #[path = "../tests/pg.rs"]
 mod pg;
-#[path = "common.rs"]
-mod common;
 
 use common::{arg, percentiles};
 use serde_json::json;

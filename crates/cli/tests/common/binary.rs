@@ -4,10 +4,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-pub const TERN: &str = env!("CARGO_BIN_EXE_tern");
+const TERN: &str = env!("CARGO_BIN_EXE_tern");
 
 /// The demo supervisor's account, as every command reads it.
-pub const SUPERVISOR: [(&str, &str); 2] = [("TERN_USER", "chen"), ("TERN_PASSWORD", "account-pass-1")];
+pub const SUPERVISOR: [(&str, &str); 2] =
+    [("TERN_USER", "chen"), ("TERN_PASSWORD", "account-pass-1")];
 
 /// Runs `tern` to its end.
 pub fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {

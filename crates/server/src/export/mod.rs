@@ -320,6 +320,13 @@ pub fn known_form(form_id: &str) -> bool {
     })
 }
 
+/// Records read so far of how many the query covers, told page by page.
+struct Counter<'p> {
+    done: u64,
+    total: u64,
+    tell: Progress<'p>,
+}
+
 /// Pages through the query (optionally one version), calling `each` per record the
 /// purpose covers, counting the others.
 fn each_record(
@@ -328,9 +335,7 @@ fn each_record(
     version: Option<&str>,
     forms: &HashMap<String, Arc<Form>>,
     outcome: &mut Outcome,
-    done: &mut u64,
-    total: u64,
-    progress: Progress<'_>,
+    counter: &mut Counter<'_>,
     each: &mut dyn FnMut(&ExportRecord, &SubjectInfo) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let mut after: Option<(String, String)> = None;
@@ -342,7 +347,7 @@ fn each_record(
         after = Some((last.encounter_date.clone(), last.record_id.clone()));
         let subjects = subjects_of(source, &rows, plan.protection.identified)?;
         for row in &rows {
-            *done += 1;
+            counter.done += 1;
             if let Err(why) = purpose::covers(plan.purpose, &row.facts.answers) {
                 *outcome.left_out.entry(why).or_default() += 1;
                 continue;
@@ -360,8 +365,7 @@ fn each_record(
                 form,
                 row,
                 restricted.as_ref(),
-                &info.id,
-                info.identity.clone(),
+                (&info.id, info.identity.clone()),
                 &plan.keys,
                 plan.purpose,
                 plan.protection,
@@ -369,7 +373,7 @@ fn each_record(
             outcome.records += 1;
             each(&record, &info)?;
         }
-        progress(*done, total);
+        (counter.tell)(counter.done, counter.total);
         if rows.len() < PAGE {
             break;
         }
@@ -396,7 +400,11 @@ pub fn write(
     progress(0, total);
     let mut outcome = Outcome::default();
     let mut subjects: HashSet<String> = HashSet::new();
-    let mut done = 0u64;
+    let mut counter = Counter {
+        done: 0,
+        total,
+        tell: progress,
+    };
     match plan.format {
         Format::Csv => {
             let mut zip = zip::ZipWriter::new_stream(&mut *out);
@@ -429,9 +437,7 @@ pub fn write(
                     Some(v),
                     &forms,
                     &mut outcome,
-                    &mut done,
-                    total,
-                    progress,
+                    &mut counter,
                     &mut |r, info| {
                         subjects.insert(info.id.clone());
                         csv::line(&mut zip, &csv::main_row(&layout, r, identified))?;
@@ -493,7 +499,7 @@ pub fn write(
                 });
                 let text = serde_json::to_string(&head).map_err(io::Error::from)?;
                 // The head without its closing brace, then the entries.
-                out.write_all(text[..text.len() - 1].as_bytes())?;
+                out.write_all(&text.as_bytes()[..text.len() - 1])?;
                 out.write_all(b",\"entry\":[\n")?;
             }
             for v in &versions {
@@ -515,9 +521,7 @@ pub fn write(
                 None,
                 &forms,
                 &mut outcome,
-                &mut done,
-                total,
-                progress,
+                &mut counter,
                 &mut |r, info| {
                     if subjects.insert(r.subject_key.clone()) {
                         emit(

@@ -94,13 +94,13 @@ pub struct ExportRecord {
 
 impl ExportRecord {
     /// Builds the record an export writes from its facts row (and its restricted
-    /// answers when approved), keeping only the fields the export carries.
+    /// answers when approved), keeping only the fields the export carries; `subject`
+    /// is the subject's surviving id (after merges) and its identity, when exported.
     pub fn new(
         form: &Form,
         row: &FactsRow,
         restricted: Option<&Map<String, J>>,
-        subject: &str,
-        identity: Option<Identity>,
+        (subject, identity): (&str, Option<Identity>),
         keys: &Pseudonyms,
         purpose: Purpose,
         p: Protection,
