@@ -122,11 +122,7 @@ fn wrong_uses_are_refused_when_the_form_loads() {
             "date",
             "unknown field `${vaccs}`",
         ),
-        (
-            "max-of(${vacc}, ${vdd})",
-            "date",
-            "unknown field `${vdd}`",
-        ),
+        ("max-of(${vacc}, ${vdd})", "date", "unknown field `${vdd}`"),
         (
             "max-of(${vd}, ${vd})",
             "date",

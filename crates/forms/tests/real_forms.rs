@@ -451,9 +451,7 @@ fn vital_signs_carry_their_further_loinc_codes() {
 #[test]
 fn catchup_due_dates_are_computed_from_documented_doses() {
     let config = tables(&repo().join("schemas/config"));
-    let dose = |cvx: &str, date: &str, source: &str| {
-        serde_json::json!({"vaccine_cvx": cvx, "date_precision": "exact", "date_given": date, "source": source})
-    };
+    let dose = |cvx: &str, date: &str, source: &str| serde_json::json!({"vaccine_cvx": cvx, "date_precision": "exact", "date_given": date, "source": source});
     let plan = |antigen: &str, n: i64| serde_json::json!({"antigen": antigen, "next_dose_no": n});
     for id in ["pda", "arr_t2"] {
         let form = load(id, &config);
@@ -485,7 +483,11 @@ fn catchup_due_dates_are_computed_from_documented_doses() {
         // Measles: the verbal dose of 1 March is not counted; 2025-01-20 + 28 days is
         // past, so dose 2 is due at the screening date.
         assert_eq!(calc("catchup_plan[0].catchup_documented_doses"), 1, "{id}");
-        assert_eq!(calc("catchup_plan[0].catchup_last_dose"), j("2025-01-20"), "{id}");
+        assert_eq!(
+            calc("catchup_plan[0].catchup_last_dose"),
+            j("2025-01-20"),
+            "{id}"
+        );
         assert_eq!(calc("catchup_plan[0].catchup_due"), j("2026-03-09"), "{id}");
         // Polio: two hexavalent doses; dose 3 is 28 days after the latest.
         assert_eq!(calc("catchup_plan[1].catchup_documented_doses"), 2, "{id}");
@@ -510,7 +512,10 @@ fn catchup_schedule_rows_name_antigens_and_doses() {
     let text = std::fs::read_to_string(repo().join("schemas/config/catchup_schedule.json"))
         .expect("catchup_schedule.json");
     let table: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(table["status"], "placeholder", "figures await the programme");
+    assert_eq!(
+        table["status"], "placeholder",
+        "figures await the programme"
+    );
     let form: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("schemas/forms/pda.json")).expect("pda"),
     )
@@ -524,9 +529,13 @@ fn catchup_schedule_rows_name_antigens_and_doses() {
     let rows = table["rows"].as_object().expect("rows");
     assert!(!rows.is_empty());
     for (key, row) in rows {
-        let (antigen, dose) = key.split_once(':').unwrap_or_else(|| panic!("{key}: antigen:dose"));
+        let (antigen, dose) = key
+            .split_once(':')
+            .unwrap_or_else(|| panic!("{key}: antigen:dose"));
         assert!(antigens.contains(&antigen), "{key}: unknown antigen");
-        let dose: u32 = dose.parse().unwrap_or_else(|_| panic!("{key}: dose number"));
+        let dose: u32 = dose
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}: dose number"));
         assert!((1..=6).contains(&dose), "{key}: dose 1-6");
         for (col, v) in row.as_object().expect("row") {
             if let Some(n) = v.as_i64() {
@@ -534,7 +543,11 @@ fn catchup_schedule_rows_name_antigens_and_doses() {
             }
         }
         let interval = row["min_interval_days"].as_i64();
-        assert_eq!(interval == Some(0), dose == 1, "{key}: only dose 1 has no interval");
+        assert_eq!(
+            interval == Some(0),
+            dose == 1,
+            "{key}: only dose 1 has no interval"
+        );
         if dose > 1 {
             assert!(
                 rows.contains_key(&format!("{antigen}:{}", dose - 1)),

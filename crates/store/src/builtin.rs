@@ -106,7 +106,8 @@ pub const TRANSLATIONS: &[(&str, &str)] = &[
     (
         "pec.ar.json",
         include_str!("../../../schemas/forms/archive/translations/pec-1.0.0.ar.json"),
-    ),    (
+    ),
+    (
         "arr_t2.ar.json",
         include_str!("../../../schemas/forms/archive/translations/arr_t2-1.1.0.ar.json"),
     ),

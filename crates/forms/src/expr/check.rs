@@ -847,7 +847,10 @@ impl Checker<'_, '_> {
             _ => {
                 let arg = &args[1];
                 let (node, ty) = self.node(arg);
-                let value_ty = if matches!(ty, Type::Number | Type::Date | Type::DateTime | Type::Any) {
+                let value_ty = if matches!(
+                    ty,
+                    Type::Number | Type::Date | Type::DateTime | Type::Any
+                ) {
                     ty
                 } else {
                     self.errors.push(ExprError::new(
@@ -861,7 +864,12 @@ impl Checker<'_, '_> {
         };
         let filter = filter_arg.map(|arg| {
             let (node, ty) = self.node(arg);
-            self.expect(arg.span, &ty, &Type::Bool, &format!("the filter of {name}()"));
+            self.expect(
+                arg.span,
+                &ty,
+                &Type::Bool,
+                &format!("the filter of {name}()"),
+            );
             Box::new(node)
         });
         self.each = None;

@@ -353,10 +353,7 @@ impl Frame<'_> {
         };
         let all = || {
             let mut out = Vec::new();
-            flatten(
-                args.iter().map(|a| self.eval_at(a, at)).collect(),
-                &mut out,
-            );
+            flatten(args.iter().map(|a| self.eval_at(a, at)).collect(), &mut out);
             out
         };
         match func {
