@@ -1577,6 +1577,17 @@ pub(crate) fn node_refs(node: &Node, out: &mut Vec<usize>) {
                 node_refs(a, out);
             }
         }
+        Node::Aggregate {
+            group,
+            value,
+            filter,
+            ..
+        } => {
+            out.push(*group);
+            for n in [value, filter].into_iter().flatten() {
+                node_refs(n, out);
+            }
+        }
     }
 }
 

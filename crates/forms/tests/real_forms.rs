@@ -443,3 +443,116 @@ fn vital_signs_carry_their_further_loinc_codes() {
         assert!(codes("temp_c").contains(&panel), "{form_id}");
     }
 }
+
+/// The catch-up due date is computed from the documented doses and the schedule
+/// table: verbal history never counts, a combination vaccine counts for every
+/// antigen it contains, and with no documented dose the dose is due at the
+/// screening date (or at the minimum age, when later).
+#[test]
+fn catchup_due_dates_are_computed_from_documented_doses() {
+    let config = tables(&repo().join("schemas/config"));
+    let dose = |cvx: &str, date: &str, source: &str| serde_json::json!({"vaccine_cvx": cvx, "date_precision": "exact", "date_given": date, "source": source});
+    let plan = |antigen: &str, n: i64| serde_json::json!({"antigen": antigen, "next_dose_no": n});
+    for id in ["pda", "arr_t2"] {
+        let form = load(id, &config);
+        let answers = serde_json::json!({
+            "encounter_start": "2026-03-09T08:00:00Z",
+            "date_of_birth": "2023-01-15",
+            "vacc": [
+                dose("03", "2025-01-20", "card"),
+                dose("03", "2026-03-01", "verbal"),
+                dose("146", "2026-02-20", "registry"),
+                dose("146", "2025-12-01", "card"),
+                dose("08", "2025-11-01", "card"),
+            ],
+            "catchup_plan": [
+                plan("measles", 2),
+                plan("polio", 3),
+                plan("hepb", 4),
+                plan("varicella", 1),
+                plan("dtp", 3),
+            ]
+        });
+        let serde_json::Value::Object(answers) = answers else {
+            unreachable!()
+        };
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").expect("time");
+        let result = form.evaluate_json(&answers, &EvalContext::new(now));
+        let calc = |path: &str| result.calculated[path].clone();
+        let j = |s: &str| serde_json::json!(s);
+        // Measles: the verbal dose of 1 March is not counted; 2025-01-20 + 28 days is
+        // past, so dose 2 is due at the screening date.
+        assert_eq!(calc("catchup_plan[0].catchup_documented_doses"), 1, "{id}");
+        assert_eq!(
+            calc("catchup_plan[0].catchup_last_dose"),
+            j("2025-01-20"),
+            "{id}"
+        );
+        assert_eq!(calc("catchup_plan[0].catchup_due"), j("2026-03-09"), "{id}");
+        // Polio: two hexavalent doses; dose 3 is 28 days after the latest.
+        assert_eq!(calc("catchup_plan[1].catchup_documented_doses"), 2, "{id}");
+        assert_eq!(calc("catchup_plan[1].catchup_due"), j("2026-03-20"), "{id}");
+        // Hepatitis B: three doses (08 and two hexavalent), dose 4 has no schedule row:
+        // 28 days after the latest.
+        assert_eq!(calc("catchup_plan[2].catchup_dose_no"), 4, "{id}");
+        assert_eq!(calc("catchup_plan[2].catchup_due"), j("2026-03-20"), "{id}");
+        // Varicella: no dose, the child is past the minimum age: due now.
+        assert_eq!(calc("catchup_plan[3].catchup_documented_doses"), 0, "{id}");
+        assert_eq!(calc("catchup_plan[3].catchup_due"), j("2026-03-09"), "{id}");
+        // DTaP: dose 3 of the computed plan is dose 3 (two hexavalent doses).
+        assert_eq!(calc("catchup_plan[4].catchup_dose_no"), 3, "{id}");
+        assert_eq!(calc("catchup_plan[4].catchup_due"), j("2026-03-20"), "{id}");
+    }
+}
+
+/// The schedule table names antigens of the forms' antigen list and doses 1-6, and
+/// its intervals are whole, non-negative days; dose 1 has no interval.
+#[test]
+fn catchup_schedule_rows_name_antigens_and_doses() {
+    let text = std::fs::read_to_string(repo().join("schemas/config/catchup_schedule.json"))
+        .expect("catchup_schedule.json");
+    let table: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        table["status"], "placeholder",
+        "figures await the programme"
+    );
+    let form: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/forms/pda.json")).expect("pda"),
+    )
+    .expect("json");
+    let antigens: Vec<&str> = form["choice_lists"]["antigen"]
+        .as_array()
+        .expect("antigen list")
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    let rows = table["rows"].as_object().expect("rows");
+    assert!(!rows.is_empty());
+    for (key, row) in rows {
+        let (antigen, dose) = key
+            .split_once(':')
+            .unwrap_or_else(|| panic!("{key}: antigen:dose"));
+        assert!(antigens.contains(&antigen), "{key}: unknown antigen");
+        let dose: u32 = dose
+            .parse()
+            .unwrap_or_else(|_| panic!("{key}: dose number"));
+        assert!((1..=6).contains(&dose), "{key}: dose 1-6");
+        for (col, v) in row.as_object().expect("row") {
+            if let Some(n) = v.as_i64() {
+                assert!(n >= 0, "{key}.{col} is negative");
+            }
+        }
+        let interval = row["min_interval_days"].as_i64();
+        assert_eq!(
+            interval == Some(0),
+            dose == 1,
+            "{key}: only dose 1 has no interval"
+        );
+        if dose > 1 {
+            assert!(
+                rows.contains_key(&format!("{antigen}:{}", dose - 1)),
+                "{key}: the previous dose has a row"
+            );
+        }
+    }
+}

@@ -923,7 +923,7 @@ mod tests {
                 created: "2026-03-09T08:00:00Z".into(),
             })
         };
-        for known in ["1.0.0", "1.1.0"] {
+        for known in ["1.0.0", "1.1.0", "1.2.0"] {
             assert!(matches!(
                 judge(&u, summary(known)),
                 Verdict::Good(Some(_), _)

@@ -315,7 +315,7 @@ fn a_record_moved_to_the_newest_form_version_verifies_on_sqlite() {
     wait_for_answer(&url, &amina, &record, "temp_c", &serde_json::json!(37.5));
     let v = server_view(&url, &amina, &record);
     assert_eq!(
-        v["record"]["form_version"], "1.1.0",
+        v["record"]["form_version"], "1.2.0",
         "moved at its first edit: {v}"
     );
     {

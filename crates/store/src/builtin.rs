@@ -38,6 +38,14 @@ pub const FORMS: &[(&str, &str)] = &[
         "arr_t2.json",
         include_str!("../../../schemas/forms/archive/arr_t2-1.0.0.json"),
     ),
+    (
+        "pda.json",
+        include_str!("../../../schemas/forms/archive/pda-1.1.0.json"),
+    ),
+    (
+        "arr_t2.json",
+        include_str!("../../../schemas/forms/archive/arr_t2-1.1.0.json"),
+    ),
 ];
 
 /// `(file name, text)` of every translation, current and archived; the form id is the
@@ -99,10 +107,34 @@ pub const TRANSLATIONS: &[(&str, &str)] = &[
         "pec.ar.json",
         include_str!("../../../schemas/forms/archive/translations/pec-1.0.0.ar.json"),
     ),
+    (
+        "arr_t2.ar.json",
+        include_str!("../../../schemas/forms/archive/translations/arr_t2-1.1.0.ar.json"),
+    ),
+    (
+        "pda.ar.json",
+        include_str!("../../../schemas/forms/archive/translations/pda-1.1.0.ar.json"),
+    ),
+    (
+        "pda.fa.json",
+        include_str!("../../../schemas/forms/archive/translations/pda-1.1.0.fa.json"),
+    ),
+    (
+        "pda.fr.json",
+        include_str!("../../../schemas/forms/archive/translations/pda-1.1.0.fr.json"),
+    ),
+    (
+        "pda.uk.json",
+        include_str!("../../../schemas/forms/archive/translations/pda-1.1.0.uk.json"),
+    ),
 ];
 
 /// `(file name, text)` of every configuration table.
 pub const CONFIG: &[(&str, &str)] = &[
+    (
+        "catchup_schedule.json",
+        include_str!("../../../schemas/config/catchup_schedule.json"),
+    ),
     (
         "cvx_vaccines.json",
         include_str!("../../../schemas/config/cvx_vaccines.json"),

@@ -1001,7 +1001,7 @@ mod tests {
         // A submission attempt moves it too, even when refused as incomplete.
         let pda = old_record(&mut s, "pda", &subject);
         assert!(s.set_status(&pda, "submitted", None).is_err());
-        assert_eq!(s.show(&pda).expect("show").form_version, "1.1.0");
+        assert_eq!(s.show(&pda).expect("show").form_version, "1.2.0");
     }
 
     /// A locked record keeps the version it was locked with, even when amended.
@@ -1115,7 +1115,7 @@ mod tests {
             .expect("subject");
         let r = s.new_record("pda", &subject).expect("pda");
         let offered = |s: &mut Store| -> Vec<String> {
-            let view = s.form_view("pda", "1.1.0", "en").expect("view");
+            let view = s.form_view("pda", "1.2.0", "en").expect("view");
             let f = view
                 .sections
                 .iter()

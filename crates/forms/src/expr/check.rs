@@ -38,6 +38,17 @@ pub(crate) enum Access {
     All,
     /// The repeat group itself (its instance count).
     Group,
+    /// A field of the repeat group an aggregate (`max-of()`, `min-of()`, `count-of()`)
+    /// iterates over: its value in the instance being visited.
+    Each,
+}
+
+/// What an aggregate over another repeat group computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Aggregate {
+    Max,
+    Min,
+    Count,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +75,15 @@ pub(crate) enum Node {
         date: usize,
         key: Option<usize>,
         at_least: Option<Box<Node>>,
+    },
+    /// `max-of(${group}, value, filter?)`, `min-of(...)`, `count-of(${group}, filter?)`:
+    /// `value` and `filter` are evaluated once per instance of `group`, where that
+    /// group's fields read the visited instance ([`Access::Each`]).
+    Aggregate {
+        kind: Aggregate,
+        group: usize,
+        value: Option<Box<Node>>,
+        filter: Option<Box<Node>>,
     },
 }
 
@@ -137,7 +157,16 @@ const FUNCTIONS: &[(&str, Func)] = &[
 ];
 
 /// Names handled outside the table above because their arguments are not plain values.
-const SPECIAL_FUNCTIONS: &[&str] = &["regex", "lookup", "configured", "answer", "min-days-apart"];
+const SPECIAL_FUNCTIONS: &[&str] = &[
+    "regex",
+    "lookup",
+    "configured",
+    "answer",
+    "min-days-apart",
+    "max-of",
+    "min-of",
+    "count-of",
+];
 
 /// Every function name the language knows, for error messages and fuzzing.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
@@ -150,12 +179,20 @@ pub fn function_names() -> impl Iterator<Item = &'static str> {
 /// Resolves and type-checks `expr`. Errors are collected, not thrown: the returned
 /// type is `Any` where a part could not be checked.
 pub(crate) fn check(expr: &Expr, scope: &Scope, errors: &mut Vec<ExprError>) -> (Node, Type) {
-    Checker { scope, errors }.node(expr)
+    Checker {
+        scope,
+        errors,
+        each: None,
+    }
+    .node(expr)
 }
 
 struct Checker<'s, 'a> {
     scope: &'s Scope<'a>,
     errors: &'s mut Vec<ExprError>,
+    /// The repeat group an enclosing aggregate iterates over, while checking its
+    /// value and filter.
+    each: Option<usize>,
 }
 
 fn is_temporal(t: &Type) -> bool {
@@ -178,6 +215,7 @@ impl Checker<'_, '_> {
         let (access, ty) = match (&sig.ty, sig.group) {
             (Type::Group, _) => (Access::Group, Type::Group),
             (ty, None) => (Access::Scalar, ty.clone()),
+            (ty, Some(g)) if Some(g) == self.each => (Access::Each, ty.clone()),
             (ty, Some(g)) if Some(g) == self.scope.group => (Access::Sibling, ty.clone()),
             (ty, Some(_)) => (Access::All, Type::list_of(ty.element().clone())),
         };
@@ -372,6 +410,9 @@ impl Checker<'_, '_> {
                 };
             }
             "min-days-apart" => return self.min_days_apart(args, span),
+            "max-of" => return self.aggregate(Aggregate::Max, args, span),
+            "min-of" => return self.aggregate(Aggregate::Min, args, span),
+            "count-of" => return self.aggregate(Aggregate::Count, args, span),
             _ => {}
         }
         let Some(&(_, func)) = FUNCTIONS.iter().find(|(n, _)| *n == name) else {
@@ -738,5 +779,112 @@ impl Checker<'_, '_> {
             ),
             None => (Node::Const(Value::Empty), Type::Number),
         }
+    }
+
+    /// `max-of(${group}, value, filter?)`, `min-of(${group}, value, filter?)` and
+    /// `count-of(${group}, filter?)`: an aggregate over the instances of another repeat
+    /// group. Inside `value` and `filter`, that group's fields read the instance being
+    /// visited; the fields of the expression's own repeat instance and of the form
+    /// outside groups read as usual (field ids are unique in a form, so a name says
+    /// which). `value` is a number, date or datetime; `filter` a boolean, and only
+    /// instances where it is true count.
+    fn aggregate(&mut self, kind: Aggregate, args: &[Expr], span: Span) -> (Node, Type) {
+        let name = match kind {
+            Aggregate::Max => "max-of",
+            Aggregate::Min => "min-of",
+            Aggregate::Count => "count-of",
+        };
+        let (min, max) = match kind {
+            Aggregate::Count => (1, 2),
+            _ => (2, 3),
+        };
+        let fallback = match kind {
+            Aggregate::Count => Type::Number,
+            _ => Type::Any,
+        };
+        if !self.arity(name, span, args, min, max) {
+            return (Node::Const(Value::Empty), fallback);
+        }
+        if self.each.is_some() {
+            return self.error(
+                span,
+                format!("{name}() cannot sit inside another max-of(), min-of() or count-of()"),
+            );
+        }
+        let ExprKind::Field(group_name) = &args[0].kind else {
+            return self.error(
+                args[0].span,
+                format!("the first argument of {name}() must be a repeat group, such as ${{vacc}}"),
+            );
+        };
+        let Some(sig) = self.scope.fields.get(group_name) else {
+            return self.error(
+                args[0].span,
+                format!("unknown field `${{{group_name}}}`: no field has this id in the form"),
+            );
+        };
+        if sig.ty != Type::Group {
+            return self.error(
+                args[0].span,
+                format!(
+                    "`${{{group_name}}}` is a {}, not a repeat group: {name}() goes over the instances of a repeat group",
+                    sig.ty
+                ),
+            );
+        }
+        let group = sig.index;
+        if self.scope.group == Some(group) {
+            return self.error(
+                args[0].span,
+                format!(
+                    "{name}() over `${{{group_name}}}`, the repeat group this expression sits in: a field of it would mean both this instance and the visited one; use min-days-apart() to compare instances of one group"
+                ),
+            );
+        }
+        self.each = Some(group);
+        let (value, filter_arg) = match kind {
+            Aggregate::Count => (None, args.get(1)),
+            _ => {
+                let arg = &args[1];
+                let (node, ty) = self.node(arg);
+                let value_ty = if matches!(
+                    ty,
+                    Type::Number | Type::Date | Type::DateTime | Type::Any
+                ) {
+                    ty
+                } else {
+                    self.errors.push(ExprError::new(
+                        arg.span,
+                        format!("{name}() needs a number, date or datetime to compare, but this is a {ty}"),
+                    ));
+                    Type::Any
+                };
+                (Some((node, value_ty)), args.get(2))
+            }
+        };
+        let filter = filter_arg.map(|arg| {
+            let (node, ty) = self.node(arg);
+            self.expect(
+                arg.span,
+                &ty,
+                &Type::Bool,
+                &format!("the filter of {name}()"),
+            );
+            Box::new(node)
+        });
+        self.each = None;
+        let ty = match &value {
+            Some((_, ty)) => ty.clone(),
+            None => Type::Number,
+        };
+        (
+            Node::Aggregate {
+                kind,
+                group,
+                value: value.map(|(node, _)| Box::new(node)),
+                filter,
+            },
+            ty,
+        )
     }
 }

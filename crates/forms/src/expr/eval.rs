@@ -1,12 +1,20 @@
 //! Stage 4 of the expression language: evaluating a compiled tree. Deterministic: the
 //! date and time come from the caller, never from a clock.
 
-use super::check::{Access, Func, Node};
+use super::check::{Access, Aggregate, Func, Node};
 use super::syntax::BinOp;
 use crate::answers::normalize_digits;
 use crate::value::{parse_date, parse_datetime, Value};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use std::cmp::Ordering;
+
+/// Where an expression is evaluated: the repeat instance it sits in, and the instance
+/// an enclosing aggregate (`max-of()`...) is visiting in the group it goes over.
+#[derive(Debug, Clone, Copy, Default)]
+struct At {
+    instance: Option<usize>,
+    each: Option<usize>,
+}
 
 /// What an expression can see while it is evaluated.
 pub(crate) struct Frame<'a> {
@@ -87,7 +95,19 @@ impl Frame<'_> {
         condition.is_none_or(|node| self.eval(node, instance) == Value::Bool(true))
     }
 
-    fn read(&self, index: usize, access: Access, raw: bool, instance: Option<usize>) -> Value {
+    /// Evaluates `node`; `instance` is the repeat instance the expression sits in.
+    pub(crate) fn eval(&self, node: &Node, instance: Option<usize>) -> Value {
+        self.eval_at(
+            node,
+            At {
+                instance,
+                each: None,
+            },
+        )
+    }
+
+    fn read(&self, index: usize, access: Access, raw: bool, at: At) -> Value {
+        let instance = at.instance;
         let cells = if raw {
             &self.raw[index]
         } else {
@@ -110,21 +130,26 @@ impl Frame<'_> {
                 Value::List(out)
             }
             Access::Group => Value::Number(cells.len() as f64),
+            Access::Each => at
+                .each
+                .and_then(|j| cells.get(j))
+                .cloned()
+                .unwrap_or(Value::Empty),
         }
     }
 
-    /// Evaluates `node`; `instance` is the repeat instance the expression sits in.
-    pub(crate) fn eval(&self, node: &Node, instance: Option<usize>) -> Value {
+    fn eval_at(&self, node: &Node, at: At) -> Value {
+        let instance = at.instance;
         match node {
             Node::Const(v) => v.clone(),
-            Node::Field { index, access, raw } => self.read(*index, *access, *raw, instance),
-            Node::Neg(a) => match self.eval(a, instance) {
+            Node::Field { index, access, raw } => self.read(*index, *access, *raw, at),
+            Node::Neg(a) => match self.eval_at(a, at) {
                 Value::Number(n) => Value::Number(-n),
                 _ => Value::Empty,
             },
-            Node::Binary(op, a, b) => self.binary(*op, a, b, instance),
-            Node::Call(func, args) => self.call(*func, args, instance),
-            Node::Regex(subject, re) => match self.eval(subject, instance) {
+            Node::Binary(op, a, b) => self.binary(*op, a, b, at),
+            Node::Call(func, args) => self.call(*func, args, at),
+            Node::Regex(subject, re) => match self.eval_at(subject, at) {
                 Value::Text(s) => Value::Bool(re.is_match(&s)),
                 _ => Value::Empty,
             },
@@ -134,7 +159,7 @@ impl Frame<'_> {
                 key,
                 presence,
             } => {
-                let key = match self.eval(key, instance) {
+                let key = match self.eval_at(key, at) {
                     Value::Text(s) if !s.is_empty() => s,
                     Value::Number(n) if n.fract() == 0.0 => format!("{}", n as i64),
                     Value::Number(n) => n.to_string(),
@@ -166,7 +191,7 @@ impl Frame<'_> {
                 if my_key.as_ref().is_some_and(Value::is_empty) {
                     return Value::Empty;
                 }
-                let floor = match at_least.as_ref().map(|a| self.eval(a, instance)) {
+                let floor = match at_least.as_ref().map(|a| self.eval_at(a, at)) {
                     Some(Value::Number(n)) => n as i64,
                     _ => 0,
                 };
@@ -183,45 +208,98 @@ impl Frame<'_> {
                 best.map(|g| Value::Number(g as f64))
                     .unwrap_or(Value::Empty)
             }
+            Node::Aggregate {
+                kind,
+                group,
+                value,
+                filter,
+            } => self.aggregate(*kind, *group, value.as_deref(), filter.as_deref(), at),
         }
     }
 
-    fn boolean(&self, node: &Node, instance: Option<usize>) -> Option<bool> {
-        match self.eval(node, instance) {
+    /// Visits every instance of `group` where `filter` holds: their count, or the
+    /// largest or smallest non-empty `value` (empty when there is none).
+    fn aggregate(
+        &self,
+        kind: Aggregate,
+        group: usize,
+        value: Option<&Node>,
+        filter: Option<&Node>,
+        at: At,
+    ) -> Value {
+        let instances = self.values.get(group).map_or(0, Vec::len);
+        let mut count = 0usize;
+        let mut best: Option<Value> = None;
+        for j in 0..instances {
+            let visit = At {
+                instance: at.instance,
+                each: Some(j),
+            };
+            if filter.is_some_and(|f| self.eval_at(f, visit) != Value::Bool(true)) {
+                continue;
+            }
+            count += 1;
+            let Some(node) = value else {
+                continue;
+            };
+            let v = self.eval_at(node, visit);
+            if v.is_empty() {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                Some(b) => match compare(&v, b) {
+                    Some(Ordering::Greater) => kind == Aggregate::Max,
+                    Some(Ordering::Less) => kind == Aggregate::Min,
+                    _ => false,
+                },
+            };
+            if better {
+                best = Some(v);
+            }
+        }
+        match kind {
+            Aggregate::Count => Value::Number(count as f64),
+            Aggregate::Max | Aggregate::Min => best.unwrap_or(Value::Empty),
+        }
+    }
+
+    fn boolean(&self, node: &Node, at: At) -> Option<bool> {
+        match self.eval_at(node, at) {
             Value::Bool(b) => Some(b),
             _ => None,
         }
     }
 
-    fn binary(&self, op: BinOp, a: &Node, b: &Node, instance: Option<usize>) -> Value {
+    fn binary(&self, op: BinOp, a: &Node, b: &Node, at: At) -> Value {
         match op {
             // Three-valued logic, short-circuiting where the answer is already known.
             BinOp::And => {
-                let l = self.boolean(a, instance);
+                let l = self.boolean(a, at);
                 if l == Some(false) {
                     return Value::Bool(false);
                 }
-                match (l, self.boolean(b, instance)) {
+                match (l, self.boolean(b, at)) {
                     (_, Some(false)) => Value::Bool(false),
                     (Some(true), Some(true)) => Value::Bool(true),
                     _ => Value::Empty,
                 }
             }
             BinOp::Or => {
-                let l = self.boolean(a, instance);
+                let l = self.boolean(a, at);
                 if l == Some(true) {
                     return Value::Bool(true);
                 }
-                match (l, self.boolean(b, instance)) {
+                match (l, self.boolean(b, at)) {
                     (_, Some(true)) => Value::Bool(true),
                     (Some(false), Some(false)) => Value::Bool(false),
                     _ => Value::Empty,
                 }
             }
-            BinOp::Eq => Value::Bool(equal(&self.eval(a, instance), &self.eval(b, instance))),
-            BinOp::Ne => Value::Bool(!equal(&self.eval(a, instance), &self.eval(b, instance))),
+            BinOp::Eq => Value::Bool(equal(&self.eval_at(a, at), &self.eval_at(b, at))),
+            BinOp::Ne => Value::Bool(!equal(&self.eval_at(a, at), &self.eval_at(b, at))),
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let (l, r) = (self.eval(a, instance), self.eval(b, instance));
+                let (l, r) = (self.eval_at(a, at), self.eval_at(b, at));
                 if l.is_empty() || r.is_empty() {
                     return Value::Empty;
                 }
@@ -237,7 +315,7 @@ impl Frame<'_> {
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
                 let (Value::Number(x), Value::Number(y)) =
-                    (self.eval(a, instance), self.eval(b, instance))
+                    (self.eval_at(a, at), self.eval_at(b, at))
                 else {
                     return Value::Empty;
                 };
@@ -257,10 +335,11 @@ impl Frame<'_> {
         }
     }
 
-    fn call(&self, func: Func, args: &[Node], instance: Option<usize>) -> Value {
+    fn call(&self, func: Func, args: &[Node], at: At) -> Value {
+        let instance = at.instance;
         let arg = |i: usize| {
             args.get(i)
-                .map(|a| self.eval(a, instance))
+                .map(|a| self.eval_at(a, at))
                 .unwrap_or(Value::Empty)
         };
         let number = |i: usize| match arg(i) {
@@ -274,10 +353,7 @@ impl Frame<'_> {
         };
         let all = || {
             let mut out = Vec::new();
-            flatten(
-                args.iter().map(|a| self.eval(a, instance)).collect(),
-                &mut out,
-            );
+            flatten(args.iter().map(|a| self.eval_at(a, at)).collect(), &mut out);
             out
         };
         match func {
@@ -289,13 +365,13 @@ impl Frame<'_> {
             Func::Position => instance
                 .map(|i| Value::Number(i as f64 + 1.0))
                 .unwrap_or(Value::Empty),
-            Func::If => match self.boolean(&args[0], instance) {
+            Func::If => match self.boolean(&args[0], at) {
                 Some(true) => arg(1),
                 _ => arg(2),
             },
             Func::Coalesce => args
                 .iter()
-                .map(|a| self.eval(a, instance))
+                .map(|a| self.eval_at(a, at))
                 .find(|v| !v.is_empty())
                 .unwrap_or(Value::Empty),
             Func::Not => match arg(0) {
@@ -365,7 +441,7 @@ impl Frame<'_> {
             },
             Func::Concat => Value::Text(
                 args.iter()
-                    .map(|a| self.eval(a, instance).to_string())
+                    .map(|a| self.eval_at(a, at).to_string())
                     .collect(),
             ),
             Func::String => match arg(0) {
