@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 use tern_server::export::service::{ExportReport, ExportRequest, Exporter};
 use tern_server::service::Caller;
 
+/// The current version of pda, which new records take (the CSV file names carry it);
+/// checked against schemas/forms/pda.json by the first assertion of the scenario.
+const V: &str = "1.2.0";
+
 /// A CSV file as rows of cells (RFC 4180 quoting), without its byte-order mark.
 pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let text = text.strip_prefix('\u{feff}').expect("a byte-order mark");
@@ -154,6 +158,9 @@ fn of_type(rs: &[J], t: &str) -> Vec<J> {
 
 fn exports_of_synced_records(backend: Backend) {
     let name = backend.name;
+    let current: J =
+        serde_json::from_str(include_str!("../../../schemas/forms/pda.json")).expect("pda");
+    assert_eq!(current["version"], V, "V names pda's current version");
     let server = TestServer::start(&backend.storage);
     let admin = accounts(&backend.storage);
     admin
@@ -296,15 +303,15 @@ fn exports_of_synced_records(backend: Backend) {
     assert!(!rep.encrypted);
     let files = unzip(&bytes);
     for f in [
-        "pda_1.1.0.csv",
-        "pda_1.1.0.vacc.csv",
-        "pda_1.1.0.current_meds.csv",
-        "dictionary.csv",
-        "export.json",
+        format!("pda_{V}.csv"),
+        format!("pda_{V}.vacc.csv"),
+        format!("pda_{V}.current_meds.csv"),
+        "dictionary.csv".into(),
+        "export.json".into(),
     ] {
-        assert!(files.contains_key(f), "{name}: {f} in {:?}", files.keys());
+        assert!(files.contains_key(&f), "{name}: {f} in {:?}", files.keys());
     }
-    let main = Table::new(&files["pda_1.1.0.csv"]);
+    let main = Table::new(&files[&format!("pda_{V}.csv")]);
     assert_eq!(main.rows.len(), 3);
     for absent in [
         "hiv_offered",
@@ -326,7 +333,7 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(main.cell(a, "consent_research"), "granted");
     assert_eq!(main.cell(a, "sex"), "female");
     assert_eq!(main.cell(a, "site"), "site-a");
-    assert_eq!(main.cell(a, "form_version"), "1.1.0");
+    assert_eq!(main.cell(a, "form_version"), V);
     assert_eq!(
         main.cell(a, "allergy_details"),
         "'=HYPERLINK(\"http://evil.example\",\"x\")",
@@ -347,13 +354,13 @@ fn exports_of_synced_records(backend: Backend) {
         "{name}: the merged subject exports as one person"
     );
     assert_ne!(main.cell(b, "subject_key"), main.cell(a, "subject_key"));
-    let vacc = Table::new(&files["pda_1.1.0.vacc.csv"]);
+    let vacc = Table::new(&files[&format!("pda_{V}.vacc.csv")]);
     assert_eq!(vacc.rows.len(), 1);
     assert_eq!(vacc.cell(0, "record_key"), key);
     assert_eq!(vacc.cell(0, "index"), "0");
     assert_eq!(vacc.cell(0, "vaccine_cvx"), "03");
     assert_eq!(vacc.cell(0, "date_given"), "2020-01-15");
-    let meds = Table::new(&files["pda_1.1.0.current_meds.csv"]);
+    let meds = Table::new(&files[&format!("pda_{V}.current_meds.csv")]);
     assert_eq!(meds.cell(0, "med_name"), "باراسيتامول");
     let dict = Table::new(&files["dictionary.csv"]);
     let t = dict.find("field_id", "temp_c");
@@ -365,7 +372,7 @@ fn exports_of_synced_records(backend: Backend) {
     );
     assert_eq!(dict.cell(t, "label"), "Body temperature");
     let cvx = dict.find("field_id", "vaccine_cvx");
-    assert_eq!(dict.cell(cvx, "file"), "pda_1.1.0.vacc.csv");
+    assert_eq!(dict.cell(cvx, "file"), format!("pda_{V}.vacc.csv"));
     assert!(
         dict.cell(cvx, "choices").contains("03=MMR"),
         "{}",
@@ -471,7 +478,7 @@ fn exports_of_synced_records(backend: Backend) {
     let q = of_type(&rs, "Questionnaire");
     assert_eq!(q.len(), 1);
     assert_eq!(q[0]["url"], "urn:tern:form:pda");
-    assert_eq!(q[0]["version"], "1.1.0");
+    assert_eq!(q[0]["version"], V);
     let patients = of_type(&rs, "Patient");
     let woman = patients
         .iter()
@@ -485,7 +492,7 @@ fn exports_of_synced_records(backend: Backend) {
     assert_eq!(qrs.len(), 3);
     assert!(qrs
         .iter()
-        .all(|r| r["questionnaire"] == "urn:tern:form:pda|1.1.0"));
+        .all(|r| r["questionnaire"] == format!("urn:tern:form:pda|{V}").as_str()));
     let obs = of_type(&rs, "Observation");
     let temp = obs
         .iter()
@@ -592,7 +599,7 @@ fn exports_of_synced_records(backend: Backend) {
     let (rep, bytes) = ctx.export(&ask, "identified.zip");
     assert!(rep.identified && rep.restricted_sections);
     let files = unzip(&bytes);
-    let main = Table::new(&files["pda_1.1.0.csv"]);
+    let main = Table::new(&files[&format!("pda_{V}.csv")]);
     let a = main.find("temp_c", "37.2");
     assert_eq!(main.cell(a, "subject_id"), first_subject);
     assert!(
@@ -667,7 +674,7 @@ fn exports_of_synced_records(backend: Backend) {
         Some("5")
     );
     let files = unzip(&resp.bytes().expect("body"));
-    assert_eq!(Table::new(&files["pda_1.1.0.csv"]).rows.len(), 3);
+    assert_eq!(Table::new(&files[&format!("pda_{V}.csv")]).rows.len(), 3);
 
     // ---- The access log: who, purpose, filter, record count.
     let (_, log) = get(&url, "/v1/audit", &dana_web);
