@@ -17,6 +17,25 @@ pub struct ReportQuery {
     pub site: Option<String>,
     pub form: Option<String>,
     pub format: Option<String>,
+    /// Most rows the JSON answer lists (default [`LIST_ROWS`], at most
+    /// [`MAX_LIST_ROWS`]); the CSV download always has every row.
+    pub limit: Option<usize>,
+}
+
+/// Rows a report lists on the screen unless asked otherwise.
+pub const LIST_ROWS: usize = 500;
+/// The most rows a report lists on the screen.
+pub const MAX_LIST_ROWS: usize = 5000;
+
+/// How many rows the JSON answer of `q` lists (pure).
+pub fn list_rows(q: &ReportQuery) -> ApiResult<usize> {
+    match q.limit {
+        None => Ok(LIST_ROWS),
+        Some(n) if (1..=MAX_LIST_ROWS).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad(format!(
+            "limit {n} is out of range: list 1 to {MAX_LIST_ROWS} rows (the CSV download has them all)"
+        ))),
+    }
 }
 
 /// Longest window a report covers, in days.
@@ -182,6 +201,19 @@ pub async fn report<D: Db>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_are_bounded_and_the_bound_is_checked() {
+        let q = |limit| ReportQuery {
+            limit,
+            ..ReportQuery::default()
+        };
+        assert_eq!(list_rows(&q(None)).ok(), Some(LIST_ROWS));
+        assert_eq!(list_rows(&q(Some(1))).ok(), Some(1));
+        assert_eq!(list_rows(&q(Some(MAX_LIST_ROWS))).ok(), Some(MAX_LIST_ROWS));
+        assert!(list_rows(&q(Some(0))).is_err());
+        assert!(list_rows(&q(Some(MAX_LIST_ROWS + 1))).is_err());
+    }
 
     #[test]
     fn the_window_defaults_to_90_days_and_is_checked() {

@@ -223,8 +223,23 @@ pub struct Report {
     pub name: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<J>>,
+    /// How many rows the whole report has: more than `rows` when the list was
+    /// bounded for the screen ([`Report::bounded`]); the chart and the CSV cover all.
+    pub total_rows: usize,
     pub chart: Option<Chart>,
     pub notes: Vec<String>,
+}
+
+impl Report {
+    /// The report with at most `limit` rows, the first ones (each report orders its
+    /// rows most urgent or oldest first), and `total_rows` saying how many there are:
+    /// a worklist of every record is read by no one and stalls a browser, while its
+    /// chart and its CSV download stay whole.
+    pub fn bounded(mut self, limit: usize) -> Report {
+        self.total_rows = self.rows.len();
+        self.rows.truncate(limit);
+        self
+    }
 }
 
 /// A chart of the report: `bar` (grouped) or `line`, labels along the axis, one
@@ -757,6 +772,7 @@ fn report_of(name: &str, columns: &[&str], rows: Vec<Vec<J>>) -> Report {
     Report {
         name: name.into(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
+        total_rows: rows.len(),
         rows,
         chart: None,
         notes: Vec::new(),
@@ -951,6 +967,7 @@ fn daily(counts: &[(DailyKey, usize)]) -> Report {
     Report {
         name: "daily".into(),
         columns,
+        total_rows: out.len(),
         rows: out,
         chart: Some(Chart {
             kind: "line".into(),
@@ -1716,6 +1733,16 @@ mod tests {
     }
 
     #[test]
+    fn a_bounded_report_keeps_its_first_rows_and_says_how_many_there_are() {
+        let rows: Vec<Vec<J>> = (0..5).map(|i| vec![json!(i)]).collect();
+        let r = report_of("incomplete", &["record"], rows).bounded(2);
+        assert_eq!(r.rows, vec![vec![json!(0)], vec![json!(1)]]);
+        assert_eq!(r.total_rows, 5);
+        let whole = report_of("incomplete", &["record"], vec![vec![json!(0)]]).bounded(2);
+        assert_eq!((whole.rows.len(), whole.total_rows), (1, 1));
+    }
+
+    #[test]
     fn csv_cells_cannot_start_a_formula() {
         let r = Report {
             name: "x".into(),
@@ -1724,6 +1751,7 @@ mod tests {
                 vec![json!("=HYPERLINK(\"x\")"), json!(-3)],
                 vec![json!("@x,y"), J::Null],
             ],
+            total_rows: 2,
             chart: None,
             notes: Vec::new(),
         };

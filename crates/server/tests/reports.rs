@@ -103,6 +103,39 @@ fn reports_from_records(backend: Backend) {
         "{incomplete}"
     );
 
+    // A worklist on the screen is bounded; its total, chart and CSV stay whole.
+    let all = listed.len();
+    assert!(all >= 1, "{incomplete}");
+    assert_eq!(incomplete["total_rows"], all, "{name}: {incomplete}");
+    let (status, one) = get(&url, "/v1/reports/incomplete?limit=1", &chen);
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["rows"].as_array().map(Vec::len), Some(1), "{one}");
+    assert_eq!(one["total_rows"], all, "{name}: {one}");
+    assert_eq!(
+        one["rows"][0], incomplete["rows"][0],
+        "the first rows are kept"
+    );
+    assert_eq!(
+        one["chart"], incomplete["chart"],
+        "the chart counts every row"
+    );
+    let csv = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/reports/incomplete?format=csv&limit=1"))
+        .bearer_auth(&chen)
+        .send()
+        .expect("csv")
+        .text()
+        .expect("text");
+    assert_eq!(
+        csv.lines().count(),
+        all + 1,
+        "{name}: the CSV has every row"
+    );
+    for bad in ["0", "5001", "many"] {
+        let (status, r) = get(&url, &format!("/v1/reports/incomplete?limit={bad}"), &chen);
+        assert_eq!(status, 400, "limit={bad}: {r}");
+    }
+
     // Filters: another site, another form, a window before the records.
     for q in [
         "site=site-b",

@@ -128,7 +128,7 @@ export function fakeReport(name: ReportName, filter: ReportFilter, names: boolea
   const keep = t.columns.map((c) => names || c !== 'name');
   const columns = t.columns.filter((_, i) => keep[i]);
   const shown = rows.map((r) => r.filter((_, i) => keep[i]));
-  return { name, columns, rows: shown, chart: t.chart(rows, t.columns), notes: [...(t.notes ?? [])] };
+  return { name, columns, rows: shown, total_rows: shown.length, chart: t.chart(rows, t.columns), notes: [...(t.notes ?? [])] };
 }
 
 /** The report's table as the server's CSV (formula-guarded cells). */

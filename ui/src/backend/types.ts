@@ -392,6 +392,8 @@ export interface Report {
   /** Column keys (labels are the UI's `rep-col-<key>`; `outcome:<code>` columns name an outcome). */
   columns: string[];
   rows: (string | number | boolean | null)[][];
+  /** Rows of the whole report: more than `rows` holds when the server bounded the list (the CSV has all). */
+  total_rows: number;
   chart: ReportChart | null;
   /** What the data cannot say (`rep-note-<key>`). */
   notes: string[];

@@ -437,6 +437,8 @@ quar-do-reject = Reject
 quar-released = Released: the changes of { $doc } are merged and will reach the devices.
 quar-rejected = Rejected: the changes of { $doc } stay out.
 
+rep-bounded = The first { $shown } of { $total } rows; the chart counts them all, and the CSV download lists them all.
+
 ## Exports (issue 18)
 exp-title = Exports
 exp-explain = Data for health authorities and receiving clinicians, by purpose: only records whose consent or legal basis covers the purpose, pseudonymised per recipient. Identified data and restricted sections need a request that a supervisor of the sites approves. Every export is in the access log.

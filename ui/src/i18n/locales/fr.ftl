@@ -428,6 +428,8 @@ quar-do-reject = Rejeter
 quar-released = Libéré : les modifications de { $doc } sont fusionnées et parviendront aux appareils.
 quar-rejected = Rejeté : les modifications de { $doc } restent écartées.
 
+rep-bounded = Les { $shown } premières lignes sur { $total } ; le graphique les compte toutes et le téléchargement CSV les liste toutes.
+
 ## Exports (issue 18)
 exp-title = Exports
 exp-explain = Données pour les autorités sanitaires et les cliniciens d'accueil, par finalité : seuls les dossiers dont le consentement ou la base légale couvre la finalité, pseudonymisés par destinataire. Les données identifiantes et les sections restreintes exigent une demande approuvée par un superviseur des sites. Chaque export est inscrit au journal des accès.
