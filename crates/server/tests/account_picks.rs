@@ -21,10 +21,7 @@ fn scenario(backend: Backend) {
     let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
     let record = {
         let mut s = open(&dev);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let r = s.new_record("pda", &subject).expect("record");
+        let r = new_pda(&mut s);
         s.set_answer(&r, "clinician_id", "amina", None)
             .expect("the clinician names herself");
         assert!(

@@ -30,10 +30,7 @@ fn scenario(backend: Backend) {
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
     let record = {
         let mut s = open(&clin);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let r = s.new_record("pda", &subject).expect("record");
+        let r = new_pda(&mut s);
         s.set_answer(&r, "hiv_offered", "true", None)
             .expect("restricted");
         r

@@ -255,3 +255,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// A new pre-departure record (the current pda version) of a new female subject.
+pub fn new_pda(s: &mut Store) -> String {
+    let subject = s
+        .add_subject(&[("sex".into(), "female".into())])
+        .expect("subject");
+    s.new_record("pda", &subject).expect("record")
+}

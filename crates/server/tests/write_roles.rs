@@ -59,10 +59,7 @@ fn scenario(backend: Backend) {
     let scr = device(tmp.path(), &admin, &url, "bilal", "site-a");
     let record = {
         let mut s = open(&scr);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let r = s.new_record("pda", &subject).expect("record");
+        let r = new_pda(&mut s);
         s.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
         assert!(
             s.set_answer(&r, "tb_diagnosis", "pulmonary_tb", None)

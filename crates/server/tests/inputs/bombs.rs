@@ -140,10 +140,7 @@ fn scenario(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     let record = {
         let mut s = open(&clin);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        s.new_record("pda", &subject).expect("record")
+        new_pda(&mut s)
     };
     sync(&clin);
     let amina = login(&url, "amina");

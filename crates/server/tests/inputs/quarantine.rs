@@ -86,10 +86,7 @@ fn scenario(backend: Backend) {
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
     let record = {
         let mut s = open(&scr);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let r = s.new_record("pda", &subject).expect("record");
+        let r = new_pda(&mut s);
         s.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
         r
     };
