@@ -5,8 +5,12 @@
 //! the hub followed by a restart that serves the same team.
 
 use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Child;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 #[path = "common/binary.rs"]
 mod binary;
@@ -178,6 +182,237 @@ fn a_hub_serves_its_team_and_syncs_up() {
     );
     let _ = hub_proc.kill();
     let _ = hub_proc.wait();
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// A TCP proxy between the hub and its upstream that passes everything until told to
+/// hold: from then on, the next `POST /v1/sync` the hub sends never reaches the
+/// upstream (the hub waits for its answer, as on a link that went dead mid-push).
+struct Proxy {
+    addr: String,
+    /// Upstream sync requests seen so far.
+    syncs: Arc<AtomicUsize>,
+    /// Sync requests let through before holding (`usize::MAX`: pass everything).
+    pass: Arc<AtomicUsize>,
+    /// Whether a request is held now.
+    held: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let target = upstream.trim_start_matches("http://").to_string();
+        let (syncs, pass, held) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(usize::MAX)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (s, p, h) = (syncs.clone(), pass.clone(), held.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let (mut c_in, mut s_out) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                let (mut s_in, mut c_out) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_in, &mut c_out);
+                });
+                let (s, p, h) = (s.clone(), p.clone(), h.clone());
+                std::thread::spawn(move || {
+                    const SYNC: &[u8] = b"POST /v1/sync HTTP";
+                    let mut buf = [0u8; 64 * 1024];
+                    loop {
+                        let n = match c_in.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let chunk = &buf[..n];
+                        if let Some(at) = chunk.windows(SYNC.len()).position(|w| w == SYNC) {
+                            if s.fetch_add(1, Ordering::SeqCst) >= p.load(Ordering::SeqCst) {
+                                let _ = s_out.write_all(&chunk[..at]);
+                                h.store(true, Ordering::SeqCst);
+                                // Held: read on (so the hub's request is sent) and
+                                // forward nothing, until the hub goes away.
+                                while matches!(c_in.read(&mut buf), Ok(n) if n > 0) {}
+                                return;
+                            }
+                        }
+                        if s_out.write_all(chunk).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Proxy {
+            addr: format!("http://{addr}"),
+            syncs,
+            pass,
+            held,
+        }
+    }
+
+    /// Lets `n` more sync requests through, then holds the next one.
+    fn hold_after(&self, n: usize) {
+        self.pass
+            .store(self.syncs.load(Ordering::SeqCst) + n, Ordering::SeqCst);
+    }
+
+    fn pass_all(&self) {
+        self.pass.store(usize::MAX, Ordering::SeqCst);
+    }
+}
+
+/// issue 15: `kill -9` of the hub in the middle of an upstream push. The hub pushes in
+/// small pages (`TERN_HUB_PUSH_PAGE_KIB=64`); the link holds the third round trip and
+/// the hub is killed while it waits. Pages acknowledged before are not sent again:
+/// what is still pending after the kill is less than the whole, the next sync pushes
+/// exactly that, and the upstream holds every record once, verified.
+#[test]
+fn a_hub_killed_during_an_upstream_push_resumes_without_resending() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let up = dir.path().join("up");
+    let up_s = up.to_str().expect("path").to_string();
+    let (mut server, lines) = spawn(
+        &["serve", "--data", &up_s, "--listen", "127.0.0.1:0"],
+        &[],
+        1,
+    );
+    let proxy = Proxy::start(&format!("http://{}", lines[0]));
+    let admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &up_s];
+        all.extend_from_slice(args);
+        run(&all, &[("TERN_PASSWORD", "account-pass-1")])
+    };
+    ok(&admin(&["site", "add", "site-a"]));
+    for (name, role) in [("chen", "supervisor"), ("amina", "clinician")] {
+        ok(&admin(&[
+            "user", "add", name, "--role", role, "--site", "site-a",
+        ]));
+    }
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    let (mut hub_proc, addr, info) = hub(
+        dir.path(),
+        "127.0.0.1:0",
+        &["--upstream", &proxy.addr, "--code", &code],
+    );
+    let team_code = info["enrolment_code"].as_str().expect("code").to_string();
+    let hub_s = dir.path().join("hub").to_str().expect("path").to_string();
+
+    // The team's work reaches the hub and is verified there.
+    const RECORDS: usize = 300;
+    let db = dir.path().join("a.db");
+    let db_s = db.to_str().expect("path").to_string();
+    let device_env = [
+        ("TERN_PASSWORD", "device-pass-1"),
+        ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
+    ];
+    let device = |args: &[&str]| {
+        let mut all = vec!["device", "--db", &db_s];
+        all.extend_from_slice(args);
+        run(&all, &device_env)
+    };
+    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    json_of(&device(&[
+        "enroll", "--server", &addr, "--code", &team_code,
+    ]));
+    let file = dir.path().join("records.jsonl");
+    let lines: Vec<String> = (0..RECORDS)
+        .map(|i| {
+            serde_json::json!({"given_name": format!("P{i}"), "sex": "female",
+                "temp_c": 36.5, "heart_rate": 60 + i % 40, "weight_kg": 50 + i % 30})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let imported = json_of(&device(&[
+        "record",
+        "import",
+        "--form",
+        "pda",
+        file.to_str().expect("path"),
+    ]));
+    assert_eq!(imported["imported"], RECORDS, "{imported}");
+    json_of(&device(&["sync"]));
+    let hub_admin = |args: &[&str]| {
+        let mut all = vec!["admin", "--data", &hub_s];
+        all.extend_from_slice(args);
+        run(&all, &SUPERVISOR)
+    };
+    let mut verified = false;
+    for _ in 0..300 {
+        let b = json_of(&hub_admin(&["status"]));
+        if b["records"] == RECORDS && b["unverified"] == 0 {
+            verified = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(verified, "the hub verified the team's records");
+    hub_proc.kill().expect("stop the hub's server");
+    let _ = hub_proc.wait();
+    let total = json_of(&run(&["hub", "--data", &hub_s, "status"], &SUPERVISOR))["pending_up"]
+        .as_i64()
+        .expect("pending_up");
+    assert!(total > 0);
+
+    // An upstream sync in 64 KiB pages; the third round trip hangs; kill -9.
+    proxy.hold_after(2);
+    let mut sync = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["hub", "--data", &hub_s, "sync"])
+        .env("TERN_USER", "chen")
+        .env("TERN_PASSWORD", "account-pass-1")
+        .env("TERN_HUB_PUSH_PAGE_KIB", "64")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut waited = 0;
+    while !proxy.held.load(Ordering::SeqCst) && waited < 600 {
+        assert!(
+            sync.try_wait().expect("wait").is_none(),
+            "the sync ended before the link went dead: more records are needed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert!(proxy.held.load(Ordering::SeqCst), "a round trip is held");
+    sync.kill().expect("kill -9");
+    let _ = sync.wait();
+    let pending = json_of(&run(&["hub", "--data", &hub_s, "status"], &SUPERVISOR))["pending_up"]
+        .as_i64()
+        .expect("pending_up");
+    assert!(
+        pending > 0 && pending < total,
+        "acknowledged pages are not pending again: {pending} of {total}"
+    );
+
+    // The link is back: the next sync pushes what was pending, nothing more.
+    proxy.pass_all();
+    let report = json_of(&run(&["hub", "--data", &hub_s, "sync"], &SUPERVISOR));
+    assert_eq!(report["pushed_changes"], pending, "{report}");
+    let mut records = 0;
+    for _ in 0..300 {
+        let b = json_of(&admin(&["status"]));
+        records = b["records"].as_i64().unwrap_or(0);
+        if records == RECORDS as i64 && b["unverified"] == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        records, RECORDS as i64,
+        "every record reached the upstream once"
+    );
+    let status = json_of(&run(&["hub", "--data", &hub_s, "status"], &SUPERVISOR));
+    assert_eq!(status["pending_up"], 0, "{status}");
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -43,6 +43,19 @@ mod bundle;
 const HUB_FILE: &str = "hub.json";
 /// Bytes of chunks per upstream push page.
 const PUSH_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Overrides [`PUSH_PAGE_BYTES`] in KiB (64 to 16,384): on a link that often breaks,
+/// smaller pages mean less is sent again after a cut (each acknowledged page is kept).
+pub const PUSH_PAGE_ENV: &str = "TERN_HUB_PUSH_PAGE_KIB";
+
+/// The push page size: [`PUSH_PAGE_ENV`] when set to a number in range, otherwise
+/// [`PUSH_PAGE_BYTES`].
+fn push_page_bytes() -> usize {
+    std::env::var(PUSH_PAGE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|k| (64..=16 * 1024).contains(k))
+        .map_or(PUSH_PAGE_BYTES, |k| k * 1024)
+}
 /// Round trips one upstream sync makes at most (a bound, far above real needs).
 const MAX_ROUND_TRIPS: u32 = 100_000;
 
@@ -474,7 +487,7 @@ impl Hub {
             // What the team recorded and the hub verified, in log order.
             let page = self
                 .rt
-                .block_on(self.db.pull(&scope, pushed, PUSH_PAGE_BYTES))?;
+                .block_on(self.db.pull(&scope, pushed, push_page_bytes()))?;
             report.waiting = page.waiting;
             let push = group(&page.items);
             let request = SyncRequest {
