@@ -757,7 +757,16 @@ pub async fn prove_account<D: Db>(
         ));
     };
     db.bind_account(&device, &account.name, now_ms()).await?;
-    db.audit(&AuditEntry {
+    // An account whose role may read restricted sections receives the device's own
+    // escrowed restricted key, sealed to the user's public key (crate::escrow).
+    let restricted_key = crate::escrow::grant_for(
+        db,
+        &device,
+        parse_role(&account.role)?,
+        req.public_key.as_deref(),
+    )
+    .await?;
+    let entry = AuditEntry {
         at: now_text(),
         actor: account.name.clone(),
         role: account.role.clone(),
@@ -765,13 +774,21 @@ pub async fn prove_account<D: Db>(
         site: site.clone(),
         action: "prove".into(),
         object: device.clone(),
-    })
-    .await?;
+    };
+    db.audit(&entry).await?;
+    if restricted_key.is_some() {
+        db.audit(&AuditEntry {
+            action: "restricted_key_granted".into(),
+            ..entry
+        })
+        .await?;
+    }
     tracing::info!(device = %device, "account proven on device");
     Ok(ProveResponse {
         account: account.name,
         role: account.role,
         sites: account.sites,
+        restricted_key,
     })
 }
 
@@ -853,6 +870,8 @@ pub async fn hub_prove<D: Db>(
         account: account.name,
         role: account.role,
         sites: account.sites,
+        // The device escrowed its key with the hub, which answers its proofs.
+        restricted_key: None,
     })
 }
 
