@@ -365,19 +365,13 @@ pub fn escrow_restricted_key(store: &mut Store) -> Result<(), SyncError> {
 /// supervisor, the answer brings the device's restricted key (escrowed by the
 /// device) sealed to it, which the store keeps as the user's grant, so they open
 /// restricted sections at once. A user already proven is not asked again (returns at
-/// once), unless they still wait for the restricted key: then the proof is made again
-/// to fetch it, and its failure changes nothing (the user stays proven).
+/// once): one who still waits for the key gets it from a holder's session on the
+/// device, which grants it to every proven clinician and supervisor there (the
+/// session that escrows the key is always such a session).
 pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
     if store.is_proven()? {
-        if store.awaits_restricted_key() {
-            let _ = prove_online(store, password);
-        }
         return Ok(());
     }
-    prove_online(store, password)
-}
-
-fn prove_online(store: &mut Store, password: &str) -> Result<(), SyncError> {
     let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
     let url = format!("{}/v1/device/accounts", enrolment.server);
     let request = ProveRequest {
