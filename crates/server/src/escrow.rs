@@ -97,12 +97,20 @@ pub fn receives_key(role: Role) -> bool {
     auth::allowed(role, Action::Restricted)
 }
 
+/// A proving user's public key as the proof sends it, checked before anything else
+/// of the proof happens.
+pub fn user_key(hex_key: &str) -> Result<crypto_box::PublicKey, EscrowError> {
+    Ok(crypto_box::PublicKey::from(*key_bytes(
+        hex_key,
+        "user's public key",
+    )?))
+}
+
 /// The escrowed secret key sealed to the user's public key (`crypto_box` sealed
 /// box, hex).
-pub fn seal_to(key: &EscrowedKey, user_public: &str) -> Result<String, EscrowError> {
-    let user = key_bytes(user_public, "user's public key")?;
+pub fn seal_to(key: &EscrowedKey, user: &crypto_box::PublicKey) -> Result<String, EscrowError> {
     let secret = key_bytes(&key.secret, "escrowed restricted secret key")?;
-    let sealed = crypto_box::PublicKey::from(*user)
+    let sealed = user
         .seal(&mut crypto_box::aead::OsRng, secret.as_slice())
         .map_err(|_| EscrowError::Malformed("user's public key"))?;
     Ok(hex::encode(sealed))
@@ -135,7 +143,7 @@ pub async fn grant_for<D: Db>(
     db: &D,
     device: &str,
     role: Role,
-    user_public: Option<&str>,
+    user_public: Option<&crypto_box::PublicKey>,
 ) -> ApiResult<Option<String>> {
     let Some(user_public) = user_public else {
         return Ok(None);
@@ -212,14 +220,12 @@ mod tests {
         let (public, secret) = pair();
         let key = checked("d1", &request(&public, &secret)).expect("checked");
         let (user_public, user) = pair();
+        let user_public = user_key(&user_public).expect("a key");
         let sealed = hex::decode(seal_to(&key, &user_public).expect("sealed")).expect("hex");
         let opened = user.unseal(&sealed).expect("opens");
         assert_eq!(opened.as_slice(), secret.to_bytes().as_slice());
         let (_, stranger) = pair();
         assert!(stranger.unseal(&sealed).is_err());
-        assert!(matches!(
-            seal_to(&key, "00"),
-            Err(EscrowError::Malformed(_))
-        ));
+        assert!(matches!(user_key("00"), Err(EscrowError::Malformed(_))));
     }
 }

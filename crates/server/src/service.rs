@@ -735,6 +735,11 @@ pub async fn prove_account<D: Db>(
         .clone()
         .ok_or_else(|| ApiError::forbidden("prove an account without an enrolled device"))?;
     check_name("user name", &req.account)?;
+    let user_public = req
+        .public_key
+        .as_deref()
+        .map(crate::escrow::user_key)
+        .transpose()?;
     // The device holds its site's account list already: saying that a name is no
     // account here tells it nothing new, and tells the user what to do.
     let site = caller.sites.first().map_or("", String::as_str);
@@ -763,7 +768,7 @@ pub async fn prove_account<D: Db>(
         db,
         &device,
         parse_role(&account.role)?,
-        req.public_key.as_deref(),
+        user_public.as_ref(),
     )
     .await?;
     let entry = AuditEntry {

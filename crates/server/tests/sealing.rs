@@ -332,6 +332,9 @@ fn escrow(backend: Backend) {
             "{name}: in the clear for the screener"
         );
     }
+    // A public key that is no key refuses the proof before anything happens.
+    let (status, answer) = prove_http(&url, &token_of(&tablet, "zara"), "zara", "zz");
+    assert_eq!(status, 400, "{name}: {answer}");
     // Her proof on tablet A, asked again: A's own key, sealed to the key sent.
     let (public, secret) = key_pair();
     let (status, answer) = prove_http(&url, &token_of(&tablet, "zara"), "zara", &public);
