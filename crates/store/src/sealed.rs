@@ -785,7 +785,9 @@ mod tests {
         assert_eq!(value(&mut amina, &record).as_deref(), Some(MARKER));
         drop(amina);
 
-        // Chen (supervisor) proves later: no key until a holder's session grants it.
+        // Chen (supervisor) proves later with no key in the answer (a device that
+        // escrowed nothing, or an older server): no key until a holder's session
+        // grants it. With an escrowed key the answer brings it (the test below).
         let mut chen = Store::open(&db, Some("chen"), PW).expect("chen");
         chen.set_proven("supervisor").expect("proven");
         assert!(!chen.may_see_restricted(), "proven, but holds no key yet");
