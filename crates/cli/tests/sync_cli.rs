@@ -651,3 +651,87 @@ fn a_screener_cannot_act_as_a_clinician_through_the_cli() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Issue 12: a clinician (zara) proven on a shared tablet after its first key holder
+/// (amina, who enrolled it) opens restricted sections right after her proof (her
+/// first `device sync`), with no key holder signing in: the tablet escrowed its restricted key with the server at
+/// enrolment and the answer to her proof brings it, sealed to her own key. The
+/// screener's proof on the same tablet brings nothing.
+#[test]
+fn a_clinician_proven_after_the_key_holder_opens_restricted_sections_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut server, url, admin) = serve_with_admin(dir.path());
+    ok(&admin(&["site", "add", "site-a"]));
+    for (user, role) in [
+        ("amina", "clinician"),
+        ("zara", "clinician"),
+        ("bilal", "screener"),
+    ] {
+        ok(&admin(&[
+            "user", "add", user, "--role", role, "--site", "site-a",
+        ]));
+    }
+    let db = dir.path().join("tablet.db");
+    let db_s = db.to_string_lossy().to_string();
+    ok(&run(
+        &[
+            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
+        ],
+        "device-pass-1",
+    ));
+    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    ok(&as_user(
+        &db_s,
+        "amina",
+        &["enroll", "--server", &url, "--code", &code],
+    ));
+    ok(&as_user(&db_s, "amina", &["user", "add", "zara"]));
+    ok(&as_user(&db_s, "amina", &["user", "add", "bilal"]));
+    let subject = ok(&as_user(
+        &db_s,
+        "amina",
+        &["subject", "add", "--set", "sex=female"],
+    ));
+    let record = ok(&as_user(
+        &db_s,
+        "amina",
+        &["record", "new", "--form", "pda", "--subject", &subject],
+    ));
+    for (field, value) in [
+        ("hiv_offered", "true"),
+        ("hiv_accepted", "true"),
+        ("hiv_lab_id", "LAB-CLI-4711"),
+    ] {
+        ok(&as_user(
+            &db_s,
+            "amina",
+            &["record", "set", &record, field, value],
+        ));
+    }
+    let lab_id = |user: &str| {
+        json_of(&as_user(&db_s, user, &["record", "show", &record]))["answers"]["hiv_lab_id"]
+            .clone()
+    };
+    assert_eq!(lab_id("zara"), Value::Null, "not proven yet");
+
+    // Her first sync proves her account; the answer brings the tablet's key.
+    json_of(&as_user(&db_s, "zara", &["sync"]));
+    assert_eq!(lab_id("zara"), serde_json::json!("LAB-CLI-4711"));
+    ok(&as_user(
+        &db_s,
+        "zara",
+        &["record", "set", &record, "hiv_lab_id", "LAB-CLI-4712"],
+    ));
+
+    // The screener's proof brings nothing; his sync leaves her change for her.
+    json_of(&as_user(&db_s, "bilal", &["sync"]));
+    assert_eq!(lab_id("bilal"), Value::Null);
+    json_of(&as_user(&db_s, "zara", &["sync"]));
+    assert_eq!(
+        json_of(&as_user(&db_s, "zara", &["status"]))["pending_changes"],
+        0
+    );
+    assert_eq!(lab_id("zara"), serde_json::json!("LAB-CLI-4712"));
+    let _ = server.kill();
+    let _ = server.wait();
+}

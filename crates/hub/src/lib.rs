@@ -685,6 +685,7 @@ impl Upstream for UpstreamAuthority {
                 account: request.user.clone(),
                 role: signed.role,
                 sites: signed.sites,
+                restricted_key: None,
             })
         })
     }

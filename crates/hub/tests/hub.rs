@@ -218,6 +218,45 @@ fn scenario(storage: &Storage) {
         &hub.enrolment_code(None).expect("code"),
     );
 
+    // Issue 12: a clinician's tablet escrows its restricted key with the hub at
+    // enrolment; a supervisor proven on it later, through the hub, receives that key
+    // with the proof and reads the restricted sections at once.
+    let shared = device(
+        tmp.path(),
+        "amina",
+        &hub_url,
+        &hub.enrolment_code(None).expect("code"),
+    );
+    let restricted = {
+        let mut s = open(&shared);
+        s.add_user("chen", Role::Supervisor, PASSWORD)
+            .expect("chen");
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("record");
+        for (field, value) in [
+            ("hiv_offered", "true"),
+            ("hiv_accepted", "true"),
+            ("hiv_lab_id", "LAB-HUB-4711"),
+        ] {
+            s.set_answer(&r, field, value, None).expect(field);
+        }
+        r
+    };
+    let mut chen = Store::open(&shared, Some("chen"), PASSWORD).expect("chen");
+    tern_sync::prove(&mut chen, ACCOUNT_PASSWORD).expect("chen proves through the hub");
+    assert_eq!(
+        chen.show(&restricted)
+            .expect("show")
+            .answers
+            .get("hiv_lab_id")
+            .cloned(),
+        Some(serde_json::json!("LAB-HUB-4711")),
+        "the key came with the proof"
+    );
+    drop(chen);
+
     // Signing in to the hub: checked by the upstream while it answers.
     assert_eq!(hub_login(&hub_url, "amina", ACCOUNT_PASSWORD), 200);
     assert_eq!(hub_login(&hub_url, "amina", "not-her-password"), 401);

@@ -79,6 +79,10 @@ pub fn router<D: crate::export::store::ExportDb>(state: Arc<AppState<D>>) -> Rou
             post(device_keys::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
         .route(
+            "/v1/device/restricted-key",
+            post(restricted_key::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
+        )
+        .route(
             "/v1/hub/prove",
             post(hub_prove::<D>).layer(DefaultBodyLimit::max(JSON_LIMIT)),
         )
@@ -203,6 +207,18 @@ async fn device_keys<D: Db>(
     let keys: tern_sync::bundle::PeerKeys = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad(format!("the request is malformed: {e}")))?;
     Ok(Json(crate::bundle::exchange_keys(s.db.as_ref(), &caller, keys).await?).into_response())
+}
+
+/// Issue 12: the device escrows its restricted key pair (crate::escrow).
+async fn restricted_key<D: Db>(
+    State(s): S<D>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = service::caller(s.db.as_ref(), bearer(&headers)).await?;
+    let req: protocol::RestrictedKeyEscrow = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad("the restricted key escrow request is malformed"))?;
+    Ok(Json(crate::escrow::escrow(s.db.as_ref(), &caller, req).await?).into_response())
 }
 
 async fn hub_prove<D: Db>(

@@ -294,6 +294,24 @@ pub struct AuditEntry {
     pub object: String,
 }
 
+/// A device's escrowed restricted key pair (crate::escrow), as stored: hex, checked
+/// before it is stored.
+#[derive(Clone)]
+pub struct EscrowedKey {
+    pub device: String,
+    pub public: String,
+    pub secret: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for EscrowedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EscrowedKey")
+            .field("device", &self.device)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The storage operations of the server.
 pub trait Db: Send + Sync + 'static {
     /// A trivial query: is the database reachable?
@@ -356,7 +374,22 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<Device>>> + Send;
     /// Known devices among `ids` (actors of pushed changes).
     fn devices_by_id(&self, ids: &[String]) -> impl Future<Output = DbResult<Vec<Device>>> + Send;
+    /// Marks the device revoked and forgets its escrowed restricted key.
     fn revoke(&self, id: &str) -> impl Future<Output = DbResult<bool>> + Send;
+    /// Keeps `key` unless its device escrowed a key before (one statement, so
+    /// concurrent escrows of one device keep exactly one); returns the public key kept
+    /// for the device, which the caller compares with the one sent
+    /// (`crate::escrow::judge`).
+    fn escrow_restricted_key(
+        &self,
+        key: &EscrowedKey,
+        at_ms: i64,
+    ) -> impl Future<Output = DbResult<String>> + Send;
+    /// The restricted key `device` escrowed, if any.
+    fn escrowed_restricted_key(
+        &self,
+        device: &str,
+    ) -> impl Future<Output = DbResult<Option<EscrowedKey>>> + Send;
     fn devices(&self) -> impl Future<Output = DbResult<Vec<DeviceRow>>> + Send;
     /// Records a device that enrolled with supervisor hub `hub` (it has no token
     /// here: it reaches this server only through the hub). Idempotent; a revoked

@@ -13,7 +13,8 @@
 //! - Heavy CPU work (decompression, change parsing, Automerge loads) runs on the
 //!   blocking pool, never on the async runtime's threads.
 //! - Secrets are stored only as hashes (Argon2id for passwords, SHA-256 for opaque
-//!   tokens and enrolment codes).
+//!   tokens and enrolment codes), but for keys the server must use (its bundle keys,
+//!   the devices' escrowed restricted keys: [`escrow`]), kept only in its database.
 //! - Logs and the access log name actions, routes and ids, never health values.
 //! - No client code depends on this crate.
 
@@ -24,6 +25,7 @@ pub mod bundle;
 pub mod dashboard;
 pub mod db;
 pub mod enrolment;
+pub mod escrow;
 pub mod export;
 pub mod facts;
 pub mod guard;

@@ -31,6 +31,11 @@ INSERT INTO device_accounts(device_id, account, proven_ms)
     SELECT id, account, 0 FROM devices ON CONFLICT DO NOTHING;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS via_hub TEXT;
 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Each device's escrowed restricted key pair (crate::escrow): the secret key is sealed
+-- to a proving clinician's or supervisor's own key in the answer to their proof.
+CREATE TABLE IF NOT EXISTS restricted_keys(
+    device_id TEXT PRIMARY KEY, public TEXT NOT NULL, secret TEXT NOT NULL,
+    escrowed_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms BIGINT NOT NULL);
@@ -507,12 +512,48 @@ impl Db for PgDb {
     }
 
     async fn revoke(&self, id: &str) -> DbResult<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let n = tx
+            .execute("UPDATE devices SET revoked = TRUE WHERE id = $1", &[&id])
+            .await?;
+        // A revoked device's escrowed key is handed to nobody again.
+        tx.execute("DELETE FROM restricted_keys WHERE device_id = $1", &[&id])
+            .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn escrow_restricted_key(&self, key: &EscrowedKey, at_ms: i64) -> DbResult<String> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO restricted_keys(device_id, public, secret, escrowed_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&key.device, &key.public, &key.secret.as_str(), &at_ms],
+        )
+        .await?;
+        Ok(c.query_one(
+            "SELECT public FROM restricted_keys WHERE device_id = $1",
+            &[&key.device],
+        )
+        .await?
+        .get(0))
+    }
+
+    async fn escrowed_restricted_key(&self, device: &str) -> DbResult<Option<EscrowedKey>> {
         Ok(self
             .client()
             .await?
-            .execute("UPDATE devices SET revoked = TRUE WHERE id = $1", &[&id])
+            .query_opt(
+                "SELECT public, secret FROM restricted_keys WHERE device_id = $1",
+                &[&device],
+            )
             .await?
-            > 0)
+            .map(|r| EscrowedKey {
+                device: device.to_string(),
+                public: r.get(0),
+                secret: zeroize::Zeroizing::new(r.get(1)),
+            }))
     }
 
     async fn devices(&self) -> DbResult<Vec<DeviceRow>> {

@@ -735,6 +735,11 @@ pub async fn prove_account<D: Db>(
         .clone()
         .ok_or_else(|| ApiError::forbidden("prove an account without an enrolled device"))?;
     check_name("user name", &req.account)?;
+    let user_public = req
+        .public_key
+        .as_deref()
+        .map(crate::escrow::user_key)
+        .transpose()?;
     // The device holds its site's account list already: saying that a name is no
     // account here tells it nothing new, and tells the user what to do.
     let site = caller.sites.first().map_or("", String::as_str);
@@ -757,7 +762,16 @@ pub async fn prove_account<D: Db>(
         ));
     };
     db.bind_account(&device, &account.name, now_ms()).await?;
-    db.audit(&AuditEntry {
+    // An account whose role may read restricted sections receives the device's own
+    // escrowed restricted key, sealed to the user's public key (crate::escrow).
+    let restricted_key = crate::escrow::grant_for(
+        db,
+        &device,
+        parse_role(&account.role)?,
+        user_public.as_ref(),
+    )
+    .await?;
+    let entry = AuditEntry {
         at: now_text(),
         actor: account.name.clone(),
         role: account.role.clone(),
@@ -765,13 +779,21 @@ pub async fn prove_account<D: Db>(
         site: site.clone(),
         action: "prove".into(),
         object: device.clone(),
-    })
-    .await?;
+    };
+    db.audit(&entry).await?;
+    if restricted_key.is_some() {
+        db.audit(&AuditEntry {
+            action: "restricted_key_granted".into(),
+            ..entry
+        })
+        .await?;
+    }
     tracing::info!(device = %device, "account proven on device");
     Ok(ProveResponse {
         account: account.name,
         role: account.role,
         sites: account.sites,
+        restricted_key,
     })
 }
 
@@ -853,6 +875,8 @@ pub async fn hub_prove<D: Db>(
         account: account.name,
         role: account.role,
         sites: account.sites,
+        // The device escrowed its key with the hub, which answers its proofs.
+        restricted_key: None,
     })
 }
 

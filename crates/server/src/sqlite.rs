@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS device_accounts(
 INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms)
     SELECT id, account, 0 FROM devices;
 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Each device's escrowed restricted key pair (crate::escrow): the secret key is sealed
+-- to a proving clinician's or supervisor's own key in the answer to their proof.
+CREATE TABLE IF NOT EXISTS restricted_keys(
+    device_id TEXT PRIMARY KEY, public TEXT NOT NULL, secret TEXT NOT NULL,
+    escrowed_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
     token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
@@ -707,8 +712,51 @@ impl Db for SqliteDb {
 
     async fn revoke(&self, id: &str) -> DbResult<bool> {
         let id = id.to_string();
-        self.run(move |c| Ok(c.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [&id])? > 0))
-            .await
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [&id])?;
+            // A revoked device's escrowed key is handed to nobody again.
+            tx.execute("DELETE FROM restricted_keys WHERE device_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn escrow_restricted_key(&self, key: &EscrowedKey, at_ms: i64) -> DbResult<String> {
+        let key = key.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO restricted_keys(device_id, public, secret, escrowed_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![key.device, key.public, key.secret.as_str(), at_ms],
+            )?;
+            Ok(c.query_row(
+                "SELECT public FROM restricted_keys WHERE device_id = ?1",
+                [&key.device],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn escrowed_restricted_key(&self, device: &str) -> DbResult<Option<EscrowedKey>> {
+        let device = device.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT public, secret FROM restricted_keys WHERE device_id = ?1",
+                [&device],
+                |r| {
+                    Ok(EscrowedKey {
+                        device: device.clone(),
+                        public: r.get(0)?,
+                        secret: Zeroizing::new(r.get(1)?),
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
     }
 
     async fn devices(&self) -> DbResult<Vec<DeviceRow>> {

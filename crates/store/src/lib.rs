@@ -67,6 +67,7 @@ pub use keys::{database_key, key_path};
 pub use peers::PeerRow;
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use roles::Role;
+pub use sealed::RestrictedKeyPair;
 pub use server_view::{
     account_picks_since, evaluation_values, is_identity_path, is_restricted_path, names_account,
     record_input, AccountPick, RecordInput,

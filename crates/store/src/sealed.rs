@@ -23,6 +23,14 @@
 //!   rest of the device's work leaves; the next session of a holder queues them again
 //!   (new local sequences, so the server sees them in order) and pushes them.
 //!
+//! - Escrow (docs/security.md): a session holding the key hands the key pair to the
+//!   server once ([`Store::restricted_key_to_escrow`], `meta.restricted_escrowed` once
+//!   the server kept it), so the server's answer to a later proof of a clinician or
+//!   supervisor carries the secret key sealed to that user's public key
+//!   ([`Store::accept_restricted_key`]): they open restricted sections right after
+//!   their proof, with no holder present. A grant by a holder's session still works
+//!   where the server has no key (an older server, a device that never escrowed).
+//!
 //! Before sealing starts on a device (not enrolled, or no proven clinician or
 //! supervisor opened it since this version), restricted twins are stored as before,
 //! readable with the data key.
@@ -66,6 +74,34 @@ impl Sealing {
 
     pub(crate) fn set_user(&mut self, user: crypto_box::SecretKey) {
         self.user = Some(user);
+    }
+}
+
+/// The device's restricted key pair as it is escrowed with the server; zeroed when
+/// dropped, never printed.
+pub struct RestrictedKeyPair {
+    public: [u8; 32],
+    secret: crypto_box::SecretKey,
+}
+
+impl std::fmt::Debug for RestrictedKeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestrictedKeyPair")
+            .field("public", &hex::encode(self.public))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RestrictedKeyPair {
+    /// The public key, 64 hex digits (as in `meta.restricted_public`).
+    pub fn public_hex(&self) -> String {
+        hex::encode(self.public)
+    }
+
+    /// The secret key, 64 hex digits, zeroed when dropped.
+    pub fn secret_hex(&self) -> zeroize::Zeroizing<String> {
+        let bytes = zeroize::Zeroizing::new(self.secret.to_bytes());
+        zeroize::Zeroizing::new(hex::encode(bytes.as_slice()))
     }
 }
 
@@ -176,6 +212,117 @@ impl Store {
             self.grant_to_capable()?;
         }
         Ok(())
+    }
+
+    /// The device's restricted key pair while the server has not kept it yet: in a
+    /// session holding the key, until [`Store::note_restricted_key_escrowed`] records
+    /// the server's answer. The client sends it over the device's authenticated
+    /// channel (`POST /v1/device/restricted-key`).
+    pub fn restricted_key_to_escrow(&self) -> Result<Option<RestrictedKeyPair>> {
+        let (Some(public), Some(secret)) = (&self.sealing.public, &self.sealing.secret) else {
+            return Ok(None);
+        };
+        let public = *public.as_bytes();
+        if self.escrowed_public()?.as_deref() == Some(hex::encode(public).as_str()) {
+            return Ok(None);
+        }
+        Ok(Some(RestrictedKeyPair {
+            public,
+            secret: secret.clone(),
+        }))
+    }
+
+    /// Records that the server keeps the device's restricted key `public` (hex): it is
+    /// not sent again. Ignored unless it is this device's key.
+    pub fn note_restricted_key_escrowed(&mut self, public: &str) -> Result<()> {
+        let Some(mine) = &self.sealing.public else {
+            return Ok(());
+        };
+        let mine = hex::encode(mine.as_bytes());
+        if !mine.eq_ignore_ascii_case(public) {
+            return Ok(());
+        }
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('restricted_escrowed', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [mine],
+        )?;
+        Ok(())
+    }
+
+    fn escrowed_public(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'restricted_escrowed'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The acting user's X25519 public key (hex), which a proof sends so that the
+    /// server can seal the device's restricted key to it.
+    pub fn user_public_key(&self) -> Option<String> {
+        self.sealing
+            .user
+            .as_ref()
+            .map(|u| hex::encode(u.public_key().as_bytes()))
+    }
+
+    /// Whether the acting user is proven with a role that may read restricted
+    /// sections on a device where they are sealed, and does not hold the key yet: a
+    /// proof would bring it when the device escrowed it.
+    pub fn awaits_restricted_key(&self) -> bool {
+        self.role.may_see_restricted()
+            && self.proven
+            && self.sealing.public.is_some()
+            && self.sealing.secret.is_none()
+    }
+
+    /// Takes the device's restricted secret key that the server sealed to the acting
+    /// user's public key in the answer to their proof: stored as their grant in the key
+    /// file (as a holder's session grants it), so they open restricted sections at
+    /// once. True when this session holds the key afterwards. Nothing is taken for a
+    /// user who is not proven or whose role may not read restricted sections, nor a key
+    /// that does not open with the user's key or is not this device's (its public key
+    /// differs from `meta.restricted_public`).
+    pub fn accept_restricted_key(&mut self, sealed: &[u8]) -> Result<bool> {
+        if !(self.role.may_see_restricted() && self.proven) {
+            return Ok(false);
+        }
+        if self.sealing.secret.is_some() {
+            return Ok(true);
+        }
+        let (Some(public), Some(user)) = (&self.sealing.public, &self.sealing.user) else {
+            return Ok(false);
+        };
+        let Ok(plain) = user.unseal(sealed).map(zeroize::Zeroizing::new) else {
+            return Ok(false);
+        };
+        let Ok(mut bytes) = <[u8; 32]>::try_from(plain.as_slice()) else {
+            return Ok(false);
+        };
+        let secret = crypto_box::SecretKey::from(bytes);
+        zeroize::Zeroize::zeroize(&mut bytes);
+        if secret.public_key().as_bytes() != public.as_bytes() {
+            return Ok(false);
+        }
+        let public_hex = hex::encode(public.as_bytes());
+        // The database lock orders key-file updates of concurrent sessions.
+        self.in_tx(|s| {
+            let mut keys = crate::keys::KeyFile::read(s.path())?;
+            keys.drop_grant(&s.user);
+            if keys.grant(&s.user, &secret)? {
+                keys.write()?;
+            }
+            Ok(())
+        })?;
+        self.sealing.secret = Some(secret);
+        // The server holds the key: nothing to escrow from this device.
+        self.note_restricted_key_escrowed(&public_hex)?;
+        self.refresh_sealing()?;
+        Ok(self.sealing.secret.is_some())
     }
 
     fn enrolled(&self) -> Result<bool> {
@@ -638,7 +785,9 @@ mod tests {
         assert_eq!(value(&mut amina, &record).as_deref(), Some(MARKER));
         drop(amina);
 
-        // Chen (supervisor) proves later: no key until a holder's session grants it.
+        // Chen (supervisor) proves later with no key in the answer (a device that
+        // escrowed nothing, or an older server): no key until a holder's session
+        // grants it. With an escrowed key the answer brings it (the test below).
         let mut chen = Store::open(&db, Some("chen"), PW).expect("chen");
         chen.set_proven("supervisor").expect("proven");
         assert!(!chen.may_see_restricted(), "proven, but holds no key yet");
@@ -653,6 +802,100 @@ mod tests {
         drop(chen);
         let mut chen = Store::open(&db, Some("chen"), "another-pass-9").expect("chen");
         assert_eq!(value(&mut chen, &record).as_deref(), Some(MARKER));
+    }
+
+    /// What the server does with an escrowed key (crates/server/src/escrow.rs): seal
+    /// it to the proving user's public key.
+    fn sealed_to(secret_hex: &str, user_public_hex: &str) -> Vec<u8> {
+        let secret: [u8; 32] = hex::decode(secret_hex)
+            .expect("hex")
+            .try_into()
+            .expect("32");
+        let public: [u8; 32] = hex::decode(user_public_hex)
+            .expect("hex")
+            .try_into()
+            .expect("32");
+        crypto_box::PublicKey::from(public)
+            .seal(&mut crypto_box::aead::OsRng, &secret)
+            .expect("seal")
+    }
+
+    #[test]
+    fn a_key_from_the_proof_opens_restricted_sections_at_once_and_only_for_its_roles() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("d.db");
+        let mut amina = enrolled_clinician(&db);
+        amina.add_user("chen", Role::Supervisor, PW).expect("chen");
+        amina.add_user("bilal", Role::Screener, PW).expect("bilal");
+        let subject = amina
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let record = amina.new_record("pda", &subject).expect("record");
+        write_restricted(&mut amina, &record);
+        // The holder's session escrows the key pair once the server keeps it.
+        let pair = amina
+            .restricted_key_to_escrow()
+            .expect("escrow")
+            .expect("a holder has a key to escrow");
+        let secret = pair.secret_hex();
+        amina
+            .note_restricted_key_escrowed(&pair.public_hex())
+            .expect("kept");
+        assert!(amina.restricted_key_to_escrow().expect("again").is_none());
+        assert!(
+            !format!("{pair:?}").contains(secret.as_str()),
+            "never printed"
+        );
+        drop(amina);
+
+        // Chen proves later; the answer to her proof carries the key sealed to her:
+        // she reads the restricted sections at once, no holder's session between.
+        let mut chen = Store::open(&db, Some("chen"), PW).expect("chen");
+        assert!(!chen.awaits_restricted_key(), "not proven yet");
+        let chen_public = chen.user_public_key().expect("her key");
+        assert!(
+            !chen
+                .accept_restricted_key(&sealed_to(&secret, &chen_public))
+                .expect("accept"),
+            "an unproven user takes nothing"
+        );
+        chen.set_proven("supervisor").expect("proven");
+        assert!(chen.awaits_restricted_key());
+        assert_eq!(value(&mut chen, &record), None);
+        // A key that is not this device's is not taken.
+        let mut other = [0u8; 32];
+        crate::keys::random_fill(&mut other).expect("random");
+        assert!(!chen
+            .accept_restricted_key(&sealed_to(&hex::encode(other), &chen_public))
+            .expect("accept"));
+        assert!(!chen.may_see_restricted());
+        assert!(chen
+            .accept_restricted_key(&sealed_to(&secret, &chen_public))
+            .expect("accept"));
+        assert!(chen.may_see_restricted() && !chen.awaits_restricted_key());
+        assert_eq!(value(&mut chen, &record).as_deref(), Some(MARKER));
+        drop(chen);
+        // Kept as her grant in the key file.
+        let mut chen = Store::open(&db, Some("chen"), PW).expect("chen");
+        assert_eq!(value(&mut chen, &record).as_deref(), Some(MARKER));
+        drop(chen);
+
+        // A screener's store takes nothing, even a key sealed to him.
+        let mut bilal = Store::open(&db, Some("bilal"), PW).expect("bilal");
+        bilal.set_proven("screener").expect("proven");
+        assert!(!bilal.awaits_restricted_key());
+        let bilal_public = bilal.user_public_key().expect("his key");
+        assert!(!bilal
+            .accept_restricted_key(&sealed_to(&secret, &bilal_public))
+            .expect("accept"));
+        assert_eq!(value(&mut bilal, &record), None);
+        assert!(!crate::keys::KeyFile::read(&db)
+            .expect("keys")
+            .has_grant("bilal"));
+        drop(bilal);
+        for b in raw_twin_blobs(&db, "bilal") {
+            assert!(b.starts_with(SEALED) && !contains(&b, MARKER));
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 use crate::plan::{Session, SyncReport};
 use crate::protocol::{
     self, EnrolRequest, EnrolResponse, ErrorBody, ErrorCode, FrameError, ProveRequest,
-    ProveResponse, SyncResponse, CONTENT_TYPE, PUSH_PAGE_BYTES,
+    ProveResponse, RestrictedKeyEscrow, RestrictedKeyEscrowed, SyncResponse, CONTENT_TYPE,
+    PUSH_PAGE_BYTES,
 };
 use reqwest::blocking::{Client, Response};
 use serde::Serialize;
@@ -323,13 +324,50 @@ pub fn enrol(
     if let Some(peer) = &peer {
         crate::device_bundle::keep_peer(store, peer).map_err(bundle_keys_error)?;
     }
+    // An enrolling clinician or supervisor made the device's restricted key: escrowed
+    // now, or at the next sync if this fails (the enrolment stands either way).
+    let _ = escrow_restricted_key(store);
     Ok(enrolment)
+}
+
+/// Escrows the device's restricted key pair with its server over the device's
+/// authenticated channel, when this session holds it and the server has not kept it
+/// yet (`Store::restricted_key_to_escrow`; docs/security.md): a clinician or
+/// supervisor proven on this device later receives it with their proof. Idempotent:
+/// the server accepts the same key again and the store records its answer, so an
+/// interrupted escrow is simply sent again. An older server (404) keeps nothing.
+/// Another key already escrowed for this device is refused (`Refused`, `Conflict`).
+pub fn escrow_restricted_key(store: &mut Store) -> Result<(), SyncError> {
+    let Some(pair) = store.restricted_key_to_escrow()? else {
+        return Ok(());
+    };
+    let enrolment = store.enrolment()?.ok_or(SyncError::NotEnrolled)?;
+    let url = format!("{}/v1/device/restricted-key", enrolment.server);
+    let request = RestrictedKeyEscrow {
+        public: pair.public_hex(),
+        secret: pair.secret_hex().as_str().to_string(),
+    };
+    drop(pair);
+    let answer: Result<RestrictedKeyEscrowed, SyncError> =
+        post_json(&url, Some(&enrolment.token), &request, store_pin(store)?);
+    drop(request);
+    match answer {
+        Ok(kept) => Ok(store.note_restricted_key_escrowed(&kept.public)?),
+        Err(SyncError::Http { status: 404 }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Proves the acting local user's server account with its own `password` (online,
 /// once per device) and records the proof in the store: from then on the device
 /// pushes that user's changes, and the user may open restricted sections if their
-/// role allows. A user already proven is not asked again (returns at once).
+/// role allows. The request carries the user's public key: for a clinician or
+/// supervisor, the answer brings the device's restricted key (escrowed by the
+/// device) sealed to it, which the store keeps as the user's grant, so they open
+/// restricted sections at once. A user already proven is not asked again (returns at
+/// once): one who still waits for the key gets it from a holder's session on the
+/// device, which grants it to every proven clinician and supervisor there (the
+/// session that escrows the key is always such a session).
 pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
     if store.is_proven()? {
         return Ok(());
@@ -339,10 +377,21 @@ pub fn prove(store: &mut Store, password: &str) -> Result<(), SyncError> {
     let request = ProveRequest {
         account: store.user().to_string(),
         password: password.to_string(),
+        public_key: store.user_public_key(),
     };
     let answer: ProveResponse =
         post_json(&url, Some(&enrolment.token), &request, store_pin(store)?)?;
     store.set_proven(&answer.role)?;
+    if let Some(sealed) = answer
+        .restricted_key
+        .as_deref()
+        .and_then(|h| hex::decode(h).ok())
+    {
+        store.accept_restricted_key(&sealed)?;
+    }
+    // The first holder of a device enrolled before escrow existed (or whose proof just
+    // made the key) escrows it; a failure leaves it for the next sync.
+    let _ = escrow_restricted_key(store);
     Ok(())
 }
 
@@ -427,6 +476,14 @@ fn sync_inner(
     check_transport(&url)?;
     let client = http_for(store)?;
     exchange_bundle_keys(store, &enrolment, &client)?;
+    // A holder's session escrows the device's restricted key if the server has not
+    // kept it yet (a device enrolled before escrow existed). A refusal (another key
+    // already escrowed for this device) does not stop the sync: holders' sessions
+    // still grant the key on the device.
+    match escrow_restricted_key(store) {
+        Ok(()) | Err(SyncError::Refused { .. }) => {}
+        Err(e) => return Err(e),
+    }
     let mut session = Session::new(store.sync_cursor()?.max(0) as u64)
         .with_pull_bytes(options.pull_page_bytes)
         .with_accounts_version(store.accounts_version()?);

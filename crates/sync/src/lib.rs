@@ -24,7 +24,7 @@ pub mod protocol;
 pub mod tls;
 
 pub use client::{
-    enrol, post_json, prove, round_trip, sync, sync_reporting, sync_with, SyncError, SyncOptions,
-    SyncProgress,
+    enrol, escrow_restricted_key, post_json, prove, round_trip, sync, sync_reporting, sync_with,
+    SyncError, SyncOptions, SyncProgress,
 };
 pub use plan::SyncReport;

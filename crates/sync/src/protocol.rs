@@ -236,6 +236,11 @@ impl std::fmt::Debug for EnrolRequest {
 pub struct ProveRequest {
     pub account: String,
     pub password: String,
+    /// The local user's X25519 public key (64 hex digits): when the account's role
+    /// may read restricted sections and the device escrowed its restricted key, the
+    /// answer carries that key sealed to this one. Missing (older clients): no key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 impl std::fmt::Debug for ProveRequest {
@@ -252,6 +257,43 @@ pub struct ProveResponse {
     pub account: String,
     pub role: String,
     pub sites: Vec<String>,
+    /// The device's escrowed restricted secret key sealed to the request's
+    /// `public_key` (`crypto_box` sealed box, hex): only for an account whose role may
+    /// read restricted sections, on a device that escrowed its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted_key: Option<String>,
+}
+
+/// `POST /v1/device/restricted-key` (JSON, with the device's token): the device
+/// escrows its restricted key pair with the server (docs/security.md), so that an
+/// account proven on it later receives the secret key with its proof. Once per
+/// device: the same key again is accepted, another key refused (409).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestrictedKeyEscrow {
+    /// The restricted public key (64 hex digits), as in the device's `meta`.
+    pub public: String,
+    /// The restricted secret key (64 hex digits).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for RestrictedKeyEscrow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestrictedKeyEscrow")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RestrictedKeyEscrow {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+    }
+}
+
+/// The answer to an escrow: the restricted public key the server holds for the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestrictedKeyEscrowed {
+    pub public: String,
 }
 
 /// The answer to an enrolment.
