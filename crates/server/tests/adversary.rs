@@ -63,10 +63,7 @@ fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
     let tablet = device(dir, admin, url, "bilal", "site-a");
     let record = {
         let mut s = open(&tablet);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        s.new_record("pda", &subject).expect("record")
+        new_pda(&mut s)
     };
     sync(&tablet);
     // The screener adds "amina" (a clinician on the server) with a password of their
@@ -252,10 +249,7 @@ fn site_labels(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &
     let a = device(dir, admin, url, "amina", "site-a");
     let record = {
         let mut s = open(&a);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        s.new_record("pda", &subject).expect("record")
+        new_pda(&mut s)
     };
     sync(&a);
     let clinician = login(url, "amina");

@@ -22,10 +22,7 @@ fn offline_device(db: &Path, users: &[&str]) {
     }
     drop(s);
     let mut last = open_as(db, users.last().copied().unwrap_or("amina"));
-    let subject = last
-        .add_subject(&[("sex".into(), "female".into())])
-        .expect("subject");
-    last.new_record("pda", &subject).expect("record");
+    new_pda(&mut last);
 }
 
 fn refusal(db: &Path, url: &str, code: &str, name: &str) -> String {

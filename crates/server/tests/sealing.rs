@@ -68,10 +68,7 @@ fn scenario(backend: Backend) {
 
     let record = {
         let mut s = open_as(&tablet, "amina");
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let record = s.new_record("pda", &subject).expect("record");
+        let record = new_pda(&mut s);
         for (field, value) in [
             ("hiv_offered", "true"),
             ("hiv_accepted", "true"),
@@ -282,10 +279,7 @@ fn escrow(backend: Backend) {
     let tablet_key = restricted_public(&tablet, "amina").expect("A's key");
     let record = {
         let mut s = open_as(&tablet, "amina");
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        let record = s.new_record("pda", &subject).expect("record");
+        let record = new_pda(&mut s);
         for (field, value) in [
             ("hiv_offered", "true"),
             ("hiv_accepted", "true"),
@@ -503,10 +497,7 @@ fn revoked(backend: Backend) {
     let tablet = device(dir.path(), &admin, &url, "amina", "site-a");
     let record = {
         let mut s = open(&tablet);
-        let subject = s
-            .add_subject(&[("sex".into(), "female".into())])
-            .expect("subject");
-        s.new_record("pda", &subject).expect("record")
+        new_pda(&mut s)
     };
     sync(&tablet);
     let mut s = open(&tablet);
