@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Child;
+use std::process::{Child, Output};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -28,29 +28,38 @@ fn hub(dir: &Path, listen: &str, extra: &[&str]) -> (Child, String, Value) {
     (child, lines[0].clone(), info)
 }
 
-#[test]
-fn a_hub_serves_its_team_and_syncs_up() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let up = dir.path().join("up");
-    let up_s = up.to_str().expect("path").to_string();
-    let (mut server, lines) = spawn(
+/// `tern admin --data DATA ARGS...` with the accounts' password.
+fn admin_of(data: &str, args: &[&str]) -> Output {
+    let mut all = vec!["admin", "--data", data];
+    all.extend_from_slice(args);
+    run(&all, &[("TERN_PASSWORD", "account-pass-1")])
+}
+
+/// An upstream `tern serve` in `dir/up` with site-a, chen (supervisor) and amina
+/// (clinician): its process, URL, folder and an enrolment code for the hub.
+fn upstream(dir: &Path) -> (Child, String, String, String) {
+    let up_s = dir.join("up").to_str().expect("path").to_string();
+    let (server, lines) = spawn(
         &["serve", "--data", &up_s, "--listen", "127.0.0.1:0"],
         &[],
         1,
     );
-    let upstream = format!("http://{}", lines[0]);
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--data", &up_s];
-        all.extend_from_slice(args);
-        run(&all, &[("TERN_PASSWORD", "account-pass-1")])
-    };
-    ok(&admin(&["site", "add", "site-a"]));
+    ok(&admin_of(&up_s, &["site", "add", "site-a"]));
     for (name, role) in [("chen", "supervisor"), ("amina", "clinician")] {
-        ok(&admin(&[
-            "user", "add", name, "--role", role, "--site", "site-a",
-        ]));
+        ok(&admin_of(
+            &up_s,
+            &["user", "add", name, "--role", role, "--site", "site-a"],
+        ));
     }
-    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    let code = ok(&admin_of(&up_s, &["device", "enroll", "--site", "site-a"]));
+    (server, format!("http://{}", lines[0]), up_s, code)
+}
+
+#[test]
+fn a_hub_serves_its_team_and_syncs_up() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut server, upstream, up_s, code) = upstream(dir.path());
+    let admin = |args: &[&str]| admin_of(&up_s, args);
 
     // Set-up and its two lines.
     let (mut hub_proc, addr, info) = hub(
@@ -277,26 +286,9 @@ impl Proxy {
 #[test]
 fn a_hub_killed_during_an_upstream_push_resumes_without_resending() {
     let dir = tempfile::tempdir().expect("tmp");
-    let up = dir.path().join("up");
-    let up_s = up.to_str().expect("path").to_string();
-    let (mut server, lines) = spawn(
-        &["serve", "--data", &up_s, "--listen", "127.0.0.1:0"],
-        &[],
-        1,
-    );
-    let proxy = Proxy::start(&format!("http://{}", lines[0]));
-    let admin = |args: &[&str]| {
-        let mut all = vec!["admin", "--data", &up_s];
-        all.extend_from_slice(args);
-        run(&all, &[("TERN_PASSWORD", "account-pass-1")])
-    };
-    ok(&admin(&["site", "add", "site-a"]));
-    for (name, role) in [("chen", "supervisor"), ("amina", "clinician")] {
-        ok(&admin(&[
-            "user", "add", name, "--role", role, "--site", "site-a",
-        ]));
-    }
-    let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
+    let (mut server, upstream, up_s, code) = upstream(dir.path());
+    let proxy = Proxy::start(&upstream);
+    let admin = |args: &[&str]| admin_of(&up_s, args);
     let (mut hub_proc, addr, info) = hub(
         dir.path(),
         "127.0.0.1:0",

@@ -93,17 +93,7 @@ impl Pseudonyms {
         let h = mac(&self.key, &[b"uuid", kind.as_bytes(), id.as_bytes()]);
         let mut b = [0u8; 16];
         b.copy_from_slice(&h[..16]);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let x = hex::encode(b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &x[..8],
-            &x[8..12],
-            &x[12..16],
-            &x[16..20],
-            &x[20..]
-        )
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
     }
 }
 
