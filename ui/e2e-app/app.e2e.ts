@@ -4,7 +4,7 @@
 // Figures (cold start, answer-to-durable, memory) are printed and written to
 // test-artifacts/app/figures.json.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,9 @@ beforeAll(async () => {
   server = await ternServe(resolve(tmp, 'server'));
   PASSWORD = server.users.find((u) => u.role === 'clinician')!.password;
   display = await xvfb(1280, 1280);
-  driver = await tauriDriver(display, resolve(tmp, 'app'));
+  // The folder the app offers for bundles (a USB stick in the field).
+  mkdirSync(resolve(tmp, 'usb'));
+  driver = await tauriDriver(display, resolve(tmp, 'app'), { TERN_BUNDLE_DIRS: resolve(tmp, 'usb') });
 }, 60_000);
 
 afterAll(async () => {
@@ -393,6 +395,32 @@ describe('the field app (Tauri, WebKitGTK) against tern serve', () => {
       await browser.close();
     }
   }, 90_000);
+
+  it('writes a bundle to the USB folder for the server and reads the one the server wrote back', async () => {
+    const a = app!;
+    // A change made after the last sync: the bundle carries it.
+    await invoke(a, 'records_set_answer', { recordId, path: 'resp_rate', value: '18', lang: 'en' });
+    await a.clickText('header nav > button', 'Home');
+    await a.click('[data-testid=open-bundles]');
+    await a.wait('[data-testid=bundle-export]');
+    await shot('19a-bundles');
+    await a.click('[data-testid=bundle-export]');
+    await a.wait('[data-testid=bundle-done][data-direction=up]', 60_000);
+    await shot('19b-bundle-written');
+    const usb = resolve(tmp, 'usb');
+    const written = readdirSync(usb).filter((f) => f.endsWith('.ternbundle'));
+    expect(written).toHaveLength(1);
+    // The server's administrator reads it (an encrypted, signed bundle) and writes one back.
+    const read = JSON.parse(tern(['admin', '--data', server.data, 'bundle', 'import', resolve(usb, written[0]!)])) as { new_changes: number };
+    expect(read.new_changes).toBeGreaterThan(0);
+    const device = await invoke<{ device_id: string }>(a, 'device_state');
+    tern(['admin', '--data', server.data, 'bundle', 'export', '--to', device.device_id, resolve(usb, 'from-server.ternbundle')]);
+    // The app lists the new file (it looks every 2 s) and reads it.
+    await a.wait('li[data-file="from-server.ternbundle"] [data-testid=bundle-import]', 30_000);
+    await a.click('li[data-file="from-server.ternbundle"] [data-testid=bundle-import]');
+    await a.wait('[data-testid=bundle-done][data-direction=down]', 60_000);
+    await shot('19c-bundle-read');
+  }, 120_000);
 
   it('locks from the header', async () => {
     const a = app!;
