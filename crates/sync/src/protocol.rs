@@ -615,16 +615,18 @@ mod tests {
 
 #[cfg(test)]
 mod corpus {
-    //! Writes the seed inputs of the `sync_message` fuzz corpus when
-    //! `TERN_WRITE_CORPUS` is set (run once by hand; the corpus is committed).
+    //! The seed inputs of the `sync_message` fuzz corpus, checked against the
+    //! committed corpus (and written there with `TERN_WRITE_CORPUS=1`).
     use super::*;
 
+    /// The seeds of the `sync_message` fuzz corpus are today's encodings of these
+    /// messages (committed in fuzz/corpus/sync_message; `cargo test` replays the
+    /// corpus). Run with `TERN_WRITE_CORPUS=1` to write them after a change of the
+    /// protocol; otherwise a stale seed fails here.
     #[test]
-    fn write_seed_corpus() {
-        let Ok(dir) = std::env::var("TERN_WRITE_CORPUS") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
+    fn the_seed_corpus_holds_todays_messages() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sync_message");
         let req = SyncRequest {
             cursor: 42,
             push: vec![DocChanges {
@@ -670,8 +672,21 @@ mod corpus {
             ("raw_payload", postcard::to_stdvec(&req).expect("enc")),
             ("garbage", b"TERN\x00\x01\x01\xff\xff\xff\xff".to_vec()),
         ];
+        assert_eq!(
+            decode::<SyncRequest>(&files[0].1).expect("a request decodes"),
+            req
+        );
+        let write = std::env::var_os("TERN_WRITE_CORPUS").is_some();
         for (name, bytes) in files {
-            std::fs::write(dir.join(name), bytes).expect("write");
+            let path = dir.join(name);
+            if write {
+                std::fs::write(&path, &bytes).expect("write");
+            }
+            assert_eq!(
+                std::fs::read(&path).ok(),
+                Some(bytes),
+                "fuzz/corpus/sync_message/{name} is not today's encoding: run TERN_WRITE_CORPUS=1 cargo test -p tern-sync --lib seed_corpus"
+            );
         }
     }
 }
