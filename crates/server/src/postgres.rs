@@ -86,6 +86,8 @@ CREATE TABLE IF NOT EXISTS record_facts(
     -- What reports read (crate::facts::report_view): a compact copy of `row`.
     report JSONB NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
+-- Exports page through one form's records in day order (crate::export::store).
+CREATE INDEX IF NOT EXISTS record_facts_export ON record_facts(form_id, encounter_date, record_id);
 CREATE INDEX IF NOT EXISTS record_facts_site ON record_facts(site, encounter_date);
 -- What each record gives the reports (crate::reports::parts_of), written with its
 -- facts: counts that aggregate reports add up by key, lines that worklists read.

@@ -82,6 +82,8 @@ CREATE TABLE IF NOT EXISTS record_facts(
     -- it so that reading it never walks `row`'s overflow pages.
     report TEXT NOT NULL, row TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
+-- Exports page through one form's records in day order (crate::export::store).
+CREATE INDEX IF NOT EXISTS record_facts_export ON record_facts(form_id, encounter_date, record_id);
 -- What each record gives the reports (crate::reports::parts_of), written with its
 -- facts: counts that aggregate reports add up by key, lines that worklists read.
 -- Both are kept in report and day order, so that a report reads a range of pages.

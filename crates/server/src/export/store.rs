@@ -99,6 +99,13 @@ fn parse_row(text: &str) -> DbResult<FactsRow> {
     })
 }
 
+/// Where a page starts: after the last row of the one before, or before every row
+/// (`('', '')`); either way a range seek on `record_facts_export` (form, day, id), so
+/// each page costs its own rows, not those of the pages before it.
+fn keyset(after: Option<&(String, String)>) -> (String, String) {
+    after.cloned().unwrap_or_default()
+}
+
 fn sites_json(q: &Query) -> Option<String> {
     q.sites
         .as_ref()
@@ -185,13 +192,13 @@ impl ExportDb for SqliteDb {
     ) -> DbResult<Vec<FactsRow>> {
         let q = q.clone();
         let version = version.map(str::to_string);
-        let (day, id) = after.cloned().unzip();
+        let (day, id) = keyset(after);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT row FROM record_facts WHERE {SQLITE_WHERE}
                    AND (?5 IS NULL OR json_extract(report, '$.form_version') = ?5)
-                   AND (?6 IS NULL OR (encounter_date, record_id) > (?6, ?7))
+                   AND (encounter_date, record_id) > (?6, ?7)
                  ORDER BY encounter_date, record_id LIMIT ?8"
             ))?;
             let rows = stmt.query_map(
@@ -378,7 +385,7 @@ impl ExportDb for PgDb {
         after: Option<&(String, String)>,
         limit: usize,
     ) -> DbResult<Vec<FactsRow>> {
-        let (day, id) = after.cloned().unzip();
+        let (day, id) = keyset(after);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .client()
@@ -387,7 +394,7 @@ impl ExportDb for PgDb {
                 &format!(
                     "SELECT row::text FROM record_facts WHERE {PG_WHERE}
                        AND ($5::text IS NULL OR report->>'form_version' = $5)
-                       AND ($6::text IS NULL OR (encounter_date, record_id) > ($6, $7::text))
+                       AND (encounter_date, record_id) > ($6::text, $7::text)
                      ORDER BY encounter_date, record_id LIMIT $8"
                 ),
                 &[
