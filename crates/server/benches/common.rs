@@ -23,6 +23,26 @@ pub fn percentiles(mut v: Vec<Duration>) -> (Duration, Duration) {
     (at(0.5), at(0.95))
 }
 
+/// CPU time this process has used so far, over all its threads (from
+/// /proc/self/task/*/schedstat, nanoseconds): what a report costs whatever else
+/// runs on the machine (the database's own work included for SQLite, which runs in
+/// the process; PostgreSQL's server processes are not counted).
+pub fn cpu_time() -> Duration {
+    let mut ns: u64 = 0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
+                ns += text
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+    }
+    Duration::from_nanos(ns)
+}
+
 /// A record of `form` (version 1.1.0) with `answers`, ready for `record_facts`.
 pub fn template(
     form: &str,

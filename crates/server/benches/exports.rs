@@ -19,7 +19,7 @@ mod common;
 #[path = "../tests/pg.rs"]
 mod pg;
 
-use common::{arg, percentiles};
+use common::{arg, cpu_time, percentiles};
 use serde_json::json;
 use std::time::Instant;
 use tern_server::db::Db;
@@ -113,6 +113,7 @@ fn main() {
         };
         let out = tmp.path().join(format!("export.{format}"));
         let mut times = Vec::new();
+        let mut cpu = Vec::new();
         let mut peak = 0;
         let mut above = 0;
         let mut exported = 0;
@@ -120,11 +121,12 @@ fn main() {
             // Resets the peak resident set to what the process holds now.
             let _ = std::fs::write("/proc/self/clear_refs", "5");
             let before = status_kib("VmRSS:");
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_time());
             let rep = exporter
                 .export(&dana, &req, &out, &mut |_, _| {})
                 .expect("export");
             times.push(t.elapsed());
+            cpu.push(cpu_time().saturating_sub(c));
             let hwm = status_kib("VmHWM:");
             peak = peak.max(hwm);
             above = above.max(hwm.saturating_sub(before));
@@ -132,10 +134,13 @@ fn main() {
         }
         let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         let (p50, p95) = percentiles(times);
+        let (c50, c95) = percentiles(cpu);
         println!(
-            "{backend} {format}: {exported} records in p50 {:.1} s, p95 {:.1} s; peak RSS {} MiB ({} MiB above the process before the export); {:.1} MiB written, {} bytes a record",
+            "{backend} {format}: {exported} records in p50 {:.1} s, p95 {:.1} s (CPU p50 {:.1} s, p95 {:.1} s); peak RSS {} MiB ({} MiB above the process before the export); {:.1} MiB written, {} bytes a record",
             p50.as_secs_f64(),
             p95.as_secs_f64(),
+            c50.as_secs_f64(),
+            c95.as_secs_f64(),
             peak / 1024,
             above / 1024,
             bytes as f64 / 1048576.0,

@@ -20,32 +20,12 @@ mod common;
 #[path = "../tests/pg.rs"]
 mod pg;
 
-use common::{arg, percentiles};
+use common::{arg, cpu_time, percentiles};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tern_server::db::{Db, FactsFilter};
 use tern_server::facts::{record_facts, FactsRow};
 use tern_server::reports::{self, REPORTS};
-
-/// CPU time this process has used so far, over all its threads (from
-/// /proc/self/task/*/schedstat, nanoseconds): what a report costs whatever else
-/// runs on the machine (the database's own work included for SQLite, which runs in
-/// the process; PostgreSQL's server processes are not counted).
-fn cpu_time() -> Duration {
-    let mut ns: u64 = 0;
-    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
-        for t in tasks.flatten() {
-            if let Ok(text) = std::fs::read_to_string(t.path().join("schedstat")) {
-                ns += text
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0);
-            }
-        }
-    }
-    Duration::from_nanos(ns)
-}
 
 fn main() {
     let records: usize = arg("--records", "100000").parse().expect("--records N");
