@@ -285,7 +285,15 @@ fn recover_the_revoked_work(dir: &Path, record: &str) {
     };
     ok(&recover(
         None,
-        &["init", "--user", "dm", "--role", "clinician", "--site", "site-a"],
+        &[
+            "init",
+            "--user",
+            "dm",
+            "--role",
+            "clinician",
+            "--site",
+            "site-a",
+        ],
     ));
     let nothing = |out: &Output, says: &str| {
         assert_eq!(out.status.code(), Some(1));
@@ -336,7 +344,9 @@ fn recover_the_revoked_work(dir: &Path, record: &str) {
     // Only the record holds unacknowledged work (its subject was synced).
     assert_eq!(report["recovered"], 1, "{report}");
     assert_eq!(report["restricted_left_out"], 0, "{report}");
-    assert!(report["import"]["new_changes"].as_u64().is_some_and(|n| n > 0));
+    assert!(report["import"]["new_changes"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
     let show = json_of(&recover(None, &["record", "show", record]));
     assert_eq!(show["answers"]["temp_c"], serde_json::json!(38.2));
     // Again: idempotent.

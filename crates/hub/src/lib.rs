@@ -28,7 +28,6 @@ pub use running::{RunningHub, UpstreamPhase, UpstreamState};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use zeroize::Zeroizing;
 use tern_server::db::{Db, DbError, Scope};
 use tern_server::service::{self, ApiError, HubDevices, HubProveRequest, HubRevoked, Upstream};
 use tern_server::sqlite::SqliteDb;
@@ -37,6 +36,7 @@ use tern_sync::protocol::{
     self, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, ProveResponse, SyncRequest,
 };
 use tern_sync::SyncError;
+use zeroize::Zeroizing;
 
 mod bundle;
 

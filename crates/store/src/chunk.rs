@@ -737,7 +737,11 @@ mod tests {
             })
         );
         // Real changes pass.
-        let c = doc.get_last_local_change().expect("change").raw_bytes().to_vec();
+        let c = doc
+            .get_last_local_change()
+            .expect("change")
+            .raw_bytes()
+            .to_vec();
         assert!(check_size(&c, &small).is_ok());
     }
 

@@ -306,7 +306,9 @@ pub(crate) fn write_change_file(
 }
 
 /// Documents (`(id, kind, document)`) as the bytes of a change file.
-pub(crate) fn change_file_bytes(docs: &[(String, String, automerge::Automerge)]) -> Result<Vec<u8>> {
+pub(crate) fn change_file_bytes(
+    docs: &[(String, String, automerge::Automerge)],
+) -> Result<Vec<u8>> {
     let docs = docs
         .iter()
         .map(|(id, kind, doc)| DocChanges {
