@@ -104,8 +104,10 @@ fn offered_place(path: &str) -> ApiResult<PathBuf> {
 }
 
 impl Core {
-    /// Opens the unlocked user's own connection to the store for a bundle.
+    /// Opens the unlocked user's own connection to the store for a bundle: `locked`
+    /// when nobody is unlocked or the session was idle past the lock timeout.
     fn bundle_store(&self) -> ApiResult<Store> {
+        self.lock_if_idle()?;
         let c = self.sync_credentials()?.ok_or_else(|| {
             if self.server_url().ok().flatten().is_none() {
                 ApiError::new(Code::NotEnrolled, "This device is not enrolled.")
@@ -143,10 +145,10 @@ impl Core {
 
     fn run_bundle(
         &self,
+        mut store: Store,
         kind: &str,
         work: impl FnOnce(&mut Store, &mut dyn FnMut(&BundleProgress)) -> ApiResult<BundleSummary>,
     ) -> ApiResult<BundleSummary> {
-        let mut store = self.bundle_store()?;
         {
             let mut activity = self.bundle_activity();
             if activity.as_ref().is_some_and(|a| a.running) {
@@ -183,8 +185,10 @@ impl Core {
     /// Writes a bundle of this device's changes for `to` (default: its only peer)
     /// into the offered folder `place`.
     pub fn bundle_export(&self, place: &str, to: Option<&str>) -> ApiResult<BundleSummary> {
+        // A locked app is refused before anything else is looked at.
+        let store = self.bundle_store()?;
         let dir = offered_place(place)?;
-        self.run_bundle("export", |store, progress| {
+        self.run_bundle(store, "export", |store, progress| {
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
             let out = dir.join(format!("tern-{}-{stamp}.{EXTENSION}", store.device()));
             Ok(device_bundle::export(store, to, &out, progress)?)
@@ -194,6 +198,7 @@ impl Core {
     /// Reads a bundle the device's hub or server wrote for it: `file` must be a
     /// `.ternbundle` file directly inside an offered folder.
     pub fn bundle_import(&self, file: &str) -> ApiResult<BundleSummary> {
+        let store = self.bundle_store()?;
         let path = PathBuf::from(file);
         let inside_offered = path.extension().is_some_and(|x| x == EXTENSION)
             && path
@@ -204,7 +209,7 @@ impl Core {
                 "Choose a bundle file (.ternbundle) from one of the folders the app offers.",
             ));
         }
-        self.run_bundle("import", |store, progress| {
+        self.run_bundle(store, "import", |store, progress| {
             Ok(device_bundle::import(store, &path, progress)?)
         })
     }

@@ -146,4 +146,44 @@ fn the_app_exchanges_bundles_with_its_server_through_a_usb_folder() {
         .bundle_export(dir.path().to_str().expect("path"), None)
         .expect_err("not offered");
     assert_eq!(refused.code, Code::InvalidInput);
+    std::fs::remove_file(&altered).expect("rm");
+
+    // Locked: every bundle command is refused with `locked`, even with a folder or
+    // file the app offers, and nothing is written or read.
+    let fresh = usb.join("fresh.ternbundle");
+    let fresh_s = fresh.to_str().expect("path");
+    admin(&data, &["bundle", "export", "--to", &device, fresh_s]);
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(&usb)
+            .expect("usb")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let activity = serde_json::to_value(core.bundle_view().expect("view").activity).expect("json");
+    core.session_lock().expect("lock");
+    assert_eq!(
+        core.bundle_view().expect_err("locked view").code,
+        Code::Locked
+    );
+    for (what, result) in [
+        ("export", core.bundle_export(&place, None)),
+        ("export elsewhere", core.bundle_export("/", None)),
+        ("import", core.bundle_import(fresh_s)),
+        ("import elsewhere", core.bundle_import("/etc/passwd")),
+    ] {
+        assert_eq!(result.expect_err(what).code, Code::Locked, "{what}");
+    }
+    assert_eq!(listing(), before, "a locked app writes no file");
+    core.session_unlock(&user.user_id, password)
+        .expect("unlock");
+    assert_eq!(
+        serde_json::to_value(core.bundle_view().expect("view").activity).expect("json"),
+        activity,
+        "a locked app started no export or import"
+    );
+    let read = core.bundle_import(fresh_s).expect("import after unlock");
+    assert!(!read.already_imported, "the locked import read nothing");
 }

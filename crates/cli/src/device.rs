@@ -103,6 +103,18 @@ enum DeviceCommand {
     Sync,
     /// Enrolment and sync state as JSON (device_id, server, last_sync, pending_changes).
     Status,
+    /// Merge the work a revoked device kept (its `DB.unsynced-<time>.tern` file) into
+    /// this store, which must not be enrolled (make one with `init`); prints JSON
+    /// counters. The file opens with the password of one of the revoked device's
+    /// local users (--from-user, default the acting user; TERN_UNSYNCED_PASSWORD,
+    /// else the store password); restricted sections only if that user held them.
+    Recover {
+        #[arg(value_name = "IN_FILE")]
+        file: PathBuf,
+        /// The revoked device's local user whose password opens the file.
+        #[arg(long, value_name = "NAME")]
+        from_user: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -294,6 +306,7 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         }
         DeviceCommand::Sync => crate::device_sync::sync(store, &account_password(pass)),
         DeviceCommand::Status => crate::device_sync::status(&store),
+        DeviceCommand::Recover { file, from_user } => recover(&mut store, &file, from_user, pass),
         DeviceCommand::Init { .. } => unreachable_init(),
         DeviceCommand::User { command } => user(&mut store, command),
         DeviceCommand::Subject { command } => subject(&mut store, command),
@@ -469,6 +482,19 @@ fn bundle(store: &mut Store, command: BundleCommand) -> Result<ExitCode> {
         BundleCommand::Import { file } => device_bundle::import(store, &file, &mut |_| {})?,
     };
     print_json(&summary)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `recover`: the file's password is `TERN_UNSYNCED_PASSWORD`, else the store's.
+fn recover(
+    store: &mut Store,
+    file: &Path,
+    from_user: Option<String>,
+    store_password: String,
+) -> Result<ExitCode> {
+    let user = from_user.unwrap_or_else(|| store.user().to_string());
+    let pass = std::env::var("TERN_UNSYNCED_PASSWORD").unwrap_or(store_password);
+    print_json(&store.recover_unsynced(file, &user, &pass)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -125,7 +125,7 @@ fn serve_admin_enroll_sync_status_revoke() {
     assert_eq!(again.status.code(), Some(1));
 
     let subject = ok(&device(&["subject", "add", "--set", "sex=female"]));
-    ok(&device(&[
+    let record = ok(&device(&[
         "record",
         "new",
         "--form",
@@ -234,7 +234,10 @@ fn serve_admin_enroll_sync_status_revoke() {
     assert_eq!(offline.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&offline.stderr).contains("cannot reach the server"));
 
-    // Revoked: exit 1, keys and database destroyed.
+    // Work done offline, which the server never acknowledges.
+    ok(&device(&["record", "set", &record, "temp_c", "38.2"]));
+
+    // Revoked: exit 1, keys and database destroyed, the unsynced work kept encrypted.
     let (mut server, again, _) = serve(&data, &addr);
     assert_eq!(again, addr);
     ok(&admin(&["device", "revoke", &id]));
@@ -248,6 +251,110 @@ fn serve_admin_enroll_sync_status_revoke() {
     );
     let _ = server.kill();
     let _ = server.wait();
+    recover_the_revoked_work(dir.path(), &record);
+}
+
+/// `tern device --db NEW recover FILE`: the revoked device's unsynced work, opened
+/// with its user's password, merged into a new store; bad input changes nothing.
+fn recover_the_revoked_work(dir: &Path, record: &str) {
+    let kept: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("a.db.unsynced-") && n.ends_with(".tern"))
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "one unsynced-work file: {kept:?}");
+    let kept = kept[0].to_string_lossy().to_string();
+    let new = dir.join("recovered.db").to_string_lossy().to_string();
+    // The data manager's own store and password; the file opens with amina's.
+    let recover = |unsynced_password: Option<&str>, args: &[&str]| {
+        let mut c = Command::new(TERN);
+        c.args(["device", "--db", &new])
+            .args(args)
+            .env("TERN_PASSWORD", "manager-pass-1")
+            .env_remove("TERN_USER")
+            .env_remove("TERN_UNSYNCED_PASSWORD")
+            .stdin(Stdio::null());
+        if let Some(p) = unsynced_password {
+            c.env("TERN_UNSYNCED_PASSWORD", p);
+        }
+        c.output().expect("run tern")
+    };
+    ok(&recover(
+        None,
+        &[
+            "init",
+            "--user",
+            "dm",
+            "--role",
+            "clinician",
+            "--site",
+            "site-a",
+        ],
+    ));
+    let nothing = |out: &Output, says: &str| {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let err = stderr_of(out);
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("38.2"), "no values in messages: {err}");
+        let list = json_of(&recover(None, &["record", "list"]));
+        assert_eq!(list, serde_json::json!([]), "nothing recovered");
+    };
+    // The store's own password is not the revoked device's.
+    nothing(
+        &recover(None, &["recover", &kept, "--from-user", "amina"]),
+        "wrong password",
+    );
+    nothing(
+        &recover(
+            Some("not-her-pass"),
+            &["recover", &kept, "--from-user", "amina"],
+        ),
+        "wrong password",
+    );
+    nothing(
+        &recover(Some("device-pass-1"), &["recover", &kept]),
+        "no local user `dm`",
+    );
+    let junk = dir.join("junk.tern");
+    std::fs::write(&junk, b"{\"format\": \"something else\"}").expect("write");
+    nothing(
+        &recover(
+            Some("device-pass-1"),
+            &["recover", &junk.to_string_lossy(), "--from-user", "amina"],
+        ),
+        "not a tern unsynced-work file",
+    );
+    nothing(
+        &recover(
+            Some("device-pass-1"),
+            &["recover", "/nonexistent/x.tern", "--from-user", "amina"],
+        ),
+        "x.tern",
+    );
+
+    let report = json_of(&recover(
+        Some("device-pass-1"),
+        &["recover", &kept, "--from-user", "amina"],
+    ));
+    // Only the record holds unacknowledged work (its subject was synced).
+    assert_eq!(report["recovered"], 1, "{report}");
+    assert_eq!(report["restricted_left_out"], 0, "{report}");
+    assert!(report["import"]["new_changes"]
+        .as_u64()
+        .is_some_and(|n| n > 0));
+    let show = json_of(&recover(None, &["record", "show", record]));
+    assert_eq!(show["answers"]["temp_c"], serde_json::json!(38.2));
+    // Again: idempotent.
+    let again = json_of(&recover(
+        Some("device-pass-1"),
+        &["recover", &kept, "--from-user", "amina"],
+    ));
+    assert_eq!(again["import"]["new_changes"], 0, "{again}");
 }
 
 /// `tern device --db DB --user USER ...`, every local user with the same password.

@@ -36,6 +36,7 @@ use tern_sync::protocol::{
     self, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, ProveResponse, SyncRequest,
 };
 use tern_sync::SyncError;
+use zeroize::Zeroizing;
 
 mod bundle;
 
@@ -196,8 +197,14 @@ pub fn admin_storage(
 ) -> Result<(Storage, HubInfo), HubError> {
     let info = read_info(dir)?;
     let account = account.unwrap_or(&info.account);
-    let key = tern_store::database_key(&SqliteDb::path(dir), account, passphrase)?;
-    Ok((Storage::Keyed(dir.to_path_buf(), DbKey(key)), info))
+    let mut key = tern_store::database_key(&SqliteDb::path(dir), account, passphrase)?;
+    Ok((Storage::Keyed(dir.to_path_buf(), db_key(&mut key)), info))
+}
+
+/// Moves the database key into the server's `DbKey` (which wipes it when dropped),
+/// leaving an empty string behind: no unwiped copy.
+fn db_key(key: &mut Zeroizing<String>) -> DbKey {
+    DbKey(std::mem::take(&mut **key))
 }
 
 fn read_info(dir: &Path) -> Result<HubInfo, HubError> {
@@ -266,7 +273,7 @@ impl Hub {
             ));
         }
         std::fs::create_dir_all(dir)?;
-        let key = tern_store::database_key(&SqliteDb::path(dir), account, password)?;
+        let mut key = tern_store::database_key(&SqliteDb::path(dir), account, password)?;
         let db = SqliteDb::open_with(dir, Some(&key))?;
         let cert = rcgen::generate_simple_self_signed(vec![
             "tern-hub".to_string(),
@@ -299,7 +306,7 @@ impl Hub {
                 account: account.to_string(),
                 fingerprint,
             },
-            key: DbKey(key),
+            key: db_key(&mut key),
             db,
             rt,
             sync_lock: Mutex::new(()),
@@ -318,12 +325,12 @@ impl Hub {
     pub fn open(dir: &Path, account: Option<&str>, passphrase: &str) -> Result<Hub, HubError> {
         let info = read_info(dir)?;
         let holder = account.unwrap_or(&info.account);
-        let key = tern_store::database_key(&SqliteDb::path(dir), holder, passphrase)?;
+        let mut key = tern_store::database_key(&SqliteDb::path(dir), holder, passphrase)?;
         let db = SqliteDb::open_with(dir, Some(&key))?;
         let hub = Hub {
             dir: dir.to_path_buf(),
             info,
-            key: DbKey(key),
+            key: db_key(&mut key),
             db,
             rt: runtime()?,
             sync_lock: Mutex::new(()),
@@ -366,8 +373,10 @@ impl Hub {
         Ok(self.setting(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    fn token(&self) -> Result<String, HubError> {
+    /// The hub's upstream device token (a bearer secret), wiped when dropped.
+    fn token(&self) -> Result<Zeroizing<String>, HubError> {
         self.setting("hub.token")?
+            .map(Zeroizing::new)
             .ok_or_else(|| HubError::State("no upstream token".into()))
     }
 
@@ -585,6 +594,7 @@ impl Hub {
             .ok_or_else(|| HubError::State("no certificate".into()))?;
         let key = self
             .setting("hub.tls_key")?
+            .map(Zeroizing::new)
             .ok_or_else(|| HubError::State("no certificate key".into()))?;
         Ok(ServeConfig {
             storage: Storage::Keyed(self.dir.clone(), self.key.clone()),
@@ -597,7 +607,8 @@ impl Hub {
                 upstream: self.info.upstream.clone(),
                 token: self.token()?,
             }))),
-            tls_pem: Some((cert.into_bytes(), key.into_bytes())),
+            // The server's configuration keeps its own copy (not wiped).
+            tls_pem: Some((cert.into_bytes(), key.as_bytes().to_vec())),
         })
     }
 
@@ -646,7 +657,7 @@ fn now_text() -> String {
 /// the team's devices).
 struct UpstreamAuthority {
     upstream: String,
-    token: String,
+    token: Zeroizing<String>,
 }
 
 type Answer<'a> = std::pin::Pin<

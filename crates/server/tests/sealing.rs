@@ -32,7 +32,7 @@ fn lab_id(s: &mut Store, record: &str) -> Option<String> {
 fn raw_twin_blobs(db: &Path, user: &str) -> Vec<Vec<u8>> {
     let key = tern_store::database_key(db, user, PASSWORD).expect("data key");
     let conn = rusqlite::Connection::open(db).expect("raw");
-    conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.as_str()))
         .expect("key");
     let mut out = Vec::new();
     for sql in [

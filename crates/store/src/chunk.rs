@@ -87,6 +87,11 @@ pub enum ChunkError {
          on this server (a larger one is not made by Tern)"
     )]
     TooLarge { kind: &'static str, limit: u64 },
+    #[error(
+        "a column of the document declares more than {limit} rows, the most a document \
+         may hold on this server (a run-length bomb: not made by Tern)"
+    )]
+    TooManyRows { limit: u64 },
 }
 
 /// Why a document could not be loaded from its chunks.
@@ -190,7 +195,12 @@ pub fn document_actors(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ChunkError> {
 /// returns its inflated size. Compressed changes (type 2) are refused outright
 /// ([`ChunkError::Compressed`]). A document's deflated columns are inflated only to
 /// count, in 64 KiB steps, stopping at the limit: a bomb costs at most the limit's
-/// worth of CPU and 64 KiB of memory.
+/// worth of CPU and 64 KiB of memory for raw value columns; other columns (small
+/// run-length encoded integers) are inflated into memory, at most to the limit, to
+/// count their rows. Every column's rows are counted, and a document
+/// whose run-length encoding declares more than one row per 64 bytes of
+/// `limits.document` in a column is refused ([`ChunkError::TooManyRows`]): Automerge
+/// would decode them all into memory.
 pub fn check_size(bytes: &[u8], limits: &ChunkLimits) -> Result<u64, ChunkError> {
     let (kind, data) = parse_header(bytes)?;
     match kind {
@@ -201,6 +211,7 @@ pub fn check_size(bytes: &[u8], limits: &ChunkLimits) -> Result<u64, ChunkError>
                     limit: limits.change,
                 });
             }
+            change_rows(data, limits.change / ROW_BYTES)?;
             Ok(data.len() as u64)
         }
         ChunkKind::Document => document_size(data, limits.document),
@@ -232,27 +243,37 @@ fn document_size(data: &[u8], limit: u64) -> Result<u64, ChunkError> {
         .and_then(|n| at.checked_add(n))
         .filter(|end| *end <= data.len())
         .ok_or(ChunkError::Columns)?;
-    // The change columns' table, then the op columns': (deflated?, length) each.
+    // The change columns' table, then the op columns': (spec, length) each.
     let mut columns = Vec::new();
     for _ in 0..2 {
         let count = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
         for _ in 0..count {
             let spec = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
             let len = uleb(data, &mut at).ok_or(ChunkError::Columns)?;
-            columns.push((spec & 0b1000 != 0, len));
+            columns.push((spec, len));
         }
     }
     let mut size = data.len() as u64;
-    for (deflated, len) in columns {
+    let max_rows = limit / ROW_BYTES;
+    for (spec, len) in columns {
         let end = usize::try_from(len)
             .ok()
             .and_then(|n| at.checked_add(n))
             .filter(|end| *end <= data.len())
             .ok_or(ChunkError::Columns)?;
-        if deflated {
+        if spec & 0b1000 != 0 {
             let budget = limit.saturating_sub(size - len);
-            let inflated = inflated_len(&data[at..end], budget)?.ok_or(too_large.clone())?;
-            size = size - len + inflated;
+            let inflated = if spec & 0b111 == RAW_VALUES {
+                // Most of a document's bytes, and no rows of their own: counted only.
+                inflated_len(&data[at..end], budget)?
+            } else {
+                inflate_within(&data[at..end], budget)?
+                    .map(|column| column_rows(spec, &column, max_rows).map(|_| column.len() as u64))
+                    .transpose()?
+            };
+            size = size - len + inflated.ok_or(too_large.clone())?;
+        } else {
+            column_rows(spec, &data[at..end], max_rows)?;
         }
         at = end;
     }
@@ -277,6 +298,151 @@ fn inflated_len(deflated: &[u8], budget: u64) -> Result<Option<u64>, ChunkError>
             return Ok(None);
         }
     }
+}
+
+/// The column type of raw values (the strings and numbers themselves).
+const RAW_VALUES: u64 = 7;
+
+/// A raw DEFLATE stream inflated, or `None` past `budget` bytes (inflated in 64 KiB
+/// steps, so a bomb stops one step past the budget).
+fn inflate_within(deflated: &[u8], budget: u64) -> Result<Option<Vec<u8>>, ChunkError> {
+    let mut inflater = flate2::bufread::DeflateDecoder::new(deflated);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::new();
+    loop {
+        let n = inflater.read(&mut buf).map_err(|_| ChunkError::Deflate)?;
+        if n == 0 {
+            return Ok(Some(out));
+        }
+        out.extend_from_slice(&buf[..n]);
+        if out.len() as u64 > budget {
+            return Ok(None);
+        }
+    }
+}
+
+/// The rows a document column may declare: one per this many bytes of the document
+/// limit (1 Mi rows at the default 64 MiB; a record document has a few thousand
+/// ops).
+const ROW_BYTES: u64 = 64;
+
+/// Counts the rows a column declares (Automerge's columnar encodings: run-length
+/// runs of ULEB128, SLEB128 deltas or strings; boolean runs; raw values) and refuses
+/// more than `max`. A run-length column of a few bytes can declare billions of rows,
+/// which Automerge's load decodes into memory (found by fuzzing: a 37-byte document
+/// asked for gigabytes). A damaged column is left to Automerge to refuse: counting
+/// stops where it cannot read on.
+fn column_rows(spec: u64, data: &[u8], max: u64) -> Result<u64, ChunkError> {
+    let value: fn(&[u8], &mut usize) -> Option<()> = match spec & 0b111 {
+        // Group, actor, unsigned integer, value metadata.
+        0 | 1 | 2 | 6 => |d, at| uleb(d, at).map(|_| ()),
+        // Delta.
+        3 => |d, at| sleb(d, at).map(|_| ()),
+        4 => return boolean_rows(data, max),
+        5 => |d, at| {
+            let len = usize::try_from(uleb(d, at)?).ok()?;
+            *at = at.checked_add(len).filter(|end| *end <= d.len())?;
+            Some(())
+        },
+        // Raw values (7): their rows are counted by their metadata column.
+        _ => return Ok(0),
+    };
+    let mut at = 0;
+    let mut rows: u64 = 0;
+    while at < data.len() {
+        let Some(n) = sleb(data, &mut at) else {
+            break;
+        };
+        let run = if n > 0 {
+            if value(data, &mut at).is_none() {
+                break;
+            }
+            n.unsigned_abs()
+        } else if n < 0 {
+            // Literal values: each takes at least a byte, so the data bounds them.
+            let mut read = 0;
+            while read < n.unsigned_abs() && value(data, &mut at).is_some() {
+                read += 1;
+            }
+            read
+        } else {
+            let Some(nulls) = uleb(data, &mut at) else {
+                break;
+            };
+            nulls
+        };
+        rows = rows.saturating_add(run);
+        if rows > max {
+            return Err(ChunkError::TooManyRows { limit: max });
+        }
+    }
+    Ok(rows)
+}
+
+/// Counts the rows of a change's op columns, as [`column_rows`] for a document's.
+/// Layout: dependencies (count, 32 bytes each), actor (length, bytes), sequence
+/// number, start op, time (signed), message (length, bytes), other actors (count,
+/// each length and bytes), the column table (count, then spec and length each),
+/// the column data. A header it cannot read is left to Automerge to refuse.
+fn change_rows(data: &[u8], max: u64) -> Result<(), ChunkError> {
+    let skip = |at: &mut usize, n: u64| -> Option<()> {
+        *at = usize::try_from(n)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|end| *end <= data.len())?;
+        Some(())
+    };
+    let columns = || -> Option<Vec<(u64, usize, usize)>> {
+        let mut at = 0;
+        let deps = uleb(data, &mut at)?;
+        skip(&mut at, deps.checked_mul(32)?)?;
+        let actor = uleb(data, &mut at)?;
+        skip(&mut at, actor)?;
+        uleb(data, &mut at)?;
+        uleb(data, &mut at)?;
+        sleb(data, &mut at)?;
+        let message = uleb(data, &mut at)?;
+        skip(&mut at, message)?;
+        let others = uleb(data, &mut at)?;
+        for _ in 0..others {
+            let len = uleb(data, &mut at)?;
+            skip(&mut at, len)?;
+        }
+        let count = uleb(data, &mut at)?;
+        let mut table = Vec::new();
+        for _ in 0..count {
+            let spec = uleb(data, &mut at)?;
+            let len = uleb(data, &mut at)?;
+            table.push((spec, len));
+        }
+        let mut out = Vec::new();
+        for (spec, len) in table {
+            let start = at;
+            skip(&mut at, len)?;
+            out.push((spec, start, at));
+        }
+        Some(out)
+    };
+    for (spec, start, end) in columns().unwrap_or_default() {
+        // A change holds no deflated columns (Automerge refuses them).
+        if spec & 0b1000 == 0 {
+            column_rows(spec, &data[start..end], max)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows of a boolean column: alternating run lengths, false first.
+fn boolean_rows(data: &[u8], max: u64) -> Result<u64, ChunkError> {
+    let mut at = 0;
+    let mut rows: u64 = 0;
+    while let Some(n) = uleb(data, &mut at) {
+        rows = rows.saturating_add(n);
+        if rows > max {
+            return Err(ChunkError::TooManyRows { limit: max });
+        }
+    }
+    Ok(rows)
 }
 
 /// The SHA-256 that names a whole-document chunk (a change is named by its own
@@ -314,6 +480,27 @@ fn parse_header(bytes: &[u8]) -> Result<(ChunkKind, &[u8]), ChunkError> {
         return Err(ChunkError::Checksum);
     }
     Ok((kind, data))
+}
+
+/// Reads a signed LEB128 number (at most 10 bytes) at `*at`, moving `*at` past it.
+fn sleb(bytes: &[u8], at: &mut usize) -> Option<i64> {
+    let mut value: i64 = 0;
+    let mut shift = 0u32;
+    loop {
+        if shift >= 70 {
+            return None;
+        }
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        value |= i64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+        shift += 7;
+        if b & 0x80 == 0 {
+            if shift < 64 && b & 0x40 != 0 {
+                value |= -1i64 << shift;
+            }
+            return Some(value);
+        }
+    }
 }
 
 /// Reads an unsigned LEB128 number (at most 10 bytes) at `*at`, moving `*at` past it.
@@ -490,6 +677,72 @@ mod tests {
             check_size(&small, &limits),
             Err(ChunkError::TooLarge { .. })
         ));
+    }
+
+    /// Found by `cargo fuzz run chunk` (fuzz/corpus/chunk/oom_rle_rows): a 34-byte
+    /// document whose actor column is one run-length run of billions of rows, which
+    /// Automerge's load decoded into gigabytes.
+    #[test]
+    fn a_run_length_bomb_is_refused_before_automerge_decodes_it() {
+        let input = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fuzz/corpus/chunk/oom_rle_rows"),
+        )
+        .expect("the fuzz input");
+        let bytes = crate::fuzzing::seal((input[0] - 1) % 3, &input[1..]);
+        let limits = ChunkLimits::default();
+        assert_eq!(
+            check_size(&bytes, &limits),
+            Err(ChunkError::TooManyRows {
+                limit: limits.document / ROW_BYTES
+            })
+        );
+        assert!(load_chunks_within([bytes], &limits).is_err());
+        // A real document of many ops passes, compressed or not.
+        let mut doc = AutoCommit::new();
+        doc.set_actor(ActorId::from(b"tern:dev1:amina".to_vec()));
+        for i in 0..5000 {
+            doc.put(ROOT, format!("k{i}"), i).expect("put");
+        }
+        doc.commit();
+        let small = ChunkLimits {
+            change: 1 << 20,
+            document: 5000 * ROW_BYTES,
+        };
+        for bytes in [doc.save(), doc.save_nocompress()] {
+            assert!(check_size(&bytes, &small).is_ok());
+            assert!(load_chunks_within([bytes], &small).is_ok());
+        }
+        // Each column's rows count against the limit.
+        let tight = ChunkLimits {
+            change: 1 << 20,
+            document: 4000 * ROW_BYTES,
+        };
+        assert!(matches!(
+            check_size(&doc.save_nocompress(), &tight),
+            Err(ChunkError::TooManyRows { .. })
+        ));
+        // A change's op columns are counted too: one actor column, one run of
+        // 2^33 rows, in 17 bytes.
+        let body = [
+            0, 1, b'a', 1, 1, 0, 0, 0, // deps, actor, seq, start op, time, message, others
+            1, 0x11, 6, // one column (actor), 6 bytes
+            0x80, 0x80, 0x80, 0x80, 0x20, 0, // run of 2^33, value 0
+        ];
+        let change = crate::fuzzing::seal(1, &body);
+        assert_eq!(
+            check_size(&change, &limits),
+            Err(ChunkError::TooManyRows {
+                limit: limits.change / ROW_BYTES
+            })
+        );
+        // Real changes pass.
+        let c = doc
+            .get_last_local_change()
+            .expect("change")
+            .raw_bytes()
+            .to_vec();
+        assert!(check_size(&c, &small).is_ok());
     }
 
     #[test]

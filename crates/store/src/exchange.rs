@@ -130,7 +130,22 @@ impl Store {
             )));
         }
         let bytes = std::fs::read(file).map_err(|e| StoreError::io(file, e))?;
-        let docs = parse_file(&bytes).map_err(bad)?;
+        self.import_change_bytes(file, &bytes)
+    }
+
+    /// Merges the bytes of a change file (`file` names it in errors). All or
+    /// nothing, as [`Store::import_changes`].
+    pub(crate) fn import_change_bytes(
+        &mut self,
+        file: &Path,
+        bytes: &[u8],
+    ) -> Result<ImportReport> {
+        self.role.require(self.role.may_read(), "import changes")?;
+        let bad = |reason: String| StoreError::BadChangeFile {
+            path: file.to_path_buf(),
+            reason,
+        };
+        let docs = parse_file(bytes).map_err(bad)?;
         let report = self.in_tx(|s| {
             let mut report = ImportReport::default();
             for (id, kind, changes) in docs {
@@ -263,6 +278,12 @@ impl Store {
 }
 
 fn write_body(out: &Path, body: &Body) -> Result<()> {
+    let bytes = zeroize::Zeroizing::new(body_bytes(body)?);
+    crate::keys::write_atomic(out, &bytes)
+}
+
+/// A change file's bytes: its header line and its body.
+fn body_bytes(body: &Body) -> Result<Vec<u8>> {
     let body = serde_json::to_vec(body)
         .map_err(|e| StoreError::Refused(format!("cannot encode changes: {e}")))?;
     let header = format!(
@@ -272,7 +293,7 @@ fn write_body(out: &Path, body: &Body) -> Result<()> {
     );
     let mut bytes = header.into_bytes();
     bytes.extend_from_slice(&body);
-    crate::keys::write_atomic(out, &bytes)
+    Ok(bytes)
 }
 
 /// Writes documents (`(id, kind, document)`) as a change file at `out`.
@@ -280,6 +301,14 @@ pub(crate) fn write_change_file(
     out: &Path,
     docs: &[(String, String, automerge::Automerge)],
 ) -> Result<()> {
+    let bytes = zeroize::Zeroizing::new(change_file_bytes(docs)?);
+    crate::keys::write_atomic(out, &bytes)
+}
+
+/// Documents (`(id, kind, document)`) as the bytes of a change file.
+pub(crate) fn change_file_bytes(
+    docs: &[(String, String, automerge::Automerge)],
+) -> Result<Vec<u8>> {
     let docs = docs
         .iter()
         .map(|(id, kind, doc)| DocChanges {
@@ -292,7 +321,7 @@ pub(crate) fn write_change_file(
                 .collect(),
         })
         .collect();
-    write_body(out, &Body { docs })
+    body_bytes(&Body { docs })
 }
 
 type Parsed = Vec<(String, Kind, Vec<Change>)>;

@@ -434,8 +434,8 @@ impl KeyFile {
 /// data key: made at random and written when no key file exists yet, unwrapped with
 /// the passphrase after. Returned as 64 hex digits for SQLCipher's raw key. A wrong
 /// passphrase is [`StoreError::WrongPassword`]; without the passphrase the database
-/// and the key file give nothing.
-pub fn database_key(db: &Path, holder: &str, passphrase: &str) -> Result<String> {
+/// and the key file give nothing. The hex string is wiped from memory when dropped.
+pub fn database_key(db: &Path, holder: &str, passphrase: &str) -> Result<Zeroizing<String>> {
     let path = key_path(db);
     let key = if path.exists() {
         KeyFile::read(db)?.unwrap(holder, passphrase)?
@@ -452,7 +452,7 @@ pub fn database_key(db: &Path, holder: &str, passphrase: &str) -> Result<String>
         file.write()?;
         key
     };
-    Ok(hex::encode(key.0))
+    Ok(Zeroizing::new(hex::encode(key.0)))
 }
 
 /// Associated data of a user's wrapped secret key.

@@ -79,7 +79,7 @@ pub use sync_state::{
     document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
     IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
-pub use unsynced::recover_unsynced;
+pub use unsynced::{recover_unsynced, RecoverReport};
 pub use workflow::{
     may_set_status, remote_status_moves, status_change, status_moves, StatusMove, STATUSES,
 };

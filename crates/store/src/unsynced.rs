@@ -129,6 +129,54 @@ impl Store {
     }
 }
 
+/// What [`Store::recover_unsynced`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecoverReport {
+    /// Documents opened from the file.
+    pub recovered: usize,
+    /// Restricted twins left out: sealed, and the file's user does not hold the
+    /// restricted key.
+    pub restricted_left_out: usize,
+    /// What merging them into this store did.
+    pub import: crate::exchange::ImportReport,
+}
+
+impl Store {
+    /// Opens a file written by [`Store::keep_unsynced`] with the password of `user`,
+    /// a local user of the revoked device, and merges its documents into this store,
+    /// as a change file would be (restricted twins only when `user` held the
+    /// restricted key and this store's user may see them). All or nothing: a file
+    /// that is not one, a wrong password or a damaged document changes nothing. No
+    /// plain copy touches the disk.
+    ///
+    /// Refused on an enrolled store: its pushes carry only its own devices' changes,
+    /// so the revoked device's work would block its sync (recover into a store made
+    /// for it with `tern device init`).
+    pub fn recover_unsynced(
+        &mut self,
+        file: &Path,
+        user: &str,
+        password: &str,
+    ) -> Result<RecoverReport> {
+        if self.enrolment()?.is_some() {
+            return Err(StoreError::Refused(
+                "this store is enrolled: a revoked device's work cannot be pushed from it \
+                 and would stop its sync; recover into a new store (`tern device --db NEW.db \
+                 init`)"
+                    .into(),
+            ));
+        }
+        let (docs, restricted_left_out) = open_unsynced(file, user, password)?;
+        let bytes = zeroize::Zeroizing::new(crate::exchange::change_file_bytes(&docs)?);
+        let import = self.import_change_bytes(file, &bytes)?;
+        Ok(RecoverReport {
+            recovered: docs.len(),
+            restricted_left_out,
+            import,
+        })
+    }
+}
+
 /// Opens a file written by [`Store::keep_unsynced`] with a local user's password and
 /// writes its documents as a change file at `out` (restricted twins only when `user`
 /// held the restricted key; otherwise they are left out and counted). Returns how
@@ -139,6 +187,16 @@ pub fn recover_unsynced(
     password: &str,
     out: &Path,
 ) -> Result<(usize, usize)> {
+    let (written, left_out) = open_unsynced(file, user, password)?;
+    crate::exchange::write_change_file(out, &written)?;
+    Ok((written.len(), left_out))
+}
+
+type Documents = Vec<(String, String, automerge::Automerge)>;
+
+/// The documents of an unsynced-work file, and how many restricted twins were left
+/// out (sealed, and `user` holds no restricted key).
+fn open_unsynced(file: &Path, user: &str, password: &str) -> Result<(Documents, usize)> {
     let bad = |reason: &str| StoreError::BadKeyFile {
         path: file.to_path_buf(),
         reason: reason.to_string(),
@@ -199,7 +257,5 @@ pub fn recover_unsynced(
         }
         written.push((d.id, d.kind, doc));
     }
-    let n = written.len();
-    crate::exchange::write_change_file(out, &written)?;
-    Ok((n, left_out))
+    Ok((written, left_out))
 }
