@@ -179,7 +179,7 @@ fn a_shared_tablet_seals_restricted_sections_on_postgres() {
 fn restricted_public(db: &Path, user: &str) -> Option<String> {
     let key = tern_store::database_key(db, user, PASSWORD).expect("data key");
     let conn = rusqlite::Connection::open(db).expect("raw");
-    conn.execute_batch(&format!("PRAGMA key = \"x'{key}'\";"))
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.as_str()))
         .expect("key");
     conn.query_row(
         "SELECT value FROM meta WHERE key = 'restricted_public'",
