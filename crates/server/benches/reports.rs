@@ -189,7 +189,9 @@ async fn run<D: Db, F: std::future::Future<Output = ()>>(
                 _ => {
                     let page = reports::Page::new(name, now, tern_server::report_api::LIST_ROWS);
                     std::hint::black_box(
-                        db.report_lines(name, &filter, Some(&page)).await.expect("read"),
+                        db.report_lines(name, &filter, Some(&page))
+                            .await
+                            .expect("read"),
                     );
                 }
             }
@@ -204,8 +206,8 @@ async fn run<D: Db, F: std::future::Future<Output = ()>>(
                 now,
                 Some(tern_server::report_api::LIST_ROWS),
             )
-                .await
-                .expect("report");
+            .await
+            .expect("report");
             total.push(t.elapsed());
             cpu.push(cpu_time().saturating_sub(c));
             parts = read;

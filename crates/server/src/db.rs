@@ -579,8 +579,5 @@ pub trait Db: Send + Sync + 'static {
     /// Whether records have facts whose report parts were not written by parts
     /// version `version` (setting `crate::reports::PARTS_SETTING`): `tern serve`
     /// reprojects at start when so, then notes the version.
-    fn report_parts_missing(
-        &self,
-        version: &str,
-    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn report_parts_missing(&self, version: &str) -> impl Future<Output = DbResult<bool>> + Send;
 }

@@ -132,7 +132,10 @@ pub async fn make<D: Db>(
         (reports::Shape::Lines, Some(limit)) => {
             let page = reports::Page::new(name, now, limit);
             let tally = db.report_tally(name, filter, &page.now).await?;
-            (db.report_lines(name, filter, Some(&page)).await?, Some(tally))
+            (
+                db.report_lines(name, filter, Some(&page)).await?,
+                Some(tally),
+            )
         }
     };
     let read = counts.len() + texts.len();

@@ -877,7 +877,14 @@ pub fn report(
         }
         lines.extend(parts.lines.into_iter().filter(|l| l.report() == name));
     }
-    assemble(name, counts.into_iter().collect(), lines, None, subjects, now)
+    assemble(
+        name,
+        counts.into_iter().collect(),
+        lines,
+        None,
+        subjects,
+        now,
+    )
 }
 
 /// Makes report `name` from its parts over the caller's filter, at `now`: the counts
@@ -1970,7 +1977,10 @@ mod tests {
                 json!({"sx_fever_rash": true}),
             );
             if i == 1 {
-                isolated.facts.answers.insert("notified_at".into(), json!("2026-03-10T10:00:00Z"));
+                isolated
+                    .facts
+                    .answers
+                    .insert("notified_at".into(), json!("2026-03-10T10:00:00Z"));
             }
             rows.push(isolated);
         }
@@ -1995,7 +2005,11 @@ mod tests {
             lines.extend(parts.lines);
         }
         for name in ["tb_suspects", "alerts", "incomplete", "conflicts"] {
-            let mine: Vec<Line> = lines.iter().filter(|l| l.report() == name).cloned().collect();
+            let mine: Vec<Line> = lines
+                .iter()
+                .filter(|l| l.report() == name)
+                .cloned()
+                .collect();
             let chart: Vec<(String, i64)> = counts
                 .iter()
                 .filter(|((r, _), _)| *r == name)
@@ -2007,9 +2021,8 @@ mod tests {
                 for limit in [1, 2, whole.total_rows, 100] {
                     let page = Page::new(name, at, limit);
                     let (first, tally) = as_the_database_does(&mine, &page);
-                    let bounded =
-                        assemble(name, chart.clone(), first, Some(tally), &subjects, at)
-                            .expect("bounded");
+                    let bounded = assemble(name, chart.clone(), first, Some(tally), &subjects, at)
+                        .expect("bounded");
                     assert_eq!(bounded, whole.clone().bounded(limit), "{name} {limit} {at}");
                 }
             }
@@ -2044,7 +2057,9 @@ mod tests {
             instant_key(at("2026-03-10T09:00:00+02:00")),
             "2026-03-10T07:00:00.000000000Z"
         );
-        assert!(instant_key(at("2026-03-10T07:00:00.5Z")) > instant_key(at("2026-03-10T07:00:00Z")));
+        assert!(
+            instant_key(at("2026-03-10T07:00:00.5Z")) > instant_key(at("2026-03-10T07:00:00Z"))
+        );
         assert!(instant_key(at("2026-03-10T10:00:00Z")) < "~".to_string());
         let line = |status: &str, created: &str| Line {
             head: Head {

@@ -1465,26 +1465,20 @@ impl Db for SqliteDb {
                 ],
             ),
         };
-        self.report_parts_impl(
-            sql,
-            report,
-            filter,
-            extra,
-            |r| {
-                Ok((
-                    crate::reports::Head {
-                        record: r.get(0)?,
-                        subject: r.get(1)?,
-                        site: r.get(2)?,
-                        form: r.get(3)?,
-                        day: r.get(4)?,
-                        created: r.get(5)?,
-                        status: r.get(6)?,
-                    },
-                    r.get(7)?,
-                ))
-            },
-        )
+        self.report_parts_impl(sql, report, filter, extra, |r| {
+            Ok((
+                crate::reports::Head {
+                    record: r.get(0)?,
+                    subject: r.get(1)?,
+                    site: r.get(2)?,
+                    form: r.get(3)?,
+                    day: r.get(4)?,
+                    created: r.get(5)?,
+                    status: r.get(6)?,
+                },
+                r.get(7)?,
+            ))
+        })
         .await
     }
 
