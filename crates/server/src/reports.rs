@@ -2060,7 +2060,7 @@ mod tests {
         assert!(
             instant_key(at("2026-03-10T07:00:00.5Z")) > instant_key(at("2026-03-10T07:00:00Z"))
         );
-        assert!(instant_key(at("2026-03-10T10:00:00Z")) < "~".to_string());
+        assert!(instant_key(at("2026-03-10T10:00:00Z")).as_str() < "~");
         let line = |status: &str, created: &str| Line {
             head: Head {
                 record: "r".into(),

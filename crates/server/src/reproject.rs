@@ -71,10 +71,7 @@ pub async fn reproject<D: Db>(db: &D, today: chrono::NaiveDate) -> DbResult<Repr
     }
     // Every record's report parts are now this version's (`tern serve` rebuilds
     // them at start otherwise).
-    db.set_setting(
-        crate::reports::PARTS_SETTING,
-        crate::reports::PARTS_VERSION,
-    )
-    .await?;
+    db.set_setting(crate::reports::PARTS_SETTING, crate::reports::PARTS_VERSION)
+        .await?;
     Ok(done)
 }
