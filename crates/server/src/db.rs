@@ -590,14 +590,27 @@ pub trait Db: Send + Sync + 'static {
         filter: &FactsFilter,
     ) -> impl Future<Output = DbResult<Vec<(String, i64)>>> + Send;
     /// Report `report`'s worklist lines over the filter (`report_lines`): each
-    /// line's head and its body as JSON (`crate::reports::Body`), by encounter day
-    /// then record id.
+    /// line's head and its body as JSON (`crate::reports::Body`). Without a page,
+    /// every line (by encounter day then record id); with one, only the first
+    /// `page.limit` lines on the list at `page.now` (`listed_from <= now`), by
+    /// `urgency` first when `page.urgent_first`, then encounter day and record id.
     fn report_lines(
         &self,
         report: &str,
         filter: &FactsFilter,
+        page: Option<&crate::reports::Page>,
     ) -> impl Future<Output = DbResult<Vec<(crate::reports::Head, String)>>> + Send;
-    /// Whether records have facts but no report parts (facts written before the
-    /// parts existed): `tern serve` reprojects at start when so.
-    fn report_parts_missing(&self) -> impl Future<Output = DbResult<bool>> + Send;
+    /// How many of report `report`'s lines over the filter are on the list at `now`
+    /// (`listed_from <= now`) and how many of those are stale drafts
+    /// (`stale_from <= now`); `now` as `crate::reports::instant_key` writes it.
+    fn report_tally(
+        &self,
+        report: &str,
+        filter: &FactsFilter,
+        now: &str,
+    ) -> impl Future<Output = DbResult<crate::reports::Tally>> + Send;
+    /// Whether records have facts whose report parts were not written by parts
+    /// version `version` (setting `crate::reports::PARTS_SETTING`): `tern serve`
+    /// reprojects at start when so, then notes the version.
+    fn report_parts_missing(&self, version: &str) -> impl Future<Output = DbResult<bool>> + Send;
 }

@@ -226,9 +226,10 @@ pub async fn start_with<D: export::store::ExportDb>(
     config: &ServeConfig,
 ) -> Result<Running, ServerError> {
     service::publish_builtin_forms(db.as_ref()).await?;
-    // Facts written before reports were kept as parts (crate::reports::parts_of):
-    // rebuild them once, before the verifier writes new ones.
-    if db.report_parts_missing().await? {
+    // Facts written before reports were kept as parts (crate::reports::parts_of), or
+    // by another version of them: rebuild them once, before the verifier writes new
+    // ones.
+    if db.report_parts_missing(reports::PARTS_VERSION).await? {
         tracing::info!("rebuilding the report parts of every record once");
         let done = reproject::reproject(db.as_ref(), chrono::Utc::now().date_naive()).await?;
         tracing::info!(
@@ -237,6 +238,8 @@ pub async fn start_with<D: export::store::ExportDb>(
             "report parts rebuilt"
         );
     }
+    db.set_setting(reports::PARTS_SETTING, reports::PARTS_VERSION)
+        .await?;
     let demo = if config.demo {
         Some(demo(db.as_ref()).await?)
     } else {

@@ -102,6 +102,16 @@ CREATE TABLE IF NOT EXISTS report_lines(
     status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY(report, encounter_date, record_id));
 CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
+-- When the line is on its list, when its record is a stale draft, its place on the
+-- list (crate::reports::Line::listed_from, stale_from, urgency): instants written to
+-- sort as text, compared byte by byte. Lines written before (report parts version 1)
+-- are rewritten when `tern serve` rebuilds the parts.
+ALTER TABLE report_lines ADD COLUMN IF NOT EXISTS listed_from TEXT COLLATE \"C\" NOT NULL DEFAULT '';
+ALTER TABLE report_lines ADD COLUMN IF NOT EXISTS stale_from TEXT COLLATE \"C\";
+ALTER TABLE report_lines ADD COLUMN IF NOT EXISTS urgency TEXT COLLATE \"C\" NOT NULL DEFAULT '';
+-- What a report counts of its lines (crate::reports::Tally) without reading them.
+CREATE INDEX IF NOT EXISTS report_lines_tally
+    ON report_lines(report, encounter_date, site, form_id, listed_from, stale_from);
 ";
 
 /// Most rows one pull reads before cutting the page.
@@ -1313,24 +1323,68 @@ impl Db for PgDb {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    async fn report_tally(
+        &self,
+        report: &str,
+        f: &crate::db::FactsFilter,
+        now: &str,
+    ) -> DbResult<crate::reports::Tally> {
+        let sql = format!(
+            "SELECT count(*), count(*) FILTER (WHERE stale_from <= $7) FROM report_lines
+             WHERE report = $1 AND {PARTS_FILTER} AND listed_from <= $7"
+        );
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                &sql,
+                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form, &now],
+            )
+            .await?;
+        let n = |i: usize| usize::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+        Ok(crate::reports::Tally {
+            listed: n(0),
+            stale: n(1),
+        })
+    }
+
     async fn report_lines(
         &self,
         report: &str,
         f: &crate::db::FactsFilter,
+        page: Option<&crate::reports::Page>,
     ) -> DbResult<Vec<(crate::reports::Head, String)>> {
-        let sql = format!(
+        let select = format!(
             "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
-             FROM report_lines WHERE report = $1 AND {PARTS_FILTER}
-             ORDER BY encounter_date, record_id"
+             FROM report_lines WHERE report = $1 AND {PARTS_FILTER}"
         );
-        let rows = self
-            .client()
-            .await?
-            .query(
-                &sql,
-                &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
-            )
-            .await?;
+        let client = self.client().await?;
+        let rows = match page {
+            None => {
+                client
+                    .query(
+                        &format!("{select} ORDER BY encounter_date, record_id"),
+                        &[&report, &f.sites, &f.from, &f.until, &f.site, &f.form],
+                    )
+                    .await?
+            }
+            Some(p) => {
+                let sql = format!(
+                    "{select} AND listed_from <= $7 ORDER BY {}encounter_date, record_id
+                     LIMIT $8",
+                    if p.urgent_first { "urgency, " } else { "" }
+                );
+                let limit = i64::try_from(p.limit).unwrap_or(i64::MAX);
+                client
+                    .query(
+                        &sql,
+                        &[
+                            &report, &f.sites, &f.from, &f.until, &f.site, &f.form, &p.now, &limit,
+                        ],
+                    )
+                    .await?
+            }
+        };
         Ok(rows
             .iter()
             .map(|r| {
@@ -1350,14 +1404,14 @@ impl Db for PgDb {
             .collect())
     }
 
-    async fn report_parts_missing(&self) -> DbResult<bool> {
+    async fn report_parts_missing(&self, version: &str) -> DbResult<bool> {
         let row = self
             .client()
             .await?
             .query_one(
                 "SELECT EXISTS(SELECT 1 FROM record_facts)
-                   AND NOT EXISTS(SELECT 1 FROM report_counts)",
-                &[],
+                   AND coalesce((SELECT value FROM settings WHERE key = $1), '') <> $2",
+                &[&crate::reports::PARTS_SETTING, &version],
             )
             .await?;
         Ok(row.get(0))
@@ -1554,6 +1608,14 @@ async fn put_fact(
     let keys: Vec<&str> = parts.counts.iter().map(|c| c.1.as_str()).collect();
     let ns: Vec<i64> = parts.counts.iter().map(|c| c.2).collect();
     let reports: Vec<&str> = parts.lines.iter().map(|l| l.report()).collect();
+    // parts_of writes no line that is never listed; "~" would keep one off.
+    let listed: Vec<String> = parts
+        .lines
+        .iter()
+        .map(|l| l.listed_from().unwrap_or_else(|| "~".into()))
+        .collect();
+    let stale: Vec<Option<String>> = parts.lines.iter().map(|l| l.stale_from()).collect();
+    let urgency: Vec<String> = parts.lines.iter().map(|l| l.urgency()).collect();
     let bodies = parts
         .lines
         .iter()
@@ -1607,9 +1669,10 @@ async fn put_fact(
         async {
             tx.execute(
                 "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id,
-               subject_id, status, created, body)
-             SELECT r, $2, $3, $4, $5, $6, $7, $8, b
-             FROM unnest($1::text[], $9::text[]) AS u(r, b)",
+               subject_id, status, created, body, listed_from, stale_from, urgency)
+             SELECT r, $2, $3, $4, $5, $6, $7, $8, b, l, s, g
+             FROM unnest($1::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+               AS u(r, b, l, s, g)",
                 &[
                     &reports,
                     &f.encounter_date,
@@ -1620,6 +1683,9 @@ async fn put_fact(
                     &f.status,
                     &f.created,
                     &bodies,
+                    &listed,
+                    &stale,
+                    &urgency,
                 ],
             )
             .await

@@ -110,7 +110,10 @@ fn refused(e: reports::ReportError) -> ApiError {
 
 /// Reads what report `name` needs over `filter` (its counts added up in SQL, or its
 /// worklist lines) and makes it at `now`: subjects pseudonymised when asked, with
-/// their names when `with_names`. Also gives how many parts were read.
+/// their names when `with_names`. With a `limit` (the screen), at most that many
+/// rows: a worklist reads only its first `limit` lines on the list, with its chart
+/// and `total_rows` counted in SQL; without one (the CSV download), every row. Also
+/// gives how many parts were read.
 pub async fn make<D: Db>(
     db: &D,
     name: &str,
@@ -118,12 +121,22 @@ pub async fn make<D: Db>(
     pseudonymise: bool,
     with_names: bool,
     now: chrono::DateTime<chrono::Utc>,
+    limit: Option<usize>,
 ) -> ApiResult<(Report, usize)> {
     let shape = reports::shape(name)
         .ok_or_else(|| refused(reports::ReportError::Unknown(name.to_string())))?;
-    let (counts, texts) = match shape {
-        reports::Shape::Counts => (db.report_counts(name, filter).await?, Vec::new()),
-        reports::Shape::Lines => (Vec::new(), db.report_lines(name, filter).await?),
+    let counts = db.report_counts(name, filter).await?;
+    let (texts, tally) = match (shape, limit) {
+        (reports::Shape::Counts, _) => (Vec::new(), None),
+        (reports::Shape::Lines, None) => (db.report_lines(name, filter, None).await?, None),
+        (reports::Shape::Lines, Some(limit)) => {
+            let page = reports::Page::new(name, now, limit);
+            let tally = db.report_tally(name, filter, &page.now).await?;
+            (
+                db.report_lines(name, filter, Some(&page)).await?,
+                Some(tally),
+            )
+        }
     };
     let read = counts.len() + texts.len();
     let report_name = name.to_string();
@@ -148,14 +161,23 @@ pub async fn make<D: Db>(
         },
     };
     let report_name = name.to_string();
-    let report =
-        service::blocking(move || reports::assemble(&report_name, counts, lines, &subjects, now))
-            .await?
-            .map_err(refused)?;
-    Ok((report, read))
+    let report = service::blocking(move || {
+        reports::assemble(&report_name, counts, lines, tally, &subjects, now)
+    })
+    .await?
+    .map_err(refused)?;
+    Ok((
+        match limit {
+            Some(limit) => report.bounded(limit),
+            None => report,
+        },
+        read,
+    ))
 }
 
 /// Makes report `name` for the caller (role-checked, access-logged).
+/// The JSON answer lists at most [`list_rows`] rows; the CSV download
+/// (`format=csv`) every row.
 pub async fn report<D: Db>(
     db: &D,
     caller: &Caller,
@@ -167,6 +189,10 @@ pub async fn report<D: Db>(
         return Err(refused(reports::ReportError::Unknown(name.to_string())));
     }
     let filter = filter_of(q, caller.site_filter(), chrono::Utc::now().date_naive())?;
+    let limit = match q.format.as_deref() {
+        Some("csv") => None,
+        _ => Some(list_rows(q)?),
+    };
     let identity = caller.role.may_see_identity() && !auth::all_sites(caller.role);
     let (report, _) = make(
         db,
@@ -175,6 +201,7 @@ pub async fn report<D: Db>(
         auth::all_sites(caller.role),
         identity,
         chrono::Utc::now(),
+        limit,
     )
     .await?;
     db.audit(

@@ -236,7 +236,7 @@ impl Report {
     /// a worklist of every record is read by no one and stalls a browser, while its
     /// chart and its CSV download stay whole.
     pub fn bounded(mut self, limit: usize) -> Report {
-        self.total_rows = self.rows.len();
+        self.total_rows = self.total_rows.max(self.rows.len());
         self.rows.truncate(limit);
         self
     }
@@ -407,6 +407,147 @@ impl Line {
             Body::Conflict => "conflicts",
         }
     }
+
+    /// From when the line is on its list ([`instant_key`]; `""`: always; `None`:
+    /// never). Stored beside the line (`listed_from`) so that the database lists
+    /// and counts only what is on the list at the request's time.
+    pub fn listed_from(&self) -> Option<String> {
+        match &self.body {
+            Body::Incomplete(i) if !i.kinds().iter().any(|k| *k) => self.stale_from(),
+            _ => Some(String::new()),
+        }
+    }
+
+    /// From when the line's record is a stale draft: 24 hours after a draft was
+    /// started ([`instant_key`]; `None`: not a draft, or its start is unknown).
+    /// Only the incomplete list speaks of stale drafts. Stored (`stale_from`).
+    pub fn stale_from(&self) -> Option<String> {
+        if !matches!(self.body, Body::Incomplete(_)) || self.head.status != "draft" {
+            return None;
+        }
+        DateTime::parse_from_rfc3339(&self.head.created)
+            .ok()
+            .map(|t| instant_key(t.with_timezone(&Utc) + Duration::hours(24)))
+    }
+
+    /// The line's place on its list before its day and record: the alerts list
+    /// puts the earliest deadline first (alerts notified or without a deadline
+    /// last, `~`); every other list is by day and record (`""`). Stored (`urgency`).
+    pub fn urgency(&self) -> String {
+        match &self.body {
+            Body::Alert(a) => a
+                .deadline
+                .as_deref()
+                .filter(|_| a.notified_at.is_none())
+                .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| instant_key(d.with_timezone(&Utc)))
+                .unwrap_or_else(|| "~".into()),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the line is on its list at `now` ([`instant_key`]).
+    fn listed_at(&self, now: &str) -> bool {
+        self.listed_from().is_some_and(|f| f.as_str() <= now)
+    }
+
+    /// The chart's keys the line's record counts under (JSON arrays): the TB
+    /// suspect's class, the alert's disease, the incomplete record's kinds that do
+    /// not depend on the time, the conflict's site. Written into `report_counts`.
+    fn chart_keys(&self) -> Vec<String> {
+        match &self.body {
+            Body::TbSuspect(t) => vec![key(&[json!(t.class)])],
+            Body::Alert(a) => vec![key(&[json!(a.disease)])],
+            Body::Incomplete(i) => INCOMPLETE_KINDS
+                .iter()
+                .zip(i.kinds())
+                .filter(|(_, hit)| *hit)
+                .map(|(k, _)| key(&[json!(k)]))
+                .collect(),
+            Body::Conflict => vec![key(&[json!(self.head.site)])],
+        }
+    }
+}
+
+/// An instant as text that sorts as time does (UTC, nanoseconds, fixed width):
+/// what the stored `listed_from`, `stale_from` and `urgency` are compared with.
+pub fn instant_key(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+/// The kinds of the incomplete report's chart, in order; the last depends on the
+/// time of the request.
+const INCOMPLETE_KINDS: [&str; 5] = [
+    "missing",
+    "errors",
+    "open_warnings",
+    "overridden_warnings",
+    "stale_draft",
+];
+
+impl IncompleteLine {
+    /// The kinds that do not depend on the time: missing answers, errors, open
+    /// warnings, overridden warnings.
+    fn kinds(&self) -> [bool; 4] {
+        [
+            self.missing_total > 0,
+            !self.errors.is_empty(),
+            !self.open_warnings.is_empty(),
+            !self.overridden_warnings.is_empty(),
+        ]
+    }
+}
+
+/// The version of what [`parts_of`] writes: a database whose parts were written by
+/// another version has them rebuilt once when `tern serve` starts.
+pub const PARTS_VERSION: &str = "2";
+/// The setting that holds the version of the stored report parts.
+pub const PARTS_SETTING: &str = "report_parts_version";
+
+/// How a worklist's lines are read for the screen: at the request's time
+/// ([`instant_key`]), the first `limit` lines on the list in the report's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub now: String,
+    pub limit: usize,
+    /// Order by `urgency` first ([`urgent_first`]).
+    pub urgent_first: bool,
+}
+
+impl Page {
+    pub fn new(name: &str, now: DateTime<Utc>, limit: usize) -> Page {
+        Page {
+            now: instant_key(now),
+            limit,
+            urgent_first: urgent_first(name),
+        }
+    }
+}
+
+/// Whether worklist `name` is ordered by its lines' `urgency` before their day and
+/// record (the alerts list); every other list is by day and record.
+pub fn urgent_first(name: &str) -> bool {
+    name == "alerts"
+}
+
+/// How many lines of a worklist are on the list at the request's time, and how
+/// many of them are stale drafts: counted by the database for a bounded list
+/// (`listed_from <= now`, `stale_from <= now`), or here from every line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub listed: usize,
+    pub stale: usize,
+}
+
+/// The tally of these lines at `now` (pure; what the database counts).
+pub fn tally_of(lines: &[Line], now: DateTime<Utc>) -> Tally {
+    let now = instant_key(now);
+    let mut t = Tally::default();
+    for l in lines.iter().filter(|l| l.listed_at(&now)) {
+        t.listed += 1;
+        t.stale += usize::from(l.stale_from().is_some_and(|s| s <= now));
+    }
+    t
 }
 
 /// What one record gives the reports.
@@ -580,16 +721,6 @@ pub fn parts_of(f: &FactsRow) -> Parts {
             1,
         ));
     }
-    // Equal keys of one record are one count.
-    counts.sort();
-    counts.dedup_by(|b, a| {
-        let same = a.0 == b.0 && a.1 == b.1;
-        if same {
-            a.2 += b.2;
-        }
-        same
-    });
-
     let why = tb_reasons(f);
     if !why.is_empty() {
         let class = text(f, "tb_class_us")
@@ -635,7 +766,7 @@ pub fn parts_of(f: &FactsRow) -> Parts {
         if facts.missing_total > 10 {
             missing.push("…");
         }
-        lines.push(Line {
+        let line = Line {
             head: head(),
             body: Body::Incomplete(IncompleteLine {
                 missing_total: facts.missing_total,
@@ -644,7 +775,11 @@ pub fn parts_of(f: &FactsRow) -> Parts {
                 open_warnings: rules(&facts.warnings),
                 overridden_warnings: rules(&facts.confirmed),
             }),
-        });
+        };
+        // A draft with nothing else to say whose start is unknown is never listed.
+        if line.listed_from().is_some() {
+            lines.push(line);
+        }
     }
     if f.conflict {
         lines.push(Line {
@@ -652,6 +787,21 @@ pub fn parts_of(f: &FactsRow) -> Parts {
             body: Body::Conflict,
         });
     }
+    // The worklists' charts are counts too, so that a bounded list is charted whole.
+    for l in &lines {
+        for k in l.chart_keys() {
+            counts.push((l.report(), k, 1));
+        }
+    }
+    // Equal keys of one record are one count.
+    counts.sort();
+    counts.dedup_by(|b, a| {
+        let same = a.0 == b.0 && a.1 == b.1;
+        if same {
+            a.2 += b.2;
+        }
+        same
+    });
     Parts { counts, lines }
 }
 
@@ -727,35 +877,70 @@ pub fn report(
         }
         lines.extend(parts.lines.into_iter().filter(|l| l.report() == name));
     }
-    assemble(name, counts.into_iter().collect(), lines, subjects, now)
+    assemble(
+        name,
+        counts.into_iter().collect(),
+        lines,
+        None,
+        subjects,
+        now,
+    )
 }
 
-/// Makes report `name` from its parts over the caller's filter: the counts added up
-/// by key (for [`Shape::Counts`]) or the lines (for [`Shape::Lines`]), at `now`.
+/// Makes report `name` from its parts over the caller's filter, at `now`: the counts
+/// added up by key (for [`Shape::Counts`]; for a worklist, its chart's), and for a
+/// worklist ([`Shape::Lines`]) its lines: every line (`tally` `None`: the whole
+/// list, counted here), or the first lines on the list at `now` in the report's
+/// order with the database's [`Tally`] of the whole list (a bounded list).
 pub fn assemble(
     name: &str,
     counts: Vec<(String, i64)>,
-    mut lines: Vec<Line>,
+    lines: Vec<Line>,
+    tally: Option<Tally>,
     subjects: &Subjects,
     now: DateTime<Utc>,
 ) -> Result<Report, ReportError> {
-    // The same order whatever the database's.
-    lines.sort_by(|a, b| {
-        (a.head.day.as_str(), a.head.record.as_str())
-            .cmp(&(b.head.day.as_str(), b.head.record.as_str()))
-    });
     let read = |what: &str| ReportError::Unreadable(what.to_string());
+    if shape(name) == Some(Shape::Lines) {
+        let tally = tally.unwrap_or_else(|| tally_of(&lines, now));
+        let lines = on_the_list(lines, now);
+        let chart: Vec<((String,), usize)> = parse_keys(&counts).map_err(|_| read(name))?;
+        let chart: BTreeMap<String, usize> = chart.into_iter().map(|((k,), n)| (k, n)).collect();
+        let mut r = match name {
+            "tb_suspects" => tb_suspects(&lines, chart, subjects, now),
+            "alerts" => alerts(&lines, chart, subjects, now),
+            "incomplete" => incomplete(lines, chart, tally.stale, now),
+            _ => conflicts(&lines, chart, subjects, now),
+        };
+        r.total_rows = tally.listed;
+        return Ok(r);
+    }
     Ok(match name {
         "daily" => daily(&parse_keys(&counts).map_err(|_| read(name))?),
         "vulnerability" => vulnerability(&parse_keys(&counts).map_err(|_| read(name))?),
         "vaccination" => vaccination(&parse_keys(&counts).map_err(|_| read(name))?, now),
         "test_uptake" => test_uptake(&parse_keys(&counts).map_err(|_| read(name))?),
-        "tb_suspects" => tb_suspects(&lines, subjects, now),
-        "alerts" => alerts(&lines, subjects, now),
-        "incomplete" => incomplete(lines, now),
-        "conflicts" => conflicts(&lines, subjects, now),
         other => return Err(ReportError::Unknown(other.to_string())),
     })
+}
+
+/// The lines on their list at `now`, in the list's order: by `urgency` (the alerts
+/// list), then day and record; the same order whatever the database's (pure).
+pub fn on_the_list(lines: Vec<Line>, now: DateTime<Utc>) -> Vec<Line> {
+    let now = instant_key(now);
+    let mut out: Vec<(String, Line)> = lines
+        .into_iter()
+        .filter(|l| l.listed_at(&now))
+        .map(|l| (l.urgency(), l))
+        .collect();
+    out.sort_by(|(ua, a), (ub, b)| {
+        (ua.as_str(), a.head.day.as_str(), a.head.record.as_str()).cmp(&(
+            ub.as_str(),
+            b.head.day.as_str(),
+            b.head.record.as_str(),
+        ))
+    });
+    out.into_iter().map(|(_, l)| l).collect()
 }
 
 /// The counts with their keys read as the report's dimensions.
@@ -989,7 +1174,12 @@ fn daily(counts: &[(DailyKey, usize)]) -> Report {
 
 /// TB suspects line list: who, site, screening date, age band, why, CXR, culture
 /// pending, classification, days since, TB referral state.
-fn tb_suspects(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+fn tb_suspects(
+    lines: &[Line],
+    by_class: BTreeMap<String, usize>,
+    subjects: &Subjects,
+    now: DateTime<Utc>,
+) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend([
@@ -1005,13 +1195,11 @@ fn tb_suspects(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Repor
         "referral",
     ]);
     let mut out = Vec::new();
-    let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
     for l in lines {
         let Body::TbSuspect(t) = &l.body else {
             continue;
         };
         let h = &l.head;
-        *by_class.entry(t.class.clone()).or_default() += 1;
         let mut row = vec![json!(h.record)];
         row.extend(subjects.cells(&h.subject));
         row.extend([
@@ -1042,8 +1230,14 @@ fn tb_suspects(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Repor
 
 /// Alert worklist: records whose rules raise a notifiable alert or an isolation
 /// (`tern_forms::alerts_of`, the alerts the device lists), or with an open alert;
-/// the deadline counted from when the alert was raised; most urgent first.
-fn alerts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+/// the deadline counted from when the alert was raised; most urgent first (the
+/// earliest deadline; notified alerts and alerts without a deadline last).
+fn alerts(
+    lines: &[Line],
+    by_disease: BTreeMap<String, usize>,
+    subjects: &Subjects,
+    now: DateTime<Utc>,
+) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend([
@@ -1059,12 +1253,10 @@ fn alerts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
         "contacts",
     ]);
     let mut out = Vec::new();
-    let mut by_disease: BTreeMap<String, usize> = BTreeMap::new();
     for l in lines {
         let Body::Alert(a) = &l.body else {
             continue;
         };
-        *by_disease.entry(a.disease.clone()).or_default() += 1;
         let deadline = a
             .deadline
             .as_deref()
@@ -1089,9 +1281,7 @@ fn alerts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
         ]);
         out.push(row);
     }
-    // Most urgent first: the fewest hours left (overdue negative), notified last.
-    let hours_at = columns.iter().position(|c| *c == "hours_left").unwrap_or(0);
-    out.sort_by_key(|r| r[hours_at].as_i64().unwrap_or(i64::MAX));
+    // Most urgent first (the lines' order): the earliest deadline, notified last.
     let mut r = report_of("alerts", &columns, out);
     r.notes.push("alerts_from_rules".into());
     r.chart = Some(Chart {
@@ -1309,11 +1499,20 @@ fn test_uptake(counts: &[(UptakeKey, usize)]) -> Report {
 
 /// Incomplete records: missing required answers, errors, open warnings, warnings
 /// overridden (confirmed), and drafts started more than 24 hours ago.
-fn incomplete(lines: Vec<Line>, now: DateTime<Utc>) -> Report {
+/// The chart counts every record of the window by kind (`by_kind`, stored counts,
+/// and `stale` drafts, counted at the request's time); the lines are those on the
+/// list, maybe only the first ones.
+fn incomplete(
+    lines: Vec<Line>,
+    by_kind: BTreeMap<String, usize>,
+    stale: usize,
+    now: DateTime<Utc>,
+) -> Report {
+    let now_key = instant_key(now);
     let mut out = Vec::new();
-    let mut by_kind = [0usize; 5];
     // The lines are moved into the rows (a list can hold every record).
     for l in lines {
+        let stale = l.stale_from().is_some_and(|s| s <= now_key);
         let Line {
             head: h,
             body: Body::Incomplete(i),
@@ -1321,22 +1520,6 @@ fn incomplete(lines: Vec<Line>, now: DateTime<Utc>) -> Report {
         else {
             continue;
         };
-        let stale = h.status == "draft"
-            && DateTime::parse_from_rfc3339(&h.created)
-                .is_ok_and(|t| (now - t.with_timezone(&Utc)).num_hours() >= 24);
-        let kinds = [
-            i.missing_total > 0,
-            !i.errors.is_empty(),
-            !i.open_warnings.is_empty(),
-            !i.overridden_warnings.is_empty(),
-            stale,
-        ];
-        if !kinds.iter().any(|k| *k) {
-            continue;
-        }
-        for (k, hit) in kinds.into_iter().enumerate() {
-            by_kind[k] += usize::from(hit);
-        }
         out.push(vec![
             J::String(h.record),
             J::String(h.site),
@@ -1370,34 +1553,34 @@ fn incomplete(lines: Vec<Line>, now: DateTime<Utc>) -> Report {
     );
     r.chart = Some(Chart {
         kind: "bar".into(),
-        labels: [
-            "missing",
-            "errors",
-            "open_warnings",
-            "overridden_warnings",
-            "stale_draft",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
+        labels: INCOMPLETE_KINDS.iter().map(|s| s.to_string()).collect(),
         series: vec![Series {
             name: "records".into(),
-            values: by_kind.iter().map(|v| *v as f64).collect(),
+            values: INCOMPLETE_KINDS
+                .iter()
+                .map(|k| match *k {
+                    "stale_draft" => stale as f64,
+                    k => by_kind.get(k).copied().unwrap_or(0) as f64,
+                })
+                .collect(),
         }],
     });
     r
 }
 
 /// Records holding concurrent values a supervisor must resolve.
-fn conflicts(lines: &[Line], subjects: &Subjects, now: DateTime<Utc>) -> Report {
+fn conflicts(
+    lines: &[Line],
+    by_site: BTreeMap<String, usize>,
+    subjects: &Subjects,
+    now: DateTime<Utc>,
+) -> Report {
     let mut columns = vec!["record"];
     columns.extend(subjects.columns());
     columns.extend(["site", "form", "status", "day", "days_since"]);
-    let mut by_site: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for l in lines.iter().filter(|l| matches!(l.body, Body::Conflict)) {
         let h = &l.head;
-        *by_site.entry(h.site.clone()).or_default() += 1;
         let mut row = vec![json!(h.record)];
         row.extend(subjects.cells(&h.subject));
         row.extend([
@@ -1740,6 +1923,176 @@ mod tests {
         assert_eq!(r.total_rows, 5);
         let whole = report_of("incomplete", &["record"], vec![vec![json!(0)]]).bounded(2);
         assert_eq!((whole.rows.len(), whole.total_rows), (1, 1));
+    }
+
+    /// What the database does with the stored columns of the lines (`listed_from`,
+    /// `stale_from`, `urgency`): the first `limit` on the list, and the tally.
+    fn as_the_database_does(lines: &[Line], page: &Page) -> (Vec<Line>, Tally) {
+        let mut listed: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.listed_from().is_some_and(|f| f <= page.now))
+            .collect();
+        let tally = Tally {
+            listed: listed.len(),
+            stale: listed
+                .iter()
+                .filter(|l| l.stale_from().is_some_and(|s| s <= page.now))
+                .count(),
+        };
+        listed.sort_by_key(|l| {
+            (
+                if page.urgent_first {
+                    l.urgency()
+                } else {
+                    String::new()
+                },
+                l.head.day.clone(),
+                l.head.record.clone(),
+            )
+        });
+        let first = listed.into_iter().take(page.limit).cloned().collect();
+        (first, tally)
+    }
+
+    #[test]
+    fn a_bounded_worklist_is_the_first_rows_of_the_whole_with_its_chart_and_total() {
+        let now = DateTime::parse_from_rfc3339("2026-03-12T09:00:00Z")
+            .expect("now")
+            .with_timezone(&Utc);
+        let mut rows = Vec::new();
+        for (i, day) in ["2026-03-11", "2026-03-10", "2026-03-11", "2026-03-09"]
+            .iter()
+            .enumerate()
+        {
+            rows.push(facts(
+                &format!("a{i}"),
+                "pda",
+                day,
+                json!({"consent_screening": "granted", "tb_cough": true, "tb_cough_weeks": 3}),
+            ));
+            let mut isolated = facts(
+                &format!("b{i}c"),
+                "arr_t2",
+                day,
+                json!({"sx_fever_rash": true}),
+            );
+            if i == 1 {
+                isolated
+                    .facts
+                    .answers
+                    .insert("notified_at".into(), json!("2026-03-10T10:00:00Z"));
+            }
+            rows.push(isolated);
+        }
+        // A complete draft started 2026-03-11T09:00Z: stale from 2026-03-12T09:00Z.
+        let mut draft = facts("d1", "arr_t1", "2026-03-11", json!({}));
+        draft.status = "draft".into();
+        draft.facts.missing.clear();
+        draft.facts.missing_total = 0;
+        draft.facts.errors.clear();
+        draft.facts.warnings.clear();
+        draft.facts.confirmed.clear();
+        rows.push(draft);
+        let rows: Vec<FactsRow> = rows.iter().map(crate::facts::report_view).collect();
+        let subjects = Subjects::default();
+        let mut counts: BTreeMap<(&str, String), i64> = BTreeMap::new();
+        let mut lines = Vec::new();
+        for f in &rows {
+            let parts = parts_of(f);
+            for (r, k, n) in parts.counts {
+                *counts.entry((r, k)).or_default() += n;
+            }
+            lines.extend(parts.lines);
+        }
+        for name in ["tb_suspects", "alerts", "incomplete", "conflicts"] {
+            let mine: Vec<Line> = lines
+                .iter()
+                .filter(|l| l.report() == name)
+                .cloned()
+                .collect();
+            let chart: Vec<(String, i64)> = counts
+                .iter()
+                .filter(|((r, _), _)| *r == name)
+                .map(|((_, k), n)| (k.clone(), *n))
+                .collect();
+            for at in [now - Duration::seconds(1), now] {
+                let whole = report(name, &rows, &subjects, at).expect("whole");
+                assert!(whole.total_rows > 1, "{name}: {whole:?}");
+                for limit in [1, 2, whole.total_rows, 100] {
+                    let page = Page::new(name, at, limit);
+                    let (first, tally) = as_the_database_does(&mine, &page);
+                    let bounded = assemble(name, chart.clone(), first, Some(tally), &subjects, at)
+                        .expect("bounded");
+                    assert_eq!(bounded, whole.clone().bounded(limit), "{name} {limit} {at}");
+                }
+            }
+        }
+        // The draft is listed, and stale, from 24 hours after its start to the second.
+        let stale = |at: DateTime<Utc>| {
+            let r = report("incomplete", &rows, &subjects, at).expect("incomplete");
+            let listed = r.rows.iter().any(|x| x[0] == json!("d1"));
+            let chart = r.chart.expect("chart").series[0].values[4];
+            (listed, chart)
+        };
+        assert_eq!(stale(now - Duration::seconds(1)), (false, 0.0));
+        assert_eq!(stale(now), (true, 1.0));
+        // The alerts: the earliest deadline first, the notified one last.
+        let alerts = report("alerts", &rows, &subjects, now).expect("alerts");
+        let order: Vec<&J> = alerts.rows.iter().map(|r| &r[0]).collect();
+        assert_eq!(
+            order,
+            [&json!("b3c"), &json!("b0c"), &json!("b2c"), &json!("b1c")],
+            "{alerts:?}"
+        );
+    }
+
+    #[test]
+    fn stored_instants_sort_as_time_does() {
+        let at = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            instant_key(at("2026-03-10T09:00:00+02:00")),
+            "2026-03-10T07:00:00.000000000Z"
+        );
+        assert!(
+            instant_key(at("2026-03-10T07:00:00.5Z")) > instant_key(at("2026-03-10T07:00:00Z"))
+        );
+        assert!(instant_key(at("2026-03-10T10:00:00Z")).as_str() < "~");
+        let line = |status: &str, created: &str| Line {
+            head: Head {
+                record: "r".into(),
+                subject: "s".into(),
+                site: "site-a".into(),
+                form: "pda".into(),
+                day: "2026-03-10".into(),
+                created: created.into(),
+                status: status.into(),
+            },
+            body: Body::Incomplete(IncompleteLine {
+                missing_total: 0,
+                missing_fields: String::new(),
+                errors: String::new(),
+                open_warnings: String::new(),
+                overridden_warnings: String::new(),
+            }),
+        };
+        let draft = line("draft", "2026-03-10T09:00:00+02:00");
+        assert_eq!(
+            draft.stale_from().as_deref(),
+            Some("2026-03-11T07:00:00.000000000Z")
+        );
+        assert_eq!(draft.listed_from(), draft.stale_from(), "listed once stale");
+        assert_eq!(line("draft", "").listed_from(), None, "never listed");
+        assert_eq!(line("submitted", "2026-03-10T09:00:00Z").stale_from(), None);
+        let mut missing = line("draft", "2026-03-10T09:00:00Z");
+        if let Body::Incomplete(i) = &mut missing.body {
+            i.missing_total = 2;
+        }
+        assert_eq!(missing.listed_from().as_deref(), Some(""), "listed at once");
+        assert_eq!(missing.chart_keys(), ["[\"missing\"]"]);
     }
 
     #[test]

@@ -69,5 +69,9 @@ pub async fn reproject<D: Db>(db: &D, today: chrono::NaiveDate) -> DbResult<Repr
         done.records += rows.len();
         db.put_facts(&rows).await?;
     }
+    // Every record's report parts are now this version's (`tern serve` rebuilds
+    // them at start otherwise).
+    db.set_setting(crate::reports::PARTS_SETTING, crate::reports::PARTS_VERSION)
+        .await?;
     Ok(done)
 }

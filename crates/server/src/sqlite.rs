@@ -96,8 +96,18 @@ CREATE TABLE IF NOT EXISTS report_lines(
     report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
     site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
     status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
+    -- When the line is on its list, when its record is a stale draft, its place on
+    -- the list (crate::reports::Line::listed_from, stale_from, urgency).
+    listed_from TEXT NOT NULL DEFAULT '', stale_from TEXT, urgency TEXT NOT NULL DEFAULT '',
     PRIMARY KEY(report, encounter_date, record_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
+";
+
+/// What a report counts of its lines (crate::reports::Tally) without reading them.
+/// Made after the columns are (databases made before them gain them at open).
+const REPORT_LINES_TALLY: &str = "
+CREATE INDEX IF NOT EXISTS report_lines_tally
+    ON report_lines(report, encounter_date, site, form_id, listed_from, stale_from);
 ";
 
 /// Sequence numbers a pull considers at most per round trip (a pull page is cut by
@@ -190,6 +200,21 @@ impl SqliteDb {
                      FROM docs d WHERE d.doc_id = records.record_id), '');",
             )?;
         }
+        // Databases made before worklists were bounded in SQL (report parts version
+        // 1): the columns, filled when `tern serve` rebuilds the parts.
+        let has_listed: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('report_lines') WHERE name = 'listed_from'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_listed {
+            conn.execute_batch(
+                "ALTER TABLE report_lines ADD COLUMN listed_from TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE report_lines ADD COLUMN stale_from TEXT;
+                 ALTER TABLE report_lines ADD COLUMN urgency TEXT NOT NULL DEFAULT '';",
+            )?;
+        }
+        conn.execute_batch(REPORT_LINES_TALLY)?;
         Ok(SqliteDb {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -1431,48 +1456,89 @@ impl Db for SqliteDb {
         filter: &crate::db::FactsFilter,
     ) -> DbResult<Vec<(String, i64)>> {
         self.report_parts_impl(
-            "SELECT key, sum(n) FROM report_counts WHERE report = ?1 AND {FILTER} GROUP BY key",
+            "SELECT key, sum(n) FROM report_counts WHERE report = ?1 AND {FILTER} GROUP BY key"
+                .into(),
             report,
             filter,
+            Vec::new(),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .await
+    }
+
+    async fn report_tally(
+        &self,
+        report: &str,
+        filter: &crate::db::FactsFilter,
+        now: &str,
+    ) -> DbResult<crate::reports::Tally> {
+        let rows = self
+            .report_parts_impl(
+                "SELECT count(*), coalesce(sum(stale_from <= ?7), 0) FROM report_lines
+                 WHERE report = ?1 AND {FILTER} AND listed_from <= ?7"
+                    .into(),
+                report,
+                filter,
+                vec![now.to_string().into()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .await?;
+        let (listed, stale) = rows.first().copied().unwrap_or((0, 0));
+        Ok(crate::reports::Tally {
+            listed: usize::try_from(listed).unwrap_or(0),
+            stale: usize::try_from(stale).unwrap_or(0),
+        })
     }
 
     async fn report_lines(
         &self,
         report: &str,
         filter: &crate::db::FactsFilter,
+        page: Option<&crate::reports::Page>,
     ) -> DbResult<Vec<(crate::reports::Head, String)>> {
-        self.report_parts_impl(
-            "SELECT record_id, subject_id, site, form_id, encounter_date, created, status, body
-             FROM report_lines WHERE report = ?1 AND {FILTER} ORDER BY encounter_date, record_id",
-            report,
-            filter,
-            |r| {
-                Ok((
-                    crate::reports::Head {
-                        record: r.get(0)?,
-                        subject: r.get(1)?,
-                        site: r.get(2)?,
-                        form: r.get(3)?,
-                        day: r.get(4)?,
-                        created: r.get(5)?,
-                        status: r.get(6)?,
-                    },
-                    r.get(7)?,
-                ))
-            },
-        )
+        let select = "SELECT record_id, subject_id, site, form_id, encounter_date, created,
+             status, body FROM report_lines WHERE report = ?1 AND {FILTER}";
+        let (sql, extra) = match page {
+            None => (
+                format!("{select} ORDER BY encounter_date, record_id"),
+                Vec::new(),
+            ),
+            Some(p) => (
+                format!(
+                    "{select} AND listed_from <= ?7 ORDER BY {}encounter_date, record_id
+                     LIMIT ?8",
+                    if p.urgent_first { "urgency, " } else { "" }
+                ),
+                vec![
+                    p.now.clone().into(),
+                    i64::try_from(p.limit).unwrap_or(i64::MAX).into(),
+                ],
+            ),
+        };
+        self.report_parts_impl(sql, report, filter, extra, |r| {
+            Ok((
+                crate::reports::Head {
+                    record: r.get(0)?,
+                    subject: r.get(1)?,
+                    site: r.get(2)?,
+                    form: r.get(3)?,
+                    day: r.get(4)?,
+                    created: r.get(5)?,
+                    status: r.get(6)?,
+                },
+                r.get(7)?,
+            ))
+        })
         .await
     }
 
-    async fn report_parts_missing(&self) -> DbResult<bool> {
-        self.run(|c| {
+    async fn report_parts_missing(&self, version: &str) -> DbResult<bool> {
+        let version = version.to_string();
+        self.run(move |c| {
             Ok(c.query_row(
                 "SELECT EXISTS(SELECT 1 FROM record_facts)
-                   AND NOT EXISTS(SELECT 1 FROM report_counts)",
-                [],
+                   AND coalesce((SELECT value FROM settings WHERE key = ?1), '') <> ?2",
+                params![crate::reports::PARTS_SETTING, version],
                 |r| r.get(0),
             )?)
         })
@@ -1664,11 +1730,14 @@ fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbRes
     }
     let mut line = tx.prepare_cached(
         "INSERT INTO report_lines(report, encounter_date, record_id, site, form_id, subject_id,
-           status, created, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+           status, created, body, listed_from, stale_from, urgency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for l in &parts.lines {
         let body = serde_json::to_string(&l.body).map_err(|e| DbError::Task(e.to_string()))?;
         let h = &l.head;
+        // parts_of writes no line that is never listed; "~" would keep one off.
+        let listed = l.listed_from().unwrap_or_else(|| "~".into());
         line.execute(params![
             l.report(),
             h.day,
@@ -1678,7 +1747,10 @@ fn put_fact(tx: &rusqlite::Transaction<'_>, f: &crate::facts::FactsRow) -> DbRes
             h.subject,
             h.status,
             h.created,
-            body
+            body,
+            listed,
+            l.stale_from(),
+            l.urgency()
         ])?;
     }
     tx.execute(
@@ -1739,12 +1811,14 @@ impl SqliteDb {
     }
 
     /// Runs a report parts query: `{FILTER}` stands for the filter (`?2` sites as a
-    /// JSON array, `?3`..`?4` the days, `?5` a site, `?6` a form).
+    /// JSON array, `?3`..`?4` the days, `?5` a site, `?6` a form); `extra` are `?7`
+    /// on.
     async fn report_parts_impl<T: Send + 'static>(
         &self,
-        sql: &'static str,
+        sql: String,
         report: &str,
         filter: &crate::db::FactsFilter,
+        extra: Vec<rusqlite::types::Value>,
         map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> DbResult<Vec<T>> {
         let f = filter.clone();
@@ -1761,8 +1835,16 @@ impl SqliteDb {
                  AND (?5 IS NULL OR site = ?5) AND (?6 IS NULL OR form_id = ?6)",
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let rows =
-                stmt.query_map(params![report, sites, f.from, f.until, f.site, f.form], map)?;
+            let mut values: Vec<rusqlite::types::Value> = vec![
+                report.into(),
+                sites.into(),
+                f.from.into(),
+                f.until.into(),
+                f.site.into(),
+                f.form.into(),
+            ];
+            values.extend(extra);
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), map)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
@@ -1811,6 +1893,66 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime")
+    }
+
+    #[test]
+    fn report_parts_of_an_older_version_are_found_and_their_columns_added() {
+        let rt = runtime();
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = SqliteDb::open(dir.path()).expect("open");
+        // A database made before worklists were bounded in SQL, with one record.
+        rt.block_on(db.run(|c| {
+            c.execute_batch(
+                "DROP INDEX report_lines_tally;
+                 ALTER TABLE report_lines DROP COLUMN listed_from;
+                 ALTER TABLE report_lines DROP COLUMN stale_from;
+                 ALTER TABLE report_lines DROP COLUMN urgency;
+                 INSERT INTO record_facts(record_id, site, form_id, encounter_date, report, row)
+                     VALUES ('r', 'site-a', 'pda', '2026-03-10', '{}', '{}');",
+            )?;
+            Ok(())
+        }))
+        .expect("an old database");
+        drop(db);
+        let db = SqliteDb::open(dir.path()).expect("reopen");
+        let (columns, index): (i64, i64) = rt
+            .block_on(db.run(|c| {
+                Ok(c.query_row(
+                    "SELECT (SELECT count(*) FROM pragma_table_info('report_lines')
+                             WHERE name IN ('listed_from', 'stale_from', 'urgency')),
+                            (SELECT count(*) FROM sqlite_master WHERE name = 'report_lines_tally')",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            }))
+            .expect("schema");
+        assert_eq!((columns, index), (3, 1));
+        let version = crate::reports::PARTS_VERSION;
+        let missing = |db: &SqliteDb| rt.block_on(db.report_parts_missing(version)).expect("read");
+        assert!(missing(&db), "no version noted: rebuilt");
+        rt.block_on(db.set_setting(crate::reports::PARTS_SETTING, "1"))
+            .expect("set");
+        assert!(missing(&db), "another version: rebuilt");
+        rt.block_on(db.set_setting(crate::reports::PARTS_SETTING, version))
+            .expect("set");
+        assert!(!missing(&db), "this version: kept");
+        // A bounded worklist reads its first lines in the primary key's order.
+        let plan: Vec<String> = rt
+            .block_on(db.run(|c| {
+                let mut stmt = c.prepare(
+                    "EXPLAIN QUERY PLAN SELECT body FROM report_lines
+                     WHERE report = 'incomplete' AND encounter_date >= '2026-01-01'
+                       AND encounter_date <= '2026-12-31' AND listed_from <= 'x'
+                     ORDER BY encounter_date, record_id LIMIT 10",
+                )?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }))
+            .expect("plan");
+        assert!(
+            !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+            "no sort: {plan:?}"
+        );
     }
 
     #[test]

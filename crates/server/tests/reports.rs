@@ -189,6 +189,69 @@ fn reports_from_records(backend: Backend) {
         .map(|r| report(&url, &chen, r))
         .collect();
     assert_eq!(before, after, "{name}");
+
+    // A database whose report parts an older server wrote (another parts version)
+    // gets them rebuilt from the documents once, when the server starts.
+    server.stop();
+    outdate_report_parts(&backend.storage);
+    let server = TestServer::start(&backend.storage);
+    let url = server.url();
+    let chen = login(&url, "chen");
+    let rebuilt: Vec<serde_json::Value> = crate_reports()
+        .iter()
+        .map(|r| report(&url, &chen, r))
+        .collect();
+    assert_eq!(before, rebuilt, "{name}: the parts were rebuilt at start");
+    server.stop();
+}
+
+/// Rewrites every record's report parts from facts that say the record is complete
+/// and locked (what a reprojection from the documents corrects), and marks the parts
+/// as written by version 1.
+fn outdate_report_parts(storage: &tern_server::Storage) {
+    async fn outdate<D: tern_server::db::Db>(db: &D) {
+        let all = tern_server::db::FactsFilter::default();
+        let mut rows = db.facts(&all).await.expect("facts");
+        assert!(!rows.is_empty());
+        for r in &mut rows {
+            r.status = "locked".into();
+            r.facts.missing.clear();
+            r.facts.missing_total = 0;
+            r.facts.errors.clear();
+            r.facts.warnings.clear();
+            r.facts.confirmed.clear();
+        }
+        db.put_facts(&rows).await.expect("put");
+        let (incomplete, _) = tern_server::report_api::make(
+            db,
+            "incomplete",
+            &all,
+            false,
+            false,
+            chrono::Utc::now(),
+            Some(10),
+        )
+        .await
+        .expect("report");
+        assert_eq!(incomplete.total_rows, 0, "outdated: {incomplete:?}");
+        db.set_setting(tern_server::reports::PARTS_SETTING, "1")
+            .await
+            .expect("setting");
+    }
+    let rt = runtime();
+    match storage {
+        tern_server::Storage::Url(url) => rt.block_on(async {
+            let db = tern_server::postgres::PgDb::connect(url)
+                .await
+                .expect("postgres");
+            outdate(&db).await
+        }),
+        tern_server::Storage::Dir(dir) => {
+            let db = tern_server::sqlite::SqliteDb::open(dir).expect("sqlite");
+            rt.block_on(outdate(&db))
+        }
+        other => panic!("no such test storage: {other:?}"),
+    }
 }
 
 fn crate_reports() -> &'static [&'static str] {
