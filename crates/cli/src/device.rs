@@ -88,9 +88,13 @@ enum DeviceCommand {
     },
     /// Check the database (`PRAGMA integrity_check`); prints JSON.
     Check,
-    /// Enrol this device with a server using a one-time code from `tern admin`; the
-    /// acting user proves the server account of the same name with its own password
-    /// (TERN_ACCOUNT_PASSWORD, else the store password).
+    /// Enrol this device with a server or a supervisor's hub using a one-time code
+    /// from `tern admin` (a hub's code ends in `#FINGERPRINT`, which the device pins);
+    /// the acting user proves the server account of the same name with its own
+    /// password (TERN_ACCOUNT_PASSWORD, else the store password). A device enrolled
+    /// with the central server may enrol with its team's hub too (server first: the
+    /// server records the device, then the hub links it): it then syncs with either
+    /// (`sync --server`), and bundles name theirs (`bundle export --to`).
     Enroll {
         #[arg(long)]
         server: String,
@@ -100,7 +104,12 @@ enum DeviceCommand {
     /// Push local changes and pull the site's changes; prints JSON counters. An acting
     /// user not yet proven on this device proves their account first (its password:
     /// TERN_ACCOUNT_PASSWORD, else the store password); until then their changes stay.
-    Sync,
+    Sync {
+        /// The hub or server to sync with, by address or bundle id, when the device
+        /// enrolled with more than one (default: the first it enrolled with).
+        #[arg(long, value_name = "URL|PEER")]
+        server: Option<String>,
+    },
     /// Enrolment and sync state as JSON (device_id, server, last_sync, pending_changes).
     Status,
     /// Merge the work a revoked device kept (its `DB.unsynced-<time>.tern` file) into
@@ -304,7 +313,12 @@ pub fn run(args: DeviceArgs) -> Result<ExitCode> {
         DeviceCommand::Enroll { server, code } => {
             crate::device_sync::enroll(&mut store, &server, &code, &account_password(pass))
         }
-        DeviceCommand::Sync => crate::device_sync::sync(store, &account_password(pass)),
+        DeviceCommand::Sync { server } => {
+            if let Some(peer) = &server {
+                store.use_peer(peer)?;
+            }
+            crate::device_sync::sync(store, &account_password(pass))
+        }
         DeviceCommand::Status => crate::device_sync::status(&store),
         DeviceCommand::Recover { file, from_user } => recover(&mut store, &file, from_user, pass),
         DeviceCommand::Init { .. } => unreachable_init(),

@@ -472,6 +472,14 @@ impl Hub {
                 report.revoked_devices.push(id.clone());
             }
         }
+        // Accounts proven on the team's devices at the upstream bind here too.
+        for (device, account) in &revoked.bound {
+            self.rt.block_on(self.db.bind_account(
+                device,
+                account,
+                chrono::Utc::now().timestamp_millis(),
+            ))?;
+        }
         self.exchange_bundle_keys(&token)?;
         let scope = Scope {
             sites: self.sites()?,
@@ -697,6 +705,7 @@ impl Upstream for UpstreamAuthority {
                 role: signed.role,
                 sites: signed.sites,
                 restricted_key: None,
+                bound: Vec::new(),
             })
         })
     }

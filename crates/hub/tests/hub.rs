@@ -394,3 +394,181 @@ fn scenario(storage: &Storage) {
     served.stop();
     up.stop();
 }
+
+/// The store as bilal (a device with more than one local user asks who).
+fn bilal(db: &Path) -> Store {
+    Store::open(db, Some("bilal"), PASSWORD).expect("open")
+}
+
+/// Syncs `db` with one of its peers (by address), as amina (a clinician's session
+/// sends her restricted sections too).
+fn sync_with(db: &Path, peer: &str) -> tern_sync::SyncReport {
+    let mut s = Store::open(db, Some("amina"), PASSWORD).expect("open");
+    s.use_peer(peer).expect("a peer of the device");
+    tern_sync::sync(s).expect("sync").1
+}
+
+/// Issue 15: a device enrolled with the central server in town joins its team's hub
+/// for a field trip. It keeps a cursor and a push marker per peer, syncs with the hub
+/// while the server is out of reach and with the server when back in town (before the
+/// hub synced up, so the server first gets its work without what it builds on), and
+/// every change ends up once on the device, the hub, the server and a server device.
+#[test]
+fn a_device_syncs_with_its_hub_in_the_field_and_the_server_in_town() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let storage = Storage::Dir(tmp.path().join("upstream"));
+    let up = Served::start(upstream_config(
+        &storage,
+        "127.0.0.1:0".parse().expect("addr"),
+    ));
+    let up_addr = up.addr();
+    let up_url = format!("http://{up_addr}");
+    let admin = Admin::open(&storage).expect("admin");
+    accounts(&admin);
+    let code = admin.enrolment_code("site-a", None).expect("code");
+    let hub = Hub::init(
+        &tmp.path().join("hub"),
+        &up_url,
+        &code,
+        "chen",
+        ACCOUNT_PASSWORD,
+    )
+    .expect("hub set up");
+    let served = Served::start(
+        hub.serve_config("127.0.0.1:0".parse().expect("addr"))
+            .expect("config"),
+    );
+    let hub_url = format!("https://{}", served.addr());
+
+    // In town: the device enrols with the server; a clinician proves herself on it
+    // there.
+    let d = tmp.path().join("both.db");
+    {
+        let mut s = Store::init(&d, "bilal", Role::Screener, PASSWORD, "site-a").expect("init");
+        let code = admin.enrolment_code("site-a", None).expect("code");
+        tern_sync::enrol(&mut s, &up_url, &code, ACCOUNT_PASSWORD).expect("enrol upstream");
+        s.add_user("amina", Role::Clinician, PASSWORD)
+            .expect("amina");
+    }
+    let mut amina = Store::open(&d, Some("amina"), PASSWORD).expect("amina");
+    tern_sync::prove(&mut amina, ACCOUNT_PASSWORD).expect("amina proves at the server");
+    drop(amina);
+
+    // It joins the team's hub, pinning its certificate; the same hub twice is refused
+    // before the code is spent.
+    {
+        let mut s = bilal(&d);
+        let code = hub.enrolment_code(None).expect("code");
+        tern_sync::enrol(&mut s, &hub_url, &code, ACCOUNT_PASSWORD).expect("enrol with the hub");
+        let again = hub.enrolment_code(None).expect("code");
+        match tern_sync::enrol(&mut s, &hub_url, &again, ACCOUNT_PASSWORD) {
+            Err(SyncError::Store(tern_store::StoreError::Refused(m))) => {
+                assert!(m.contains("already enrolled"), "{m}")
+            }
+            other => panic!("enrolled twice with one hub: {other:?}"),
+        }
+        let peers = bilal(&d).peers().expect("peers");
+        assert_eq!(peers.len(), 2, "{peers:?}");
+        assert_eq!(peers[0].server, up_url);
+        assert!(peers[0].default && !peers[0].pinned, "{peers:?}");
+        assert_eq!(peers[1].server, hub_url);
+        assert!(!peers[1].default && peers[1].pinned, "{peers:?}");
+        assert!(peers[1].bundle_peer.is_some(), "{peers:?}");
+    }
+    let teammate = device(
+        tmp.path(),
+        "bilal",
+        &hub_url,
+        &hub.enrolment_code(None).expect("code"),
+    );
+
+    // In the field: the server is out of reach. The clinician (proven at the server,
+    // not at the hub) records on the device and syncs with the hub.
+    up.stop();
+    let record = {
+        let mut s = Store::open(&d, Some("amina"), PASSWORD).expect("amina");
+        let subject = s
+            .add_subject(&[("sex".into(), "female".into())])
+            .expect("subject");
+        let r = s.new_record("pda", &subject).expect("record");
+        s.set_answer(&r, "weight_kg", "60", None).expect("weight");
+        r
+    };
+    let first = sync_with(&d, &hub_url);
+    assert!(first.pushed_changes > 0, "{first:?}");
+    sync_until(&teammate, "the teammate gets the record", |s| {
+        s.show(&record).is_ok()
+    });
+    open(&teammate)
+        .set_answer(&record, "weight_kg", "61", None)
+        .expect("the teammate corrects the weight");
+    sync(&teammate);
+    for _ in 0..100 {
+        sync_with(&d, &hub_url);
+        let weight = bilal(&d).show(&record).expect("show").answers["weight_kg"].clone();
+        if weight == serde_json::json!(61.0) || weight == serde_json::json!(61) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    {
+        let mut s = Store::open(&d, Some("amina"), PASSWORD).expect("amina");
+        s.set_answer(&record, "height_cm", "165", None)
+            .expect("height, on top of the teammate's weight");
+    }
+    // The hub has it; the server (the default peer) has none of it yet.
+    sync_with(&d, &hub_url);
+    let status = bilal(&d).sync_status().expect("status");
+    assert_eq!(status.peers[1].pending_changes, 0, "{status:?}");
+    assert!(status.peers[0].pending_changes > 0, "{status:?}");
+
+    // In town, before the hub syncs up: the device syncs with the server directly.
+    let up = Served::start(upstream_config(&storage, up_addr));
+    let direct = sync_with(&d, &up_url);
+    assert!(direct.pushed_changes > 0, "{direct:?}");
+    assert_eq!(
+        bilal(&d).sync_status().expect("status").peers[0].pending_changes,
+        0
+    );
+    // Then the hub syncs up, carrying the teammate's correction (and the device's work
+    // again, which the server stores once).
+    for _ in 0..50 {
+        let report = hub.sync().expect("hub syncs up");
+        if !report.waiting && report.pushed_changes == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // A clinician's device at the server sees everything once.
+    let c = {
+        let db = tmp.path().join("town.db");
+        let mut s = Store::init(&db, "bilal", Role::Screener, PASSWORD, "site-a").expect("init");
+        let code = admin.enrolment_code("site-a", None).expect("code");
+        tern_sync::enrol(&mut s, &up_url, &code, ACCOUNT_PASSWORD).expect("enrol upstream");
+        db
+    };
+    sync_until(&c, "the server device gets the whole record", |s| {
+        s.show(&record)
+            .map(|v| v.answers.get("height_cm").is_some())
+            .unwrap_or(false)
+    });
+    sync_with(&d, &up_url);
+    sync_with(&d, &hub_url);
+    sync(&teammate);
+    let history = |db: &Path| bilal(db).history(&record, None).expect("history");
+    let on_device = history(&d);
+    assert_eq!(history(&c), on_device, "the server device's history");
+    assert_eq!(history(&teammate), on_device, "the teammate's history");
+    let mut hashes: Vec<_> = on_device.iter().map(|h| format!("{h:?}")).collect();
+    let n = hashes.len();
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), n, "a change is in the history twice");
+    let view = open(&c).show(&record).expect("show");
+    assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
+    assert_eq!(view.answers["height_cm"], bilal(&d).show(&record).expect("d").answers["height_cm"]);
+    assert_eq!(view.answers["weight_kg"], bilal(&d).show(&record).expect("d").answers["weight_kg"]);
+    served.stop();
+    up.stop();
+}

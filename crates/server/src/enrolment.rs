@@ -58,9 +58,113 @@ pub fn enrolling_account(
     }
 }
 
+/// What the server knows of a device a supervisor hub says enrolled with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// The hub it reaches this server through, if any.
+    pub via_hub: Option<String>,
+    pub revoked: bool,
+    /// Whether the account proving itself through the hub is bound to the device here
+    /// (proved itself on it, online).
+    pub account_bound: bool,
+}
+
+/// What a hub's claim to a device does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HubLink {
+    /// A device new to this server: recorded as enrolled through the hub (no token).
+    Register,
+    /// A device enrolled here directly that joins its team's hub: it keeps its token
+    /// and its own sync here, and the hub may forward its changes too.
+    Link,
+    /// Already the hub's (the claim again).
+    Already,
+}
+
+/// Why a hub may not claim a device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubLinkRefusal {
+    #[error("device {device} is enrolled through another hub, not this one")]
+    OtherHub { device: String },
+    #[error("device {device} was revoked; it cannot join a hub")]
+    Revoked { device: String },
+    #[error(
+        "device {device} is enrolled with this server directly, and `{account}` never \
+         proved the account on it here; sign in on the device while it is online with an \
+         account that did, or enrol a new store with the hub"
+    )]
+    NotBound { device: String, account: String },
+}
+
+/// Whether hub `hub` may forward the changes of `device`, for `account` proving itself
+/// through the hub. A hub takes a device new to the server; a device enrolled directly
+/// only when the proving account already proved itself on that device here (a hub
+/// cannot adopt another team's device by naming its id); never a revoked device, nor
+/// another hub's.
+pub fn hub_link(
+    known: Option<&KnownDevice>,
+    hub: &str,
+    device: &str,
+    account: &str,
+) -> Result<HubLink, HubLinkRefusal> {
+    let Some(known) = known else {
+        return Ok(HubLink::Register);
+    };
+    let device = device.to_string();
+    match &known.via_hub {
+        // The hub's own device again (a revoked one stays revoked).
+        Some(h) if h == hub => Ok(HubLink::Already),
+        Some(_) => Err(HubLinkRefusal::OtherHub { device }),
+        None if known.revoked => Err(HubLinkRefusal::Revoked { device }),
+        None if known.account_bound => Ok(HubLink::Link),
+        None => Err(HubLinkRefusal::NotBound {
+            device,
+            account: account.to_string(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn known(via_hub: Option<&str>, revoked: bool, account_bound: bool) -> KnownDevice {
+        KnownDevice {
+            via_hub: via_hub.map(str::to_string),
+            revoked,
+            account_bound,
+        }
+    }
+
+    #[test]
+    fn a_hub_takes_a_new_device_and_links_a_direct_one_only_for_its_bound_account() {
+        assert_eq!(hub_link(None, "h", "d", "amina"), Ok(HubLink::Register));
+        assert_eq!(
+            hub_link(Some(&known(Some("h"), false, false)), "h", "d", "amina"),
+            Ok(HubLink::Already)
+        );
+        assert_eq!(
+            hub_link(Some(&known(None, false, true)), "h", "d", "amina"),
+            Ok(HubLink::Link)
+        );
+        assert!(matches!(
+            hub_link(Some(&known(None, false, false)), "h", "d", "amina"),
+            Err(HubLinkRefusal::NotBound { .. })
+        ));
+        assert!(matches!(
+            hub_link(Some(&known(Some("other"), false, true)), "h", "d", "amina"),
+            Err(HubLinkRefusal::OtherHub { .. })
+        ));
+        assert!(matches!(
+            hub_link(Some(&known(None, true, true)), "h", "d", "amina"),
+            Err(HubLinkRefusal::Revoked { .. })
+        ));
+        assert_eq!(
+            hub_link(Some(&known(Some("h"), true, true)), "h", "d", "amina"),
+            Ok(HubLink::Already),
+            "a revoked device of the hub stays revoked, and the claim is no error"
+        );
+    }
 
     fn code(account: Option<&str>, used: bool) -> EnrolmentCode {
         EnrolmentCode {

@@ -5,7 +5,7 @@
 //! and a reader's cursor never skips a change that commits later.
 
 use crate::db::*;
-use crate::enrolment::EnrolmentCode;
+use crate::enrolment::{hub_link, EnrolmentCode, HubLink, KnownDevice};
 use deadpool_postgres::{ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashSet;
 
@@ -597,25 +597,45 @@ impl Db for PgDb {
         site: &str,
         account: &str,
     ) -> DbResult<()> {
-        let c = self.client().await?;
-        let token = format!("via-hub:{device}");
-        c.execute(
-            "INSERT INTO devices(id, site, account, token_hash, via_hub) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO NOTHING",
-            &[&device, &site, &account, &token, &hub],
-        )
-        .await?;
-        let via: Option<String> = c
-            .query_one("SELECT via_hub FROM devices WHERE id = $1", &[&device])
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let known = tx
+            .query_opt(
+                "SELECT via_hub, revoked,
+                        EXISTS(SELECT 1 FROM device_accounts
+                               WHERE device_id = $1 AND account = $2)
+                 FROM devices WHERE id = $1 FOR UPDATE",
+                &[&device, &account],
+            )
             .await?
-            .get(0);
-        if via.as_deref() == Some(hub) {
-            Ok(())
-        } else {
-            Err(DbError::Refused(format!(
-                "device {device} is enrolled elsewhere, not through this hub"
-            )))
+            .map(|r| KnownDevice {
+                via_hub: r.get(0),
+                revoked: r.get(1),
+                account_bound: r.get(2),
+            });
+        match hub_link(known.as_ref(), hub, device, account)
+            .map_err(|e| DbError::Refused(e.to_string()))?
+        {
+            HubLink::Register => {
+                let token = format!("via-hub:{device}");
+                tx.execute(
+                    "INSERT INTO devices(id, site, account, token_hash, via_hub)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&device, &site, &account, &token, &hub],
+                )
+                .await?;
+            }
+            HubLink::Link => {
+                tx.execute(
+                    "UPDATE devices SET via_hub = $2 WHERE id = $1",
+                    &[&device, &hub],
+                )
+                .await?;
+            }
+            HubLink::Already => {}
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn hub_devices(&self, hub: &str) -> DbResult<Vec<(String, bool)>> {

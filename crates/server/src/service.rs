@@ -484,6 +484,10 @@ async fn verify_account<D: Db>(
     };
     let proven = up.prove(device, account, &password).await?;
     mirror_account(db, &proven.account, &proven.role, &proven.sites).await?;
+    // Accounts proven on the device upstream are proven here too.
+    for other in &proven.bound {
+        db.bind_account(device, other, now_ms()).await?;
+    }
     db.account(&proven.account)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the mirrored account is missing"))
@@ -794,6 +798,7 @@ pub async fn prove_account<D: Db>(
         role: account.role,
         sites: account.sites,
         restricted_key,
+        bound: Vec::new(),
     })
 }
 
@@ -827,6 +832,9 @@ pub struct HubDevices {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct HubRevoked {
     pub revoked: Vec<String>,
+    /// `(device, account)`: accounts proven on the hub's devices, bound at the hub too.
+    #[serde(default)]
+    pub bound: Vec<(String, String)>,
 }
 
 /// The caller as a supervisor hub: a device of a supervisor's account.
@@ -877,6 +885,7 @@ pub async fn hub_prove<D: Db>(
         sites: account.sites,
         // The device escrowed its key with the hub, which answers its proofs.
         restricted_key: None,
+        bound: db.bound_accounts(&req.device).await?,
     })
 }
 
@@ -897,7 +906,15 @@ pub async fn hub_devices<D: Db>(db: &D, caller: &Caller, req: HubDevices) -> Api
         .filter(|(_, r)| *r)
         .map(|(d, _)| d)
         .collect();
-    Ok(HubRevoked { revoked })
+    // Accounts proven on the hub's devices (here, or through the hub): the hub binds
+    // them too, so proofs made at the server reach the hub at its next sync.
+    let mut bound = Vec::new();
+    for (device, _) in db.hub_devices(&hub).await? {
+        for account in db.bound_accounts(&device).await? {
+            bound.push((device.clone(), account));
+        }
+    }
+    Ok(HubRevoked { revoked, bound })
 }
 
 // ---------------------------------------------------------------- sync

@@ -12,7 +12,7 @@
 //! they increase in commit order.
 
 use crate::db::*;
-use crate::enrolment::EnrolmentCode;
+use crate::enrolment::{hub_link, EnrolmentCode, HubLink, KnownDevice};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -820,27 +820,43 @@ impl Db for SqliteDb {
             account.to_string(),
         );
         self.run(move |c| {
-            let known: Option<Option<String>> = c
+            let tx = c.transaction()?;
+            let known = tx
                 .query_row(
-                    "SELECT via_hub FROM devices WHERE id = ?1",
-                    [&device],
-                    |r| r.get(0),
+                    "SELECT via_hub, revoked,
+                            EXISTS(SELECT 1 FROM device_accounts
+                                   WHERE device_id = ?1 AND account = ?2)
+                     FROM devices WHERE id = ?1",
+                    params![device, account],
+                    |r| {
+                        Ok(KnownDevice {
+                            via_hub: r.get(0)?,
+                            revoked: r.get(1)?,
+                            account_bound: r.get(2)?,
+                        })
+                    },
                 )
                 .optional()?;
-            match known {
-                None => {
-                    c.execute(
+            match hub_link(known.as_ref(), &hub, &device, &account)
+                .map_err(|e| DbError::Refused(e.to_string()))?
+            {
+                HubLink::Register => {
+                    tx.execute(
                         "INSERT INTO devices(id, site, account, token_hash, via_hub)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![device, site, account, format!("via-hub:{device}"), hub],
                     )?;
-                    Ok(())
                 }
-                Some(Some(h)) if h == hub => Ok(()),
-                Some(_) => Err(DbError::Refused(format!(
-                    "device {device} is enrolled elsewhere, not through this hub"
-                ))),
+                HubLink::Link => {
+                    tx.execute(
+                        "UPDATE devices SET via_hub = ?2 WHERE id = ?1",
+                        params![device, hub],
+                    )?;
+                }
+                HubLink::Already => {}
             }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }

@@ -265,7 +265,7 @@ impl Store {
             )
             .map(|n| n > 0)?;
         let ids: Vec<String> = if has_log {
-            let acked = self.push_acked()?;
+            let acked = self.push_acked_by_a_peer()?;
             let mut stmt = self.conn.prepare(
                 "SELECT DISTINCT doc_id FROM sync_log WHERE seq > ?1 AND from_server = 0",
             )?;

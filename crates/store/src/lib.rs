@@ -29,6 +29,7 @@ pub mod builtin;
 mod chunk;
 mod db;
 mod doc;
+mod enrolment;
 mod error;
 mod exchange;
 mod fold;
@@ -58,6 +59,7 @@ pub use chunk::{
     load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
 };
 pub use doc::{Conflict, ConflictValue, HistoryEntry};
+pub use enrolment::{Enrolment, PeerExtras, SyncPeer};
 pub use error::{Result, StoreError};
 pub use exchange::{ExportReport, ImportReport};
 pub use fold::{fold, skeleton};
@@ -76,8 +78,8 @@ pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
 pub use summary::{summarize, summarize_since, DocSummary};
 pub use sync_state::{
-    document_answers, document_has_conflict, document_root, DocKind, Enrolment, IncomingDoc,
-    IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
+    document_answers, document_has_conflict, document_root, DocKind, IncomingDoc, IncomingForm,
+    OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
 };
 pub use unsynced::{recover_unsynced, RecoverReport};
 pub use workflow::{

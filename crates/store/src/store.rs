@@ -83,6 +83,9 @@ pub struct Store {
     pub(crate) proven: bool,
     /// The restricted key pair as far as this session holds it (sealed.rs).
     pub(crate) sealing: crate::sealed::Sealing,
+    /// The peer (hub or server) sync state calls use; `None`: the first enrolment
+    /// (enrolment.rs).
+    pub(crate) peer: Option<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -224,6 +227,7 @@ impl Store {
             defer_projection: false,
             proven: true,
             sealing: Default::default(),
+            peer: None,
         }
     }
 

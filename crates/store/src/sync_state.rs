@@ -15,6 +15,7 @@
 //! - The token lives only inside the encrypted database.
 
 use crate::chunk::{chunk_kind, document_hash, ChunkKind};
+use crate::enrolment::{SyncPeer, MOVE_TO_PEERS, PEERS_SCHEMA};
 use crate::error::{Result, StoreError};
 use crate::roles::Role;
 use crate::store::{restricted_id, Kind, Store};
@@ -24,7 +25,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Version of the sync tables, kept in `meta.sync_schema`.
-const SYNC_SCHEMA: &str = "4";
+const SYNC_SCHEMA: &str = "5";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sync_log(
@@ -71,19 +72,6 @@ impl DocKind {
             Kind::Subject => DocKind::Subject,
         }
     }
-}
-
-/// What enrolment gave this device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Enrolment {
-    pub server: String,
-    #[serde(skip)]
-    pub token: String,
-    /// The server account the local user is bound to.
-    pub account: String,
-    pub role: String,
-    /// The sites the device may hold records of; the first is where it works.
-    pub sites: Vec<String>,
 }
 
 /// One Automerge chunk not yet acknowledged by the server: a change, or a whole
@@ -147,6 +135,9 @@ pub struct SyncStatus {
     /// Local users who have not proven their account on this device: their changes
     /// wait on the device until each signs in once while online.
     pub unproven_users: Vec<String>,
+    /// Every hub and server this device enrolled with (the fields above are the
+    /// chosen one's, by default the first).
+    pub peers: Vec<SyncPeer>,
 }
 
 /// What a push page is built against: the acknowledged marker, the page's byte
@@ -175,7 +166,7 @@ fn refused(msg: impl Into<String>) -> StoreError {
 impl Store {
     /// Creates the sync tables and trigger when missing and queues every change the
     /// store already holds (a one-time walk, done at enrolment).
-    fn ensure_sync_schema(&mut self) -> Result<()> {
+    pub(crate) fn ensure_sync_schema(&mut self) -> Result<()> {
         let have: Option<String> = self
             .conn
             .query_row(
@@ -194,6 +185,8 @@ impl Store {
             return self.in_tx(|s| {
                 s.unique_per_document()?;
                 s.conn.execute_batch(SCHEMA)?;
+                s.conn.execute_batch(PEERS_SCHEMA)?;
+                s.conn.execute_batch(MOVE_TO_PEERS)?;
                 s.conn.execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'sync_schema'",
                     [SYNC_SCHEMA],
@@ -210,6 +203,7 @@ impl Store {
         };
         self.in_tx(|s| {
             s.conn.execute_batch(SCHEMA)?;
+            s.conn.execute_batch(PEERS_SCHEMA)?;
             for id in &ids {
                 let doc = s.load_from_db(id)?;
                 for c in doc.get_changes(&[]) {
@@ -259,7 +253,7 @@ impl Store {
         Ok(())
     }
 
-    fn synced(&self) -> Result<bool> {
+    pub(crate) fn synced(&self) -> Result<bool> {
         let have: Option<String> = self
             .conn
             .query_row(
@@ -291,118 +285,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records the enrolment: server, token, account, role and sites. The acting
-    /// local user takes the account's role; the device works for the first site.
-    /// Refuses a store already enrolled (enrol a new store instead).
-    pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
-        self.set_enrolment_with_accounts(e, None)
-    }
-
-    /// [`Store::set_enrolment`] and, in the same transaction, the site's account list
-    /// the enrolment answer carried (`(version, [(name, role)])`, as
-    /// [`Store::apply_accounts`] takes it): from then on local users have their
-    /// server role and [`Store::add_user`] refuses a name that is not an account.
-    /// `None` (a server that sends no list) leaves the list unknown until a sync
-    /// brings it. Either everything is stored or nothing is.
-    pub fn set_enrolment_with_accounts(
-        &mut self,
-        e: &Enrolment,
-        accounts: Option<(u64, &[(String, String)])>,
-    ) -> Result<()> {
-        let role = Role::parse(&e.role)?;
-        let first = e
-            .sites
-            .first()
-            .ok_or_else(|| refused("the server gave this device no site"))?
-            .clone();
-        self.ensure_sync_schema()?;
-        if self.state("server")?.is_some() {
-            return Err(refused(
-                "this store is already enrolled; a device enrols once (use a new store)",
-            ));
-        }
-        let sites = serde_json::to_string(&e.sites).map_err(|e| refused(e.to_string()))?;
-        self.in_tx(|s| {
-            s.set_state("server", &e.server)?;
-            s.set_state("token", &e.token)?;
-            s.set_state("account", &e.account)?;
-            s.set_state("role", &e.role)?;
-            s.set_state("sites", &sites)?;
-            s.conn.execute(
-                "UPDATE users SET role = ?2 WHERE name = ?1",
-                params![s.user, role.name()],
-            )?;
-            // The enrolment proved the acting user's account (its own password).
-            s.note_proven(&s.user)?;
-            s.conn.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'site'",
-                params![first],
-            )?;
-            if let Some((version, list)) = accounts {
-                s.write_accounts(version, list)?;
-            }
-            Ok(())
-        })?;
-        self.role = role;
-        self.site = first;
-        if let Some((_, list)) = accounts {
-            self.take_account_role(list);
-        }
-        self.refresh_proven()?;
-        self.refresh_sealing()
-    }
-
-    /// Pins the server's certificate by its SHA-256 fingerprint (a supervisor hub's
-    /// self-signed one, from its enrolment code): the client then trusts only it.
-    pub fn set_server_pin(&mut self, fingerprint_hex: &str) -> Result<()> {
-        self.ensure_sync_schema()?;
-        self.in_tx(|s| s.set_state("pin", fingerprint_hex))
-    }
-
-    /// The pinned certificate fingerprint, when the server is a supervisor hub.
-    pub fn server_pin(&self) -> Result<Option<String>> {
-        self.state("pin")
-    }
-
-    /// Names of the local users of this device (the `users` table), by name.
-    pub fn local_user_names(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT name FROM users ORDER BY name")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The enrolment, or `None` before `tern device enroll`.
-    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
-        let Some(server) = self.state("server")? else {
-            return Ok(None);
-        };
-        let get = |k: &str| -> Result<String> { Ok(self.state(k)?.unwrap_or_default()) };
-        let sites: Vec<String> = serde_json::from_str(&get("sites")?).unwrap_or_default();
-        Ok(Some(Enrolment {
-            server,
-            token: get("token")?,
-            account: get("account")?,
-            role: get("role")?,
-            sites,
-        }))
-    }
-
-    /// The last server sequence this device has applied (0 before the first pull).
-    pub fn sync_cursor(&self) -> Result<i64> {
-        Ok(self
-            .state("cursor")?
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0))
-    }
-
-    /// The local sequence up to which the server acknowledged this device's changes.
-    pub fn push_acked(&self) -> Result<i64> {
-        Ok(self
-            .state("push_acked")?
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0))
-    }
-
     /// How many local changes the server has not acknowledged yet.
     /// Whether any local change waits for the server's acknowledgement (stops at
     /// the first; [`Store::pending_change_count`] counts them all).
@@ -423,12 +305,11 @@ impl Store {
         )?)
     }
 
-    /// The version of the site's account list this device holds (0: none yet).
-    pub fn accounts_version(&self) -> Result<u64> {
-        Ok(self
-            .state("accounts_version")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+    /// Names of the local users of this device (the `users` table), by name.
+    pub fn local_user_names(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT name FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Takes the server's list of the accounts working at this device's sites
@@ -444,9 +325,15 @@ impl Store {
     /// Inside a transaction: stores the account list and gives local users their
     /// server role.
     fn write_accounts(&self, version: u64, accounts: &[(String, String)]) -> Result<()> {
+        self.write_account_list(accounts)?;
+        self.note_accounts_version(version)
+    }
+
+    /// Inside a transaction: the account list (every peer serves the same accounts)
+    /// and local users' server roles.
+    pub(crate) fn write_account_list(&self, accounts: &[(String, String)]) -> Result<()> {
         let json = serde_json::to_string(accounts).map_err(|e| refused(e.to_string()))?;
         self.set_state("accounts", &json)?;
-        self.set_state("accounts_version", &version.to_string())?;
         for (name, role) in accounts {
             if let Ok(role) = Role::parse(role) {
                 self.conn.execute(
@@ -459,7 +346,7 @@ impl Store {
     }
 
     /// After a committed account list: the acting user's role follows it.
-    fn take_account_role(&mut self, accounts: &[(String, String)]) {
+    pub(crate) fn take_account_role(&mut self, accounts: &[(String, String)]) {
         if let Some(role) = accounts
             .iter()
             .find(|(name, _)| *name == self.user)
@@ -512,7 +399,12 @@ impl Store {
         if !self.synced()? {
             return Ok(0);
         }
-        let acked = self.push_acked()?;
+        self.pending_after(self.push_acked()?)
+    }
+
+    /// Changes made on this device after local sequence `acked`, with the restricted
+    /// ones set aside for a holder's session.
+    pub(crate) fn pending_after(&self, acked: i64) -> Result<i64> {
         let queued: i64 = self.conn.query_row(
             "SELECT count(*) FROM sync_log WHERE seq > ?1 AND from_server = 0",
             [acked],
@@ -529,7 +421,7 @@ impl Store {
             server: e.as_ref().map(|e| e.server.clone()),
             account: e.as_ref().map(|e| e.account.clone()),
             sites: e.map(|e| e.sites).unwrap_or_default(),
-            last_sync: self.state("last_sync")?,
+            last_sync: self.last_sync()?,
             pending_changes: self.pending_change_count()?,
             cursor: self.sync_cursor()?,
             unproven_users: {
@@ -537,6 +429,7 @@ impl Store {
                 users.sort();
                 users
             },
+            peers: self.peers()?,
         })
     }
 
@@ -784,15 +677,6 @@ impl Store {
         Ok(self.site.clone())
     }
 
-    /// Durably notes that the server acknowledged every local change up to `upto`.
-    /// Never moves backwards.
-    pub fn mark_pushed(&mut self, upto: i64) -> Result<()> {
-        if upto <= self.push_acked()? {
-            return Ok(());
-        }
-        self.in_tx(|s| s.set_state("push_acked", &upto.to_string()))
-    }
-
     /// Applies one pulled page in one transaction: forms first, then each document's
     /// chunks, then the cursor. A document this device has never held that arrives
     /// whole with the server's summary is stored as received and listed from the
@@ -875,9 +759,7 @@ impl Store {
                 report.documents += 1;
                 report.new_changes += new;
             }
-            if cursor > s.sync_cursor()? {
-                s.set_state("cursor", &cursor.to_string())?;
-            }
+            s.advance_cursor(cursor)?;
             Ok(report)
         })
     }
@@ -938,12 +820,6 @@ impl Store {
             params![id, hash],
         )?;
         Ok(())
-    }
-
-    /// Notes the time of the last complete sync (RFC 3339).
-    pub fn set_last_sync(&mut self, when: &str) -> Result<()> {
-        self.ensure_sync_schema()?;
-        self.set_state("last_sync", when)
     }
 
     /// Destroys this device's data after the server said it was revoked: the key file

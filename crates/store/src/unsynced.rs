@@ -47,7 +47,7 @@ impl Store {
     /// encrypted file beside the database; `None` when there are none. Called before
     /// a revoked device destroys its data.
     pub fn keep_unsynced(&mut self) -> Result<Option<PathBuf>> {
-        let acked = self.push_acked()?;
+        let acked = self.push_acked_by_every_peer()?;
         let mut ids: Vec<String> = {
             let mut stmt = self.conn.prepare(
                 "SELECT DISTINCT doc_id FROM sync_log WHERE seq > ?1 AND from_server = 0",

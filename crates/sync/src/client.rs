@@ -12,7 +12,9 @@ use crate::protocol::{
 use reqwest::blocking::{Client, Response};
 use serde::Serialize;
 use std::time::Duration;
-use tern_store::{Enrolment, IncomingDoc, IncomingForm, OutgoingPage, Store, StoreError};
+use tern_store::{
+    Enrolment, IncomingDoc, IncomingForm, OutgoingPage, PeerExtras, Store, StoreError,
+};
 
 /// Everything a sync or an enrolment can fail with. Messages say what to do.
 #[derive(Debug, thiserror::Error)]
@@ -280,12 +282,17 @@ pub fn enrol(
 ) -> Result<Enrolment, SyncError> {
     let server = server.trim_end_matches('/').to_string();
     let url = format!("{server}/v1/enroll");
-    // A hub's code pins its certificate: kept before anything is sent, so no later
-    // request of this store trusts another one.
-    let (code, pin) = crate::tls::split_pinned_code(code)?;
-    if let Some(pin) = pin {
-        store.set_server_pin(&hex::encode(pin))?;
+    // Refused before the code is spent.
+    if store.peers()?.iter().any(|p| p.server == server) {
+        return Err(StoreError::Refused(format!(
+            "this device is already enrolled with {server}; a device enrols once with each \
+             hub or server"
+        ))
+        .into());
     }
+    // A hub's code pins its certificate: the enrolment itself trusts only it, and the
+    // pin is kept with the enrolment, so no later request to this peer trusts another.
+    let (code, pin) = crate::tls::split_pinned_code(code)?;
     let code = code.as_str();
     // Bundle keys (issue 16) travel with the enrolment.
     let me = crate::device_bundle::device_identity(store).map_err(bundle_keys_error)?;
@@ -320,10 +327,18 @@ pub fn enrol(
         .accounts
         .as_ref()
         .map(|a| (a.version, a.accounts.as_slice()));
-    store.set_enrolment_with_accounts(&enrolment, accounts)?;
     if let Some(peer) = &peer {
         crate::device_bundle::keep_peer(store, peer).map_err(bundle_keys_error)?;
     }
+    let pin = pin.map(hex::encode);
+    store.add_peer(
+        &enrolment,
+        accounts,
+        PeerExtras {
+            pin: pin.as_deref(),
+            bundle_peer: peer.as_ref().map(|p| p.id()),
+        },
+    )?;
     // An enrolling clinician or supervisor made the device's restricted key: escrowed
     // now, or at the next sync if this fails (the enrolment stands either way).
     let _ = escrow_restricted_key(store);
@@ -411,7 +426,8 @@ impl Default for SyncOptions {
     }
 }
 
-/// Runs one sync of `store` with its server. On `revoked` (a 403 over an
+/// Runs one sync of `store` with its chosen peer (the first hub or server it
+/// enrolled with, unless `Store::use_peer` chose another). On `revoked` (a 403 over an
 /// authenticated connection) the work the server has not acknowledged is first kept
 /// in an encrypted file beside the database (`Store::keep_unsynced`; if that fails,
 /// nothing is destroyed), then the store is destroyed (key file, database) before
@@ -611,7 +627,7 @@ fn exchange_bundle_keys(
     enrolment: &Enrolment,
     client: &Client,
 ) -> Result<(), SyncError> {
-    if !store.bundle_peers()?.is_empty() {
+    if store.peer_bundle_id()?.is_some() {
         return Ok(());
     }
     let me = crate::device_bundle::device_identity(store).map_err(bundle_keys_error)?;
@@ -639,6 +655,7 @@ fn exchange_bundle_keys(
     let peer = crate::bundle::PublicIdentity::parse(&keys)
         .map_err(|e| FrameError::Malformed(e.to_string()))?;
     crate::device_bundle::keep_peer(store, &peer).map_err(bundle_keys_error)?;
+    store.set_peer_bundle_id(peer.id())?;
     Ok(())
 }
 

@@ -103,6 +103,26 @@ fn pick_peer(store: &mut Store, to: Option<&str>) -> Result<PeerRow, DeviceBundl
     }
 }
 
+/// Makes `peer` the store's chosen sync peer, so the bundle reads and moves that
+/// peer's cursor and push marker. A device enrolled before peers were linked to their
+/// bundle keys, with one enrolment, links it now.
+fn choose(store: &mut Store, peer: &PeerRow) -> Result<(), DeviceBundleError> {
+    if store.use_peer(&peer.id).is_ok() {
+        return Ok(());
+    }
+    match store.peers()?.as_slice() {
+        [only] if only.bundle_peer.is_none() => {
+            store.use_peer(&only.server)?;
+            store.set_peer_bundle_id(&peer.id)?;
+            Ok(())
+        }
+        _ => Err(DeviceBundleError::UnknownPeer(
+            peer.id.clone(),
+            "no enrolment links it".into(),
+        )),
+    }
+}
+
 /// Writes a bundle file whole or not at all: a temporary file beside it, synced,
 /// renamed (devices, hubs and servers alike).
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -128,6 +148,7 @@ pub fn export(
 ) -> Result<BundleSummary, DeviceBundleError> {
     let me = device_identity(store)?;
     let peer = pick_peer(store, to)?;
+    choose(store, &peer)?;
     let recipient = public(&peer)?;
     let cursor = store.sync_cursor()?.max(0) as u64;
     let accounts_version = store.accounts_version()?;
@@ -206,6 +227,7 @@ pub fn import(
         .find(|p| p.id == header.sender)
         .ok_or_else(|| BundleError::UnknownSender(header.sender.clone()))?;
     let body = envelope.open(&me, &public(&sender)?)?;
+    choose(store, &sender)?;
     if header.direction != Direction::Down {
         return Err(DeviceBundleError::WrongDirection);
     }

@@ -262,6 +262,12 @@ pub struct ProveResponse {
     /// read restricted sections, on a device that escrowed its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted_key: Option<String>,
+    /// To a supervisor hub (`POST /v1/hub/prove`): every account proven on the device
+    /// at the upstream server (directly, or through a hub), which the hub binds to the
+    /// device too, so a device enrolled with the server before it joined the hub
+    /// pushes its users' work to the hub.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bound: Vec<String>,
 }
 
 /// `POST /v1/device/restricted-key` (JSON, with the device's token): the device
