@@ -460,3 +460,129 @@ impl Store {
         self.in_tx(|s| s.peer_set("last_sync", when))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enrolment(server: &str, sites: &[&str]) -> Enrolment {
+        Enrolment {
+            server: server.into(),
+            token: format!("token of {server}"),
+            account: "bilal".into(),
+            role: "screener".into(),
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn store(dir: &std::path::Path) -> Store {
+        Store::init(
+            &dir.join("d.db"),
+            "bilal",
+            Role::Screener,
+            "pass-word",
+            "site-a",
+        )
+        .expect("init")
+    }
+
+    #[test]
+    fn each_peer_keeps_its_own_cursor_and_push_marker() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = store(dir.path());
+        s.set_enrolment(&enrolment("https://server", &["site-a", "site-b"]))
+            .expect("server");
+        s.add_peer(
+            &enrolment("https://hub:8443/", &["site-a"]),
+            None,
+            PeerExtras {
+                pin: Some("ab"),
+                bundle_peer: Some("hub-1"),
+            },
+        )
+        .expect("hub");
+        // The new peer is chosen for what follows.
+        assert_eq!(s.server_pin().expect("pin").as_deref(), Some("ab"));
+        s.mark_pushed(7).expect("hub acked");
+        s.in_tx(|s| s.advance_cursor(40)).expect("hub cursor");
+        s.use_peer("https://server/").expect("by address");
+        assert_eq!((s.push_acked().expect("a"), s.sync_cursor().expect("c")), (0, 0));
+        assert_eq!(s.server_pin().expect("pin"), None);
+        s.mark_pushed(3).expect("server acked");
+        s.use_peer("hub-1").expect("by bundle id");
+        assert_eq!((s.push_acked().expect("a"), s.sync_cursor().expect("c")), (7, 40));
+        s.mark_pushed(5).expect("never back");
+        assert_eq!(s.push_acked().expect("a"), 7);
+        assert_eq!(s.push_acked_by_every_peer().expect("min"), 3);
+        assert_eq!(s.push_acked_by_a_peer().expect("max"), 7);
+        // A reopened store starts with the first enrolment.
+        drop(s);
+        let s = Store::open(&dir.path().join("d.db"), None, "pass-word").expect("open");
+        assert_eq!(s.enrolment().expect("e").expect("some").server, "https://server");
+        let peers = s.peers().expect("peers");
+        assert_eq!(peers.len(), 2);
+        assert!(peers[0].default && !peers[1].default);
+        assert_eq!(peers[1].server, "https://hub:8443");
+    }
+
+    #[test]
+    fn a_second_enrolment_must_serve_the_devices_site_and_another_address() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = store(dir.path());
+        s.set_enrolment(&enrolment("https://server", &["site-a"]))
+            .expect("server");
+        for (e, says) in [
+            (enrolment("https://server/", &["site-a"]), "already enrolled"),
+            (enrolment("https://hub", &["site-b"]), "works for site `site-a`"),
+        ] {
+            match s.set_enrolment(&e) {
+                Err(StoreError::Refused(m)) => assert!(m.contains(says), "{m}"),
+                other => panic!("{e:?}: {other:?}"),
+            }
+        }
+        assert_eq!(s.peers().expect("peers").len(), 1, "nothing was added");
+        match s.use_peer("https://elsewhere") {
+            Err(StoreError::Refused(m)) => assert!(m.contains("https://server"), "{m}"),
+            other => panic!("an unknown peer was chosen: {other:?}"),
+        }
+        assert_eq!(s.site, "site-a");
+    }
+
+    #[test]
+    fn an_enrolment_kept_in_sync_state_becomes_the_first_peer() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = store(dir.path());
+        s.set_enrolment(&enrolment("https://server", &["site-a"]))
+            .expect("server");
+        // The layout of sync schema 4: the enrolment as keys of `sync_state`.
+        s.conn
+            .execute_batch(
+                "DELETE FROM sync_peers;
+                 INSERT INTO sync_state(key, value) VALUES ('server', 'https://old'),
+                   ('token', 't'), ('account', 'bilal'), ('role', 'screener'),
+                   ('sites', '[\"site-a\"]'), ('cursor', '12'), ('push_acked', '5'),
+                   ('accounts_version', '3'), ('last_sync', '2026-11-30T10:00:00Z');
+                 UPDATE meta SET value = '4' WHERE key = 'sync_schema';",
+            )
+            .expect("old layout");
+        s.ensure_sync_schema().expect("upgrade");
+        let e = s.enrolment().expect("e").expect("enrolled");
+        assert_eq!((e.server.as_str(), e.token.as_str()), ("https://old", "t"));
+        assert_eq!(s.sync_cursor().expect("c"), 12);
+        assert_eq!(s.push_acked().expect("a"), 5);
+        assert_eq!(s.accounts_version().expect("v"), 3);
+        assert_eq!(
+            s.last_sync().expect("l").as_deref(),
+            Some("2026-11-30T10:00:00Z")
+        );
+        let left: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sync_state WHERE key IN ('server', 'token', 'cursor')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(left, 0, "the token is kept once, in the peer's row");
+    }
+}

@@ -866,6 +866,7 @@ pub fn document_has_conflict(doc: &Automerge) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Enrolment;
 
     fn enrolled(dir: &std::path::Path, name: &str) -> Store {
         let db = dir.join(format!("{name}.db"));
