@@ -408,3 +408,106 @@ fn a_hub_killed_during_an_upstream_push_resumes_without_resending() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Issue 15's command lines for a device with two peers: enrolled with the server,
+/// then with its team's hub; `status` lists both; `sync --server` picks one (an
+/// unknown one is refused); `bundle export` asks for `--to` and takes a peer's id.
+#[test]
+fn a_device_enrols_with_the_server_and_its_hub_and_names_its_peer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut server, upstream, up_s, code) = upstream(dir.path());
+    let (mut hub_proc, hub_url, info) = hub(
+        dir.path(),
+        "127.0.0.1:0",
+        &["--upstream", &upstream, "--code", &code],
+    );
+    let team_code = info["enrolment_code"].as_str().expect("code").to_string();
+    let db = dir.path().join("both.db");
+    let db_s = db.to_str().expect("path").to_string();
+    let device_env = [
+        ("TERN_PASSWORD", "device-pass-1"),
+        ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
+    ];
+    let device = |args: &[&str]| {
+        let mut all = vec!["device", "--db", &db_s];
+        all.extend_from_slice(args);
+        run(&all, &device_env)
+    };
+    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    let server_code = ok(&admin_of(&up_s, &["device", "enroll", "--site", "site-a"]));
+    json_of(&device(&[
+        "enroll",
+        "--server",
+        &upstream,
+        "--code",
+        &server_code,
+    ]));
+    json_of(&device(&[
+        "enroll", "--server", &hub_url, "--code", &team_code,
+    ]));
+    let status = json_of(&device(&["status"]));
+    let peers = status["peers"].as_array().expect("peers").clone();
+    assert_eq!(peers.len(), 2, "{status}");
+    assert_eq!(peers[0]["server"], upstream.as_str(), "{status}");
+    assert_eq!(peers[1]["server"], hub_url.as_str(), "{status}");
+    assert_eq!(peers[1]["pinned"], true, "{status}");
+    assert_eq!(
+        status["server"],
+        upstream.as_str(),
+        "the first is the default"
+    );
+
+    let subject = ok(&device(&["subject", "add", "--set", "sex=female"]));
+    ok(&device(&[
+        "record",
+        "new",
+        "--form",
+        "pda",
+        "--subject",
+        &subject,
+    ]));
+    let to_hub = json_of(&device(&["sync", "--server", &hub_url]));
+    assert!(
+        to_hub["pushed_changes"].as_u64().is_some_and(|n| n > 0),
+        "{to_hub}"
+    );
+    let status = json_of(&device(&["status"]));
+    assert_eq!(status["peers"][1]["pending_changes"], 0, "{status}");
+    assert!(
+        status["peers"][0]["pending_changes"]
+            .as_i64()
+            .is_some_and(|n| n > 0),
+        "the server has not acknowledged anything yet: {status}"
+    );
+    let unknown = device(&["sync", "--server", "https://127.0.0.1:9"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("not a hub or server"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+
+    let out = dir.path().join("up.ternbundle");
+    let out_s = out.to_str().expect("path");
+    let which = device(&["bundle", "export", out_s]);
+    assert_eq!(which.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&which.stderr).contains("--to"),
+        "{}",
+        String::from_utf8_lossy(&which.stderr)
+    );
+    assert!(!out.exists(), "nothing written without --to");
+    let server_id = peers[0]["bundle_peer"]
+        .as_str()
+        .expect("server's bundle id");
+    let bundle = json_of(&device(&["bundle", "export", "--to", server_id, out_s]));
+    assert_eq!(bundle["recipient"], server_id, "{bundle}");
+    assert!(
+        bundle["chunks"].as_u64().is_some_and(|n| n > 0),
+        "the server's bundle carries what only the hub acknowledged: {bundle}"
+    );
+    let _ = hub_proc.kill();
+    let _ = hub_proc.wait();
+    let _ = server.kill();
+    let _ = server.wait();
+}

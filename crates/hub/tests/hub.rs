@@ -567,8 +567,14 @@ fn a_device_syncs_with_its_hub_in_the_field_and_the_server_in_town() {
     assert_eq!(hashes.len(), n, "a change is in the history twice");
     let view = open(&c).show(&record).expect("show");
     assert!(view.conflicts.is_empty(), "{:?}", view.conflicts);
-    assert_eq!(view.answers["height_cm"], bilal(&d).show(&record).expect("d").answers["height_cm"]);
-    assert_eq!(view.answers["weight_kg"], bilal(&d).show(&record).expect("d").answers["weight_kg"]);
+    assert_eq!(
+        view.answers["height_cm"],
+        bilal(&d).show(&record).expect("d").answers["height_cm"]
+    );
+    assert_eq!(
+        view.answers["weight_kg"],
+        bilal(&d).show(&record).expect("d").answers["weight_kg"]
+    );
     served.stop();
     up.stop();
 }

@@ -577,22 +577,19 @@ mod tests {
         assert_eq!(chunk_kind(&typed), Err(ChunkError::UnknownType(9)));
     }
 
-    /// Writes a whole document and a change as seeds of the `sync_message` fuzz
-    /// corpus when `TERN_WRITE_CORPUS` names its folder (run by hand).
+    /// The `sync_message` fuzz corpus's Automerge seeds (`chunk_document`,
+    /// `chunk_change`, committed) are real chunks this module reads.
     #[test]
-    fn write_seed_chunks() {
-        let Ok(dir) = std::env::var("TERN_WRITE_CORPUS") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
-        let mut doc = doc_by(&["tern:dev1:amina", "tern:dev2:jonas"]);
-        std::fs::write(dir.join("chunk_document"), doc.save_nocompress()).expect("write");
-        let change = doc
-            .get_last_local_change()
-            .expect("a change")
-            .raw_bytes()
-            .to_vec();
-        std::fs::write(dir.join("chunk_change"), change).expect("write");
+    fn the_sync_message_corpus_holds_a_document_and_a_change() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sync_message");
+        for (name, kind) in [
+            ("chunk_document", ChunkKind::Document),
+            ("chunk_change", ChunkKind::Change),
+        ] {
+            let bytes = std::fs::read(dir.join(name)).expect(name);
+            assert_eq!(chunk_kind(&bytes).expect(name), kind, "{name}");
+        }
     }
 
     /// A chunk of `kind` around `data`, with a good checksum.

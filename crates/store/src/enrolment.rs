@@ -506,11 +506,17 @@ mod tests {
         s.mark_pushed(7).expect("hub acked");
         s.in_tx(|s| s.advance_cursor(40)).expect("hub cursor");
         s.use_peer("https://server/").expect("by address");
-        assert_eq!((s.push_acked().expect("a"), s.sync_cursor().expect("c")), (0, 0));
+        assert_eq!(
+            (s.push_acked().expect("a"), s.sync_cursor().expect("c")),
+            (0, 0)
+        );
         assert_eq!(s.server_pin().expect("pin"), None);
         s.mark_pushed(3).expect("server acked");
         s.use_peer("hub-1").expect("by bundle id");
-        assert_eq!((s.push_acked().expect("a"), s.sync_cursor().expect("c")), (7, 40));
+        assert_eq!(
+            (s.push_acked().expect("a"), s.sync_cursor().expect("c")),
+            (7, 40)
+        );
         s.mark_pushed(5).expect("never back");
         assert_eq!(s.push_acked().expect("a"), 7);
         assert_eq!(s.push_acked_by_every_peer().expect("min"), 3);
@@ -518,7 +524,10 @@ mod tests {
         // A reopened store starts with the first enrolment.
         drop(s);
         let s = Store::open(&dir.path().join("d.db"), None, "pass-word").expect("open");
-        assert_eq!(s.enrolment().expect("e").expect("some").server, "https://server");
+        assert_eq!(
+            s.enrolment().expect("e").expect("some").server,
+            "https://server"
+        );
         let peers = s.peers().expect("peers");
         assert_eq!(peers.len(), 2);
         assert!(peers[0].default && !peers[1].default);
@@ -532,8 +541,14 @@ mod tests {
         s.set_enrolment(&enrolment("https://server", &["site-a"]))
             .expect("server");
         for (e, says) in [
-            (enrolment("https://server/", &["site-a"]), "already enrolled"),
-            (enrolment("https://hub", &["site-b"]), "works for site `site-a`"),
+            (
+                enrolment("https://server/", &["site-a"]),
+                "already enrolled",
+            ),
+            (
+                enrolment("https://hub", &["site-b"]),
+                "works for site `site-a`",
+            ),
         ] {
             match s.set_enrolment(&e) {
                 Err(StoreError::Refused(m)) => assert!(m.contains(says), "{m}"),
