@@ -262,41 +262,32 @@ impl Store {
         if !self.synced()? {
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, String, String, String, Option<String>, Option<String>)> = {
-            let mut stmt = self.conn.prepare(
-                "SELECT peer, server, account, sites, pin, bundle_peer FROM sync_peers
-                 ORDER BY peer",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut peers = Vec::with_capacity(rows.len());
-        for (i, (peer, server, account, sites, pin, bundle_peer)) in rows.into_iter().enumerate() {
-            let (cursor, acked, last_sync): (i64, i64, Option<String>) = self.conn.query_row(
-                "SELECT cursor, push_acked, last_sync FROM sync_peers WHERE peer = ?1",
-                [peer],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            peers.push(SyncPeer {
-                server,
-                account,
+        let mut stmt = self.conn.prepare(
+            "SELECT server, account, sites, pin IS NOT NULL, bundle_peer, last_sync, cursor,
+                    push_acked
+             FROM sync_peers ORDER BY peer",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let sites: String = r.get(2)?;
+            let peer = SyncPeer {
+                server: r.get(0)?,
+                account: r.get(1)?,
                 sites: serde_json::from_str(&sites).unwrap_or_default(),
-                bundle_peer,
-                pinned: pin.is_some(),
-                last_sync,
-                cursor,
-                pending_changes: self.pending_after(acked)?,
-                default: i == 0,
-            });
+                pinned: r.get(3)?,
+                bundle_peer: r.get(4)?,
+                last_sync: r.get(5)?,
+                cursor: r.get(6)?,
+                pending_changes: 0,
+                default: false,
+            };
+            Ok((peer, r.get::<_, i64>(7)?))
+        })?;
+        let rows: Vec<(SyncPeer, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut peers = Vec::with_capacity(rows.len());
+        for (i, (mut peer, acked)) in rows.into_iter().enumerate() {
+            peer.pending_changes = self.pending_after(acked)?;
+            peer.default = i == 0;
+            peers.push(peer);
         }
         Ok(peers)
     }
