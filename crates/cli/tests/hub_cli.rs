@@ -35,6 +35,25 @@ fn admin_of(data: &str, args: &[&str]) -> Output {
     run(&all, &[("TERN_PASSWORD", "account-pass-1")])
 }
 
+/// A new device store at `db` for amina (clinician, site-a): `tern device --db DB
+/// ARGS...` with her store and account passwords.
+fn amina_device(db: &Path) -> impl Fn(&[&str]) -> Output {
+    let db_s = db.to_str().expect("path").to_string();
+    let device = move |args: &[&str]| {
+        let mut all = vec!["device", "--db", db_s.as_str()];
+        all.extend_from_slice(args);
+        run(
+            &all,
+            &[
+                ("TERN_PASSWORD", "device-pass-1"),
+                ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
+            ],
+        )
+    };
+    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    device
+}
+
 /// An upstream `tern serve` in `dir/up` with site-a, chen (supervisor) and amina
 /// (clinician): its process, URL, folder and an enrolment code for the hub.
 fn upstream(dir: &Path) -> (Child, String, String, String) {
@@ -81,17 +100,7 @@ fn a_hub_serves_its_team_and_syncs_up() {
 
     // A device of the team.
     let db = dir.path().join("a.db");
-    let db_s = db.to_str().expect("path").to_string();
-    let device_env = [
-        ("TERN_PASSWORD", "device-pass-1"),
-        ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
-    ];
-    let device = |args: &[&str]| {
-        let mut all = vec!["device", "--db", &db_s];
-        all.extend_from_slice(args);
-        run(&all, &device_env)
-    };
-    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    let device = amina_device(&db);
     let e = json_of(&device(&[
         "enroll", "--server", &addr, "--code", &team_code,
     ]));
@@ -300,17 +309,7 @@ fn a_hub_killed_during_an_upstream_push_resumes_without_resending() {
     // The team's work reaches the hub and is verified there.
     const RECORDS: usize = 300;
     let db = dir.path().join("a.db");
-    let db_s = db.to_str().expect("path").to_string();
-    let device_env = [
-        ("TERN_PASSWORD", "device-pass-1"),
-        ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
-    ];
-    let device = |args: &[&str]| {
-        let mut all = vec!["device", "--db", &db_s];
-        all.extend_from_slice(args);
-        run(&all, &device_env)
-    };
-    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    let device = amina_device(&db);
     json_of(&device(&[
         "enroll", "--server", &addr, "--code", &team_code,
     ]));
@@ -423,17 +422,7 @@ fn a_device_enrols_with_the_server_and_its_hub_and_names_its_peer() {
     );
     let team_code = info["enrolment_code"].as_str().expect("code").to_string();
     let db = dir.path().join("both.db");
-    let db_s = db.to_str().expect("path").to_string();
-    let device_env = [
-        ("TERN_PASSWORD", "device-pass-1"),
-        ("TERN_ACCOUNT_PASSWORD", "account-pass-1"),
-    ];
-    let device = |args: &[&str]| {
-        let mut all = vec!["device", "--db", &db_s];
-        all.extend_from_slice(args);
-        run(&all, &device_env)
-    };
-    ok(&device(&["init", "--user", "amina", "--site", "site-a"]));
+    let device = amina_device(&db);
     let server_code = ok(&admin_of(&up_s, &["device", "enroll", "--site", "site-a"]));
     json_of(&device(&[
         "enroll",

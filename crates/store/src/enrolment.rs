@@ -393,23 +393,21 @@ impl Store {
     /// The lowest push marker of all peers: what some peer still lacks starts after
     /// it (kept when a revoked device keeps its unsent work).
     pub(crate) fn push_acked_by_every_peer(&self) -> Result<i64> {
-        if !self.synced()? {
-            return Ok(0);
-        }
-        Ok(self.conn.query_row(
-            "SELECT coalesce(min(push_acked), 0) FROM sync_peers",
-            [],
-            |r| r.get(0),
-        )?)
+        self.push_marker_of_peers("min")
     }
 
     /// The highest push marker of all peers: a change before it is off the device.
     pub(crate) fn push_acked_by_a_peer(&self) -> Result<i64> {
+        self.push_marker_of_peers("max")
+    }
+
+    /// `min` or `max` of the peers' push markers (0 before enrolment).
+    fn push_marker_of_peers(&self, aggregate: &'static str) -> Result<i64> {
         if !self.synced()? {
             return Ok(0);
         }
         Ok(self.conn.query_row(
-            "SELECT coalesce(max(push_acked), 0) FROM sync_peers",
+            &format!("SELECT coalesce({aggregate}(push_acked), 0) FROM sync_peers"),
             [],
             |r| r.get(0),
         )?)
