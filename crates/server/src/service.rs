@@ -1440,8 +1440,8 @@ pub async fn move_record<D: Db>(
             now_ms(),
         )
         .map_err(|e| match e {
-            tern_store::StoreError::Forbidden { .. } => ApiError::forbidden(&e.to_string()),
-            tern_store::StoreError::BadTransition { .. } => {
+            tern_store::RecordError::Forbidden { .. } => ApiError::forbidden(&e.to_string()),
+            tern_store::RecordError::BadTransition { .. } => {
                 ApiError::new(ErrorCode::Conflict, e.to_string())
             }
             other => ApiError::bad(other.to_string()),
