@@ -90,7 +90,7 @@ impl Hub {
             self.rt.block_on(tern_server::bundle::export(
                 &self.db,
                 to,
-                &tern_store::ChunkLimits::default(),
+                &tern_record::ChunkLimits::default(),
             ))?
         };
         tern_sync::device_bundle::write_file(out, &bytes)?;
@@ -109,7 +109,7 @@ impl Hub {
             _ => Ok(self.rt.block_on(tern_server::bundle::import(
                 &self.db,
                 &bytes,
-                &tern_store::ChunkLimits::default(),
+                &tern_record::ChunkLimits::default(),
             ))?),
         }
     }
@@ -126,7 +126,7 @@ impl Hub {
                 "the upstream's bundle keys are not known yet: sync the hub online once".into(),
             )
         })?;
-        let limits = tern_store::ChunkLimits::default();
+        let limits = tern_record::ChunkLimits::default();
         self.rt
             .block_on(tern_server::bundle::verify_now(&self.db, &limits))?;
         let scope = Scope {
@@ -221,7 +221,7 @@ impl Hub {
             summary.already_imported = true;
             return Ok(summary);
         }
-        let limits = tern_store::ChunkLimits::default();
+        let limits = tern_record::ChunkLimits::default();
         // Every page decoded and checked before any is stored.
         let mut pages = Vec::with_capacity(body.pages.len());
         for page in &body.pages {

@@ -530,7 +530,7 @@ impl Hub {
                 .map(|d| d.changes.len() as u64)
                 .sum::<u64>();
             report.pulled_documents += answer.docs.len() as u64;
-            let docs = service::upstream_page(answer.docs, &tern_store::ChunkLimits::default())?;
+            let docs = service::upstream_page(answer.docs, &tern_record::ChunkLimits::default())?;
             if !docs.is_empty() {
                 self.rt.block_on(self.db.store_changes("upstream", &docs))?;
             }

@@ -133,7 +133,7 @@ impl Admin {
         &self,
         bytes: &[u8],
     ) -> Result<tern_sync::bundle::BundleSummary, ApiError> {
-        let limits = tern_store::ChunkLimits::default();
+        let limits = tern_record::ChunkLimits::default();
         with_db!(self, db => crate::bundle::import(db, bytes, &limits))
     }
 
@@ -142,7 +142,7 @@ impl Admin {
         &self,
         to: &str,
     ) -> Result<(Vec<u8>, tern_sync::bundle::BundleSummary), ApiError> {
-        let limits = tern_store::ChunkLimits::default();
+        let limits = tern_record::ChunkLimits::default();
         with_db!(self, db => crate::bundle::export(db, to, &limits))
     }
 

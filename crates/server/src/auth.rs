@@ -4,7 +4,7 @@
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
-use tern_store::Role;
+use tern_record::Role;
 
 /// Argon2id memory in KiB, iterations and lanes (OWASP minimum: 19 MiB, 2).
 const M_KIB: u32 = 19 * 1024;

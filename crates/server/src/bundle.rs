@@ -203,7 +203,7 @@ async fn enrolled<D: Db>(db: &D, id: &str) -> ApiResult<(Device, Caller)> {
 /// Runs the verifier until nothing waits: what a bundle brought is judged (and
 /// quarantined when it must be) before the import returns, and an export never waits
 /// for it.
-pub async fn verify_now<D: Db + Clone>(db: &D, limits: &tern_store::ChunkLimits) -> ApiResult<()> {
+pub async fn verify_now<D: Db + Clone>(db: &D, limits: &tern_record::ChunkLimits) -> ApiResult<()> {
     let shared = Arc::new(db.clone());
     verify_all(&shared, &mut DocCache::default(), 100_000, limits).await?;
     Ok(())
@@ -215,7 +215,7 @@ pub async fn verify_now<D: Db + Clone>(db: &D, limits: &tern_store::ChunkLimits)
 pub async fn import<D: Db + Clone>(
     db: &D,
     bytes: &[u8],
-    limits: &tern_store::ChunkLimits,
+    limits: &tern_record::ChunkLimits,
 ) -> ApiResult<BundleSummary> {
     let envelope = bundle::read(bytes)?;
     let me = identity(db).await?;
@@ -270,7 +270,7 @@ pub async fn import<D: Db + Clone>(
             .docs
             .iter()
             .flat_map(|d| &d.changes)
-            .filter(|(_, raw)| tern_store::chunk_kind(raw) == Ok(tern_store::ChunkKind::Document))
+            .filter(|(_, raw)| tern_record::chunk_kind(raw) == Ok(tern_record::ChunkKind::Document))
             .count() as u64;
         if !page_checked.docs.is_empty() {
             service::authorise_push(db, &caller, &device.id, &mut page_checked).await?;
@@ -313,7 +313,7 @@ async fn service_blocking<T: Send + 'static>(
 pub async fn export<D: Db + Clone>(
     db: &D,
     to: &str,
-    limits: &tern_store::ChunkLimits,
+    limits: &tern_record::ChunkLimits,
 ) -> ApiResult<(Vec<u8>, BundleSummary)> {
     let me = identity(db).await?;
     let (device, caller) = enrolled(db, to).await.map_err(|e| {

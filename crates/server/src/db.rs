@@ -151,7 +151,7 @@ pub struct LogItem {
     pub kind: String,
     pub site: String,
     pub bytes: Vec<u8>,
-    /// The document's summary (JSON of `tern_store::DocSummary`) when everything the
+    /// The document's summary (JSON of `tern_record::DocSummary`) when everything the
     /// server holds of it is verified.
     pub summary: Option<String>,
 }
@@ -210,7 +210,7 @@ pub struct Verified {
     pub doc_id: String,
     pub upto: i64,
     pub record: Option<RecordRow>,
-    /// JSON of `tern_store::DocSummary`, sent to devices with the whole document.
+    /// JSON of `tern_record::DocSummary`, sent to devices with the whole document.
     pub summary: Option<String>,
     /// The record's answers and verdict (`record_facts`), written with `record`.
     pub facts: Option<crate::facts::FactsRow>,
@@ -257,9 +257,9 @@ pub struct RecordRow {
 
 impl RecordRow {
     /// The row of record `id` from its document summary (`None`: not a record's).
-    pub fn from_summary(id: &str, summary: &tern_store::DocSummary) -> Option<RecordRow> {
+    pub fn from_summary(id: &str, summary: &tern_record::DocSummary) -> Option<RecordRow> {
         match summary {
-            tern_store::DocSummary::Record {
+            tern_record::DocSummary::Record {
                 form_id,
                 form_version,
                 subject_id,

@@ -19,7 +19,7 @@
 use crate::auth::{self, Action};
 use crate::db::{Db, EscrowedKey};
 use crate::service::{ApiError, ApiResult, Caller};
-use tern_store::Role;
+use tern_record::Role;
 use tern_sync::protocol::{ErrorCode, RestrictedKeyEscrow, RestrictedKeyEscrowed};
 use zeroize::Zeroizing;
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as J};
 use tern_forms::{EvalContext, Form};
-use tern_store::RecordInput;
+use tern_record::RecordInput;
 
 /// A rule that fired, on a field path (`group[i].field` inside repeats).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ pub fn evaluation_time(created: &str, verified_on: NaiveDate) -> DateTime<FixedO
 /// subject document's summary; empty when it is not one.
 pub fn subject_values(summary_json: &str) -> Map<String, J> {
     let mut out = Map::new();
-    if let Ok(tern_store::DocSummary::Subject {
+    if let Ok(tern_record::DocSummary::Subject {
         sex, date_of_birth, ..
     }) = serde_json::from_str(summary_json)
     {
@@ -131,13 +131,14 @@ pub fn record_facts(
     subject: &Map<String, J>,
     verified_on: NaiveDate,
 ) -> FactsRow {
-    let values = tern_store::evaluation_values(form, &record.record_id, input, subject);
+    let values = tern_record::evaluation_values(form, &record.record_id, input, subject);
     let at = evaluation_time(&record.created, verified_on);
     let mut ctx = EvalContext::new(at);
     ctx.confirmed = input.confirmed.clone();
     let eval = form.evaluate_json(&values, &ctx);
-    let hidden =
-        |p: &str| tern_store::is_restricted_path(form, p) || tern_store::is_identity_path(form, p);
+    let hidden = |p: &str| {
+        tern_record::is_restricted_path(form, p) || tern_record::is_identity_path(form, p)
+    };
     let hits = |v: &[tern_forms::RuleResult]| -> Vec<RuleHit> {
         v.iter()
             .filter(|r| !hidden(&r.field))
@@ -332,9 +333,9 @@ mod tests {
 
     #[test]
     fn a_record_is_judged_on_its_encounter_day_with_its_subject() {
-        let form = tern_store::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
+        let form = tern_record::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
         let subject = subject_values(
-            &serde_json::to_string(&tern_store::DocSummary::Subject {
+            &serde_json::to_string(&tern_record::DocSummary::Subject {
                 subject_id: "S".into(),
                 display_name: "A name".into(),
                 date_of_birth: Some("2000-03-11".into()),
@@ -385,7 +386,7 @@ mod tests {
 
     #[test]
     fn confirmed_warnings_are_kept_apart_from_open_ones() {
-        let form = tern_store::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
+        let form = tern_record::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
         let answers = serde_json::json!({"temp_c": 41.5});
         let open = record_facts(
             &form,
@@ -418,7 +419,7 @@ mod tests {
 
     #[test]
     fn restricted_answers_are_not_kept() {
-        let form = tern_store::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
+        let form = tern_record::builtin::form("pda", "1.1.0").expect("pda 1.1.0");
         let f = record_facts(
             &form,
             &row("pda", "1.1.0", ""),
@@ -439,7 +440,7 @@ mod tests {
         // 1.1.0 added per-antigen calculations (vacc_tetanus, ...) that 1.0.0 lacks.
         let answers = serde_json::json!({"vacc": [{"vaccine_cvx": "20", "source": "card"}]});
         let judge = |version: &str| {
-            let form = tern_store::builtin::form("pda", version).expect("pda");
+            let form = tern_record::builtin::form("pda", version).expect("pda");
             record_facts(
                 &form,
                 &row("pda", version, "2026-03-10T09:00:00Z"),

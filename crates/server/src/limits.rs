@@ -5,7 +5,7 @@
 //! default; `tern serve` takes them from its options.
 
 use std::time::Duration;
-pub use tern_store::ChunkLimits;
+pub use tern_record::ChunkLimits;
 
 /// Every configurable bound of a running server.
 #[derive(Debug, Clone, PartialEq)]

@@ -200,7 +200,7 @@ pub fn check_why(why: &str) -> ApiResult<String> {
 /// The list row of a document: its authors read from the chunks' headers (a
 /// change's actor, every actor of a whole document), never their contents.
 pub fn entry(q: &Quarantined) -> QuarantineEntry {
-    let limits = tern_store::ChunkLimits::default();
+    let limits = tern_record::ChunkLimits::default();
     let authors: BTreeSet<String> = crate::verify::chunk_authors(&q.chunks, &limits)
         .into_iter()
         .flat_map(|(_, users)| users)

@@ -92,7 +92,7 @@ async fn names<D: Db>(
     Ok(summaries
         .into_iter()
         .filter_map(|(id, s)| match serde_json::from_str(&s) {
-            Ok(tern_store::DocSummary::Subject { display_name, .. }) => Some((id, display_name)),
+            Ok(tern_record::DocSummary::Subject { display_name, .. }) => Some((id, display_name)),
             _ => None,
         })
         .collect())

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::collections::{BTreeSet, HashMap};
 
 /// Every status a record can have, in workflow order (the report's columns).
-const STATUSES: &[&str] = tern_store::STATUSES;
+const STATUSES: &[&str] = tern_record::STATUSES;
 
 /// "Daily activity" and the stale part of "Incomplete and conflicting records".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1748,7 +1748,7 @@ mod tests {
     }
 
     fn facts(id: &str, form: &str, day: &str, answers: J) -> FactsRow {
-        let form_def = tern_store::builtin::form(form, "1.1.0").expect("form");
+        let form_def = tern_record::builtin::form(form, "1.1.0").expect("form");
         let record = RecordRow {
             record_id: id.into(),
             site: if id.starts_with('b') {
@@ -1764,7 +1764,7 @@ mod tests {
             conflict: id.ends_with('c'),
             created: format!("{day}T09:00:00Z"),
         };
-        let input = tern_store::RecordInput {
+        let input = tern_record::RecordInput {
             answers: answers.as_object().cloned().unwrap_or_default(),
             created: record.created.clone(),
             subject_id: record.subject_id.clone(),

@@ -23,7 +23,7 @@ pub struct Reprojected {
 fn record_row(id: &str, doc: &automerge::Automerge) -> Option<RecordRow> {
     RecordRow::from_summary(
         id,
-        &tern_store::summarize(tern_store::DocKind::Record, doc)?,
+        &tern_record::summarize(tern_record::DocKind::Record, doc)?,
     )
 }
 
@@ -37,14 +37,14 @@ pub async fn reproject<D: Db>(db: &D, today: chrono::NaiveDate) -> DbResult<Repr
         let chunks = db.docs_chunks(&wanted).await?;
         let mut loaded = Vec::new();
         for ((id, _), chunks) in part.iter().zip(chunks) {
-            match tern_store::load_chunks(chunks) {
+            match tern_record::load_chunks(chunks) {
                 Ok(doc) => loaded.push((id.clone(), doc)),
                 Err(_) => done.skipped.push(id.clone()),
             }
         }
         let ids: Vec<String> = loaded
             .iter()
-            .filter_map(|(_, d)| tern_store::document_root(d, "subject_id"))
+            .filter_map(|(_, d)| tern_record::document_root(d, "subject_id"))
             .collect();
         let subjects = db.subject_summaries(&ids).await?;
         let rows: Vec<FactsRow> = loaded
@@ -53,7 +53,7 @@ pub async fn reproject<D: Db>(db: &D, today: chrono::NaiveDate) -> DbResult<Repr
                 let record = record_row(&id, &doc);
                 let form = record
                     .as_ref()
-                    .and_then(|r| tern_store::builtin::form(&r.form_id, &r.form_version));
+                    .and_then(|r| tern_record::builtin::form(&r.form_id, &r.form_version));
                 let (Some(record), Some(form)) = (record, form) else {
                     done.skipped.push(id);
                     return None;
@@ -62,7 +62,7 @@ pub async fn reproject<D: Db>(db: &D, today: chrono::NaiveDate) -> DbResult<Repr
                     .get(&record.subject_id)
                     .map(|s| subject_values(s))
                     .unwrap_or_default();
-                let input = tern_store::record_input(&doc);
+                let input = tern_record::record_input(&doc);
                 Some(record_facts(&form, &record, &input, &subject, today))
             })
             .collect();

@@ -7,7 +7,7 @@ use automerge::Change;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use tern_store::{ChunkKind, Role};
+use tern_record::{ChunkKind, Role};
 use tern_sync::protocol::{
     self, ConfigItem, DocChanges, EnrolRequest, EnrolResponse, ErrorCode, FormItem, FrameError,
     Kind, ProveRequest, ProveResponse, SiteAccounts, SyncRequest, SyncResponse, PULL_PAGE_BYTES,
@@ -149,7 +149,7 @@ pub async fn add_user<D: Db>(
     check_name("user name", name)?;
     let role = parse_role(role)?;
     // The one password rule, shared with the devices (issue 13).
-    tern_store::password::check(password).map_err(|e| ApiError::bad(e.to_string()))?;
+    tern_record::password::check(password).map_err(|e| ApiError::bad(e.to_string()))?;
     if sites.is_empty() && !auth::all_sites(role) {
         return Err(ApiError::bad(format!(
             "a {} works at a site: add --site SITE",
@@ -238,14 +238,14 @@ pub async fn revoke<D: Db>(db: &D, device: &str) -> ApiResult<()> {
 /// (idempotent: each is content-addressed by its SHA-256).
 pub async fn publish_builtin_forms<D: Db>(db: &D) -> ApiResult<u64> {
     let mut docs = Vec::new();
-    for (name, text) in tern_store::builtin::CONFIG {
+    for (name, text) in tern_record::builtin::CONFIG {
         let item = ConfigItem {
             name: (*name).into(),
             text: (*text).into(),
         };
         docs.push(item_doc(&format!("config:{name}"), "config", &item)?);
     }
-    for (name, text) in tern_store::builtin::FORMS {
+    for (name, text) in tern_record::builtin::FORMS {
         let id = name.trim_end_matches(".json");
         let head: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             ApiError::new(ErrorCode::Internal, format!("built-in form {name}: {e}"))
@@ -253,7 +253,7 @@ pub async fn publish_builtin_forms<D: Db>(db: &D) -> ApiResult<u64> {
         let version = head["version"].as_str().unwrap_or("0");
         let item = FormItem {
             definition: (*text).into(),
-            translations: tern_store::builtin::TRANSLATIONS
+            translations: tern_record::builtin::TRANSLATIONS
                 .iter()
                 .filter(|(n, _)| n.split('.').next() == Some(id))
                 .map(|(n, t)| ((*n).into(), (*t).into()))
@@ -600,7 +600,7 @@ pub async fn form_view<D: Db>(
     lang: &str,
 ) -> ApiResult<tern_forms::FormView> {
     caller(db, token).await?;
-    let form = tern_store::builtin::form(form_id, version).ok_or_else(|| {
+    let form = tern_record::builtin::form(form_id, version).ok_or_else(|| {
         ApiError::new(
             ErrorCode::NotFound,
             format!(
@@ -959,7 +959,7 @@ pub(crate) fn tern_author(actor: &[u8], doc: &str) -> ApiResult<(String, String)
 /// that needs no database, run on the blocking pool.
 pub(crate) fn check_page(
     push: Vec<DocChanges>,
-    limits: &tern_store::ChunkLimits,
+    limits: &tern_record::ChunkLimits,
 ) -> ApiResult<Checked> {
     let mut docs = Vec::with_capacity(push.len());
     let mut authors = HashSet::new();
@@ -975,17 +975,17 @@ pub(crate) fn check_page(
                 ApiError::bad(format!("a chunk of document {} is damaged: {e}", d.doc))
             };
             // Bounded before Automerge inflates anything (issue 13).
-            tern_store::check_size(&raw, limits).map_err(|e| damaged(&e))?;
-            match tern_store::chunk_kind(&raw).map_err(|e| damaged(&e))? {
+            tern_record::check_size(&raw, limits).map_err(|e| damaged(&e))?;
+            match tern_record::chunk_kind(&raw).map_err(|e| damaged(&e))? {
                 ChunkKind::Document => {
                     // Every author of a whole document is in its actor table; the full
                     // load happens in verification, after the acknowledgement.
-                    for actor in tern_store::document_actors(&raw).map_err(|e| damaged(&e))? {
+                    for actor in tern_record::document_actors(&raw).map_err(|e| damaged(&e))? {
                         let (dev, user) = tern_author(&actor, &d.doc)?;
                         authors.insert((dev.clone(), user.clone()));
                         users.insert(user);
                     }
-                    changes.push((tern_store::document_hash(&raw), raw));
+                    changes.push((tern_record::document_hash(&raw), raw));
                 }
                 ChunkKind::Change => {
                     let change = Change::from_bytes(raw).map_err(|e| damaged(&e))?;
@@ -1017,7 +1017,7 @@ pub(crate) fn check_page(
 /// push (framing, Automerge checksums, names): what to store with origin `upstream`.
 pub fn upstream_page(
     docs: Vec<DocChanges>,
-    limits: &tern_store::ChunkLimits,
+    limits: &tern_record::ChunkLimits,
 ) -> ApiResult<Vec<NewDoc>> {
     Ok(check_page(docs, limits)?.docs)
 }
@@ -1032,7 +1032,7 @@ pub async fn sync<D: Db>(
     db: &D,
     caller: &Caller,
     body: Vec<u8>,
-    limits: &tern_store::ChunkLimits,
+    limits: &tern_record::ChunkLimits,
 ) -> ApiResult<(SyncResponse, u64)> {
     caller.require(Action::Sync, "sync records")?;
     let device = caller
@@ -1234,7 +1234,7 @@ pub(crate) fn build_response(
                 })?;
                 // The summary goes with a whole document only: the device stores such
                 // a document as received and lists it from the summary.
-                let whole = tern_store::chunk_kind(&item.bytes) == Ok(ChunkKind::Document);
+                let whole = tern_record::chunk_kind(&item.bytes) == Ok(ChunkKind::Document);
                 let summary = match (whole, &item.summary) {
                     (true, Some(json)) => serde_json::from_str(json).ok(),
                     _ => None,
@@ -1360,13 +1360,13 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
     };
     let view = blocking(move || -> ApiResult<serde_json::Value> {
         let load = |chunks: Vec<Vec<u8>>| -> ApiResult<automerge::Automerge> {
-            tern_store::load_chunks(chunks)
+            tern_record::load_chunks(chunks)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
         };
         let doc = load(main)?;
-        let mut v = tern_store::document_answers(&doc);
+        let mut v = tern_record::document_answers(&doc);
         if let Some(r) = restricted {
-            v["restricted"] = tern_store::document_answers(&load(r)?);
+            v["restricted"] = tern_record::document_answers(&load(r)?);
         }
         Ok(v)
     })
@@ -1382,7 +1382,7 @@ pub async fn view_record<D: Db>(db: &D, caller: &Caller, id: &str) -> ApiResult<
     ))
     .await?;
     // The moves this caller may make from the dashboard (submitting stays on devices).
-    let moves = tern_store::remote_status_moves(caller.role, &row.status);
+    let moves = tern_record::remote_status_moves(caller.role, &row.status);
     Ok(serde_json::json!({ "record": row, "data": view, "status_moves": moves }))
 }
 
@@ -1397,7 +1397,7 @@ pub struct StatusRequest {
 
 /// Moves a record along the workflow from the dashboard (FORMS.md 2: a clinician
 /// signs a submitted record, a supervisor locks or returns it), by the same table the
-/// devices use ([`tern_store::status_change`]). The server writes the change as the
+/// devices use ([`tern_record::status_change`]). The server writes the change as the
 /// signed-in account, on a device id of its own for each move (`web-…`), stores it
 /// like a pushed change and leaves it to the verifier; devices get it at their next
 /// sync. Refused while the record has changes not yet verified, so a move never
@@ -1428,9 +1428,9 @@ pub async fn move_record<D: Db>(
     let device = format!("web-{}", &auth::new_token()?[..8]);
     let to = req.to.clone();
     let bytes = blocking(move || -> ApiResult<Vec<u8>> {
-        let mut doc = tern_store::load_chunks(chunks)
+        let mut doc = tern_record::load_chunks(chunks)
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        tern_store::status_change(
+        tern_record::status_change(
             &mut doc,
             role,
             &device,
@@ -1440,8 +1440,8 @@ pub async fn move_record<D: Db>(
             now_ms(),
         )
         .map_err(|e| match e {
-            tern_store::StoreError::Forbidden { .. } => ApiError::forbidden(&e.to_string()),
-            tern_store::StoreError::BadTransition { .. } => {
+            tern_record::RecordError::Forbidden { .. } => ApiError::forbidden(&e.to_string()),
+            tern_record::RecordError::BadTransition { .. } => {
                 ApiError::new(ErrorCode::Conflict, e.to_string())
             }
             other => ApiError::bad(other.to_string()),

@@ -10,16 +10,16 @@
 //! Field-level write rights (FORMS.md 2.2, the form's `write_roles`) are checked
 //! here too, because only the loaded document says which field an operation writes:
 //! every field a record's (or restricted twin's) new changes write
-//! ([`tern_store::field_writes`]) must be writable by its author's role under
-//! [`tern_store::Role::may_write_field`], the rule the device store applies to its
+//! ([`tern_record::field_writes`]) must be writable by its author's role under
+//! [`tern_record::Role::may_write_field`], the rule the device store applies to its
 //! own user; otherwise the new changes are quarantined like any forged write.
 //! Reading what a whole new record's ~127 changes write costs more than loading
 //! it, so it is done only when one of the new chunks' authors has a role the form
 //! limits somewhere (a clinician's record in today's forms is not walked).
 //!
 //! The record workflow (FORMS.md 2) is checked the same way: every status a
-//! record's new changes set ([`tern_store::changed_parts`]) must be one its author's
-//! role may set ([`tern_store::may_set_status`]: a screener never signs a record as
+//! record's new changes set ([`tern_record::changed_parts`]) must be one its author's
+//! role may set ([`tern_record::may_set_status`]: a screener never signs a record as
 //! reviewed nor locks it). When a whole new record's changes are not walked, the
 //! status it stands at is checked with whoever set it.
 //!
@@ -28,7 +28,7 @@
 //! cache: an entry is used only when it reflects exactly the document's verified
 //! sequence in the database, so another replica's work is never missed.
 //!
-//! Every chunk's inflated size is bounded ([`tern_store::ChunkLimits`]) before
+//! Every chunk's inflated size is bounded ([`tern_record::ChunkLimits`]) before
 //! Automerge reads it, and each document is verified under `catch_unwind`: a
 //! document that fails to load, or makes Automerge panic, is quarantined on its
 //! own and the batch goes on, so one bad document never holds up the others nor
@@ -48,7 +48,7 @@ use automerge::ChangeHash;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tern_store::{ChunkLimits, DocKind, DocSummary, FieldWrite, Role, StatusWrite};
+use tern_record::{ChunkLimits, DocKind, DocSummary, FieldWrite, Role, StatusWrite};
 use tokio::sync::Notify;
 
 /// Documents taken per batch (and verified concurrently).
@@ -147,31 +147,35 @@ fn verify_doc(u: &Unverified, base: Base, chunks: Vec<Vec<u8>>, limits: &ChunkLi
         .collect();
     let (mut doc, before) = match base {
         Base::Cached(loaded) => (loaded.doc, loaded.summary),
-        Base::Chunks(verified) => match tern_store::load_chunks_within(verified, limits) {
+        Base::Chunks(verified) => match tern_record::load_chunks_within(verified, limits) {
             Ok(doc) => (doc, None),
             Err(e) => return bad(e.to_string()),
         },
     };
     let since = doc.get_heads();
-    if let Err(e) = tern_store::apply_chunks_within(&mut doc, chunks, limits) {
+    if let Err(e) = tern_record::apply_chunks_within(&mut doc, chunks, limits) {
         return bad(e.to_string());
     }
     let kind = DocKind::parse(&u.kind);
     let (summary, writes, statuses) = match (kind, before) {
         (Some(k @ (DocKind::Record | DocKind::Restricted)), Some(before)) => {
-            let changed = tern_store::changed_parts(&doc, &since);
-            let summary = tern_store::summarize_since(k, &doc, &before, &changed);
+            let changed = tern_record::changed_parts(&doc, &since);
+            let summary = tern_record::summarize_since(k, &doc, &before, &changed);
             (summary, Some(changed.writes), changed.statuses)
         }
         (Some(k @ (DocKind::Record | DocKind::Restricted)), None) => {
             let statuses = if k == DocKind::Record {
-                tern_store::current_status_writes(&doc)
+                tern_record::current_status_writes(&doc)
             } else {
                 Vec::new()
             };
-            (tern_store::summarize(k, &doc), None, statuses)
+            (tern_record::summarize(k, &doc), None, statuses)
         }
-        (Some(k), _) => (tern_store::summarize(k, &doc), Some(Vec::new()), Vec::new()),
+        (Some(k), _) => (
+            tern_record::summarize(k, &doc),
+            Some(Vec::new()),
+            Vec::new(),
+        ),
         (None, _) => (None, Some(Vec::new()), Vec::new()),
     };
     match judge(u, summary) {
@@ -227,19 +231,19 @@ pub(crate) fn chunk_authors(
     };
     let mut out = Vec::with_capacity(chunks.len());
     for raw in chunks {
-        if tern_store::check_size(raw, limits).is_err() {
+        if tern_record::check_size(raw, limits).is_err() {
             continue;
         }
-        match tern_store::chunk_kind(raw) {
-            Ok(tern_store::ChunkKind::Document) => {
-                let users = tern_store::document_actors(raw)
+        match tern_record::chunk_kind(raw) {
+            Ok(tern_record::ChunkKind::Document) => {
+                let users = tern_record::document_actors(raw)
                     .unwrap_or_default()
                     .iter()
                     .map(|a| user(a))
                     .collect();
-                out.push((tern_store::document_hash(raw), users));
+                out.push((tern_record::document_hash(raw), users));
             }
-            Ok(tern_store::ChunkKind::Change) => {
+            Ok(tern_record::ChunkKind::Change) => {
                 if let Ok(change) = automerge::Change::from_bytes(raw.clone()) {
                     let users = BTreeSet::from([user(change.actor_id().to_bytes())]);
                     out.push((change.hash().0, users));
@@ -269,8 +273,8 @@ fn judge(u: &Unverified, summary: Option<DocSummary>) -> Verdict {
     // A record of a built-in form must name one of its built-in versions: its write
     // rights are checked against that version, so a record moved (or forged) to a
     // version the server lacks would escape them. Update the server before devices.
-    if tern_store::builtin::is_form(&row.form_id)
-        && tern_store::builtin::form(&row.form_id, &row.form_version).is_none()
+    if tern_record::builtin::is_form(&row.form_id)
+        && tern_record::builtin::form(&row.form_id, &row.form_version).is_none()
     {
         return Verdict::Bad(format!(
             "the record names form {} version `{}`, which this server does not have",
@@ -516,7 +520,7 @@ async fn project_facts<D: Db>(
         let Verdict::Good(Some(record), _) = &o.verdict else {
             continue;
         };
-        let Some(form) = tern_store::builtin::form(&record.form_id, &record.form_version) else {
+        let Some(form) = tern_record::builtin::form(&record.form_id, &record.form_version) else {
             continue;
         };
         if let Some(doc) = o.doc.take() {
@@ -549,7 +553,7 @@ async fn project_facts<D: Db>(
             .get(&record.subject_id)
             .map(|s| crate::facts::subject_values(s))
             .unwrap_or_default();
-        let input = tern_store::record_input(&doc);
+        let input = tern_record::record_input(&doc);
         let row = crate::facts::record_facts(&form, &record, &input, &subject, today);
         (i, doc, row)
     })
@@ -572,9 +576,9 @@ async fn project_facts<D: Db>(
 /// Turns good verdicts bad where a record's new changes set a field picked from the
 /// site's accounts (`choices_from.accounts`: `clinician_id`, `t1_personnel_id`) to a
 /// name that is not an account of the record's site with a role the form names: the
-/// rule the device store applies ([`tern_store::names_account`]), which a tampered
+/// rule the device store applies ([`tern_record::names_account`]), which a tampered
 /// device skips. Only picks the new changes set are judged
-/// ([`tern_store::account_picks_since`]). The reason names the field, the site and
+/// ([`tern_record::account_picks_since`]). The reason names the field, the site and
 /// the roles, never the name. The culprit is whoever wrote the field, when known.
 async fn check_account_picks<D: Db>(
     db: &D,
@@ -585,11 +589,11 @@ async fn check_account_picks<D: Db>(
         let (Verdict::Good(Some(record), _), Some(doc)) = (&o.verdict, &o.doc) else {
             continue;
         };
-        let Some(form) = tern_store::builtin::form(&record.form_id, &record.form_version) else {
+        let Some(form) = tern_record::builtin::form(&record.form_id, &record.form_version) else {
             continue;
         };
         let site = record.site.clone();
-        for pick in tern_store::account_picks_since(&form, doc, &o.since) {
+        for pick in tern_record::account_picks_since(&form, doc, &o.since) {
             if !accounts.contains_key(&pick.name) {
                 let account = db.account(&pick.name).await?;
                 accounts.insert(pick.name.clone(), account);
@@ -600,7 +604,7 @@ async fn check_account_picks<D: Db>(
                 .filter(|a| a.sites.contains(&site))
                 .map(|a| vec![(a.name.clone(), a.role.clone())])
                 .unwrap_or_default();
-            if tern_store::names_account(&of_site, &pick.roles, &pick.name) {
+            if tern_record::names_account(&of_site, &pick.roles, &pick.name) {
                 continue;
             }
             let writer = o
@@ -664,7 +668,7 @@ async fn check_write_rights<D: Db>(db: &D, outcomes: &mut [(Unverified, Outcome)
         .collect();
     let read_from: Vec<usize> = docs.iter().map(|d| d.0).collect();
     let read = on_half_the_cores(docs, |(i, doc, since)| {
-        let changed = tern_store::changed_parts(&doc, &since);
+        let changed = tern_record::changed_parts(&doc, &since);
         (i, doc, changed)
     })
     .await?;
@@ -714,7 +718,7 @@ async fn record_forms<D: Db>(
         }
         if let Some(form) = named
             .get(&record)
-            .and_then(|(id, version)| tern_store::builtin::form(id, version))
+            .and_then(|(id, version)| tern_record::builtin::form(id, version))
         {
             forms.insert(record, form);
         }
@@ -761,7 +765,7 @@ async fn check_writes<D: Db>(
                 continue;
             }
             let role = role_of(db, roles, &w.user).await?;
-            if role.is_some_and(|r| tern_store::may_set_status(r, &w.to)) {
+            if role.is_some_and(|r| tern_record::may_set_status(r, &w.to)) {
                 continue;
             }
             let who = role.map_or("no server account".to_string(), |r| r.name().to_string());

@@ -19,7 +19,7 @@ pub enum StoreError {
     #[error("a user name is 1 to 64 letters, digits, `.`, `_` or `-`; `{0}` is not")]
     BadUserName(String),
     #[error("{0}")]
-    WeakPassword(#[from] crate::password::PasswordError),
+    WeakPassword(#[from] tern_record::password::PasswordError),
     #[error("{path} already exists; choose another file or remove it first")]
     AlreadyExists { path: PathBuf },
     #[error("no store at {path}; create one with `tern device --db FILE init --user NAME`")]
@@ -79,6 +79,24 @@ pub enum StoreError {
     },
     #[error("the system random generator failed: {0}")]
     Random(String),
+}
+
+/// A refusal of the record model is the store's variant of the same name (same
+/// message), so that callers match one error type.
+impl From<tern_record::RecordError> for StoreError {
+    fn from(e: tern_record::RecordError) -> StoreError {
+        use tern_record::RecordError as R;
+        match e {
+            R::UnknownRole(role) => StoreError::UnknownRole(role),
+            R::Forbidden { role, action } => StoreError::Forbidden { role, action },
+            R::Answer { field, message } => StoreError::Answer { field, message },
+            R::UnknownStatus(status) => StoreError::UnknownStatus(status),
+            R::BadTransition { from, to } => StoreError::BadTransition { from, to },
+            R::CommentRequired => StoreError::CommentRequired,
+            R::BadDocument(id, why) => StoreError::BadDocument(id, why),
+            R::Refused(why) => StoreError::Refused(why),
+        }
+    }
 }
 
 impl StoreError {

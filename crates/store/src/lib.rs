@@ -22,69 +22,70 @@
 //!   document per record.
 //! - No health data in errors or logs: messages name fields and records, not values.
 //! - The store knows SQLite and Automerge; it knows nothing of HTTP or Tauri.
+//!
+//! The record model itself (document layout, chunks, roles, workflow, summaries,
+//! built-in forms) is tern-record's, pure; the store keeps its documents, keys and
+//! projections on disk.
 
 mod alerts;
 mod app;
-pub mod builtin;
-mod chunk;
 mod db;
-mod doc;
 mod enrolment;
 mod error;
 mod exchange;
-mod fold;
-pub mod fuzzing;
 mod ids;
 mod import;
 mod keys;
-pub mod password;
 mod peers;
 mod proof;
 mod records;
-mod roles;
 mod sealed;
-mod server_view;
 mod store;
 mod subjects;
 mod summary;
 mod sync_state;
 mod unsynced;
-mod workflow;
-mod writes;
+
+// The record model (tern-record), re-exported at the paths it had in this crate, so
+// that every user of tern-store compiles unchanged. Inside the store, `crate::doc`,
+// `crate::chunk`, ... name tern-record's modules.
+pub use tern_record::{builtin, fuzzing, password};
+use tern_record::{chunk, doc, roles, workflow};
 
 pub use alerts::AlertRow;
 pub use app::{local_users, RecordInfo, RecordList};
-pub use chunk::{
-    apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
-    load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
-};
-pub use doc::{Conflict, ConflictValue, HistoryEntry};
 pub use enrolment::{Enrolment, PeerExtras, SyncPeer};
 pub use error::{Result, StoreError};
 pub use exchange::{ExportReport, ImportReport};
-pub use fold::{fold, skeleton};
 pub use ids::parse_subject_id;
 pub use import::{ImportRefusal, RecordImportReport};
 pub use keys::{database_key, key_path};
 pub use peers::PeerRow;
 pub use records::{RecordFilter, RecordRow, RecordView};
-pub use roles::Role;
 pub use sealed::RestrictedKeyPair;
-pub use server_view::{
+pub use store::{Store, COMPACT_AFTER};
+pub use subjects::{SubjectHit, SubjectQuery};
+pub use sync_state::{
+    IncomingDoc, IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
+};
+pub use tern_record::chunk::{
+    apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
+    load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
+};
+pub use tern_record::doc::{Conflict, ConflictValue, HistoryEntry};
+pub use tern_record::fold::{fold, skeleton};
+pub use tern_record::roles::Role;
+pub use tern_record::server_view::{
     account_picks_since, evaluation_values, is_identity_path, is_restricted_path, names_account,
     record_input, AccountPick, RecordInput,
 };
-pub use store::{Store, COMPACT_AFTER};
-pub use subjects::{SubjectHit, SubjectQuery};
-pub use summary::{summarize, summarize_since, DocSummary};
-pub use sync_state::{
-    document_answers, document_has_conflict, document_root, DocKind, IncomingDoc, IncomingForm,
-    OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
-};
-pub use unsynced::{recover_unsynced, RecoverReport};
-pub use workflow::{
+pub use tern_record::server_view::{document_answers, document_has_conflict, document_root};
+pub use tern_record::summary::{summarize, summarize_since, DocSummary};
+pub use tern_record::workflow::{
     may_set_status, remote_status_moves, status_change, status_moves, StatusMove, STATUSES,
 };
-pub use writes::{
+pub use tern_record::writes::{
     changed_parts, current_status_writes, field_writes, ChangedParts, FieldWrite, StatusWrite,
 };
+pub use tern_record::{DocKind, RecordError};
+pub use unsynced::{recover_unsynced, RecoverReport};

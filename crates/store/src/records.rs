@@ -12,6 +12,7 @@ use serde_json::{Map, Value as J};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tern_forms::{EvalContext, Field, FieldKind, FieldSource, Form};
+pub(crate) use tern_record::fields::is_restricted;
 
 /// A record as the engine sees it (see [`Store::assess`]).
 pub(crate) struct Assessed {
@@ -66,14 +67,6 @@ pub struct RecordView {
 
 pub(crate) fn is_text(field: &Field) -> bool {
     field.kind() == FieldKind::Text && field.appearance() == Some("multiline")
-}
-
-pub(crate) fn is_restricted(form: &Form, field: &Field) -> bool {
-    field.restricted().is_some()
-        || form.section_of(field).restricted().is_some()
-        || form
-            .group_of(field)
-            .is_some_and(|g| g.restricted().is_some())
 }
 
 fn home(form: &Form, field: &Field, path: &str) -> Result<Home> {
@@ -483,7 +476,7 @@ impl Store {
         let Some(accounts) = self.site_accounts()? else {
             return Ok(());
         };
-        if crate::server_view::names_account(&accounts, roles, name) {
+        if tern_record::names_account(&accounts, roles, name) {
             return Ok(());
         }
         Err(StoreError::answer(

@@ -586,7 +586,7 @@ impl Store {
         id: &str,
         documents: &[Vec<u8>],
         changes: Vec<Change>,
-        summary: Option<&crate::summary::DocSummary>,
+        summary: Option<&tern_record::DocSummary>,
     ) -> Result<usize> {
         let mut all = changes;
         for d in documents {
@@ -609,7 +609,7 @@ impl Store {
              ON CONFLICT(doc_id) DO UPDATE SET rev = rev + 1",
             [id],
         )?;
-        if let Some(summary @ crate::summary::DocSummary::Restricted { .. }) = summary {
+        if let Some(summary @ tern_record::DocSummary::Restricted { .. }) = summary {
             self.write_summary(id, summary, false)?;
         }
         Ok(new)
@@ -629,9 +629,9 @@ fn parse_public(h: &str) -> Result<crypto_box::PublicKey> {
 #[cfg(test)]
 mod tests {
     use super::SEALED;
-    use crate::sync_state::DocKind;
     use crate::{Enrolment, Role, Store};
     use std::path::Path;
+    use tern_record::DocKind;
 
     const PW: &str = "pass-word-1";
     const MARKER: &str = "LAB-SEALED-4711";

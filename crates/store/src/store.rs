@@ -23,37 +23,10 @@ const CACHE_DOCS: usize = 32;
 /// [`Store::compact`].
 pub const COMPACT_AFTER: usize = 256;
 
-/// The kind of an Automerge document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Record,
-    Restricted,
-    Subject,
-}
-
-impl Kind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Record => "record",
-            Kind::Restricted => "restricted",
-            Kind::Subject => "subject",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Kind> {
-        match s {
-            "record" => Some(Kind::Record),
-            "restricted" => Some(Kind::Restricted),
-            "subject" => Some(Kind::Subject),
-            _ => None,
-        }
-    }
-}
-
 /// The id of the restricted twin of a record.
-pub(crate) fn restricted_id(record: &str) -> String {
-    format!("{record}.restricted")
-}
+pub(crate) use tern_record::doc::restricted_id;
+/// The kind of an Automerge document (tern-record's `DocKind`).
+pub(crate) use tern_record::DocKind as Kind;
 
 #[derive(Default)]
 struct DocCache {

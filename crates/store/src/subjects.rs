@@ -4,11 +4,13 @@
 
 use crate::doc::{self, Slot, Write};
 use crate::error::{Result, StoreError};
-use crate::fold::{fold, skeleton};
 use crate::store::{Kind, Store};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::{Map, Value as J};
+use tern_record::fields::EXTRA_IDENTITY;
+pub(crate) use tern_record::fields::{is_identity_field, normalise_document};
+use tern_record::fold::{fold, skeleton};
 
 /// Subject fields typed by the form that edits them (`pda`, FORMS.md 3.3).
 const TYPED: &[&str] = &[
@@ -20,21 +22,9 @@ const TYPED: &[&str] = &[
     "nationality",
     "country_of_birth",
 ];
-/// Further subject fields, free text.
-const EXTRA_IDENTITY: &[&str] = &[
-    "other_names",
-    "document_number",
-    "document_type",
-    "case_ref",
-    "phone",
-];
 const EXTRA_FIELDS: &[&str] = &["family_group_id"];
 /// The form whose field definitions type the subject fields.
 const SUBJECT_FORM: &str = "pda";
-
-pub(crate) fn is_identity_field(id: &str) -> bool {
-    matches!(id, "family_name" | "given_name") || EXTRA_IDENTITY.contains(&id)
-}
 
 /// A search over the subject projection. Every given criterion must match.
 #[derive(Debug, Clone, Default)]
@@ -58,13 +48,6 @@ pub struct SubjectHit {
     pub date_of_birth: Option<String>,
     pub sex: Option<String>,
     pub merged_into: Option<String>,
-}
-
-pub(crate) fn normalise_document(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
 }
 
 impl Store {

@@ -19,10 +19,11 @@ use crate::enrolment::{SyncPeer, MOVE_TO_PEERS, PEERS_SCHEMA};
 use crate::error::{Result, StoreError};
 use crate::roles::Role;
 use crate::store::{restricted_id, Kind, Store};
-use crate::summary::DocSummary;
-use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{Change, ChangeHash, ReadDoc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use tern_record::DocKind;
+use tern_record::DocSummary;
 
 /// Version of the sync tables, kept in `meta.sync_schema`.
 const SYNC_SCHEMA: &str = "5";
@@ -41,38 +42,6 @@ CREATE TRIGGER IF NOT EXISTS sync_log_changes AFTER INSERT ON changes BEGIN
 END;
 CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
-
-/// The kind of a synced document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DocKind {
-    Record,
-    /// The restricted twin of a record (sensitive sections).
-    Restricted,
-    Subject,
-}
-
-impl DocKind {
-    pub fn name(self) -> &'static str {
-        self.kind().name()
-    }
-    pub fn parse(s: &str) -> Option<DocKind> {
-        Kind::parse(s).map(DocKind::from_kind)
-    }
-    fn kind(self) -> Kind {
-        match self {
-            DocKind::Record => Kind::Record,
-            DocKind::Restricted => Kind::Restricted,
-            DocKind::Subject => Kind::Subject,
-        }
-    }
-    fn from_kind(k: Kind) -> DocKind {
-        match k {
-            Kind::Record => DocKind::Record,
-            Kind::Restricted => DocKind::Restricted,
-            Kind::Subject => DocKind::Subject,
-        }
-    }
-}
 
 /// One Automerge chunk not yet acknowledged by the server: a change, or a whole
 /// document the server has never seen from this device.
@@ -543,7 +512,7 @@ impl Store {
             page.chunks.push(OutgoingChange {
                 local_seq: seq,
                 doc_id,
-                kind: DocKind::from_kind(kind),
+                kind,
                 site,
                 bytes,
             });
@@ -743,13 +712,13 @@ impl Store {
                 let fresh = s.doc_kind(&id)?.is_none();
                 let new = match (fresh, summary, chunks.documents.as_slice()) {
                     (true, Some(summary), [document]) => {
-                        s.store_as_received(&id, kind.kind(), document, chunks.changes, &summary)?
+                        s.store_as_received(&id, kind, document, chunks.changes, &summary)?
                     }
                     _ => {
                         let hashes: Vec<Vec<u8>> =
                             chunks.changes.iter().map(|c| c.hash().0.to_vec()).collect();
                         let merged =
-                            s.merge_changes(&id, kind.kind(), &chunks.documents, chunks.changes)?;
+                            s.merge_changes(&id, kind, &chunks.documents, chunks.changes)?;
                         for h in hashes.iter().chain(&merged.from_documents) {
                             s.mark_from_server(&id, h)?;
                         }
@@ -841,26 +810,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// A record's answers (and open conflicts) as JSON, for a server view of a document
-/// loaded from its changes. `top` is `answers` (records, restricted twins).
-pub fn document_answers(doc: &Automerge) -> serde_json::Value {
-    let read = crate::doc::read_answers(doc, "answers");
-    serde_json::json!({
-        "answers": read.answers,
-        "conflicts": read.conflicts,
-    })
-}
-
-/// A root string register of a document (`site`, `status`, `form_id`, ...).
-pub fn document_root(doc: &Automerge, key: &str) -> Option<String> {
-    crate::doc::root_str(doc, key)
-}
-
-/// Whether any answer of the document has concurrent values.
-pub fn document_has_conflict(doc: &Automerge) -> bool {
-    crate::doc::has_conflict(doc, "answers")
 }
 
 #[cfg(test)]

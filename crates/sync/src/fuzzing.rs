@@ -9,13 +9,13 @@ use crate::protocol::{decode, encode, SyncRequest, SyncResponse};
 /// decode again to the same message.
 pub fn message(data: &[u8]) {
     // The bytes as one Automerge chunk (a change or a whole document).
-    if let Ok(kind) = tern_store::chunk_kind(data) {
-        let actors = tern_store::document_actors(data);
-        assert_eq!(kind == tern_store::ChunkKind::Document, actors.is_ok());
+    if let Ok(kind) = tern_record::chunk_kind(data) {
+        let actors = tern_record::document_actors(data);
+        assert_eq!(kind == tern_record::ChunkKind::Document, actors.is_ok());
     }
     if let Ok(m) = decode::<SyncRequest>(data) {
         for chunk in m.push.iter().flat_map(|d| &d.changes) {
-            let _ = tern_store::document_actors(chunk);
+            let _ = tern_record::document_actors(chunk);
         }
         let again = encode(&m).expect("a decoded request encodes");
         assert_eq!(decode::<SyncRequest>(&again).as_ref(), Ok(&m));

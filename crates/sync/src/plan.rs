@@ -213,7 +213,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tern_store::DocKind;
+    use tern_record::DocKind;
 
     fn change(seq: i64, doc: &str, len: usize) -> OutgoingChange {
         OutgoingChange {

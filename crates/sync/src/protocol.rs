@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
-pub use tern_store::DocSummary;
+pub use tern_record::DocSummary;
 
 /// The protocol version this build speaks. 2: a chunk may be a whole document, and a
 /// pulled document may carry the server's summary of it.
@@ -74,22 +74,22 @@ impl Kind {
     }
 }
 
-impl From<tern_store::DocKind> for Kind {
-    fn from(k: tern_store::DocKind) -> Kind {
+impl From<tern_record::DocKind> for Kind {
+    fn from(k: tern_record::DocKind) -> Kind {
         match k {
-            tern_store::DocKind::Record => Kind::Record,
-            tern_store::DocKind::Restricted => Kind::Restricted,
-            tern_store::DocKind::Subject => Kind::Subject,
+            tern_record::DocKind::Record => Kind::Record,
+            tern_record::DocKind::Restricted => Kind::Restricted,
+            tern_record::DocKind::Subject => Kind::Subject,
         }
     }
 }
 
-impl From<Kind> for tern_store::DocKind {
-    fn from(k: Kind) -> tern_store::DocKind {
+impl From<Kind> for tern_record::DocKind {
+    fn from(k: Kind) -> tern_record::DocKind {
         match k {
-            Kind::Record => tern_store::DocKind::Record,
-            Kind::Restricted => tern_store::DocKind::Restricted,
-            Kind::Subject => tern_store::DocKind::Subject,
+            Kind::Record => tern_record::DocKind::Record,
+            Kind::Restricted => tern_record::DocKind::Restricted,
+            Kind::Subject => tern_record::DocKind::Subject,
         }
     }
 }

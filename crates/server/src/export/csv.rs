@@ -233,8 +233,8 @@ pub fn dictionary_rows<W: Write + ?Sized>(
                 .join("; ")
         };
         let unit = f.unit().unwrap_or("");
-        let restricted = tern_store::is_restricted_path(form, f.id());
-        let identity = tern_store::is_identity_path(form, f.id());
+        let restricted = tern_record::is_restricted_path(form, f.id());
+        let identity = tern_record::is_identity_path(form, f.id());
         line(
             out,
             &[

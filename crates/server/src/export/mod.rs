@@ -190,7 +190,7 @@ fn subjects_of(
     rows: &[FactsRow],
     identified: bool,
 ) -> Result<HashMap<String, SubjectInfo>, ExportError> {
-    let mut summaries: HashMap<String, tern_store::DocSummary> = HashMap::new();
+    let mut summaries: HashMap<String, tern_record::DocSummary> = HashMap::new();
     let mut want: Vec<String> = rows
         .iter()
         .map(|r| r.subject_id.clone())
@@ -204,8 +204,8 @@ fn subjects_of(
         let got = source.subjects(&want)?;
         let mut next = Vec::new();
         for (id, json) in got {
-            if let Ok(s) = serde_json::from_str::<tern_store::DocSummary>(&json) {
-                if let tern_store::DocSummary::Subject {
+            if let Ok(s) = serde_json::from_str::<tern_record::DocSummary>(&json) {
+                if let tern_record::DocSummary::Subject {
                     merged_into: Some(m),
                     ..
                 } = &s
@@ -224,7 +224,7 @@ fn subjects_of(
         let mut id = r.subject_id.clone();
         for _ in 0..8 {
             match summaries.get(&id) {
-                Some(tern_store::DocSummary::Subject {
+                Some(tern_record::DocSummary::Subject {
                     merged_into: Some(m),
                     ..
                 }) if !m.is_empty() && m != &id => id = m.clone(),
@@ -232,7 +232,7 @@ fn subjects_of(
             }
         }
         let info = match summaries.get(&id) {
-            Some(tern_store::DocSummary::Subject {
+            Some(tern_record::DocSummary::Subject {
                 display_name,
                 date_of_birth,
                 documents,
@@ -306,13 +306,13 @@ impl Spill {
 
 /// The form of a version, or why it cannot be exported.
 fn form_of(form_id: &str, version: &str) -> Result<Arc<Form>, ExportError> {
-    tern_store::builtin::form(form_id, version)
+    tern_record::builtin::form(form_id, version)
         .ok_or_else(|| ExportError::UnknownVersion(form_id.into(), version.into()))
 }
 
 /// Whether this server knows form `form_id` at all.
 pub fn known_form(form_id: &str) -> bool {
-    tern_store::builtin::FORMS.iter().any(|(name, text)| {
+    tern_record::builtin::FORMS.iter().any(|(name, text)| {
         name.strip_suffix(".json") == Some(form_id)
             || serde_json::from_str::<J>(text)
                 .ok()

@@ -36,10 +36,10 @@ pub fn carries(form: &Form, field: &Field, purpose: Purpose, p: Protection) -> b
     if field.source() == FieldSource::Subject {
         return false;
     }
-    if tern_store::is_restricted_path(form, field.id()) && !p.restricted {
+    if tern_record::is_restricted_path(form, field.id()) && !p.restricted {
         return false;
     }
-    if tern_store::is_identity_path(form, field.id()) && !p.identified {
+    if tern_record::is_identity_path(form, field.id()) && !p.identified {
         return false;
     }
     if purpose == Purpose::NotifiableDisease {

@@ -16,7 +16,7 @@ use crate::sqlite::SqliteDb;
 use crate::{ServerError, Storage};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tern_store::Role;
+use tern_record::Role;
 use tern_sync::protocol::ErrorCode;
 
 /// What a data manager asks to export.

@@ -566,10 +566,10 @@ impl<D: ExportDb> Source for DbSource<'_, D> {
         if chunks.is_empty() {
             return Ok(Map::new());
         }
-        let doc = tern_store::load_chunks(chunks).map_err(|e| {
+        let doc = tern_record::load_chunks(chunks).map_err(|e| {
             ExportError::Refused(format!("a restricted section does not load: {e}"))
         })?;
-        Ok(tern_store::document_answers(&doc)["answers"]
+        Ok(tern_record::document_answers(&doc)["answers"]
             .as_object()
             .cloned()
             .unwrap_or_default())

@@ -1,7 +1,7 @@
 //! Roles and what each may do, after FORMS.md 2.2. The store checks these for the
 //! local user; the server re-checks every pushed change against the author's role.
 
-use crate::error::{Result, StoreError};
+use crate::error::{RecordError, Result};
 use tern_forms::Field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ impl Role {
             "supervisor" => Role::Supervisor,
             "data_manager" => Role::DataManager,
             "admin" => Role::Admin,
-            other => return Err(StoreError::UnknownRole(other.chars().take(40).collect())),
+            other => return Err(RecordError::UnknownRole(other.chars().take(40).collect())),
         })
     }
 
@@ -79,12 +79,12 @@ impl Role {
 
     /// [`Role::may_write_field`] as a refusal that says who may write the field at
     /// `path` and what to do; never the value.
-    pub(crate) fn require_write(self, field: &Field, path: &str) -> Result<()> {
+    pub fn require_write(self, field: &Field, path: &str) -> Result<()> {
         if self.may_write_field(field) {
             return Ok(());
         }
         let allowed = field.write_roles().unwrap_or_default().join(" or ");
-        Err(StoreError::Forbidden {
+        Err(RecordError::Forbidden {
             role: self.name().into(),
             action: format!(
                 "write field `{path}`: the form lets only {allowed} write it; ask a {allowed} to enter it"
@@ -92,11 +92,11 @@ impl Role {
         })
     }
 
-    pub(crate) fn require(self, allowed: bool, action: &str) -> Result<()> {
+    pub fn require(self, allowed: bool, action: &str) -> Result<()> {
         if allowed {
             Ok(())
         } else {
-            Err(StoreError::Forbidden {
+            Err(RecordError::Forbidden {
                 role: self.name().into(),
                 action: action.into(),
             })

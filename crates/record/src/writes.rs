@@ -277,8 +277,8 @@ mod tests {
     /// another device, a status change, a repeat group, a text field.
     #[test]
     fn a_summary_since_some_changes_equals_the_whole_summary() {
+        use crate::doc::DocKind;
         use crate::summary::{summarize, summarize_since};
-        use crate::sync_state::DocKind;
         let base = skeleton();
         let amina = Author {
             device: "dev2".into(),

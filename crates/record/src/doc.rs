@@ -24,7 +24,7 @@
 //! key of its operation is the field, and a record's ~120 answer changes would
 //! otherwise carry every field name twice (a quarter of a synced record's bytes).
 
-use crate::error::{Result, StoreError};
+use crate::error::{RecordError, Result};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId as ExId, ObjType, ReadDoc, ScalarValue, Value,
@@ -32,6 +32,39 @@ use automerge::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value as J};
+
+/// The kind of an Automerge document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Record,
+    /// The restricted twin of a record (sensitive sections).
+    Restricted,
+    Subject,
+}
+
+impl DocKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DocKind::Record => "record",
+            DocKind::Restricted => "restricted",
+            DocKind::Subject => "subject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocKind> {
+        match s {
+            "record" => Some(DocKind::Record),
+            "restricted" => Some(DocKind::Restricted),
+            "subject" => Some(DocKind::Subject),
+            _ => None,
+        }
+    }
+}
+
+/// The id of the restricted twin of a record.
+pub fn restricted_id(record: &str) -> String {
+    format!("{record}.restricted")
+}
 
 /// Who makes a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,11 +74,11 @@ pub struct Author {
 }
 
 impl Author {
-    pub(crate) fn actor(&self) -> ActorId {
+    pub fn actor(&self) -> ActorId {
         ActorId::from(format!("tern:{}:{}", self.device, self.user).into_bytes())
     }
 
-    pub(crate) fn from_actor(actor: &ActorId) -> Author {
+    pub fn from_actor(actor: &ActorId) -> Author {
         let text = String::from_utf8_lossy(actor.to_bytes()).to_string();
         let mut parts = text.splitn(3, ':');
         match (parts.next(), parts.next(), parts.next()) {
@@ -76,7 +109,7 @@ impl Slot {
     /// Reads `field` or `group[i].field`.
     pub fn parse(path: &str) -> Result<Slot> {
         let bad =
-            || StoreError::answer(path, "write a field id, or group[i].field inside a repeat");
+            || RecordError::answer(path, "write a field id, or group[i].field inside a repeat");
         match path.split_once('[') {
             None => {
                 if path.is_empty() || !path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -160,14 +193,14 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
 }
 
-pub(crate) fn ms_to_rfc3339(ms: i64) -> String {
+pub fn ms_to_rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
 
-fn damaged(e: impl std::fmt::Display) -> StoreError {
-    StoreError::BadDocument("document".into(), e.to_string())
+fn damaged(e: impl std::fmt::Display) -> RecordError {
+    RecordError::BadDocument("document".into(), e.to_string())
 }
 
 /// Commits the open transaction of `doc` as one change and returns its bytes.
@@ -185,7 +218,7 @@ fn commit(
 }
 
 /// The bytes of the change `hash` of `doc`, to be stored as one row.
-pub(crate) fn change_bytes(doc: &Automerge, hash: ChangeHash) -> Result<(ChangeHash, Vec<u8>)> {
+pub fn change_bytes(doc: &Automerge, hash: ChangeHash) -> Result<(ChangeHash, Vec<u8>)> {
     let change = doc
         .get_change_by_hash(&hash)
         .ok_or_else(|| damaged("a new change went missing"))?;
@@ -211,7 +244,7 @@ pub struct Shape {
 }
 
 /// A new record document, made by one change.
-pub(crate) fn new_record(
+pub fn new_record(
     author: &Author,
     meta: &RecordMeta,
     shape: &Shape,
@@ -239,7 +272,7 @@ pub(crate) fn new_record(
 }
 
 /// A new restricted twin of a record: only `answers`.
-pub(crate) fn new_restricted(
+pub fn new_restricted(
     author: &Author,
     shape: &Shape,
     time_ms: i64,
@@ -269,7 +302,7 @@ fn prepare_answers(tx: &mut automerge::transaction::Transaction<'_>, shape: &Sha
 
 /// A new subject document with its identity and subject fields, one change for the
 /// creation and one per field.
-pub(crate) fn new_subject(
+pub fn new_subject(
     author: &Author,
     subject_id: &str,
     created: &str,
@@ -315,7 +348,7 @@ fn container_for_write(
             let list = match tx.get(&answers, group.as_str()).map_err(damaged)? {
                 Some((Value::Object(ObjType::List), id)) => id,
                 _ => {
-                    return Err(StoreError::answer(
+                    return Err(RecordError::answer(
                         slot.path(),
                         format!("`{group}` is not a repeat group of this record"),
                     ))
@@ -337,7 +370,7 @@ fn container_for_write(
                 }
                 Ok(item)
             } else {
-                Err(StoreError::answer(
+                Err(RecordError::answer(
                     slot.path(),
                     format!("`{group}` has {len} instance(s); the next is [{len}]"),
                 ))
@@ -349,7 +382,7 @@ fn container_for_write(
 /// Writes one answer as one change. `top` is `answers` for records, `fields` or
 /// `identity` for subjects. Returns `None` when the value is already there (no change).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn write_answer(
+pub fn write_answer(
     doc: &mut Automerge,
     author: &Author,
     top: &str,
@@ -405,7 +438,7 @@ fn short_message(message: String, slot: &Slot, value: &Write) -> String {
 }
 
 /// Sets root registers (status, comment, merged_into) in one change.
-pub(crate) fn write_root(
+pub fn write_root(
     doc: &mut Automerge,
     author: &Author,
     values: &[(&str, &str)],
@@ -421,7 +454,7 @@ pub(crate) fn write_root(
 }
 
 /// Puts `key` → `value` into the root map `map` (confirmed warnings, merged_from).
-pub(crate) fn write_in_map(
+pub fn write_in_map(
     doc: &mut Automerge,
     author: &Author,
     map: &str,
@@ -494,11 +527,12 @@ fn consent_rank(v: &J) -> u8 {
     }
 }
 
-pub(crate) fn is_consent(field: &str) -> bool {
+pub fn is_consent(field: &str) -> bool {
     field.starts_with("consent_")
 }
 
 /// Answers and open conflicts of a map of answers (`answers`, `fields`, `identity`).
+#[derive(Debug)]
 pub struct Read {
     pub answers: Map<String, J>,
     pub conflicts: Vec<Conflict>,
@@ -660,7 +694,7 @@ pub fn has_conflict(doc: &Automerge, top: &str) -> bool {
 }
 
 /// Whether the top-level answer `key` under `top` holds concurrent different values.
-pub(crate) fn key_has_conflict(doc: &Automerge, top: &str, key: &str) -> bool {
+pub fn key_has_conflict(doc: &Automerge, top: &str, key: &str) -> bool {
     let Some(answers) = map_at(doc, &ROOT, top) else {
         return false;
     };

@@ -5,7 +5,7 @@
 //! offers a user, so the buttons never offer what the store would refuse.
 
 use crate::doc::{self, Author};
-use crate::error::{Result, StoreError};
+use crate::error::{RecordError, Result};
 use crate::roles::Role;
 use automerge::{Automerge, ReadDoc};
 use serde::Serialize;
@@ -62,7 +62,7 @@ const STEPS: &[Step] = &[
 
 /// Whether `from` → `to` is a step of the workflow at all, and if so whether `role`
 /// may take it. `None`: no such step for anyone.
-pub(crate) fn may_move(role: Role, from: &str, to: &str) -> Option<bool> {
+pub fn may_move(role: Role, from: &str, to: &str) -> Option<bool> {
     STEPS
         .iter()
         .find(|s| s.to == to && s.from.contains(&from))
@@ -123,22 +123,22 @@ pub fn status_change(
     time_ms: i64,
 ) -> Result<Vec<u8>> {
     if !STATUSES.contains(&to) {
-        return Err(StoreError::UnknownStatus(to.chars().take(20).collect()));
+        return Err(RecordError::UnknownStatus(to.chars().take(20).collect()));
     }
     let from = doc::root_str(doc, "status").unwrap_or_else(|| "draft".into());
     if device_only(to) {
-        return Err(StoreError::Refused(
+        return Err(RecordError::Refused(
             "a record is submitted from the device that holds its answers".into(),
         ));
     }
-    let allowed = may_move(role, &from, to).ok_or_else(|| StoreError::BadTransition {
+    let allowed = may_move(role, &from, to).ok_or_else(|| RecordError::BadTransition {
         from: from.clone(),
         to: to.into(),
     })?;
     role.require(allowed, &format!("move a record from {from} to {to}"))?;
     let comment = comment.map(str::trim).unwrap_or_default();
     if to == "returned" && comment.is_empty() {
-        return Err(StoreError::CommentRequired);
+        return Err(RecordError::CommentRequired);
     }
     let author = Author {
         device: device.into(),
@@ -151,10 +151,10 @@ pub fn status_change(
         format!("status {to}"),
         time_ms,
     )?
-    .ok_or_else(|| StoreError::Refused(format!("the record is already {to}")))?;
+    .ok_or_else(|| RecordError::Refused(format!("the record is already {to}")))?;
     doc.get_change_by_hash(&hash)
         .map(|c| c.raw_bytes().to_vec())
-        .ok_or_else(|| StoreError::Refused("the new change was not found".into()))
+        .ok_or_else(|| RecordError::Refused("the new change was not found".into()))
 }
 
 #[cfg(test)]
@@ -255,17 +255,17 @@ mod tests {
         // From draft nothing but a submit, which stays on the devices.
         assert!(matches!(
             status_change(&mut d, Role::Supervisor, "web", "sam", "locked", None, 2),
-            Err(StoreError::BadTransition { .. })
+            Err(RecordError::BadTransition { .. })
         ));
         assert!(matches!(
             status_change(&mut d, Role::Clinician, "web", "kim", "submitted", None, 2),
-            Err(StoreError::Refused(_))
+            Err(RecordError::Refused(_))
         ));
         doc::write_root(&mut d, &creator, &[("status", "submitted")], "s".into(), 2)
             .expect("submit");
         assert!(matches!(
             status_change(&mut d, Role::Screener, "web", "bob", "reviewed", None, 3),
-            Err(StoreError::Forbidden { .. })
+            Err(RecordError::Forbidden { .. })
         ));
         assert!(matches!(
             status_change(
@@ -277,7 +277,7 @@ mod tests {
                 Some(" "),
                 3
             ),
-            Err(StoreError::CommentRequired)
+            Err(RecordError::CommentRequired)
         ));
         let bytes = status_change(&mut d, Role::Clinician, "web", "kim", "reviewed", None, 3)
             .expect("sign-off");

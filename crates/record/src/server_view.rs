@@ -80,14 +80,14 @@ pub fn is_restricted_path(form: &Form, path: &str) -> bool {
     let id = path.rsplit('.').next().unwrap_or(path);
     let id = id.split('[').next().unwrap_or(id);
     form.field(id)
-        .is_some_and(|f| crate::records::is_restricted(form, f))
+        .is_some_and(|f| crate::fields::is_restricted(form, f))
 }
 
 /// Whether a field is an identity field (names, document numbers: FORMS.md 2).
 pub fn is_identity_path(form: &Form, path: &str) -> bool {
     let id = path.rsplit('.').next().unwrap_or(path);
     let id = id.split('[').next().unwrap_or(id);
-    form.field(id).is_some_and(|f| f.is_identity()) || crate::subjects::is_identity_field(id)
+    form.field(id).is_some_and(|f| f.is_identity()) || crate::fields::is_identity_field(id)
 }
 
 /// Whether `name` is one of `accounts` (name, role) with one of `roles`: the rule of
@@ -176,4 +176,24 @@ fn answer_at(
         },
         _ => None,
     }
+}
+
+/// A record's answers (and open conflicts) as JSON, for a server view of a document
+/// loaded from its changes. `top` is `answers` (records, restricted twins).
+pub fn document_answers(doc: &Automerge) -> serde_json::Value {
+    let read = crate::doc::read_answers(doc, "answers");
+    serde_json::json!({
+        "answers": read.answers,
+        "conflicts": read.conflicts,
+    })
+}
+
+/// A root string register of a document (`site`, `status`, `form_id`, ...).
+pub fn document_root(doc: &Automerge, key: &str) -> Option<String> {
+    crate::doc::root_str(doc, key)
+}
+
+/// Whether any answer of the document has concurrent values.
+pub fn document_has_conflict(doc: &Automerge) -> bool {
+    crate::doc::has_conflict(doc, "answers")
 }

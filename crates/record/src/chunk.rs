@@ -802,7 +802,7 @@ mod tests {
     /// under `catch_unwind`. Prints how many loaded, were refused, or panicked.
     /// `TERN_MUTATIONS` sets the count (default 20,000).
     #[test]
-    #[ignore = "a long mutation run, by hand: cargo test -p tern-store --lib chunk_mutations -- --ignored --nocapture"]
+    #[ignore = "a long mutation run, by hand: cargo test -p tern-record --lib chunk_mutations -- --ignored --nocapture"]
     fn chunk_mutations() {
         let n: u64 = std::env::var("TERN_MUTATIONS")
             .ok()

@@ -11,7 +11,7 @@
 //!
 //! Automerge 0.12 panics on some damaged chunks (docs/security-inputs.md); the
 //! server's verifier contains such a panic per document, and so does this entry
-//! point for the load alone. A panic anywhere else (tern-store's own reader) is a
+//! point for the load alone. A panic anywhere else (tern-record's own reader) is a
 //! bug and escapes.
 
 use crate::chunk::{check_size, chunk_kind, document_actors, load_chunks_within, ChunkLimits};
@@ -133,7 +133,7 @@ mod tests {
     /// The committed corpus starts the fuzzer from every kind of seed (sealed seeds
     /// differ at every run, so their presence is checked, not their bytes). After a
     /// change of the chunk layout, write them again with
-    /// `TERN_WRITE_CORPUS=1 cargo test -p tern-store --lib the_chunk_corpus_holds`.
+    /// `TERN_WRITE_CORPUS=1 cargo test -p tern-record --lib the_chunk_corpus_holds`.
     #[test]
     fn the_chunk_corpus_holds_a_seed_of_every_kind() {
         let write = std::env::var_os("TERN_WRITE_CORPUS").is_some();
@@ -147,7 +147,7 @@ mod tests {
             }
             assert!(
                 path.exists(),
-                "fuzz/corpus/chunk/{name} is missing: run TERN_WRITE_CORPUS=1 cargo test -p tern-store --lib the_chunk_corpus_holds"
+                "fuzz/corpus/chunk/{name} is missing: run TERN_WRITE_CORPUS=1 cargo test -p tern-record --lib the_chunk_corpus_holds"
             );
         }
     }
