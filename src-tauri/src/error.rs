@@ -81,6 +81,15 @@ impl From<StoreError> for ApiError {
             | E::Sql(_)
             | E::Io { .. } => Code::Storage,
             E::Random(_) => Code::Internal,
+            E::Peer(refusal) => {
+                use tern_store::PeerRefusal as P;
+                match refusal {
+                    P::AlreadyEnrolled { .. } => Code::Conflict,
+                    P::UnknownPeer { .. } | P::NoBundleKeys { .. } => Code::NotFound,
+                    P::KeysChanged { .. } => Code::Forbidden,
+                    P::NoSite | P::OtherSite { .. } => Code::InvalidInput,
+                }
+            }
         };
         ApiError::new(code, e.to_string())
     }

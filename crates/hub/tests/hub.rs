@@ -462,9 +462,9 @@ fn a_device_syncs_with_its_hub_in_the_field_and_the_server_in_town() {
         tern_sync::enrol(&mut s, &hub_url, &code, ACCOUNT_PASSWORD).expect("enrol with the hub");
         let again = hub.enrolment_code(None).expect("code");
         match tern_sync::enrol(&mut s, &hub_url, &again, ACCOUNT_PASSWORD) {
-            Err(SyncError::Store(tern_store::StoreError::Refused(m))) => {
-                assert!(m.contains("already enrolled"), "{m}")
-            }
+            Err(SyncError::Store(tern_store::StoreError::Peer(
+                tern_store::PeerRefusal::AlreadyEnrolled { server },
+            ))) => assert_eq!(server, hub_url),
             other => panic!("enrolled twice with one hub: {other:?}"),
         }
         let peers = bilal(&d).peers().expect("peers");

@@ -104,8 +104,34 @@ pub struct PeerExtras<'a> {
     pub bundle_peer: Option<&'a str>,
 }
 
-fn refused(msg: impl Into<String>) -> StoreError {
-    StoreError::Refused(msg.into())
+/// Why an enrolment, a choice of peer or a peer's keys were refused; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerRefusal {
+    #[error("the server gave this device no site")]
+    NoSite,
+    #[error(
+        "this device is already enrolled with {server}; a device enrols once with each hub \
+         or server (use a new store to start again)"
+    )]
+    AlreadyEnrolled { server: String },
+    #[error(
+        "this device works for site `{site}`, and {server} serves {serves}; enrol it with \
+         the hub or server of its own site"
+    )]
+    OtherSite {
+        site: String,
+        server: String,
+        serves: String,
+    },
+    #[error("`{which}` is not a hub or server this device enrolled with; its peers: {peers}")]
+    UnknownPeer { which: String, peers: String },
+    #[error(
+        "the peer `{peer}` presented other bundle keys than it did before; nothing was \
+         changed (ask an administrator: this may be an impostor)"
+    )]
+    KeysChanged { peer: String },
+    #[error("no bundle keys of `{peer}` on this device")]
+    NoBundleKeys { peer: String },
 }
 
 fn same_server(a: &str, b: &str) -> bool {
@@ -186,30 +212,24 @@ impl Store {
         extras: PeerExtras<'_>,
     ) -> Result<()> {
         let role = Role::parse(&e.role)?;
-        let first = e
-            .sites
-            .first()
-            .ok_or_else(|| refused("the server gave this device no site"))?
-            .clone();
+        let first = e.sites.first().ok_or(PeerRefusal::NoSite)?.clone();
         self.ensure_sync_schema()?;
         let server = e.server.trim_end_matches('/').to_string();
         let peers = self.peers()?;
         if peers.iter().any(|p| same_server(&p.server, &server)) {
-            return Err(refused(format!(
-                "this device is already enrolled with {server}; a device enrols once with \
-                 each hub or server (use a new store to start again)"
-            )));
+            return Err(PeerRefusal::AlreadyEnrolled { server }.into());
         }
         let later = !peers.is_empty();
         if later && !e.sites.contains(&self.site) {
-            return Err(refused(format!(
-                "this device works for site `{}`, and {server} serves {}; enrol it with the \
-                 hub or server of its own site",
-                self.site,
-                e.sites.join(", ")
-            )));
+            return Err(PeerRefusal::OtherSite {
+                site: self.site.clone(),
+                server,
+                serves: e.sites.join(", "),
+            }
+            .into());
         }
-        let sites = serde_json::to_string(&e.sites).map_err(|e| refused(e.to_string()))?;
+        let sites = serde_json::to_string(&e.sites)
+            .map_err(|e| StoreError::Refused(format!("cannot encode the sites: {e}")))?;
         let version = accounts.map_or(0, |(v, _)| i64::try_from(v).unwrap_or(i64::MAX));
         let peer = self.in_tx(|s| {
             s.conn.execute(
@@ -313,14 +333,15 @@ impl Store {
             }
             None => {
                 let names: Vec<String> = self.peers()?.into_iter().map(|p| p.server).collect();
-                Err(refused(format!(
-                    "`{which}` is not a hub or server this device enrolled with; its peers: {}",
-                    if names.is_empty() {
+                Err(PeerRefusal::UnknownPeer {
+                    which: which.to_string(),
+                    peers: if names.is_empty() {
                         "none (enrol it first)".to_string()
                     } else {
                         names.join(", ")
-                    }
-                )))
+                    },
+                }
+                .into())
             }
         }
     }
@@ -529,24 +550,24 @@ mod tests {
         let mut s = store(dir.path());
         s.set_enrolment(&enrolment("https://server", &["site-a"]))
             .expect("server");
-        for (e, says) in [
-            (
-                enrolment("https://server/", &["site-a"]),
-                "already enrolled",
-            ),
-            (
-                enrolment("https://hub", &["site-b"]),
-                "works for site `site-a`",
-            ),
-        ] {
-            match s.set_enrolment(&e) {
-                Err(StoreError::Refused(m)) => assert!(m.contains(says), "{m}"),
-                other => panic!("{e:?}: {other:?}"),
+        match s.set_enrolment(&enrolment("https://server/", &["site-a"])) {
+            Err(StoreError::Peer(PeerRefusal::AlreadyEnrolled { server })) => {
+                assert_eq!(server, "https://server")
             }
+            other => panic!("enrolled twice with one server: {other:?}"),
+        }
+        match s.set_enrolment(&enrolment("https://hub", &["site-b"])) {
+            Err(e @ StoreError::Peer(PeerRefusal::OtherSite { .. })) => {
+                assert!(e.to_string().contains("works for site `site-a`"), "{e}");
+                assert!(e.is_refusal());
+            }
+            other => panic!("a hub of another site: {other:?}"),
         }
         assert_eq!(s.peers().expect("peers").len(), 1, "nothing was added");
         match s.use_peer("https://elsewhere") {
-            Err(StoreError::Refused(m)) => assert!(m.contains("https://server"), "{m}"),
+            Err(StoreError::Peer(PeerRefusal::UnknownPeer { peers, .. })) => {
+                assert_eq!(peers, "https://server")
+            }
             other => panic!("an unknown peer was chosen: {other:?}"),
         }
         assert_eq!(s.site, "site-a");

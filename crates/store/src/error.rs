@@ -70,6 +70,9 @@ pub enum StoreError {
     BadDocument(String, String),
     #[error("{0}")]
     Refused(String),
+    /// A hub or server this device enrols or syncs with (enrolment.rs, peers.rs).
+    #[error(transparent)]
+    Peer(#[from] crate::enrolment::PeerRefusal),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("I/O error on {path}: {source}")]

@@ -9,7 +9,8 @@
 //! Invariant: the secret never leaves the SQLCipher database except to the caller
 //! that signs or opens a bundle.
 
-use crate::error::{Result, StoreError};
+use crate::enrolment::PeerRefusal;
+use crate::error::Result;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 
@@ -100,11 +101,10 @@ impl Store {
                 .optional()?;
             match have {
                 Some((sign, seal)) if sign == peer.sign && seal == peer.seal => Ok(()),
-                Some(_) => Err(StoreError::Refused(format!(
-                    "the peer `{}` presented other bundle keys than it did before; nothing \
-                     was changed (ask an administrator: this may be an impostor)",
-                    peer.id
-                ))),
+                Some(_) => Err(PeerRefusal::KeysChanged {
+                    peer: peer.id.clone(),
+                }
+                .into()),
                 None => {
                     s.conn.execute(
                         "INSERT INTO peers(peer_id, sign, seal) VALUES (?1, ?2, ?3)",
@@ -125,9 +125,10 @@ impl Store {
                 [peer],
             )?;
             if n == 0 {
-                return Err(StoreError::Refused(format!(
-                    "no bundle keys of `{peer}` on this device"
-                )));
+                return Err(PeerRefusal::NoBundleKeys {
+                    peer: peer.to_string(),
+                }
+                .into());
             }
             let seq: i64 = s.conn.query_row(
                 "SELECT out_seq FROM peers WHERE peer_id = ?1",

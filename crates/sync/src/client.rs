@@ -13,7 +13,7 @@ use reqwest::blocking::{Client, Response};
 use serde::Serialize;
 use std::time::Duration;
 use tern_store::{
-    Enrolment, IncomingDoc, IncomingForm, OutgoingPage, PeerExtras, Store, StoreError,
+    Enrolment, IncomingDoc, IncomingForm, OutgoingPage, PeerExtras, PeerRefusal, Store, StoreError,
 };
 
 /// Everything a sync or an enrolment can fail with. Messages say what to do.
@@ -284,11 +284,7 @@ pub fn enrol(
     let url = format!("{server}/v1/enroll");
     // Refused before the code is spent.
     if store.peers()?.iter().any(|p| p.server == server) {
-        return Err(StoreError::Refused(format!(
-            "this device is already enrolled with {server}; a device enrols once with each \
-             hub or server"
-        ))
-        .into());
+        return Err(StoreError::from(PeerRefusal::AlreadyEnrolled { server }).into());
     }
     // A hub's code pins its certificate: the enrolment itself trusts only it, and the
     // pin is kept with the enrolment, so no later request to this peer trusts another.
