@@ -35,7 +35,9 @@ mod error;
 mod exchange;
 mod ids;
 mod import;
+mod incoming;
 mod keys;
+mod outgoing;
 mod peers;
 mod proof;
 mod records;
@@ -59,15 +61,15 @@ pub use error::{Result, StoreError};
 pub use exchange::{ExportReport, ImportReport};
 pub use ids::parse_subject_id;
 pub use import::{ImportRefusal, RecordImportReport};
+pub use incoming::{IncomingDoc, IncomingForm, PullApplied};
 pub use keys::{database_key, key_path};
+pub use outgoing::{OutgoingChange, OutgoingPage};
 pub use peers::PeerRow;
 pub use records::{RecordFilter, RecordRow, RecordView};
 pub use sealed::RestrictedKeyPair;
 pub use store::{Store, COMPACT_AFTER};
 pub use subjects::{SubjectHit, SubjectQuery};
-pub use sync_state::{
-    IncomingDoc, IncomingForm, OutgoingChange, OutgoingPage, PullApplied, SyncStatus,
-};
+pub use sync_state::SyncStatus;
 pub use tern_record::chunk::{
     apply_chunks, apply_chunks_within, check_size, chunk_kind, document_actors, document_hash,
     load_chunks, load_chunks_within, ChunkError, ChunkKind, ChunkLimits, LoadError,
