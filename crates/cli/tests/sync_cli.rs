@@ -357,6 +357,27 @@ fn recover_the_revoked_work(dir: &Path, record: &str) {
     assert_eq!(again["import"]["new_changes"], 0, "{again}");
 }
 
+/// A new device store `dir/FILE` for `user` at site-a; its path.
+fn new_device(dir: &std::path::Path, file: &str, user: &str) -> String {
+    let db_s = dir.join(file).to_string_lossy().to_string();
+    ok(&run(
+        &[
+            "device", "--db", &db_s, "init", "--user", user, "--site", "site-a",
+        ],
+        "device-pass-1",
+    ));
+    db_s
+}
+
+/// `user` enrols the device at `db` with the server at `url`.
+fn enrol(db: &str, user: &str, url: &str, code: &str) {
+    ok(&as_user(
+        db,
+        user,
+        &["enroll", "--server", url, "--code", code],
+    ));
+}
+
 /// `tern device --db DB --user USER ...`, every local user with the same password.
 fn as_user(db: &str, user: &str, args: &[&str]) -> Output {
     Command::new(TERN)
@@ -392,14 +413,7 @@ fn local_users_must_be_accounts_from_enrolment_on() {
 
     // A device used offline before enrolment: `karim` is no account of the site and
     // captured a record.
-    let db = dir.path().join("a.db");
-    let db_s = db.to_string_lossy().to_string();
-    ok(&run(
-        &[
-            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
-        ],
-        "device-pass-1",
-    ));
+    let db_s = new_device(dir.path(), "a.db", "amina");
     ok(&as_user(&db_s, "amina", &["user", "add", "karim"]));
     let subject = ok(&as_user(
         &db_s,
@@ -460,7 +474,9 @@ fn local_users_must_be_accounts_from_enrolment_on() {
     // the server later, stood in for by a device list that still names it): exit 1,
     // naming the user and what to do; nothing is lost.
     {
-        let mut s = tern_store::Store::open(&db, Some("amina"), "device-pass-1").expect("open");
+        let mut s =
+            tern_store::Store::open(std::path::Path::new(&db_s), Some("amina"), "device-pass-1")
+                .expect("open");
         s.apply_accounts(
             1,
             &[
@@ -537,20 +553,9 @@ fn an_administrator_changes_an_accounts_role_and_sites_and_devices_follow() {
 
     // A device at site-a: karim works at site-b only, so he cannot be added, and the
     // message says which command fixes it.
-    let db = dir.path().join("a.db");
-    let db_s = db.to_string_lossy().to_string();
-    ok(&run(
-        &[
-            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
-        ],
-        "device-pass-1",
-    ));
+    let db_s = new_device(dir.path(), "a.db", "amina");
     let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
-    ok(&as_user(
-        &db_s,
-        "amina",
-        &["enroll", "--server", &url, "--code", &code],
-    ));
+    enrol(&db_s, "amina", &url, &code);
     let refused = as_user(&db_s, "amina", &["user", "add", "karim"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
@@ -681,20 +686,9 @@ fn a_screener_cannot_act_as_a_clinician_through_the_cli() {
         .expect("run tern");
     ok(&clinician);
 
-    let db = dir.path().join("tablet.db");
-    let db_s = db.to_string_lossy().to_string();
-    ok(&run(
-        &[
-            "device", "--db", &db_s, "init", "--user", "bilal", "--site", "site-a",
-        ],
-        "device-pass-1",
-    ));
+    let db_s = new_device(dir.path(), "tablet.db", "bilal");
     let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
-    ok(&as_user(
-        &db_s,
-        "bilal",
-        &["enroll", "--server", &url, "--code", &code],
-    ));
+    enrol(&db_s, "bilal", &url, &code);
     let subject = ok(&as_user(
         &db_s,
         "bilal",
@@ -778,20 +772,9 @@ fn a_clinician_proven_after_the_key_holder_opens_restricted_sections_at_once() {
             "user", "add", user, "--role", role, "--site", "site-a",
         ]));
     }
-    let db = dir.path().join("tablet.db");
-    let db_s = db.to_string_lossy().to_string();
-    ok(&run(
-        &[
-            "device", "--db", &db_s, "init", "--user", "amina", "--site", "site-a",
-        ],
-        "device-pass-1",
-    ));
+    let db_s = new_device(dir.path(), "tablet.db", "amina");
     let code = ok(&admin(&["device", "enroll", "--site", "site-a"]));
-    ok(&as_user(
-        &db_s,
-        "amina",
-        &["enroll", "--server", &url, "--code", &code],
-    ));
+    enrol(&db_s, "amina", &url, &code);
     ok(&as_user(&db_s, "amina", &["user", "add", "zara"]));
     ok(&as_user(&db_s, "amina", &["user", "add", "bilal"]));
     let subject = ok(&as_user(

@@ -227,6 +227,15 @@ fn granted_public(answer: &serde_json::Value, user: &crypto_box::SecretKey) -> O
     ))
 }
 
+/// `account`'s proof on the device at `db` with a new key pair of theirs: must
+/// succeed; the public key of the restricted key it brings, if any.
+fn proof_grants(url: &str, db: &Path, account: &str, name: &str) -> Option<String> {
+    let (public, secret) = key_pair();
+    let (status, answer) = prove_http(url, &token_of(db, account), account, &public);
+    assert_eq!(status, 200, "{name}: {answer}");
+    granted_public(&answer, &secret)
+}
+
 fn escrow_http(
     url: &str,
     token: &str,
@@ -330,11 +339,8 @@ fn escrow(backend: Backend) {
     let (status, answer) = prove_http(&url, &token_of(&tablet, "zara"), "zara", "zz");
     assert_eq!(status, 400, "{name}: {answer}");
     // Her proof on tablet A, asked again: A's own key, sealed to the key sent.
-    let (public, secret) = key_pair();
-    let (status, answer) = prove_http(&url, &token_of(&tablet, "zara"), "zara", &public);
-    assert_eq!(status, 200, "{name}: {answer}");
     assert_eq!(
-        granted_public(&answer, &secret).as_deref(),
+        proof_grants(&url, &tablet, "zara", name).as_deref(),
         Some(tablet_key.as_str()),
         "{name}"
     );
@@ -365,11 +371,8 @@ fn escrow(backend: Backend) {
     drop(amina);
     let other_key = restricted_public(&other, "bilal").expect("B's key");
     assert_ne!(other_key, tablet_key, "{name}");
-    let (public, secret) = key_pair();
-    let (status, answer) = prove_http(&url, &token_of(&other, "zara"), "zara", &public);
-    assert_eq!(status, 200, "{name}: {answer}");
     assert_eq!(
-        granted_public(&answer, &secret).as_deref(),
+        proof_grants(&url, &other, "zara", name).as_deref(),
         Some(other_key.as_str()),
         "{name}: B's own key"
     );
