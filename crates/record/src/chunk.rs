@@ -594,22 +594,7 @@ mod tests {
 
     /// A chunk of `kind` around `data`, with a good checksum.
     pub(crate) fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
-        let mut body = vec![kind];
-        let mut n = data.len() as u64;
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            body.push(if n == 0 { b } else { b | 0x80 });
-            if n == 0 {
-                break;
-            }
-        }
-        body.extend_from_slice(data);
-        let hash = Sha256::digest(&body);
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&hash[..4]);
-        out.extend(body);
-        out
+        crate::fuzzing::seal(kind, data)
     }
 
     fn deflate(data: &[u8]) -> Vec<u8> {
