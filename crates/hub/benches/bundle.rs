@@ -9,6 +9,7 @@
 
 #[path = "../../store/benches/bench_records.rs"]
 mod bench_records;
+mod common;
 
 use std::time::{Duration, Instant};
 use tern_server::admin::Admin;
@@ -16,17 +17,7 @@ use tern_server::{ServeConfig, Storage};
 use tern_store::{Role, Store};
 use tern_sync::device_bundle;
 
-const PASSWORD: &str = "device-pass-1";
-const ACCOUNT_PASSWORD: &str = "account-pass-1";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{arg, ACCOUNT_PASSWORD, PASSWORD};
 
 fn median_p95(mut d: Vec<Duration>) -> (f64, f64) {
     d.sort();

@@ -6,6 +6,7 @@
 
 #[path = "../../store/benches/bench_records.rs"]
 mod bench_records;
+mod common;
 
 use std::time::Instant;
 use tern_hub::Hub;
@@ -13,17 +14,7 @@ use tern_server::admin::Admin;
 use tern_server::{ServeConfig, Storage};
 use tern_store::{Role, Store};
 
-const PASSWORD: &str = "device-pass-1";
-const ACCOUNT_PASSWORD: &str = "account-pass-1";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{arg, ACCOUNT_PASSWORD, PASSWORD};
 
 fn main() {
     let devices = arg("--devices", 10);
