@@ -30,6 +30,7 @@ pub mod export;
 pub mod facts;
 pub mod guard;
 pub mod limits;
+pub mod migrate;
 pub mod pg_tls;
 pub mod postgres;
 pub mod quarantine;

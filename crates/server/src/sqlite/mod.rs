@@ -11,104 +11,14 @@
 //! Sequence numbers come from a counter row updated in the writing transaction, so
 //! they increase in commit order.
 
+pub(crate) mod schema;
+
 use crate::db::*;
 use crate::enrolment::{hub_link, EnrolmentCode, HubLink, KnownDevice};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS sites(name TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS accounts(
-    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS account_sites(
-    account TEXT NOT NULL, site TEXT NOT NULL, PRIMARY KEY(account, site));
-CREATE TABLE IF NOT EXISTS enrolments(
-    code_hash TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT,
-    expires_ms INTEGER NOT NULL, used_by TEXT);
-CREATE TABLE IF NOT EXISTS devices(
-    id TEXT PRIMARY KEY, site TEXT NOT NULL, account TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE, last_sync TEXT, revoked INTEGER NOT NULL DEFAULT 0);
--- The accounts that proved themselves (own password, online) on each device: the only
--- authors a device may push changes for. Devices enrolled before this table existed
--- keep their enrolling account.
-CREATE TABLE IF NOT EXISTS device_accounts(
-    device_id TEXT NOT NULL, account TEXT NOT NULL, proven_ms INTEGER NOT NULL,
-    PRIMARY KEY(device_id, account));
-INSERT OR IGNORE INTO device_accounts(device_id, account, proven_ms)
-    SELECT id, account, 0 FROM devices;
-CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- Each device's escrowed restricted key pair (crate::escrow): the secret key is sealed
--- to a proving clinician's or supervisor's own key in the answer to their proof.
-CREATE TABLE IF NOT EXISTS restricted_keys(
-    device_id TEXT PRIMARY KEY, public TEXT NOT NULL, secret TEXT NOT NULL,
-    escrowed_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions(
-    token_hash TEXT PRIMARY KEY, account TEXT NOT NULL, expires_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at_ms);
-CREATE TABLE IF NOT EXISTS access_log(
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
-    role TEXT NOT NULL, device TEXT NOT NULL, site TEXT NOT NULL,
-    action TEXT NOT NULL, object TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO counter(name, value) VALUES ('seq', 0);
-CREATE TABLE IF NOT EXISTS log(
-    seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
-    site TEXT NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL,
-    origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
-CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);
-CREATE INDEX IF NOT EXISTS log_doc ON log(doc_id, seq);
-CREATE INDEX IF NOT EXISTS log_site ON log(site, seq);
-CREATE TABLE IF NOT EXISTS docs(
-    doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
-    last_seq INTEGER NOT NULL, verified_seq INTEGER NOT NULL DEFAULT 0,
-    quarantine_reason TEXT, summary TEXT);
-CREATE INDEX IF NOT EXISTS docs_unverified ON docs(verified_seq, last_seq);
--- The verification queue: documents with chunks not yet verified. Pulls serve only
--- what lies before the first unverified chunk (see `pull`).
-CREATE INDEX IF NOT EXISTS docs_pending ON docs(verified_seq)
-    WHERE last_seq > verified_seq AND kind IN ('record', 'restricted', 'subject');
-CREATE TABLE IF NOT EXISTS records(
-    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
-    form_version TEXT NOT NULL, subject_id TEXT NOT NULL, status TEXT NOT NULL,
-    conflict INTEGER NOT NULL);
--- What the server knows of each record (crate::facts): the verdict as JSON text.
-CREATE TABLE IF NOT EXISTS record_facts(
-    record_id TEXT PRIMARY KEY, site TEXT NOT NULL, form_id TEXT NOT NULL,
-    encounter_date TEXT NOT NULL,
-    -- What reports read (crate::facts::report_view): a compact copy of `row`, before
-    -- it so that reading it never walks `row`'s overflow pages.
-    report TEXT NOT NULL, row TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS record_facts_day ON record_facts(encounter_date, site, form_id);
--- Exports page through one form's records in day order (crate::export::store).
-CREATE INDEX IF NOT EXISTS record_facts_export ON record_facts(form_id, encounter_date, record_id);
--- What each record gives the reports (crate::reports::parts_of), written with its
--- facts: counts that aggregate reports add up by key, lines that worklists read.
--- Both are kept in report and day order, so that a report reads a range of pages.
-CREATE TABLE IF NOT EXISTS report_counts(
-    report TEXT NOT NULL, encounter_date TEXT NOT NULL, site TEXT NOT NULL,
-    form_id TEXT NOT NULL, record_id TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY(report, encounter_date, site, form_id, record_id, key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS report_counts_record ON report_counts(record_id);
-CREATE TABLE IF NOT EXISTS report_lines(
-    report TEXT NOT NULL, encounter_date TEXT NOT NULL, record_id TEXT NOT NULL,
-    site TEXT NOT NULL, form_id TEXT NOT NULL, subject_id TEXT NOT NULL,
-    status TEXT NOT NULL, created TEXT NOT NULL, body TEXT NOT NULL,
-    -- When the line is on its list, when its record is a stale draft, its place on
-    -- the list (crate::reports::Line::listed_from, stale_from, urgency).
-    listed_from TEXT NOT NULL DEFAULT '', stale_from TEXT, urgency TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY(report, encounter_date, record_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS report_lines_record ON report_lines(record_id);
-";
-
-/// What a report counts of its lines (crate::reports::Tally) without reading them.
-/// Made after the columns are (databases made before them gain them at open).
-const REPORT_LINES_TALLY: &str = "
-CREATE INDEX IF NOT EXISTS report_lines_tally
-    ON report_lines(report, encounter_date, site, form_id, listed_from, stale_from);
-";
 
 /// Sequence numbers a pull considers at most per round trip (a pull page is cut by
 /// bytes; this bounds the work of finding them).
@@ -148,7 +58,7 @@ impl SqliteDb {
         if is_plaintext(&path)? {
             encrypt_in_place(&path, &key)?;
         }
-        let conn = Connection::open(&path)?;
+        let mut conn = Connection::open(&path)?;
         let pragma = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", key.as_str()));
         conn.execute_batch(&pragma)?;
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -163,58 +73,7 @@ impl SqliteDb {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         conn.execute_batch("PRAGMA synchronous=FULL;")?;
-        unique_per_document(&conn)?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(crate::quarantine::SQLITE_SCHEMA)?;
-        // Exports (issue 18): recipients and approvals.
-        conn.execute_batch(crate::export::store::SQLITE_SCHEMA)?;
-        // Databases made before document summaries (protocol 2).
-        let has_summary: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'summary'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_summary {
-            conn.execute_batch("ALTER TABLE docs ADD COLUMN summary TEXT")?;
-        }
-        // Databases made before records kept the day they were started: the column,
-        // filled from the verified summaries.
-        let has_created: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('records') WHERE name = 'created'",
-            [],
-            |r| r.get(0),
-        )?;
-        // Devices enrolled through a supervisor hub (via_hub: the hub's device id).
-        let has_via_hub: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('devices') WHERE name = 'via_hub'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_via_hub {
-            conn.execute_batch("ALTER TABLE devices ADD COLUMN via_hub TEXT")?;
-        }
-        if !has_created {
-            conn.execute_batch(
-                "ALTER TABLE records ADD COLUMN created TEXT NOT NULL DEFAULT '';
-                 UPDATE records SET created = coalesce((SELECT json_extract(d.summary, '$.Record.created')
-                     FROM docs d WHERE d.doc_id = records.record_id), '');",
-            )?;
-        }
-        // Databases made before worklists were bounded in SQL (report parts version
-        // 1): the columns, filled when `tern serve` rebuilds the parts.
-        let has_listed: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('report_lines') WHERE name = 'listed_from'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_listed {
-            conn.execute_batch(
-                "ALTER TABLE report_lines ADD COLUMN listed_from TEXT NOT NULL DEFAULT '';
-                 ALTER TABLE report_lines ADD COLUMN stale_from TEXT;
-                 ALTER TABLE report_lines ADD COLUMN urgency TEXT NOT NULL DEFAULT '';",
-            )?;
-        }
-        conn.execute_batch(REPORT_LINES_TALLY)?;
+        schema::migrate(&mut conn)?;
         Ok(SqliteDb {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -234,35 +93,6 @@ impl SqliteDb {
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
     }
-}
-
-/// Databases made before a chunk was unique per document had `hash UNIQUE` over the
-/// whole log: a second document holding a byte-identical chunk (two empty restricted
-/// twins made in the same millisecond by the same user, say) was acknowledged and
-/// never stored. Rebuilds such a log with the same rows, in one transaction.
-fn unique_per_document(conn: &Connection) -> DbResult<()> {
-    let sql: Option<String> = conn
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'log'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if !sql.is_some_and(|s| s.contains("hash BLOB NOT NULL UNIQUE")) {
-        return Ok(());
-    }
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         CREATE TABLE log_per_document(
-             seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, kind TEXT NOT NULL,
-             site TEXT NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL,
-             origin TEXT NOT NULL, quarantined INTEGER NOT NULL DEFAULT 0);
-         INSERT INTO log_per_document SELECT seq, doc_id, kind, site, hash, bytes, origin, quarantined FROM log;
-         DROP TABLE log;
-         ALTER TABLE log_per_document RENAME TO log;
-         COMMIT;",
-    )?;
-    Ok(())
 }
 
 /// Where the database key lives.
@@ -1918,8 +1748,10 @@ mod tests {
         let db = SqliteDb::open(dir.path()).expect("open");
         // A database made before worklists were bounded in SQL, with one record.
         rt.block_on(db.run(|c| {
+            // Made before numbered migrations too: no `schema_migrations`.
             c.execute_batch(
-                "DROP INDEX report_lines_tally;
+                "DROP TABLE schema_migrations;
+                 DROP INDEX report_lines_tally;
                  ALTER TABLE report_lines DROP COLUMN listed_from;
                  ALTER TABLE report_lines DROP COLUMN stale_from;
                  ALTER TABLE report_lines DROP COLUMN urgency;
@@ -2035,7 +1867,7 @@ mod tests {
         let path = dir.path().join("tern-server.db");
         {
             let plain = Connection::open(&path).expect("plain");
-            plain.execute_batch(SCHEMA).expect("schema");
+            plain.execute_batch(schema::SCHEMA).expect("schema");
             plain
                 .execute("INSERT INTO sites(name) VALUES ('old-site')", [])
                 .expect("row");
@@ -2060,7 +1892,7 @@ mod tests {
         };
         {
             // The schema of databases made before: `hash` unique over the whole log.
-            let old = SCHEMA.replace("hash BLOB NOT NULL,", "hash BLOB NOT NULL UNIQUE,");
+            let old = schema::SCHEMA.replace("hash BLOB NOT NULL,", "hash BLOB NOT NULL UNIQUE,");
             let old = old.replace(
                 "CREATE UNIQUE INDEX IF NOT EXISTS log_doc_hash ON log(doc_id, hash);",
                 "",
@@ -2101,7 +1933,7 @@ mod tests {
         {
             // The schema before: no `records.created`.
             let plain = Connection::open(dir.path().join("tern-server.db")).expect("plain");
-            plain.execute_batch(SCHEMA).expect("old schema");
+            plain.execute_batch(schema::SCHEMA).expect("old schema");
             let summary = r#"{"Record":{"form_id":"pda","form_version":"1.0.0","subject_id":"S","site":"site-a","status":"draft","created":"2026-03-09T08:00:00Z","conflict":false}}"#;
             plain
                 .execute(
