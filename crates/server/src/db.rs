@@ -166,6 +166,58 @@ pub(crate) fn verified_head(stored: i64, first_unverified: Option<i64>) -> i64 {
     first_unverified.map_or(stored, |first| (first - 1).min(stored))
 }
 
+/// How a pull page is cut, for both backends. Rows come in sequence order; each is
+/// taken while the page stays within `max_bytes` (the first always, so a chunk larger
+/// than a page travels alone); the first that does not fit cuts the page, and none
+/// after it is taken. A page is cut too when the rows found reached the most a pull
+/// considers (`limit`): the device asks again from the page's cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageCut {
+    max_bytes: usize,
+    size: usize,
+    taken: usize,
+    more: bool,
+}
+
+impl PageCut {
+    /// A page of at most `max_bytes`, over `found` rows read with `LIMIT limit`.
+    pub(crate) fn new(max_bytes: usize, found: usize, limit: i64) -> PageCut {
+        PageCut {
+            max_bytes,
+            size: 0,
+            taken: 0,
+            more: i64::try_from(found).map_or(true, |n| n >= limit),
+        }
+    }
+
+    /// Whether the next row, of `len` bytes, joins the page. Once one does not, the
+    /// page is cut: stop there.
+    pub(crate) fn take(&mut self, len: usize) -> bool {
+        if self.taken > 0 && self.size.saturating_add(len) > self.max_bytes {
+            self.more = true;
+            return false;
+        }
+        self.size += len;
+        self.taken += 1;
+        true
+    }
+
+    /// Whether more rows wait past this page.
+    pub(crate) fn more(&self) -> bool {
+        self.more
+    }
+
+    /// The cursor the page returns: its last row's sequence when cut (`asked` for
+    /// an empty page), else the verified head (never behind the cursor asked from).
+    pub(crate) fn cursor(&self, asked: i64, last_taken: Option<i64>, head: i64) -> i64 {
+        if self.more {
+            last_taken.unwrap_or(asked)
+        } else {
+            head.max(asked)
+        }
+    }
+}
+
 /// A pull page.
 #[derive(Debug, Clone)]
 pub struct Pulled {
@@ -613,4 +665,66 @@ pub trait Db: Send + Sync + 'static {
     /// version `version` (setting `crate::reports::PARTS_SETTING`): `tern serve`
     /// reprojects at start when so, then notes the version.
     fn report_parts_missing(&self, version: &str) -> impl Future<Output = DbResult<bool>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes rows of these sizes into a page; the sizes taken.
+    fn fill(cut: &mut PageCut, sizes: &[usize]) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for &len in sizes {
+            if !cut.take(len) {
+                break;
+            }
+            taken.push(len);
+        }
+        taken
+    }
+
+    #[test]
+    fn a_page_takes_rows_while_they_fit_and_is_cut_at_the_first_that_does_not() {
+        let mut cut = PageCut::new(10, 4, 100);
+        assert_eq!(fill(&mut cut, &[4, 6, 1, 1]), vec![4, 6]);
+        assert!(cut.more(), "cut: more rows wait");
+        assert_eq!(cut.cursor(0, Some(17), 40), 17, "from its last row");
+    }
+
+    #[test]
+    fn a_row_larger_than_a_page_travels_alone() {
+        let mut cut = PageCut::new(10, 2, 100);
+        assert_eq!(fill(&mut cut, &[25, 1]), vec![25]);
+        assert!(cut.more());
+        let mut cut = PageCut::new(10, 2, 100);
+        assert_eq!(fill(&mut cut, &[1, 25]), vec![1]);
+        assert!(cut.more());
+    }
+
+    #[test]
+    fn a_page_holding_every_row_found_moves_the_cursor_to_the_head() {
+        let mut cut = PageCut::new(10, 3, 100);
+        assert_eq!(fill(&mut cut, &[3, 3, 4]), vec![3, 3, 4]);
+        assert!(!cut.more());
+        assert_eq!(cut.cursor(5, Some(9), 40), 40);
+        // Never behind the cursor asked from (a head below it: chunks wait).
+        assert_eq!(PageCut::new(10, 0, 100).cursor(50, None, 40), 50);
+    }
+
+    #[test]
+    fn rows_found_up_to_the_limit_cut_the_page_even_when_they_fit() {
+        let mut cut = PageCut::new(1000, 3, 3);
+        assert_eq!(fill(&mut cut, &[1, 1, 1]), vec![1, 1, 1]);
+        assert!(cut.more(), "rows past the limit may wait");
+        assert_eq!(cut.cursor(0, Some(3), 40), 3);
+        // Nothing taken (the limit reached by rows not read): the cursor stays.
+        assert_eq!(PageCut::new(1000, 3, 3).cursor(7, None, 40), 7);
+    }
+
+    #[test]
+    fn the_head_is_just_before_the_first_unverified_chunk() {
+        assert_eq!(verified_head(40, None), 40);
+        assert_eq!(verified_head(40, Some(31)), 30);
+        assert_eq!(verified_head(40, Some(45)), 40);
+    }
 }

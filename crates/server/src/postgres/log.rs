@@ -202,9 +202,8 @@ pub(super) async fn pull(
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let mut items = Vec::new();
-    let mut size = 0usize;
-    let mut more = seqs.len() as i64 >= PULL_ROWS;
+    let mut items: Vec<LogItem> = Vec::new();
+    let mut cut = PageCut::new(max_bytes, seqs.len(), PULL_ROWS);
     'page: for batch in seqs.chunks(PULL_BATCH) {
         let rows = tx
             .query(
@@ -217,11 +216,9 @@ pub(super) async fn pull(
             .await?;
         for r in &rows {
             let bytes: Vec<u8> = r.get(4);
-            if !items.is_empty() && size + bytes.len() > max_bytes {
-                more = true;
+            if !cut.take(bytes.len()) {
                 break 'page;
             }
-            size += bytes.len();
             items.push(LogItem {
                 seq: r.get(0),
                 doc_id: r.get(1),
@@ -233,15 +230,10 @@ pub(super) async fn pull(
         }
     }
     tx.commit().await?;
-    let cursor = if more {
-        items.last().map_or(cursor, |i| i.seq)
-    } else {
-        head.max(cursor)
-    };
     Ok(Pulled {
+        cursor: cut.cursor(cursor, items.last().map(|i| i.seq), head),
         items,
-        cursor,
-        more,
+        more: cut.more(),
         head,
         waiting: head < stored,
     })

@@ -173,9 +173,8 @@ pub(super) async fn pull(
                     CASE WHEN d.verified_seq >= d.last_seq THEN d.summary END
              FROM log l LEFT JOIN docs d ON d.doc_id = l.doc_id WHERE l.seq = ?1",
         )?;
-        let mut items = Vec::new();
-        let mut size = 0usize;
-        let mut more = seqs.len() as i64 >= PULL_ROWS;
+        let mut items: Vec<LogItem> = Vec::new();
+        let mut cut = PageCut::new(max_bytes, seqs.len(), PULL_ROWS);
         for seq in &seqs {
             let item = stmt.query_row([seq], |r| {
                 Ok(LogItem {
@@ -187,22 +186,15 @@ pub(super) async fn pull(
                     summary: r.get(5)?,
                 })
             })?;
-            if !items.is_empty() && size + item.bytes.len() > max_bytes {
-                more = true;
+            if !cut.take(item.bytes.len()) {
                 break;
             }
-            size += item.bytes.len();
             items.push(item);
         }
-        let cursor = if more {
-            items.last().map_or(cursor, |i| i.seq)
-        } else {
-            head.max(cursor)
-        };
         Ok(Pulled {
+            cursor: cut.cursor(cursor, items.last().map(|i| i.seq), head),
             items,
-            cursor,
-            more,
+            more: cut.more(),
             head,
             waiting: head < stored,
         })
