@@ -33,6 +33,7 @@ pub mod limits;
 pub mod migrate;
 pub mod pg_tls;
 pub mod postgres;
+pub mod push;
 pub mod quarantine;
 pub mod report_api;
 pub mod reports;
