@@ -98,24 +98,6 @@ pub struct Redeem {
     pub now_ms: i64,
 }
 
-/// The refusal of an enrolment whose device holds local users who are not accounts
-/// of `site` (names only, sorted): what to do, and that nothing changed.
-pub fn unknown_local_users(site: &str, unknown: &[String]) -> DbError {
-    let names = unknown
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    DbError::Refused(format!(
-        "this device has local users who are not accounts of site `{site}`: {names} (the \
-         server would refuse everything they record); ask an administrator to add these \
-         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`, or \
-         `tern admin user change NAME --site {site}` for an account of another site), \
-         then enrol again with the same code. Nothing was stored: the code is still \
-         valid and this device keeps all its data"
-    ))
-}
-
 /// What a redeemed code gave.
 #[derive(Debug, Clone)]
 pub struct Redeemed {
@@ -397,10 +379,6 @@ pub trait Db: Send + Sync + 'static {
         account: Option<&str>,
         expires_ms: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
-    /// Marks the code used and creates the device, in one transaction. Refuses an
-    /// unknown, used or expired code, local users (`Redeem::users`) who are not
-    /// accounts of the code's site ([`unknown_local_users`]), an account that lacks
-    /// the site, and a device id already enrolled; a refusal leaves the code unused.
     /// The enrolment code with this hash, if any (used or not).
     fn enrolment(
         &self,
@@ -408,7 +386,11 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<crate::enrolment::EnrolmentCode>>> + Send;
     /// Redeems a code for `r.account` in one transaction, re-checking the code with
     /// [`crate::enrolment::enrolling_account`]: the device is stored with its token and
-    /// the account bound to it (the first account it may author for).
+    /// the account bound to it (the first account it may author for), and the code
+    /// marked used. Refuses an unknown, used or expired code, local users
+    /// (`Redeem::users`) who are not accounts of the code's site, an account that lacks
+    /// the site, and a device id already enrolled ([`crate::enrolment::redeem_check`],
+    /// [`crate::enrolment::RedeemRefusal`]); a refusal leaves the code unused.
     fn redeem(&self, r: &Redeem) -> impl Future<Output = DbResult<Redeemed>> + Send;
     /// Records that `account` proved itself on `device` (idempotent).
     fn bind_account(

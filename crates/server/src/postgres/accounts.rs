@@ -4,6 +4,7 @@
 //! access log. Each function is one `Db` operation (crate::db).
 
 use super::*;
+use crate::enrolment::{redeem_check, RedeemRefusal};
 
 pub(super) async fn ping(db: &PgDb) -> DbResult<()> {
     db.client().await?.execute("SELECT 1", &[]).await?;
@@ -164,23 +165,13 @@ pub(super) async fn redeem(db: &PgDb, r: &Redeem) -> DbResult<Redeemed> {
             unknown.push(user.clone());
         }
     }
-    if !unknown.is_empty() {
-        return Err(crate::db::unknown_local_users(&site, &unknown));
-    }
-    let Some(role) = tx
+    let role: Option<String> = tx
         .query_opt("SELECT role FROM accounts WHERE name = $1", &[&account])
         .await?
-    else {
-        return Err(DbError::Refused(format!(
-            "no server account `{account}` for this device's user; an admin adds it with `tern admin user add`"
-        )));
-    };
-    let role: String = role.get(0);
-    if !sites_of(&tx, &account).await?.contains(&site) {
-        return Err(DbError::Refused(format!(
-            "account `{account}` does not work at site `{site}`"
-        )));
-    }
+        .map(|r| r.get(0));
+    let account_sites = sites_of(&tx, &account).await?;
+    let role = redeem_check(&site, &unknown, &account, role, &account_sites)
+        .map_err(|e| DbError::Refused(e.to_string()))?;
     tx.execute(
         "UPDATE enrolments SET used_by = $2 WHERE code_hash = $1",
         &[&r.code_hash, &r.device_id],
@@ -195,9 +186,7 @@ pub(super) async fn redeem(db: &PgDb, r: &Redeem) -> DbResult<Redeemed> {
     {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
-            return Err(DbError::Refused(
-                "this device is already enrolled (or was revoked); enrol a new store".into(),
-            ))
+            return Err(DbError::Refused(RedeemRefusal::DeviceKnown.to_string()))
         }
         Err(e) => return Err(e.into()),
     }

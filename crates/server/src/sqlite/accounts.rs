@@ -4,6 +4,7 @@
 //! access log. Each function is one `Db` operation (crate::db).
 
 use super::*;
+use crate::enrolment::{redeem_check, RedeemRefusal};
 
 pub(super) async fn ping(db: &SqliteDb) -> DbResult<()> {
     db.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
@@ -185,29 +186,16 @@ pub(super) async fn redeem(db: &SqliteDb, r: &Redeem) -> DbResult<Redeemed> {
                 unknown.push(user.clone());
             }
         }
-        if !unknown.is_empty() {
-            return Err(crate::db::unknown_local_users(&site, &unknown));
-        }
         let role: Option<String> = tx
             .query_row("SELECT role FROM accounts WHERE name = ?1", [&account], |x| x.get(0))
             .optional()?;
-        let Some(role) = role else {
-            return Err(DbError::Refused(format!(
-                "no server account `{account}` for this device's user; an admin adds it with `tern admin user add`"
-            )));
-        };
-        if !sites_of(&tx, &account)?.contains(&site) {
-            return Err(DbError::Refused(format!(
-                "account `{account}` does not work at site `{site}`"
-            )));
-        }
+        let role = redeem_check(&site, &unknown, &account, role, &sites_of(&tx, &account)?)
+            .map_err(|e| DbError::Refused(e.to_string()))?;
         let exists = tx
             .query_row("SELECT 1 FROM devices WHERE id = ?1", [&r.device_id], |_| Ok(()))
             .optional()?;
         if exists.is_some() {
-            return Err(DbError::Refused(
-                "this device is already enrolled (or was revoked); enrol a new store".into(),
-            ));
+            return Err(DbError::Refused(RedeemRefusal::DeviceKnown.to_string()));
         }
         tx.execute(
             "UPDATE enrolments SET used_by = ?2 WHERE code_hash = ?1",
