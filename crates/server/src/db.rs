@@ -28,6 +28,15 @@ pub enum DbError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+    /// An enrolment code that does not enrol this account now.
+    #[error(transparent)]
+    Code(#[from] crate::enrolment::CodeRefusal),
+    /// A redeem the code allowed but the rest of the enrolment rules refuse.
+    #[error(transparent)]
+    Redeem(#[from] crate::enrolment::RedeemRefusal),
+    /// A hub's claim to a device it may not take.
+    #[error(transparent)]
+    HubLink(#[from] crate::enrolment::HubLinkRefusal),
     #[error("storage task failed: {0}")]
     Task(String),
     #[error("I/O: {0}")]

@@ -150,8 +150,7 @@ pub(super) async fn redeem(db: &PgDb, r: &Redeem) -> DbResult<Redeemed> {
     let mut c = db.client().await?;
     let tx = c.transaction().await?;
     let code = enrolment_row(&tx, &r.code_hash, true).await?;
-    let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)
-        .map_err(|e| DbError::Refused(e.to_string()))?;
+    let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)?;
     let site = code.map(|c| c.site).unwrap_or_default();
     let mut unknown = Vec::new();
     for user in &r.users {
@@ -170,8 +169,7 @@ pub(super) async fn redeem(db: &PgDb, r: &Redeem) -> DbResult<Redeemed> {
         .await?
         .map(|r| r.get(0));
     let account_sites = sites_of(&tx, &account).await?;
-    let role = redeem_check(&site, &unknown, &account, role, &account_sites)
-        .map_err(|e| DbError::Refused(e.to_string()))?;
+    let role = redeem_check(&site, &unknown, &account, role, &account_sites)?;
     tx.execute(
         "UPDATE enrolments SET used_by = $2 WHERE code_hash = $1",
         &[&r.code_hash, &r.device_id],
@@ -185,9 +183,7 @@ pub(super) async fn redeem(db: &PgDb, r: &Redeem) -> DbResult<Redeemed> {
         .await
     {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(DbError::Refused(RedeemRefusal::DeviceKnown.to_string()))
-        }
+        Err(e) if is_unique_violation(&e) => return Err(RedeemRefusal::DeviceKnown.into()),
         Err(e) => return Err(e.into()),
     }
     tx.execute(
@@ -351,9 +347,7 @@ pub(super) async fn register_hub_device(
             revoked: r.get(1),
             account_bound: r.get(2),
         });
-    match hub_link(known.as_ref(), hub, device, account)
-        .map_err(|e| DbError::Refused(e.to_string()))?
-    {
+    match hub_link(known.as_ref(), hub, device, account)? {
         HubLink::Register => {
             let token = format!("via-hub:{device}");
             tx.execute(

@@ -170,8 +170,7 @@ pub(super) async fn redeem(db: &SqliteDb, r: &Redeem) -> DbResult<Redeemed> {
     db.run(move |c| {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let code = enrolment_row(&tx, &r.code_hash)?;
-        let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)
-            .map_err(|e| DbError::Refused(e.to_string()))?;
+        let account = crate::enrolment::enrolling_account(code.as_ref(), &r.account, r.now_ms)?;
         let site = code.map(|c| c.site).unwrap_or_default();
         let mut unknown = Vec::new();
         for user in &r.users {
@@ -189,13 +188,12 @@ pub(super) async fn redeem(db: &SqliteDb, r: &Redeem) -> DbResult<Redeemed> {
         let role: Option<String> = tx
             .query_row("SELECT role FROM accounts WHERE name = ?1", [&account], |x| x.get(0))
             .optional()?;
-        let role = redeem_check(&site, &unknown, &account, role, &sites_of(&tx, &account)?)
-            .map_err(|e| DbError::Refused(e.to_string()))?;
+        let role = redeem_check(&site, &unknown, &account, role, &sites_of(&tx, &account)?)?;
         let exists = tx
             .query_row("SELECT 1 FROM devices WHERE id = ?1", [&r.device_id], |_| Ok(()))
             .optional()?;
         if exists.is_some() {
-            return Err(DbError::Refused(RedeemRefusal::DeviceKnown.to_string()));
+            return Err(RedeemRefusal::DeviceKnown.into());
         }
         tx.execute(
             "UPDATE enrolments SET used_by = ?2 WHERE code_hash = ?1",
@@ -380,9 +378,7 @@ pub(super) async fn register_hub_device(
                 },
             )
             .optional()?;
-        match hub_link(known.as_ref(), &hub, &device, &account)
-            .map_err(|e| DbError::Refused(e.to_string()))?
-        {
+        match hub_link(known.as_ref(), &hub, &device, &account)? {
             HubLink::Register => {
                 tx.execute(
                     "INSERT INTO devices(id, site, account, token_hash, via_hub)
