@@ -28,6 +28,15 @@ pub enum DbError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+    /// An enrolment code that does not enrol this account now.
+    #[error(transparent)]
+    Code(#[from] crate::enrolment::CodeRefusal),
+    /// A redeem the code allowed but the rest of the enrolment rules refuse.
+    #[error(transparent)]
+    Redeem(#[from] crate::enrolment::RedeemRefusal),
+    /// A hub's claim to a device it may not take.
+    #[error(transparent)]
+    HubLink(#[from] crate::enrolment::HubLinkRefusal),
     #[error("storage task failed: {0}")]
     Task(String),
     #[error("I/O: {0}")]
@@ -98,24 +107,6 @@ pub struct Redeem {
     pub now_ms: i64,
 }
 
-/// The refusal of an enrolment whose device holds local users who are not accounts
-/// of `site` (names only, sorted): what to do, and that nothing changed.
-pub fn unknown_local_users(site: &str, unknown: &[String]) -> DbError {
-    let names = unknown
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    DbError::Refused(format!(
-        "this device has local users who are not accounts of site `{site}`: {names} (the \
-         server would refuse everything they record); ask an administrator to add these \
-         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`, or \
-         `tern admin user change NAME --site {site}` for an account of another site), \
-         then enrol again with the same code. Nothing was stored: the code is still \
-         valid and this device keeps all its data"
-    ))
-}
-
 /// What a redeemed code gave.
 #[derive(Debug, Clone)]
 pub struct Redeemed {
@@ -164,6 +155,58 @@ pub struct LogItem {
 /// moment between its acknowledgement and its verification.
 pub(crate) fn verified_head(stored: i64, first_unverified: Option<i64>) -> i64 {
     first_unverified.map_or(stored, |first| (first - 1).min(stored))
+}
+
+/// How a pull page is cut, for both backends. Rows come in sequence order; each is
+/// taken while the page stays within `max_bytes` (the first always, so a chunk larger
+/// than a page travels alone); the first that does not fit cuts the page, and none
+/// after it is taken. A page is cut too when the rows found reached the most a pull
+/// considers (`limit`): the device asks again from the page's cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageCut {
+    max_bytes: usize,
+    size: usize,
+    taken: usize,
+    more: bool,
+}
+
+impl PageCut {
+    /// A page of at most `max_bytes`, over `found` rows read with `LIMIT limit`.
+    pub(crate) fn new(max_bytes: usize, found: usize, limit: i64) -> PageCut {
+        PageCut {
+            max_bytes,
+            size: 0,
+            taken: 0,
+            more: i64::try_from(found).map_or(true, |n| n >= limit),
+        }
+    }
+
+    /// Whether the next row, of `len` bytes, joins the page. Once one does not, the
+    /// page is cut: stop there.
+    pub(crate) fn take(&mut self, len: usize) -> bool {
+        if self.taken > 0 && self.size.saturating_add(len) > self.max_bytes {
+            self.more = true;
+            return false;
+        }
+        self.size += len;
+        self.taken += 1;
+        true
+    }
+
+    /// Whether more rows wait past this page.
+    pub(crate) fn more(&self) -> bool {
+        self.more
+    }
+
+    /// The cursor the page returns: its last row's sequence when cut (`asked` for
+    /// an empty page), else the verified head (never behind the cursor asked from).
+    pub(crate) fn cursor(&self, asked: i64, last_taken: Option<i64>, head: i64) -> i64 {
+        if self.more {
+            last_taken.unwrap_or(asked)
+        } else {
+            head.max(asked)
+        }
+    }
 }
 
 /// A pull page.
@@ -345,10 +388,6 @@ pub trait Db: Send + Sync + 'static {
         account: Option<&str>,
         expires_ms: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
-    /// Marks the code used and creates the device, in one transaction. Refuses an
-    /// unknown, used or expired code, local users (`Redeem::users`) who are not
-    /// accounts of the code's site ([`unknown_local_users`]), an account that lacks
-    /// the site, and a device id already enrolled; a refusal leaves the code unused.
     /// The enrolment code with this hash, if any (used or not).
     fn enrolment(
         &self,
@@ -356,7 +395,11 @@ pub trait Db: Send + Sync + 'static {
     ) -> impl Future<Output = DbResult<Option<crate::enrolment::EnrolmentCode>>> + Send;
     /// Redeems a code for `r.account` in one transaction, re-checking the code with
     /// [`crate::enrolment::enrolling_account`]: the device is stored with its token and
-    /// the account bound to it (the first account it may author for).
+    /// the account bound to it (the first account it may author for), and the code
+    /// marked used. Refuses an unknown, used or expired code, local users
+    /// (`Redeem::users`) who are not accounts of the code's site, an account that lacks
+    /// the site, and a device id already enrolled ([`crate::enrolment::redeem_check`],
+    /// [`crate::enrolment::RedeemRefusal`]); a refusal leaves the code unused.
     fn redeem(&self, r: &Redeem) -> impl Future<Output = DbResult<Redeemed>> + Send;
     /// Records that `account` proved itself on `device` (idempotent).
     fn bind_account(
@@ -613,4 +656,66 @@ pub trait Db: Send + Sync + 'static {
     /// version `version` (setting `crate::reports::PARTS_SETTING`): `tern serve`
     /// reprojects at start when so, then notes the version.
     fn report_parts_missing(&self, version: &str) -> impl Future<Output = DbResult<bool>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes rows of these sizes into a page; the sizes taken.
+    fn fill(cut: &mut PageCut, sizes: &[usize]) -> Vec<usize> {
+        let mut taken = Vec::new();
+        for &len in sizes {
+            if !cut.take(len) {
+                break;
+            }
+            taken.push(len);
+        }
+        taken
+    }
+
+    #[test]
+    fn a_page_takes_rows_while_they_fit_and_is_cut_at_the_first_that_does_not() {
+        let mut cut = PageCut::new(10, 4, 100);
+        assert_eq!(fill(&mut cut, &[4, 6, 1, 1]), vec![4, 6]);
+        assert!(cut.more(), "cut: more rows wait");
+        assert_eq!(cut.cursor(0, Some(17), 40), 17, "from its last row");
+    }
+
+    #[test]
+    fn a_row_larger_than_a_page_travels_alone() {
+        let mut cut = PageCut::new(10, 2, 100);
+        assert_eq!(fill(&mut cut, &[25, 1]), vec![25]);
+        assert!(cut.more());
+        let mut cut = PageCut::new(10, 2, 100);
+        assert_eq!(fill(&mut cut, &[1, 25]), vec![1]);
+        assert!(cut.more());
+    }
+
+    #[test]
+    fn a_page_holding_every_row_found_moves_the_cursor_to_the_head() {
+        let mut cut = PageCut::new(10, 3, 100);
+        assert_eq!(fill(&mut cut, &[3, 3, 4]), vec![3, 3, 4]);
+        assert!(!cut.more());
+        assert_eq!(cut.cursor(5, Some(9), 40), 40);
+        // Never behind the cursor asked from (a head below it: chunks wait).
+        assert_eq!(PageCut::new(10, 0, 100).cursor(50, None, 40), 50);
+    }
+
+    #[test]
+    fn rows_found_up_to_the_limit_cut_the_page_even_when_they_fit() {
+        let mut cut = PageCut::new(1000, 3, 3);
+        assert_eq!(fill(&mut cut, &[1, 1, 1]), vec![1, 1, 1]);
+        assert!(cut.more(), "rows past the limit may wait");
+        assert_eq!(cut.cursor(0, Some(3), 40), 3);
+        // Nothing taken (the limit reached by rows not read): the cursor stays.
+        assert_eq!(PageCut::new(1000, 3, 3).cursor(7, None, 40), 7);
+    }
+
+    #[test]
+    fn the_head_is_just_before_the_first_unverified_chunk() {
+        assert_eq!(verified_head(40, None), 40);
+        assert_eq!(verified_head(40, Some(31)), 30);
+        assert_eq!(verified_head(40, Some(45)), 40);
+    }
 }

@@ -7,8 +7,10 @@
 //! - a code that names an account enrols only that account; a code naming none enrols
 //!   the account the device's user names;
 //! - either way the account proves itself with its own password (checked by the
-//!   service, never by a code alone), and must hold the code's site (checked by the
-//!   backend with the account's sites).
+//!   service, never by a code alone), and must hold the code's site;
+//! - every local user of the device is an account of the code's site, and the device
+//!   is new to the server (checked by the backends with [`redeem_check`] and
+//!   [`RedeemRefusal`]).
 
 /// An enrolment code as stored: its site, the account it is for (if any), when it
 /// expires and whether a device already redeemed it.
@@ -56,6 +58,70 @@ pub fn enrolling_account(
         }),
         _ => Ok(user.to_string()),
     }
+}
+
+/// Why a redeem that passed the code's rules ([`enrolling_account`]) stores nothing.
+/// Messages say what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedeemRefusal {
+    #[error(
+        "this device has local users who are not accounts of site `{site}`: {} (the \
+         server would refuse everything they record); ask an administrator to add these \
+         accounts to site {site} (`tern admin user add NAME --role ROLE --site {site}`, or \
+         `tern admin user change NAME --site {site}` for an account of another site), \
+         then enrol again with the same code. Nothing was stored: the code is still \
+         valid and this device keeps all its data",
+        quoted(.users)
+    )]
+    UnknownUsers { site: String, users: Vec<String> },
+    #[error(
+        "no server account `{account}` for this device's user; an admin adds it with `tern \
+         admin user add`"
+    )]
+    NoAccount { account: String },
+    #[error("account `{account}` does not work at site `{site}`")]
+    OtherSite { account: String, site: String },
+    #[error("this device is already enrolled (or was revoked); enrol a new store")]
+    DeviceKnown,
+}
+
+/// `a`, `b`: names as a refusal lists them.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a redeem transaction found, checked in this order: the device's local users
+/// who are not accounts of the code's `site` (`unknown`), the enrolling account's
+/// role (none: no account) and sites. Returns the account's role.
+pub fn redeem_check(
+    site: &str,
+    unknown: &[String],
+    account: &str,
+    role: Option<String>,
+    account_sites: &[String],
+) -> Result<String, RedeemRefusal> {
+    if !unknown.is_empty() {
+        return Err(RedeemRefusal::UnknownUsers {
+            site: site.to_string(),
+            users: unknown.to_vec(),
+        });
+    }
+    let Some(role) = role else {
+        return Err(RedeemRefusal::NoAccount {
+            account: account.to_string(),
+        });
+    };
+    if !account_sites.iter().any(|s| s == site) {
+        return Err(RedeemRefusal::OtherSite {
+            account: account.to_string(),
+            site: site.to_string(),
+        });
+    }
+    Ok(role)
 }
 
 /// What the server knows of a device a supervisor hub says enrolled with it.
@@ -209,5 +275,37 @@ mod tests {
         );
         // The last valid millisecond still enrols.
         assert!(enrolling_account(Some(&code(None, false)), "amina", 1_000).is_ok());
+    }
+
+    #[test]
+    fn a_redeem_needs_known_local_users_and_an_account_of_the_site() {
+        let site_a = ["site-a".to_string()];
+        assert_eq!(
+            redeem_check("site-a", &[], "amina", Some("clinician".into()), &site_a),
+            Ok("clinician".to_string())
+        );
+        let err = redeem_check(
+            "site-a",
+            &["zoe".into(), "yan".into()],
+            "amina",
+            Some("clinician".into()),
+            &site_a,
+        )
+        .expect_err("unknown users");
+        assert!(err.to_string().contains("`zoe`, `yan`"), "{err}");
+        assert!(err.to_string().contains("Nothing was stored"), "{err}");
+        assert_eq!(
+            redeem_check("site-a", &[], "amina", None, &site_a),
+            Err(RedeemRefusal::NoAccount {
+                account: "amina".into()
+            })
+        );
+        assert_eq!(
+            redeem_check("site-b", &[], "amina", Some("clinician".into()), &site_a),
+            Err(RedeemRefusal::OtherSite {
+                account: "amina".into(),
+                site: "site-b".into()
+            })
+        );
     }
 }

@@ -31,22 +31,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 use tern_sync::protocol::ErrorCode;
 
-/// The table of decisions (SQLite): one row per decided chunk.
-pub const SQLITE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS quarantine_decisions(
-    doc_id TEXT NOT NULL, hash BLOB NOT NULL, decision TEXT NOT NULL,
-    actor TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
-    PRIMARY KEY(doc_id, hash));
-";
-
-/// The table of decisions (PostgreSQL).
-pub const PG_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS quarantine_decisions(
-    doc_id TEXT NOT NULL, hash BYTEA NOT NULL, decision TEXT NOT NULL,
-    actor TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
-    PRIMARY KEY(doc_id, hash));
-";
-
 /// Longest reason a reviewer may give.
 pub const MAX_WHY: usize = 300;
 

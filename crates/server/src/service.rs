@@ -68,6 +68,9 @@ impl From<DbError> for ApiError {
             DbError::Exists(m) => ApiError::new(ErrorCode::Conflict, format!("{m} already exists")),
             DbError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
             DbError::Refused(m) => ApiError::new(ErrorCode::Forbidden, m),
+            DbError::Code(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
+            DbError::Redeem(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
+            DbError::HubLink(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(
@@ -714,15 +717,11 @@ pub async fn enrol<D: Db>(
 /// Changes by `user`, who has no account: refused whole (nothing stored); the message
 /// says what to do.
 fn no_account(user: &str, site: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::Forbidden,
-        format!(
-            "changes by `{user}`, who has no server account; nothing was stored. Ask an \
-             administrator to add the account `{user}` to site `{site}` (`tern admin user \
-             add {user} --role ROLE --site {site}`), then sync again: this device keeps \
-             all its data and sends it then"
-        ),
-    )
+    crate::push::PushRefusal::NoAccount {
+        user: user.into(),
+        site: site.into(),
+    }
+    .into()
 }
 
 /// A local user of an enrolled device proves the server account of the same name
@@ -1096,6 +1095,7 @@ pub async fn sync<D: Db>(
 /// document is in the device's scope. The site of each document is the
 /// one the server first stored for it, never a later claim: it is written into the
 /// page here, so the log's site (what pulls select by) is the server's own.
+/// The rule is [`crate::push::authorise`]; this gathers what it is judged by.
 pub(crate) async fn authorise_push<D: Db>(
     db: &D,
     caller: &Caller,
@@ -1124,86 +1124,28 @@ pub(crate) async fn authorise_push<D: Db>(
             accounts.insert(user.clone(), a);
         }
     }
-    let forged =
-        |m: String| ApiError::new(ErrorCode::Forbidden, format!("{m}; nothing was stored"));
-    let device_site = caller.sites.first().map_or("", String::as_str);
-    for (dev, user) in &page.authors {
-        match via_hub.get(dev) {
-            _ if dev == device => {}
-            Some(false) => {}
-            Some(true) => {
-                return Err(forged(format!(
-                    "changes by revoked device {dev} (enrolled through this hub)"
-                )))
-            }
-            None => {
-                return Err(forged(format!(
-                    "changes made on device {dev} reach the server only from that device, \
-                     not from device {device}"
-                )))
-            }
-        }
-        if !accounts.contains_key(user) {
-            return Err(no_account(user, device_site));
-        }
-        if !bound.get(dev).is_some_and(|b| b.contains(user)) {
-            return Err(forged(format!(
-                "changes by `{user}`, who has not proven the account on this device; `{user}` \
-                 signs in on this device while it is online (the device keeps the work and \
-                 sends it then)"
-            )));
-        }
-    }
-    for (d, users) in page.docs.iter_mut().zip(&page.doc_users) {
-        let site = match known.get(&d.doc_id) {
-            Some((kind, site)) => {
-                if kind != &d.kind {
-                    return Err(forged(format!(
-                        "document {} is a {kind}, not a {}",
-                        d.doc_id, d.kind
-                    )));
-                }
-                site.clone()
-            }
-            None => d.site.clone(),
-        };
-        if !caller.sites.contains(&site) {
-            return Err(forged(format!(
-                "document {} belongs to site `{site}`, outside this device's sites",
-                d.doc_id
-            )));
-        }
-        let restricted = d.kind == Kind::Restricted.name();
-        for user in users {
-            let Some(a) = accounts.get(user) else {
-                return Err(no_account(user, &site));
-            };
-            let role = parse_role(&a.role)?;
-            if !auth::allowed(role, Action::Sync) {
-                return Err(forged(format!(
-                    "`{user}` ({}) may not write records",
-                    role.name()
-                )));
-            }
-            if restricted && !auth::allowed(role, Action::Restricted) {
-                return Err(forged(format!(
-                    "`{user}` ({}) may not write restricted sections",
-                    role.name()
-                )));
-            }
-            if !a.sites.contains(&site) {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    format!(
-                        "changes by `{user}`, who does not work at site `{site}`; nothing \
-                         was stored. Ask an administrator to give the account `{user}` site \
-                         `{site}` (`tern admin user change {user} --site {site}`), then sync \
-                         again: this device keeps all its data"
-                    ),
-                ));
-            }
-        }
-        // The server's site, never the pusher's label.
+    let facts = crate::push::PushFacts {
+        device: device.to_string(),
+        sites: caller.sites.clone(),
+        via_hub,
+        bound,
+        accounts,
+        known,
+    };
+    let docs: Vec<crate::push::PushedDoc> = page
+        .docs
+        .iter()
+        .zip(&page.doc_users)
+        .map(|(d, users)| crate::push::PushedDoc {
+            doc_id: &d.doc_id,
+            kind: &d.kind,
+            site: &d.site,
+            users,
+        })
+        .collect();
+    let sites = crate::push::authorise(&facts, &page.authors, &docs)?;
+    // The server's site, never the pusher's label.
+    for (d, site) in page.docs.iter_mut().zip(sites) {
         d.site = site;
     }
     Ok(())

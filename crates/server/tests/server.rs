@@ -19,6 +19,7 @@ mod exports;
 mod fuzz_corpus;
 mod identical_chunks;
 mod inputs;
+mod migrations;
 mod pull_horizon;
 mod reports;
 mod resume;

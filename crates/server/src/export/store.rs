@@ -1,7 +1,8 @@
 //! What exports keep and read in the server's database, for both backends: the
 //! pseudonym secret (in `settings`), recipients' public keys, supervisors'
-//! approvals, and pages of the `record_facts` projection. The tables are created
-//! with the rest of each backend's schema ([`SQLITE_SCHEMA`], [`PG_SCHEMA`]).
+//! approvals, and pages of the `record_facts` projection. The tables are made by
+//! each backend's numbered migrations (`crate::sqlite::schema`,
+//! `crate::postgres::schema`).
 
 use super::{ExportError, Query, Source};
 use crate::db::{Db, DbError, DbResult};
@@ -12,28 +13,6 @@ use rusqlite::{params, OptionalExtension};
 use serde_json::{Map, Value as J};
 use std::collections::HashMap;
 use std::future::Future;
-
-/// Export tables (SQLite).
-pub const SQLITE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS export_recipients(
-    name TEXT PRIMARY KEY, public_key TEXT NOT NULL, added_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS export_approvals(
-    id TEXT PRIMARY KEY, purpose TEXT NOT NULL, form_id TEXT NOT NULL, sites TEXT NOT NULL,
-    identified INTEGER NOT NULL, restricted INTEGER NOT NULL,
-    requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
-    approved_by TEXT, approved_at TEXT);
-";
-
-/// Export tables (PostgreSQL).
-pub const PG_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS export_recipients(
-    name TEXT PRIMARY KEY, public_key TEXT NOT NULL, added_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS export_approvals(
-    id TEXT PRIMARY KEY, purpose TEXT NOT NULL, form_id TEXT NOT NULL, sites TEXT NOT NULL,
-    identified BOOLEAN NOT NULL, restricted BOOLEAN NOT NULL,
-    requested_by TEXT NOT NULL, requested_at TEXT NOT NULL,
-    approved_by TEXT, approved_at TEXT);
-";
 
 /// The settings key of the export pseudonym secret (64 hex digits).
 const SECRET_KEY: &str = "export_pseudonym_secret";
