@@ -14,7 +14,7 @@ use crate::auth::{self, Action};
 use crate::db::Account;
 use crate::service::ApiError;
 use std::collections::{HashMap, HashSet};
-use tern_store::Role;
+use tern_record::Role;
 use tern_sync::protocol::{ErrorCode, Kind};
 
 /// What the storage knows that a push is judged by.

@@ -339,18 +339,21 @@ fn post_json(url: &str, token: &str, body: serde_json::Value) -> (u16, Option<St
 }
 
 /// The supervisor-hub endpoints: only a device of a supervisor's account acts as a
-/// hub, and a hub cannot claim a device this server enrolled itself.
+/// hub; a hub cannot claim a device this server enrolled itself, nor revoke it, unless
+/// an account that proved itself on that device proves itself again through the hub
+/// (the device joins its team's hub, issue 15).
 fn hub_endpoints(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     let screener = device(dir, admin, url, "bilal", "site-a");
     let direct = device(dir, admin, url, "amina", "site-a");
     let direct_id = open(&direct).device().to_string();
-    let prove = |token: &str, device: &str| {
+    let prove_as = |token: &str, device: &str, account: &str| {
         post_json(
             &format!("{url}/v1/hub/prove"),
             token,
-            serde_json::json!({"device": device, "account": "amina", "password": ACCOUNT_PASSWORD}),
+            serde_json::json!({"device": device, "account": account, "password": ACCOUNT_PASSWORD}),
         )
     };
+    let prove = |token: &str, device: &str| prove_as(token, device, "amina");
     let forbidden = (403, Some("forbidden".to_string()));
     assert_eq!(
         prove(&token(&screener), "field-tablet-1"),
@@ -367,7 +370,12 @@ fn hub_endpoints(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
         "{name}: a screener's device revoked another device"
     );
     let hub = device(dir, admin, url, "chen", "site-a");
-    assert_eq!(prove(&token(&hub), &direct_id), forbidden, "{name}");
+    // bilal never proved himself on amina's tablet: his password claims nothing.
+    assert_eq!(
+        prove_as(&token(&hub), &direct_id, "bilal"),
+        forbidden,
+        "{name}: a hub adopted a device by naming its id"
+    );
     assert_eq!(
         post_json(
             &format!("{url}/v1/hub/devices"),
@@ -384,10 +392,20 @@ fn hub_endpoints(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name:
         !d.revoked && d.via_hub.is_none(),
         "{name}: a hub took over or revoked a device it does not hold: {d:?}"
     );
+    // amina, who enrolled her tablet here, proves herself through the hub: her tablet
+    // joins the hub, and keeps its own enrolment here.
+    assert_eq!(prove(&token(&hub), &direct_id).0, 200, "{name}");
+    let hub_id = open(&hub).device().to_string();
+    let listed = admin.devices().expect("devices");
+    let d = listed.iter().find(|d| d.id == direct_id).expect("listed");
+    assert!(
+        !d.revoked && d.via_hub.as_deref() == Some(hub_id.as_str()),
+        "{name}: {d:?}"
+    );
+    tern_sync::sync(open(&direct)).expect("the tablet still syncs here with its own token");
     // Its own device: registered through it, the account bound.
     assert_eq!(prove(&token(&hub), "field-tablet-1").0, 200, "{name}");
     let listed = admin.devices().expect("devices");
-    let hub_id = open(&hub).device().to_string();
     assert!(
         listed
             .iter()
