@@ -614,15 +614,7 @@ mod tests {
         data.push(0); // no heads
         data.push(1); // one change column: id 1, deflated, type 0
         data.push((1 << 4) | 0b1000);
-        let mut n = column.len() as u64;
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            data.push(if n == 0 { b } else { b | 0x80 });
-            if n == 0 {
-                break;
-            }
-        }
+        crate::fuzzing::push_uleb(&mut data, column.len());
         data.push(0); // no op columns
         data.extend(column);
         chunk(0, &data)

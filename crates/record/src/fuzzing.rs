@@ -44,18 +44,23 @@ pub fn chunk(data: &[u8]) {
     }
 }
 
-/// A chunk of type `kind` around `body`, with its length and a good checksum.
-pub fn seal(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut data = vec![kind];
-    let mut n = body.len() as u64;
+/// Appends `n` as an unsigned LEB128 number (Automerge's lengths).
+pub fn push_uleb(out: &mut Vec<u8>, n: usize) {
+    let mut n = n as u64;
     loop {
         let b = (n & 0x7f) as u8;
         n >>= 7;
-        data.push(if n == 0 { b } else { b | 0x80 });
+        out.push(if n == 0 { b } else { b | 0x80 });
         if n == 0 {
             break;
         }
     }
+}
+
+/// A chunk of type `kind` around `body`, with its length and a good checksum.
+pub fn seal(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut data = vec![kind];
+    push_uleb(&mut data, body.len());
     data.extend_from_slice(body);
     let hash = Sha256::digest(&data);
     let mut out = MAGIC.to_vec();

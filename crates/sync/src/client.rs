@@ -323,9 +323,6 @@ pub fn enrol(
         .accounts
         .as_ref()
         .map(|a| (a.version, a.accounts.as_slice()));
-    if let Some(peer) = &peer {
-        crate::device_bundle::keep_peer(store, peer).map_err(bundle_keys_error)?;
-    }
     let pin = pin.map(hex::encode);
     store.add_peer(
         &enrolment,
@@ -335,6 +332,11 @@ pub fn enrol(
             bundle_peer: peer.as_ref().map(|p| p.id()),
         },
     )?;
+    // The peer's bundle keys only once it is a peer: a refused enrolment (another
+    // site) leaves no bundle peer behind.
+    if let Some(peer) = &peer {
+        crate::device_bundle::keep_peer(store, peer).map_err(bundle_keys_error)?;
+    }
     // An enrolling clinician or supervisor made the device's restricted key: escrowed
     // now, or at the next sync if this fails (the enrolment stands either way).
     let _ = escrow_restricted_key(store);
