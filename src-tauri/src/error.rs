@@ -45,53 +45,75 @@ impl ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The UI's kind of a store error. A sync that failed in the store keeps the same
+/// kind as the store's own error (`From<SyncError>`), so a refusal is shown as one.
+fn store_code(e: &StoreError) -> Code {
+    use StoreError as E;
+    match e {
+        E::WrongPassword(_) => Code::WrongPassword,
+        E::UserExists(_) => Code::UserExists,
+        E::UnknownUser(_)
+        | E::NoStore { .. }
+        | E::NoRecord(_)
+        | E::NoSubject(_)
+        | E::NoForm(..)
+        | E::NoFormVersion(..)
+        | E::NoWarning(_)
+        | E::NoConflict(_) => Code::NotFound,
+        E::Forbidden { .. } => Code::Forbidden,
+        E::BadTransition { .. } => Code::Conflict,
+        E::WhichUser(_)
+        | E::UnknownRole(_)
+        | E::BadUserName(_)
+        | E::WeakPassword(_)
+        | E::BadSubjectId(_)
+        | E::Answer { .. }
+        | E::ReasonRequired
+        | E::ConfirmationReason
+        | E::UnknownStatus(_)
+        | E::CommentRequired
+        | E::Incomplete { .. }
+        | E::NotAConflictValue(_)
+        | E::SelfMerge
+        | E::EmptySearch(_)
+        | E::BadImportLine(_)
+        | E::CannotMove { .. }
+        | E::SubmitOnDevice
+        | E::RecoverIntoEnrolled
+        | E::Sealed
+        | E::NotAnAccount { .. }
+        | E::AlreadyInStatus(_)
+        | E::KindMismatch { .. } => Code::InvalidInput,
+        E::AlreadyExists { .. }
+        | E::BadKeyFile { .. }
+        | E::NotADatabase { .. }
+        | E::SchemaTooNew { .. }
+        | E::BadChangeFile { .. }
+        | E::BadDocument(..)
+        | E::BrokenConfig(_)
+        | E::BrokenForm { .. }
+        | E::BadPulledForm(_)
+        | E::NoKeyPair
+        | E::DamagedRestrictedKey
+        | E::NoWal(_)
+        | E::Sql(_)
+        | E::Io { .. } => Code::Storage,
+        E::Random(_) | E::Encoding { .. } => Code::Internal,
+        E::Peer(refusal) => {
+            use tern_store::PeerRefusal as P;
+            match refusal {
+                P::AlreadyEnrolled { .. } => Code::Conflict,
+                P::UnknownPeer { .. } | P::NoBundleKeys { .. } => Code::NotFound,
+                P::KeysChanged { .. } => Code::Forbidden,
+                P::NoSite | P::OtherSite { .. } => Code::InvalidInput,
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        use StoreError as E;
-        let code = match &e {
-            E::WrongPassword(_) => Code::WrongPassword,
-            E::UserExists(_) => Code::UserExists,
-            E::UnknownUser(_)
-            | E::NoStore { .. }
-            | E::NoRecord(_)
-            | E::NoSubject(_)
-            | E::NoForm(..)
-            | E::NoFormVersion(..)
-            | E::NoWarning(_)
-            | E::NoConflict(_) => Code::NotFound,
-            E::Forbidden { .. } => Code::Forbidden,
-            E::BadTransition { .. } => Code::Conflict,
-            E::WhichUser(_)
-            | E::UnknownRole(_)
-            | E::BadUserName(_)
-            | E::WeakPassword(_)
-            | E::BadSubjectId(_)
-            | E::Answer { .. }
-            | E::ReasonRequired
-            | E::UnknownStatus(_)
-            | E::CommentRequired
-            | E::Incomplete { .. }
-            | E::Refused(_) => Code::InvalidInput,
-            E::AlreadyExists { .. }
-            | E::BadKeyFile { .. }
-            | E::NotADatabase { .. }
-            | E::SchemaTooNew { .. }
-            | E::BadChangeFile { .. }
-            | E::BadDocument(..)
-            | E::Sql(_)
-            | E::Io { .. } => Code::Storage,
-            E::Random(_) => Code::Internal,
-            E::Peer(refusal) => {
-                use tern_store::PeerRefusal as P;
-                match refusal {
-                    P::AlreadyEnrolled { .. } => Code::Conflict,
-                    P::UnknownPeer { .. } | P::NoBundleKeys { .. } => Code::NotFound,
-                    P::KeysChanged { .. } => Code::Forbidden,
-                    P::NoSite | P::OtherSite { .. } => Code::InvalidInput,
-                }
-            }
-        };
-        ApiError::new(code, e.to_string())
+        ApiError::new(store_code(&e), e.to_string())
     }
 }
 
@@ -102,7 +124,7 @@ impl From<SyncError> for ApiError {
             SyncError::Revoked => Code::Revoked,
             SyncError::NotEnrolled => Code::NotEnrolled,
             SyncError::Insecure(_) => Code::InvalidInput,
-            SyncError::Store(inner) => return ApiError::from_store_ref(inner, e.to_string()),
+            SyncError::Store(inner) => store_code(inner),
             // The server's refusal keeps its kind: a wrong password, a refusal, an
             // upstream a hub cannot reach.
             SyncError::Refused { code, .. } => match code {
@@ -123,15 +145,6 @@ impl From<SyncError> for ApiError {
 }
 
 impl ApiError {
-    fn from_store_ref(inner: &StoreError, message: String) -> ApiError {
-        let code = if inner.is_refusal() {
-            Code::InvalidInput
-        } else {
-            Code::Storage
-        };
-        ApiError::new(code, message)
-    }
-
     pub fn locked() -> ApiError {
         ApiError::new(
             Code::Locked,

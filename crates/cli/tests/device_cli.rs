@@ -29,6 +29,13 @@ fn setup(dir: &Path, name: &str, role: &str) -> std::path::PathBuf {
     db
 }
 
+/// Carries `from`'s changes to `to` in the change file `file`.
+fn carry(from: &Path, to: &Path, file: &Path) {
+    let file = file.to_str().expect("path");
+    ok(&tern(from, None, &["changes", "export", file]));
+    ok(&tern(to, None, &["changes", "import", file]));
+}
+
 #[test]
 fn capture_show_history_and_errors() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -166,16 +173,7 @@ fn conflicts_travel_by_change_files_and_are_resolved() {
     ));
     let fa = dir.path().join("a.tern");
     let fb = dir.path().join("b.tern");
-    ok(&tern(
-        &a,
-        None,
-        &["changes", "export", fa.to_str().expect("path")],
-    ));
-    ok(&tern(
-        &b,
-        None,
-        &["changes", "import", fa.to_str().expect("path")],
-    ));
+    carry(&a, &b, &fa);
     ok(&tern(
         &a,
         None,
@@ -186,16 +184,7 @@ fn conflicts_travel_by_change_files_and_are_resolved() {
         None,
         &["record", "set", &record, "consent_research", "withdrawn"],
     ));
-    ok(&tern(
-        &b,
-        None,
-        &["changes", "export", fb.to_str().expect("path")],
-    ));
-    ok(&tern(
-        &a,
-        None,
-        &["changes", "import", fb.to_str().expect("path")],
-    ));
+    carry(&b, &a, &fb);
     let show = json_of(&tern(&a, None, &["record", "show", &record]));
     assert_eq!(show["answers"]["consent_research"], json!("withdrawn"));
     let c = &show["conflicts"][0];
@@ -224,16 +213,7 @@ fn conflicts_travel_by_change_files_and_are_resolved() {
         ],
     );
     assert_eq!(refused.status.code(), Some(1));
-    ok(&tern(
-        &a,
-        None,
-        &["changes", "export", fa.to_str().expect("path")],
-    ));
-    ok(&tern(
-        &s,
-        None,
-        &["changes", "import", fa.to_str().expect("path")],
-    ));
+    carry(&a, &s, &fa);
     ok(&tern(
         &s,
         None,
@@ -246,16 +226,7 @@ fn conflicts_travel_by_change_files_and_are_resolved() {
         ],
     ));
     let fs = dir.path().join("s.tern");
-    ok(&tern(
-        &s,
-        None,
-        &["changes", "export", fs.to_str().expect("path")],
-    ));
-    ok(&tern(
-        &a,
-        None,
-        &["changes", "import", fs.to_str().expect("path")],
-    ));
+    carry(&s, &a, &fs);
     let show = json_of(&tern(&a, None, &["record", "show", &record]));
     assert_eq!(show["conflicts"], json!([]));
     // A truncated file is refused and changes nothing.

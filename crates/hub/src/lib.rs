@@ -281,6 +281,8 @@ impl Hub {
         ])
         .map_err(|e| HubError::Certificate(e.to_string()))?;
         let fingerprint = tern_sync::tls::fingerprint(cert.cert.der());
+        let sites =
+            serde_json::to_string(&enrolled.sites).map_err(|e| HubError::State(e.to_string()))?;
         let rt = runtime()?;
         rt.block_on(async {
             for site in &enrolled.sites {
@@ -289,8 +291,6 @@ impl Hub {
                 }
             }
             db.set_setting("hub.token", &enrolled.token).await?;
-            let sites = serde_json::to_string(&enrolled.sites)
-                .map_err(|e| DbError::Refused(e.to_string()))?;
             db.set_setting("hub.sites", &sites).await?;
             db.set_setting("hub.tls_cert", &cert.cert.pem()).await?;
             db.set_setting("hub.tls_key", &cert.signing_key.serialize_pem())

@@ -20,8 +20,10 @@ pub enum RecordError {
     CommentRequired,
     #[error("document `{0}` is damaged: {1}")]
     BadDocument(String, String),
-    #[error("{0}")]
-    Refused(String),
+    #[error("a record is submitted from the device that holds its answers")]
+    SubmitOnDevice,
+    #[error("the record is already {0}")]
+    AlreadyInStatus(String),
 }
 
 impl RecordError {

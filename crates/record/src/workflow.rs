@@ -127,9 +127,7 @@ pub fn status_change(
     }
     let from = doc::root_str(doc, "status").unwrap_or_else(|| "draft".into());
     if device_only(to) {
-        return Err(RecordError::Refused(
-            "a record is submitted from the device that holds its answers".into(),
-        ));
+        return Err(RecordError::SubmitOnDevice);
     }
     let allowed = may_move(role, &from, to).ok_or_else(|| RecordError::BadTransition {
         from: from.clone(),
@@ -151,10 +149,12 @@ pub fn status_change(
         format!("status {to}"),
         time_ms,
     )?
-    .ok_or_else(|| RecordError::Refused(format!("the record is already {to}")))?;
+    .ok_or_else(|| RecordError::AlreadyInStatus(to.to_string()))?;
     doc.get_change_by_hash(&hash)
         .map(|c| c.raw_bytes().to_vec())
-        .ok_or_else(|| RecordError::Refused("the new change was not found".into()))
+        .ok_or_else(|| {
+            RecordError::BadDocument("the record".into(), "its new change is missing".into())
+        })
 }
 
 #[cfg(test)]
@@ -259,7 +259,7 @@ mod tests {
         ));
         assert!(matches!(
             status_change(&mut d, Role::Clinician, "web", "kim", "submitted", None, 2),
-            Err(RecordError::Refused(_))
+            Err(RecordError::SubmitOnDevice)
         ));
         doc::write_root(&mut d, &creator, &[("status", "submitted")], "s".into(), 2)
             .expect("submit");

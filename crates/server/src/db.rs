@@ -12,6 +12,7 @@
 //!   SQLite backend's only state is its connection.
 
 use std::future::Future;
+use std::path::PathBuf;
 
 /// Errors of the storage layer. Messages never carry health data.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +27,9 @@ pub enum DbError {
     Exists(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    Refused(String),
+    /// A database this server cannot open as it is (its key, its schema, its URL).
+    #[error(transparent)]
+    Open(#[from] OpenRefusal),
     /// An enrolment code that does not enrol this account now.
     #[error(transparent)]
     Code(#[from] crate::enrolment::CodeRefusal),
@@ -41,6 +43,53 @@ pub enum DbError {
     Task(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Why a database cannot be opened, each with what to do. They stop `tern serve` at
+/// start; no request meets them.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenRefusal {
+    #[error("a database key is 64 hex digits")]
+    KeyShape,
+    #[error(
+        "{} cannot be read with key file {} ({reason}): is it the key file of this database?",
+        .db.display(),
+        .key_file.display()
+    )]
+    WrongKey {
+        db: PathBuf,
+        key_file: PathBuf,
+        reason: String,
+    },
+    #[error("{} is not a tern server key file (64 hex digits)", .0.display())]
+    NotAKeyFile(PathBuf),
+    #[error(
+        "{} is encrypted but its key file {} is missing: restore the key file (or set \
+         TERN_SERVER_KEY_FILE)",
+        .db.display(),
+        .key_file.display()
+    )]
+    MissingKeyFile { db: PathBuf, key_file: PathBuf },
+    #[error("no randomness for a key: {0}")]
+    NoRandomness(String),
+    #[error(
+        "the key file {} may be read by others (mode {mode:o}): make it private with \
+         `chmod 600 {}`, and consider the key exposed if others could log in here",
+        .file.display(),
+        .file.display()
+    )]
+    SharedKeyFile { file: PathBuf, mode: u32 },
+    /// The PostgreSQL URL's TLS settings (`crate::pg_tls`).
+    #[error("{0}")]
+    PostgresTls(String),
+    #[error(transparent)]
+    Schema(#[from] crate::migrate::MigrateError),
+}
+
+impl From<crate::migrate::MigrateError> for DbError {
+    fn from(e: crate::migrate::MigrateError) -> DbError {
+        DbError::Open(e.into())
+    }
 }
 
 /// tokio-postgres prints only "db error"; the server's message says what failed.

@@ -46,14 +46,10 @@ pub enum MigrateError {
     Step {
         version: u32,
         name: &'static str,
-        source: DbError,
+        source: Box<DbError>,
     },
-}
-
-impl From<MigrateError> for DbError {
-    fn from(e: MigrateError) -> DbError {
-        DbError::Refused(e.to_string())
-    }
+    #[error("schema_migrations holds version {0}, which no tern makes: is this a tern database?")]
+    Unknown(i64),
 }
 
 /// The latest version of a list of steps (0 for none).

@@ -17,7 +17,7 @@
 //! knows only `disable|prefer|require` and no `sslrootcert`: both are read here and
 //! taken out of the URL before it is parsed.
 
-use crate::db::{DbError, DbResult};
+use crate::db::{DbError, DbResult, OpenRefusal};
 use deadpool_postgres::{Manager, ManagerConfig};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -50,7 +50,7 @@ pub struct Split {
 }
 
 fn refused(m: impl Into<String>) -> DbError {
-    DbError::Refused(m.into())
+    DbError::Open(OpenRefusal::PostgresTls(m.into()))
 }
 
 /// Reads `sslmode` and `sslrootcert` out of a URL (`postgres://...?k=v&...`) or a

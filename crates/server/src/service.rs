@@ -67,7 +67,6 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Exists(m) => ApiError::new(ErrorCode::Conflict, format!("{m} already exists")),
             DbError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
-            DbError::Refused(m) => ApiError::new(ErrorCode::Forbidden, m),
             DbError::Code(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
             DbError::Redeem(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),
             DbError::HubLink(e) => ApiError::new(ErrorCode::Forbidden, e.to_string()),

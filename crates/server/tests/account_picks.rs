@@ -10,10 +10,12 @@ use crate::write_roles::{quarantine_reason, wait_for_answer};
 use serde_json::json;
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let chen = login(&url, "chen");
     let name = backend.name;
 

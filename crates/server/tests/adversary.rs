@@ -61,11 +61,7 @@ fn open_as(db: &Path, user: &str, password: &str) -> Store {
 /// A screener's tablet, an impostor local user, and the real clinician's proof.
 fn impersonation(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     let tablet = device(dir, admin, url, "bilal", "site-a");
-    let record = {
-        let mut s = open(&tablet);
-        new_pda(&mut s)
-    };
-    sync(&tablet);
+    let record = synced_pda(&tablet);
     // The screener adds "amina" (a clinician on the server) with a password of their
     // own choosing: the account list gives the name its clinician role...
     open(&tablet)
@@ -247,11 +243,7 @@ fn codes(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
 /// The site of a pushed chunk is the server's, never the pusher's label.
 fn site_labels(url: &str, admin: &tern_server::admin::Admin, dir: &Path, name: &str) {
     let a = device(dir, admin, url, "amina", "site-a");
-    let record = {
-        let mut s = open(&a);
-        new_pda(&mut s)
-    };
-    sync(&a);
+    let record = synced_pda(&a);
     let clinician = login(url, "amina");
     server_view(url, &clinician, &record);
     // A later change of the site-a record, labelled site-b by the pusher.

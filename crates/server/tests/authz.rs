@@ -6,25 +6,13 @@ use tern_store::{Role, Store};
 use tern_sync::protocol::{self, SyncRequest};
 use tern_sync::SyncError;
 
-fn post(url: &str, token: Option<&str>, body: Vec<u8>) -> (u16, serde_json::Value) {
-    let mut req = reqwest::blocking::Client::new().post(url).body(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().expect("post");
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
-}
-
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
 
     // A record at site-a, synced and projected.
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
@@ -109,14 +97,14 @@ fn scenario(backend: Backend) {
     // Wrong passwords are rate limited (an account of its own: the limit also holds
     // for enrolment, which the device scenarios below need for bilal).
     for _ in 0..5 {
-        let (s, _) = post(
+        let (s, _) = post_bytes(
             &format!("{url}/v1/login"),
             None,
             br#"{"user":"chen","password":"nope-nope"}"#.to_vec(),
         );
         assert_eq!(s, 401);
     }
-    let (s, body) = post(
+    let (s, body) = post_bytes(
         &format!("{url}/v1/login"),
         None,
         br#"{"user":"chen","password":"nope-nope"}"#.to_vec(),
@@ -242,7 +230,7 @@ fn scenario(backend: Backend) {
         s.enrolment().expect("e").expect("enrolled").token
     };
     let sync_url = format!("{url}/v1/sync");
-    let (s, body) = post(&sync_url, Some(&token), b"not a frame".to_vec());
+    let (s, body) = post_bytes(&sync_url, Some(&token), b"not a frame".to_vec());
     assert_eq!(
         (s, body["code"].as_str()),
         (400, Some("bad_request")),
@@ -258,24 +246,24 @@ fn scenario(backend: Backend) {
         0,
     )
     .expect("encode");
-    let (s, body) = post(&sync_url, Some(&token), old);
+    let (s, body) = post_bytes(&sync_url, Some(&token), old);
     assert_eq!((s, body["code"].as_str()), (426, Some("upgrade")), "{body}");
     assert!(body["message"]
         .as_str()
         .is_some_and(|m| m.contains("update tern")));
-    let (s, _) = post(
+    let (s, _) = post_bytes(
         &sync_url,
         Some(&token),
         vec![0u8; protocol::MAX_BODY + 1024],
     );
     assert_eq!(s, 413, "oversized body");
-    let (s, _) = post(&sync_url, None, b"x".to_vec());
+    let (s, _) = post_bytes(&sync_url, None, b"x".to_vec());
     assert_eq!(s, 401);
 
     // A revoked device gets nothing and destroys its keys and database.
     let device_id = open(&clin).device().to_string();
     admin.revoke(&device_id).expect("revoke");
-    let (s, body) = post(
+    let (s, body) = post_bytes(
         &sync_url,
         Some(&token),
         protocol::encode(&SyncRequest {

@@ -38,6 +38,21 @@ pub fn postgres() -> Backend {
     }
 }
 
+/// A plain-HTTP server on a free port of 127.0.0.1 over `storage`, with the default
+/// limits, no dashboard and no upstream: what a test changes, it says.
+pub fn config(storage: &Storage) -> ServeConfig {
+    ServeConfig {
+        storage: storage.clone(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        tls: None,
+        demo: false,
+        dashboard: None,
+        upstream: None,
+        tls_pem: None,
+        limits: Default::default(),
+    }
+}
+
 /// A server running on its own runtime; `kill` drops the runtime at once, like a
 /// crashed process (what was committed stays, nothing else runs).
 pub struct TestServer {
@@ -53,14 +68,16 @@ impl TestServer {
 
     pub fn start_at(storage: &Storage, listen: SocketAddr) -> TestServer {
         Self::start_config(ServeConfig {
-            storage: storage.clone(),
             listen,
-            tls: None,
-            demo: false,
-            dashboard: None,
-            upstream: None,
-            tls_pem: None,
-            limits: Default::default(),
+            ..config(storage)
+        })
+    }
+
+    /// A server with its own limits (timeouts, connections, sessions).
+    pub fn start_with_limits(storage: &Storage, limits: tern_server::limits::Limits) -> TestServer {
+        Self::start_config(ServeConfig {
+            limits,
+            ..config(storage)
         })
     }
 
@@ -136,6 +153,30 @@ pub fn accounts(storage: &Storage) -> Admin {
         )
         .expect("user");
     admin
+}
+
+/// The start of most tests: a running server with the accounts of [`accounts`], its
+/// address and a folder for device stores.
+pub struct Scene {
+    pub server: TestServer,
+    pub admin: Admin,
+    pub url: String,
+    pub tmp: tempfile::TempDir,
+}
+
+impl Scene {
+    pub fn start(backend: &Backend) -> Scene {
+        let server = TestServer::start(&backend.storage);
+        let admin = accounts(&backend.storage);
+        let url = server.url();
+        let tmp = tempfile::tempdir().expect("tmp");
+        Scene {
+            server,
+            admin,
+            url,
+            tmp,
+        }
+    }
 }
 
 /// A new device store for `user` at `site`, enrolled with the server.
@@ -223,6 +264,16 @@ pub fn post(
     status_and_json(resp)
 }
 
+/// POST raw bytes (a sync frame), with a bearer token when given: (status, JSON
+/// body or Null).
+pub fn post_bytes(url: &str, token: Option<&str>, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let mut req = reqwest::blocking::Client::new().post(url).body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    status_and_json(req.send().expect("post"))
+}
+
 /// An answer's status and its JSON body (Null when it has none).
 fn status_and_json(resp: reqwest::blocking::Response) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();
@@ -262,4 +313,21 @@ pub fn new_pda(s: &mut Store) -> String {
         .add_subject(&[("sex".into(), "female".into())])
         .expect("subject");
     s.new_record("pda", &subject).expect("record")
+}
+
+/// A new pre-departure record made on the device store `db`, synced with its server.
+pub fn synced_pda(db: &Path) -> String {
+    let record = new_pda(&mut open(db));
+    sync(db);
+    record
+}
+
+/// A plain client of the test PostgreSQL at `url`, its connection driven on this
+/// runtime.
+pub async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
 }

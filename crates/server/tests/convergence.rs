@@ -13,10 +13,12 @@ fn answers_and_conflicts(db: &std::path::Path, record: &str) -> (serde_json::Val
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let tmp = tempfile::tempdir().expect("tmp");
-    let url = server.url();
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let d1 = device(tmp.path(), &admin, &url, "amina", "site-a");
     let d2 = device(tmp.path(), &admin, &url, "bilal", "site-a");
     let d3 = device(tmp.path(), &admin, &url, "chen", "site-a");

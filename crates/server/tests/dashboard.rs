@@ -24,14 +24,8 @@ fn the_dashboard_is_served_with_a_strict_policy_and_nothing_else() {
     let dist = tmp.path().join("dist");
     ui_build(&dist);
     let server = TestServer::start_config(ServeConfig {
-        storage: tern_server::Storage::Dir(tmp.path().join("server")),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        tls: None,
-        demo: false,
         dashboard: Some(dist),
-        upstream: None,
-        tls_pem: None,
-        limits: Default::default(),
+        ..config(&tern_server::Storage::Dir(tmp.path().join("server")))
     });
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -158,10 +152,12 @@ fn the_dashboard_reads_form_views_and_signs_out_on_the_server() {
 /// The workflow from the dashboard: the moves offered are the table's, a clinician
 /// signs, a supervisor locks, a screener is refused, and the device gets the lock.
 fn moves_from_the_dashboard(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
     let record = {
         let mut s = open(&dev);

@@ -36,10 +36,12 @@ fn refusal(db: &Path, url: &str, code: &str, name: &str) -> String {
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let name = backend.name;
 
     // From enrolment on (no sync yet), roles come from the server and a new local

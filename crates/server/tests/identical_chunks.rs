@@ -8,10 +8,12 @@ use crate::common::*;
 use tern_store::DocKind;
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let tmp = tempfile::tempdir().expect("tmp");
-    let url = server.url();
+    let Scene {
+        server: _server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let d1 = device(tmp.path(), &admin, &url, "amina", "site-a");
     let d2 = device(tmp.path(), &admin, &url, "amina", "site-a");
 
@@ -122,10 +124,7 @@ fn an_old_postgres_log_becomes_unique_per_document() {
         .expect("runtime");
     let sql = |q: &'static str| {
         rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            tokio::spawn(conn);
+            let client = pg_client(&pg.url()).await;
             client.batch_execute(q).await.expect("sql");
             client
                 .query_one(

@@ -2,6 +2,7 @@
 //! once, replicas connecting together run it once, a database of a newer tern is
 //! refused. (SQLite's are unit tests of `tern_server::sqlite::schema`.)
 
+use crate::common::pg_client;
 use tern_server::admin::Admin;
 use tern_server::Storage;
 
@@ -14,10 +15,7 @@ fn postgres_records_each_step_once_and_refuses_a_newer_database() {
         .expect("runtime");
     let versions = || -> Vec<i32> {
         rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            tokio::spawn(conn);
+            let client = pg_client(&pg.url()).await;
             client
                 .query(
                     "SELECT version FROM schema_migrations ORDER BY version",
@@ -48,10 +46,7 @@ fn postgres_records_each_step_once_and_refuses_a_newer_database() {
 
     let newer = latest.len() as i32 + 1;
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(conn);
+        let client = pg_client(&pg.url()).await;
         client
             .execute(
                 "INSERT INTO schema_migrations(version, name, applied_at)

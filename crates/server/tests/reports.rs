@@ -20,10 +20,12 @@ fn column(r: &serde_json::Value, row: usize, name: &str) -> serde_json::Value {
 }
 
 fn reports_from_records(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
     let (suspect, refused) = {
         let mut s = open(&dev);
@@ -274,10 +276,12 @@ fn reports_from_records_on_postgres() {
 /// from a record started on 1.1.0 (the "incomplete" report, from the verifier's
 /// facts; and again after a reprojection).
 fn an_older_version_through_sync(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let dev = device(tmp.path(), &admin, &url, "amina", "site-a");
     let (old, new) = {
         let mut s = open(&dev);

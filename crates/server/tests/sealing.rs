@@ -68,15 +68,7 @@ fn scenario(backend: Backend) {
 
     let record = {
         let mut s = open_as(&tablet, "amina");
-        let record = new_pda(&mut s);
-        for (field, value) in [
-            ("hiv_offered", "true"),
-            ("hiv_accepted", "true"),
-            ("hiv_lab_id", MARKER),
-        ] {
-            s.set_answer(&record, field, value, None).expect(field);
-        }
-        record
+        hiv_record(&mut s)
     };
 
     // The screener proves his account and syncs: his work and the record leave, her
@@ -288,15 +280,7 @@ fn escrow(backend: Backend) {
     let tablet_key = restricted_public(&tablet, "amina").expect("A's key");
     let record = {
         let mut s = open_as(&tablet, "amina");
-        let record = new_pda(&mut s);
-        for (field, value) in [
-            ("hiv_offered", "true"),
-            ("hiv_accepted", "true"),
-            ("hiv_lab_id", MARKER),
-        ] {
-            s.set_answer(&record, field, value, None).expect(field);
-        }
-        record
+        hiv_record(&mut s)
     };
 
     // A second clinician proves after the key holder: her proof brings the key, she
@@ -498,11 +482,7 @@ fn revoked(backend: Backend) {
     let admin = accounts(&backend.storage);
     let dir = tempfile::tempdir().expect("tmp");
     let tablet = device(dir.path(), &admin, &url, "amina", "site-a");
-    let record = {
-        let mut s = open(&tablet);
-        new_pda(&mut s)
-    };
-    sync(&tablet);
+    let record = synced_pda(&tablet);
     let mut s = open(&tablet);
     s.set_answer(&record, "temp_c", "38.7", None)
         .expect("synced later");
@@ -573,4 +553,17 @@ fn revoked(backend: Backend) {
 #[test]
 fn a_revoked_device_keeps_its_unsynced_work_encrypted_on_sqlite() {
     revoked(sqlite());
+}
+
+/// A new record whose restricted HIV section holds [`MARKER`] as its lab id.
+fn hiv_record(s: &mut Store) -> String {
+    let record = new_pda(s);
+    for (field, value) in [
+        ("hiv_offered", "true"),
+        ("hiv_accepted", "true"),
+        ("hiv_lab_id", MARKER),
+    ] {
+        s.set_answer(&record, field, value, None).expect(field);
+    }
+    record
 }

@@ -30,14 +30,8 @@ fn enrol_and_sync_over_https() {
 
     let backend = sqlite();
     let server = TestServer::start_config(ServeConfig {
-        storage: backend.storage.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
         tls: Some((cert_file, key_file)),
-        demo: false,
-        dashboard: None,
-        upstream: None,
-        tls_pem: None,
-        limits: Default::default(),
+        ..config(&backend.storage)
     });
     let admin = accounts(&backend.storage);
     let https = format!("https://{}", server.addr);

@@ -49,10 +49,12 @@ fn tamper(store: &mut tern_store::Store, role: &str, version: u64) {
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let amina = login(&url, "amina");
 
     // A screener's record, synced and verified.
@@ -169,10 +171,12 @@ fn scenario(backend: Backend) {
 /// whole document); both are quarantined, naming user, role and status. The
 /// clinician's sign-off and the supervisor's lock pass.
 fn status_scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let amina = login(&url, "amina");
     let new_complete_record = |s: &mut tern_store::Store| {
         let r = crate::answers::arr_t1_record(s);
@@ -291,10 +295,12 @@ fn field_write_rights_on_postgres() {
 #[test]
 fn a_record_moved_to_the_newest_form_version_verifies_on_sqlite() {
     let backend = sqlite();
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let amina = login(&url, "amina");
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
     let record = {

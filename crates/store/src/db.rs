@@ -75,9 +75,7 @@ pub(crate) fn open(path: &Path, key: &DataKey) -> Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Refused(format!(
-            "the database refused WAL mode ({mode})"
-        )));
+        return Err(StoreError::NoWal(mode));
     }
     // FULL: a commit is on disk (WAL fsynced) before it returns, against power loss.
     conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;

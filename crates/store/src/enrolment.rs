@@ -228,8 +228,8 @@ impl Store {
             }
             .into());
         }
-        let sites = serde_json::to_string(&e.sites)
-            .map_err(|e| StoreError::Refused(format!("cannot encode the sites: {e}")))?;
+        let sites =
+            serde_json::to_string(&e.sites).map_err(|e| StoreError::encode("the sites", e))?;
         let version = accounts.map_or(0, |(v, _)| i64::try_from(v).unwrap_or(i64::MAX));
         let peer = self.in_tx(|s| {
             s.conn.execute(

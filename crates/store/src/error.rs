@@ -68,8 +68,75 @@ pub enum StoreError {
     BadChangeFile { path: PathBuf, reason: String },
     #[error("document `{0}` is damaged: {1}")]
     BadDocument(String, String),
+    /// The store's own data failed to encode or decode (its key file, its account
+    /// list, a change file it writes): a fault of this program, never the user's.
+    #[error("cannot {action} {what}: {reason}")]
+    Encoding {
+        action: Coding,
+        what: &'static str,
+        reason: String,
+    },
+    #[error("the database refused WAL mode ({0}); is the folder on a network share?")]
+    NoWal(String),
+    #[error("document {id} is a {here} here but a {there} in the file")]
+    KindMismatch {
+        id: String,
+        here: &'static str,
+        there: &'static str,
+    },
     #[error("{0}")]
-    Refused(String),
+    BadImportLine(ImportLineError),
+    #[error("record {record} is on {form} {version} and cannot move to {newest}: {why}")]
+    CannotMove {
+        record: String,
+        form: String,
+        version: String,
+        newest: String,
+        why: String,
+    },
+    #[error("a confirmation needs a reason: add --reason")]
+    ConfirmationReason,
+    #[error("a status conflict is resolved with one of its values, not `{0}`")]
+    NotAConflictValue(String),
+    #[error(
+        "restricted sections on this device are sealed to the key of the clinicians and \
+         supervisors who proved their account here; this session does not hold it"
+    )]
+    Sealed,
+    #[error("the key file has no key pair for the acting user; open the store again")]
+    NoKeyPair,
+    #[error("the device's restricted public key is damaged")]
+    DamagedRestrictedKey,
+    #[error(
+        "`{name}` is not a server account of site `{site}`, so the server would refuse their \
+         work: ask an administrator to add the account to site `{site}` (`tern admin user \
+         add {name} --role ROLE --site {site}`, or `tern admin user change {name} --site \
+         {site}` for an account of another site), sync this device, then add the user again"
+    )]
+    NotAnAccount { name: String, site: String },
+    #[error("the stored configuration tables do not load: {0}")]
+    BrokenConfig(String),
+    #[error("{place} form {form} does not load: {diagnostics}")]
+    BrokenForm {
+        place: &'static str,
+        form: String,
+        diagnostics: String,
+    },
+    #[error("a subject cannot be merged into itself")]
+    SelfMerge,
+    #[error("{0}")]
+    EmptySearch(SearchGap),
+    #[error("a pulled form {0}")]
+    BadPulledForm(String),
+    #[error(
+        "this store is enrolled: a revoked device's work cannot be pushed from it and would \
+         stop its sync; recover into a new store (`tern device --db NEW.db init`)"
+    )]
+    RecoverIntoEnrolled,
+    #[error("a record is submitted from the device that holds its answers")]
+    SubmitOnDevice,
+    #[error("the record is already {0}")]
+    AlreadyInStatus(String),
     /// A hub or server this device enrols or syncs with (enrolment.rs, peers.rs).
     #[error(transparent)]
     Peer(#[from] crate::enrolment::PeerRefusal),
@@ -97,7 +164,8 @@ impl From<tern_record::RecordError> for StoreError {
             R::BadTransition { from, to } => StoreError::BadTransition { from, to },
             R::CommentRequired => StoreError::CommentRequired,
             R::BadDocument(id, why) => StoreError::BadDocument(id, why),
-            R::Refused(why) => StoreError::Refused(why),
+            R::SubmitOnDevice => StoreError::SubmitOnDevice,
+            R::AlreadyInStatus(status) => StoreError::AlreadyInStatus(status),
         }
     }
 }
@@ -107,6 +175,22 @@ impl StoreError {
         StoreError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    pub(crate) fn encode(what: &'static str, reason: impl std::fmt::Display) -> StoreError {
+        StoreError::Encoding {
+            action: Coding::Encode,
+            what,
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn decode(what: &'static str, reason: impl std::fmt::Display) -> StoreError {
+        StoreError::Encoding {
+            action: Coding::Decode,
+            what,
+            reason: reason.to_string(),
         }
     }
 
@@ -122,9 +206,47 @@ impl StoreError {
     pub fn is_refusal(&self) -> bool {
         !matches!(
             self,
-            StoreError::Sql(_) | StoreError::Io { .. } | StoreError::Random(_)
+            StoreError::Sql(_)
+                | StoreError::Io { .. }
+                | StoreError::Random(_)
+                | StoreError::Encoding { .. }
+                | StoreError::NoWal(_)
         )
     }
+}
+
+/// Which way [`StoreError::Encoding`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Encode,
+    Decode,
+}
+
+impl std::fmt::Display for Coding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Coding::Encode => "encode",
+            Coding::Decode => "decode",
+        })
+    }
+}
+
+/// Why a line of a record import is no record (`tern device record import`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportLineError {
+    #[error("the line is not a JSON object")]
+    NotAnObject,
+    #[error("the line is not JSON (column {0})")]
+    NotJson(usize),
+}
+
+/// A search that names nothing to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SearchGap {
+    #[error("give at least one letter of the name")]
+    NoNameLetter,
+    #[error("the document number has no letters or digits")]
+    NoDocumentCharacter,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -195,11 +195,11 @@ impl Store {
     ) -> Result<Merged> {
         if let Some(existing) = self.doc_kind(id)? {
             if existing != kind {
-                return Err(StoreError::Refused(format!(
-                    "document {id} is a {} here but a {} in the file",
-                    existing.name(),
-                    kind.name()
-                )));
+                return Err(StoreError::KindMismatch {
+                    id: id.to_string(),
+                    here: existing.name(),
+                    there: kind.name(),
+                });
             }
         }
         let bad = |e: &dyn std::fmt::Display| StoreError::BadDocument(id.into(), e.to_string());
@@ -284,8 +284,7 @@ fn write_body(out: &Path, body: &Body) -> Result<()> {
 
 /// A change file's bytes: its header line and its body.
 fn body_bytes(body: &Body) -> Result<Vec<u8>> {
-    let body = serde_json::to_vec(body)
-        .map_err(|e| StoreError::Refused(format!("cannot encode changes: {e}")))?;
+    let body = serde_json::to_vec(body).map_err(|e| StoreError::encode("changes", e))?;
     let header = format!(
         "{MAGIC} 1 {} {}\n",
         hex::encode(Sha256::digest(&body)),

@@ -2,7 +2,7 @@
 //! Each answer becomes its own change, as if typed, so imported records look like
 //! real ones; each line is imported whole (one transaction) or refused with a reason.
 
-use crate::error::{Result, StoreError};
+use crate::error::{ImportLineError, Result, StoreError};
 use crate::store::Store;
 use serde::Serialize;
 use serde_json::{Map, Value as J};
@@ -54,11 +54,10 @@ impl Store {
     fn import_line(&mut self, form: &tern_forms::Form, line: &str) -> Result<String> {
         let object: Map<String, J> = match serde_json::from_str(line) {
             Ok(J::Object(o)) => o,
-            Ok(_) => return Err(StoreError::Refused("the line is not a JSON object".into())),
+            Ok(_) => return Err(StoreError::BadImportLine(ImportLineError::NotAnObject)),
             Err(e) => {
-                return Err(StoreError::Refused(format!(
-                    "the line is not JSON (column {})",
-                    e.column()
+                return Err(StoreError::BadImportLine(ImportLineError::NotJson(
+                    e.column(),
                 )))
             }
         };

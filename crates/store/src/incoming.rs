@@ -42,10 +42,6 @@ struct Chunks {
     changes: Vec<Change>,
 }
 
-fn refused(msg: impl Into<String>) -> StoreError {
-    StoreError::Refused(msg.into())
-}
-
 impl Store {
     /// Applies one pulled page in one transaction: forms first, then each document's
     /// chunks, then the cursor. A document this device has never held that arrives
@@ -88,14 +84,16 @@ impl Store {
             }
             for f in &forms {
                 let head: serde_json::Value = serde_json::from_str(&f.definition)
-                    .map_err(|e| refused(format!("a pulled form is not JSON: {e}")))?;
+                    .map_err(|e| StoreError::BadPulledForm(format!("is not JSON: {e}")))?;
                 let (Some(id), Some(version)) =
                     (head["form_id"].as_str(), head["version"].as_str())
                 else {
-                    return Err(refused("a pulled form has no form_id or version"));
+                    return Err(StoreError::BadPulledForm(
+                        "has no form_id or version".into(),
+                    ));
                 };
-                let translations =
-                    serde_json::to_string(&f.translations).map_err(|e| refused(e.to_string()))?;
+                let translations = serde_json::to_string(&f.translations)
+                    .map_err(|e| StoreError::encode("translations", e))?;
                 report.forms += s.conn.execute(
                     "INSERT OR IGNORE INTO forms(form_id, version, definition, translations)
                      VALUES (?1, ?2, ?3, ?4)",

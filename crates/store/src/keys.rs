@@ -424,7 +424,7 @@ impl KeyFile {
     /// Writes the file atomically: temp file, fsync, rename, fsync of the folder.
     pub(crate) fn write(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.raw)
-            .map_err(|e| StoreError::Refused(format!("cannot encode the key file: {e}")))?;
+            .map_err(|e| StoreError::encode("the key file", e))?;
         write_atomic(&self.path, text.as_bytes())
     }
 }
@@ -492,13 +492,18 @@ fn set_user_key(entry: &mut WrappedKey, kek: &DataKey, user: &crypto_box::Secret
     Ok(())
 }
 
+/// The key file's Argon2 parameters do not make a key (a damaged or edited file).
+fn bad_key_parameters(e: &argon2::Error) -> StoreError {
+    StoreError::decode("the key file's Argon2 parameters", e)
+}
+
 fn derive(password: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey> {
-    let params = Params::new(m, t, p, Some(32)).map_err(|e| StoreError::Refused(e.to_string()))?;
+    let params = Params::new(m, t, p, Some(32)).map_err(|e| bad_key_parameters(&e))?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut out = [0u8; 32];
     argon
         .hash_password_into(password.as_bytes(), salt, &mut out)
-        .map_err(|e| StoreError::Refused(e.to_string()))?;
+        .map_err(|e| bad_key_parameters(&e))?;
     let key = DataKey(out);
     out.zeroize();
     Ok(key)

@@ -57,7 +57,7 @@ use tern_record::{chunk, doc, roles, workflow};
 pub use alerts::AlertRow;
 pub use app::{local_users, RecordInfo, RecordList};
 pub use enrolment::{Enrolment, PeerExtras, PeerRefusal, SyncPeer};
-pub use error::{Result, StoreError};
+pub use error::{Coding, ImportLineError, Result, SearchGap, StoreError};
 pub use exchange::{ExportReport, ImportReport};
 pub use ids::parse_subject_id;
 pub use import::{ImportRefusal, RecordImportReport};

@@ -375,11 +375,13 @@ impl Store {
         }
         let new = self.form(form.form_id(), &newest)?;
         if let Err(why) = movable(&form, &new) {
-            return Err(StoreError::Refused(format!(
-                "record {record} is on {} {} and cannot move to {newest}: {why}",
-                form.form_id(),
-                form.version()
-            )));
+            return Err(StoreError::CannotMove {
+                record: record.to_string(),
+                form: form.form_id().to_string(),
+                version: form.version().to_string(),
+                newest,
+                why: why.to_string(),
+            });
         }
         let author = self.author();
         let t = self.now_ms();
@@ -554,9 +556,7 @@ impl Store {
         self.role
             .require(self.role.may_capture(), "confirm warnings")?;
         if reason.trim().is_empty() {
-            return Err(StoreError::Refused(
-                "a confirmation needs a reason: add --reason".into(),
-            ));
+            return Err(StoreError::ConfirmationReason);
         }
         let view = self.show(record)?;
         let keys: Vec<String> = view
@@ -611,10 +611,9 @@ impl Store {
                 .flat_map(|c| &c.values)
                 .any(|v| v.value.as_str() == Some(raw));
             if !offered {
-                return Err(StoreError::Refused(format!(
-                    "a status conflict is resolved with one of its values, not `{}`",
-                    raw.chars().take(20).collect::<String>()
-                )));
+                return Err(StoreError::NotAConflictValue(
+                    raw.chars().take(20).collect(),
+                ));
             }
             let author = self.author();
             let t = self.now_ms();

@@ -111,11 +111,7 @@ pub(crate) fn is_twin(doc_id: &str) -> bool {
 }
 
 fn sealed_error() -> StoreError {
-    StoreError::Refused(
-        "restricted sections on this device are sealed to the key of the clinicians and \
-         supervisors who proved their account here; this session does not hold it"
-            .into(),
-    )
+    StoreError::Sealed
 }
 
 impl Store {
@@ -371,11 +367,7 @@ impl Store {
                     zeroize::Zeroize::zeroize(&mut bytes);
                     keys.drop_grant(&s.user);
                     if !keys.grant(&s.user, &k)? {
-                        return Err(StoreError::Refused(
-                            "the key file has no key pair for the acting user; open the \
-                             store again"
-                                .into(),
-                        ));
+                        return Err(StoreError::NoKeyPair);
                     }
                     keys.write()?;
                     k
@@ -620,9 +612,7 @@ fn parse_public(h: &str) -> Result<crypto_box::PublicKey> {
     let bytes: [u8; 32] = hex::decode(h)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| {
-            StoreError::Refused("the device's restricted public key is damaged".into())
-        })?;
+        .ok_or(StoreError::DamagedRestrictedKey)?;
     Ok(crypto_box::PublicKey::from(bytes))
 }
 

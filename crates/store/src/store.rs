@@ -214,14 +214,10 @@ impl Store {
             None => role,
             Some(Some(server_role)) => server_role,
             Some(None) => {
-                return Err(StoreError::Refused(format!(
-                    "`{name}` is not a server account of site `{site}`, so the server would \
-                     refuse their work: ask an administrator to add the account to site \
-                     `{site}` (`tern admin user add {name} --role ROLE --site {site}`, or \
-                     `tern admin user change {name} --site {site}` for an account of \
-                     another site), sync this device, then add the user again",
-                    site = self.site
-                )))
+                return Err(StoreError::NotAnAccount {
+                    name: name.into(),
+                    site: self.site.clone(),
+                })
             }
         };
         let mut keys = KeyFile::read(&self.path)?;
@@ -509,9 +505,8 @@ impl Store {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let tables = ConfigTables::parse(&files).map_err(|d| {
-            StoreError::Refused(format!("the stored configuration tables do not load: {d}"))
-        })?;
+        let tables =
+            ConfigTables::parse(&files).map_err(|d| StoreError::BrokenConfig(d.to_string()))?;
         let tables = Arc::new(tables);
         self.config = Some(tables.clone());
         Ok(tables)
@@ -559,10 +554,10 @@ impl Store {
         let (definition, translations) =
             row.ok_or_else(|| StoreError::NoFormVersion(form_id.into(), version.into()))?;
         let config = self.config()?;
-        let broken = |d: tern_forms::Diagnostics| {
-            StoreError::Refused(format!(
-                "stored form {form_id} {version} does not load: {d}"
-            ))
+        let broken = |d: tern_forms::Diagnostics| StoreError::BrokenForm {
+            place: "stored",
+            form: format!("{form_id} {version}"),
+            diagnostics: d.to_string(),
         };
         let mut form = Form::parse(
             &SourceFile::new(format!("{form_id}.json"), definition),
@@ -614,8 +609,12 @@ fn seed_builtin(tx: &rusqlite::Transaction<'_>) -> Result<()> {
         )?;
     }
     for (name, text) in builtin::FORMS {
-        let head: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| StoreError::Refused(format!("built-in form {name}: {e}")))?;
+        let head: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| StoreError::BrokenForm {
+                place: "built-in",
+                form: (*name).into(),
+                diagnostics: e.to_string(),
+            })?;
         let id = head["form_id"].as_str().unwrap_or_default();
         let version = head["version"].as_str().unwrap_or_default();
         let translations: Vec<(&str, &str)> = builtin::TRANSLATIONS
@@ -623,8 +622,8 @@ fn seed_builtin(tx: &rusqlite::Transaction<'_>) -> Result<()> {
             .filter(|(n, _)| n.split('.').next() == Some(id))
             .copied()
             .collect();
-        let translations =
-            serde_json::to_string(&translations).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let translations = serde_json::to_string(&translations)
+            .map_err(|e| StoreError::encode("translations", e))?;
         tx.execute(
             "INSERT OR IGNORE INTO forms(form_id, version, definition, translations)
              VALUES (?1, ?2, ?3, ?4)",

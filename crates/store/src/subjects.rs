@@ -3,7 +3,7 @@
 //! in record documents; records link by the pseudonymous `subject_id`.
 
 use crate::doc::{self, Slot, Write};
-use crate::error::{Result, StoreError};
+use crate::error::{Result, SearchGap, StoreError};
 use crate::store::{Kind, Store};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -250,9 +250,7 @@ impl Store {
         let keep = crate::ids::parse_subject_id(keep)?;
         let other = crate::ids::parse_subject_id(other)?;
         if keep == other || self.effective_subject(&keep)? == other {
-            return Err(StoreError::Refused(
-                "a subject cannot be merged into itself".into(),
-            ));
+            return Err(StoreError::SelfMerge);
         }
         let author = self.author();
         let t = self.now_ms();
@@ -326,9 +324,7 @@ impl Store {
                 .map(str::to_string)
                 .collect();
             if words.is_empty() {
-                return Err(StoreError::Refused(
-                    "give at least one letter of the name".into(),
-                ));
+                return Err(StoreError::EmptySearch(SearchGap::NoNameLetter));
             }
             for w in words {
                 let like = format!("%{}%", escape_like(&w));
@@ -351,9 +347,7 @@ impl Store {
         if let Some(docno) = &q.document {
             let n = normalise_document(docno);
             if n.is_empty() {
-                return Err(StoreError::Refused(
-                    "the document number has no letters or digits".into(),
-                ));
+                return Err(StoreError::EmptySearch(SearchGap::NoDocumentCharacter));
             }
             let a = arg(format!("%{}%", escape_like(&n)), &mut args);
             sql.push_str(&format!(" AND documents LIKE {a} ESCAPE '\\'"));

@@ -59,10 +59,6 @@ pub struct SyncStatus {
     pub peers: Vec<SyncPeer>,
 }
 
-fn refused(msg: impl Into<String>) -> StoreError {
-    StoreError::Refused(msg.into())
-}
-
 impl Store {
     /// Creates the sync tables and trigger when missing and queues every change the
     /// store already holds (a one-time walk, done at enrolment).
@@ -232,7 +228,8 @@ impl Store {
     /// Inside a transaction: the account list (every peer serves the same accounts)
     /// and local users' server roles.
     pub(crate) fn write_account_list(&self, accounts: &[(String, String)]) -> Result<()> {
-        let json = serde_json::to_string(accounts).map_err(|e| refused(e.to_string()))?;
+        let json = serde_json::to_string(accounts)
+            .map_err(|e| StoreError::encode("the account list", e))?;
         self.set_state("accounts", &json)?;
         for (name, role) in accounts {
             if let Ok(role) = Role::parse(role) {
@@ -263,7 +260,7 @@ impl Store {
             return Ok(None);
         };
         let accounts: Vec<(String, String)> =
-            serde_json::from_str(&json).map_err(|e| refused(e.to_string()))?;
+            serde_json::from_str(&json).map_err(|e| StoreError::decode("the account list", e))?;
         Ok(Some(
             accounts
                 .into_iter()
@@ -279,7 +276,7 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(
-            serde_json::from_str(&json).map_err(|e| refused(e.to_string()))?,
+            serde_json::from_str(&json).map_err(|e| StoreError::decode("the account list", e))?,
         ))
     }
 

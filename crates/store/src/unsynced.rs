@@ -87,7 +87,7 @@ impl Store {
             docs.push(StoredDoc { id, kind, blobs });
         }
         let plain = zeroize::Zeroizing::new(
-            serde_json::to_vec(&docs).map_err(|e| StoreError::Refused(e.to_string()))?,
+            serde_json::to_vec(&docs).map_err(|e| StoreError::encode("unsynced work", e))?,
         );
         let mut nonce = [0u8; 24];
         crate::keys::random_fill(&mut nonce)?;
@@ -117,7 +117,8 @@ impl Store {
             nonce: hex::encode(nonce),
             body: hex::encode(body),
         };
-        let text = serde_json::to_vec(&file).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let text =
+            serde_json::to_vec(&file).map_err(|e| StoreError::encode("the unsynced file", e))?;
         let mut out = self.path().as_os_str().to_owned();
         out.push(format!(
             ".unsynced-{}.tern",
@@ -159,12 +160,7 @@ impl Store {
         password: &str,
     ) -> Result<RecoverReport> {
         if self.enrolment()?.is_some() {
-            return Err(StoreError::Refused(
-                "this store is enrolled: a revoked device's work cannot be pushed from it \
-                 and would stop its sync; recover into a new store (`tern device --db NEW.db \
-                 init`)"
-                    .into(),
-            ));
+            return Err(StoreError::RecoverIntoEnrolled);
         }
         let (docs, restricted_left_out) = open_unsynced(file, user, password)?;
         let bytes = zeroize::Zeroizing::new(crate::exchange::change_file_bytes(&docs)?);

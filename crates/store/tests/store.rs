@@ -369,7 +369,7 @@ fn a_status_conflict_is_resolved_with_one_of_its_values() {
     );
     assert!(matches!(
         sup.resolve(&r, "status", "locked"),
-        Err(StoreError::Refused(_))
+        Err(StoreError::NotAConflictValue(_))
     ));
     sup.resolve(&r, "status", "returned").expect("resolve");
     let v = sup.show(&r).expect("show");

@@ -81,8 +81,9 @@ impl Format {
 pub enum ExportError {
     #[error("{0}")]
     Usage(String),
-    #[error("{0}")]
-    Refused(String),
+    /// A record's restricted twin the server stores does not load.
+    #[error("a restricted section does not load: {0}")]
+    DamagedTwin(String),
     #[error("no form `{0}` on this server: use pda, pec, arr_t1 or arr_t2")]
     UnknownForm(String),
     #[error("records of form {0} version {1} cannot be exported: this server does not know that version")]

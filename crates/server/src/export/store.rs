@@ -545,9 +545,8 @@ impl<D: ExportDb> Source for DbSource<'_, D> {
         if chunks.is_empty() {
             return Ok(Map::new());
         }
-        let doc = tern_record::load_chunks(chunks).map_err(|e| {
-            ExportError::Refused(format!("a restricted section does not load: {e}"))
-        })?;
+        let doc = tern_record::load_chunks(chunks)
+            .map_err(|e| ExportError::DamagedTwin(e.to_string()))?;
         Ok(tern_record::document_answers(&doc)["answers"]
             .as_object()
             .cloned()

@@ -9,7 +9,7 @@
 //!    `devices.via_hub`, `docs.summary`, `records.created`, the worklist columns of
 //!    `report_lines` and their index).
 
-use crate::db::{DbError, DbResult};
+use crate::db::DbResult;
 use crate::migrate::{due, MigrateError, Migration};
 
 /// How a step runs: SQL texts, run in order in the step's transaction.
@@ -47,11 +47,7 @@ pub(super) async fn migrate(c: &mut deadpool_postgres::Object) -> DbResult<()> {
             .await?
         {
             let v: i32 = row.get(0);
-            applied.push(u32::try_from(v).map_err(|_| {
-                DbError::Refused(format!(
-                    "schema_migrations holds version {v}, which no tern makes: is this a tern database?"
-                ))
-            })?);
+            applied.push(u32::try_from(v).map_err(|_| MigrateError::Unknown(i64::from(v)))?);
         }
         let Some(next) = due(MIGRATIONS, &applied)?.first().copied() else {
             tx.commit().await?;
@@ -63,11 +59,11 @@ pub(super) async fn migrate(c: &mut deadpool_postgres::Object) -> DbResult<()> {
                 .map_err(|e| MigrateError::Step {
                     version: next.version,
                     name: next.name,
-                    source: e.into(),
+                    source: Box::new(e.into()),
                 })?;
         }
         let version = i32::try_from(next.version)
-            .map_err(|_| DbError::Refused(format!("no migration {}", next.version)))?;
+            .map_err(|_| MigrateError::Unknown(i64::from(next.version)))?;
         tx.execute(
             "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)",
             &[

@@ -56,7 +56,7 @@ impl SqliteDb {
             Some(k) if k.len() == 64 && k.chars().all(|c| c.is_ascii_hexdigit()) => {
                 Zeroizing::new(k.to_string())
             }
-            Some(_) => return Err(DbError::Refused("a database key is 64 hex digits".into())),
+            Some(_) => return Err(OpenRefusal::KeyShape.into()),
             None => database_key(dir, &path)?,
         };
         if is_plaintext(&path)? {
@@ -68,11 +68,12 @@ impl SqliteDb {
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         }) {
-            return Err(DbError::Refused(format!(
-                "{} cannot be read with key file {} ({e}): is it the key file of this database?",
-                path.display(),
-                key_file(dir).display()
-            )));
+            return Err(OpenRefusal::WrongKey {
+                db: path,
+                key_file: key_file(dir),
+                reason: e.to_string(),
+            }
+            .into());
         }
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -115,25 +116,21 @@ fn database_key(dir: &Path, db: &Path) -> DbResult<Zeroizing<String>> {
             check_private(&file)?;
             let key = Zeroizing::new(text.trim().to_string());
             if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(DbError::Refused(format!(
-                    "{} is not a tern server key file (64 hex digits)",
-                    file.display()
-                )));
+                return Err(OpenRefusal::NotAKeyFile(file).into());
             }
             Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if db.exists() && !is_plaintext(db)? {
-                return Err(DbError::Refused(format!(
-                    "{} is encrypted but its key file {} is missing: restore the key file \
-                     (or set TERN_SERVER_KEY_FILE)",
-                    db.display(),
-                    file.display()
-                )));
+                return Err(OpenRefusal::MissingKeyFile {
+                    db: db.to_path_buf(),
+                    key_file: file,
+                }
+                .into());
             }
             let mut raw = Zeroizing::new([0u8; 32]);
             getrandom::fill(raw.as_mut_slice())
-                .map_err(|e| DbError::Refused(format!("no randomness for a key: {e}")))?;
+                .map_err(|e| OpenRefusal::NoRandomness(e.to_string()))?;
             let key = Zeroizing::new(hex::encode(raw.as_slice()));
             write_private(&file, &key)?;
             Ok(key)
@@ -149,13 +146,11 @@ fn check_private(file: &Path) -> DbResult<()> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(file)?.permissions().mode();
         if mode & 0o077 != 0 {
-            return Err(DbError::Refused(format!(
-                "the key file {} may be read by others (mode {:o}): make it private with \
-                 `chmod 600 {}`, and consider the key exposed if others could log in here",
-                file.display(),
-                mode & 0o777,
-                file.display()
-            )));
+            return Err(OpenRefusal::SharedKeyFile {
+                file: file.to_path_buf(),
+                mode: mode & 0o777,
+            }
+            .into());
         }
     }
     Ok(())

@@ -8,7 +8,7 @@
 //!    `docs.summary`, `devices.via_hub`, `records.created`, the worklist columns of
 //!    `report_lines` and their index).
 
-use crate::db::{DbError, DbResult};
+use crate::db::DbResult;
 use crate::migrate::{due, MigrateError, Migration};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
@@ -39,7 +39,7 @@ pub(super) fn migrate(conn: &mut Connection) -> DbResult<()> {
         (next.step)(&tx).map_err(|source| MigrateError::Step {
             version: next.version,
             name: next.name,
-            source,
+            source: Box::new(source),
         })?;
         tx.execute(
             "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, ?3)",
@@ -60,11 +60,7 @@ pub(super) fn applied(conn: &Connection) -> DbResult<Vec<u32>> {
     let mut out = Vec::new();
     for v in rows {
         let v = v?;
-        out.push(u32::try_from(v).map_err(|_| {
-            DbError::Refused(format!(
-                "schema_migrations holds version {v}, which no tern makes: is this a tern database?"
-            ))
-        })?);
+        out.push(u32::try_from(v).map_err(|_| MigrateError::Unknown(v))?);
     }
     Ok(out)
 }

@@ -4,31 +4,8 @@
 
 use crate::common::*;
 use automerge::transaction::{CommitOptions, Transactable};
-use sha2::{Digest, Sha256};
+use tern_record::fuzzing::{push_uleb, seal};
 use tern_sync::protocol::{self, DocChanges, Kind, SyncRequest};
-
-fn uleb(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        out.push(if n == 0 { b } else { b | 0x80 });
-        if n == 0 {
-            return;
-        }
-    }
-}
-
-/// An Automerge chunk of `kind` around `data`, with a good checksum.
-fn chunk(kind: u8, data: &[u8]) -> Vec<u8> {
-    let mut body = vec![kind];
-    uleb(&mut body, data.len() as u64);
-    body.extend_from_slice(data);
-    let hash = Sha256::digest(&body);
-    let mut out = vec![0x85, 0x6f, 0x4a, 0x83];
-    out.extend_from_slice(&hash[..4]);
-    out.extend(body);
-    out
-}
 
 /// A whole document by `actor` whose one change column is `inflated` zero bytes,
 /// deflated: its actor table reads fine, and Automerge would inflate it whole.
@@ -44,16 +21,16 @@ pub fn document_bomb(actor: &str, inflated: usize) -> Vec<u8> {
     }
     let column = e.finish().expect("deflate");
     let mut data = Vec::new();
-    uleb(&mut data, 1);
-    uleb(&mut data, actor.len() as u64);
+    push_uleb(&mut data, 1);
+    push_uleb(&mut data, actor.len());
     data.extend_from_slice(actor.as_bytes());
     data.push(0); // no heads
     data.push(1); // one change column: id 1, deflated
-    uleb(&mut data, (1 << 4) | 0b1000);
-    uleb(&mut data, column.len() as u64);
+    push_uleb(&mut data, (1 << 4) | 0b1000);
+    push_uleb(&mut data, column.len());
     data.push(0); // no op columns
     data.extend(column);
-    chunk(0, &data)
+    seal(0, &data)
 }
 
 fn push(url: &str, token: &str, doc: &str, chunks: Vec<Vec<u8>>) -> (u16, serde_json::Value) {
@@ -70,25 +47,16 @@ fn push(url: &str, token: &str, doc: &str, chunks: Vec<Vec<u8>>) -> (u16, serde_
         accounts_version: 0,
     })
     .expect("encode");
-    let resp = reqwest::blocking::Client::new()
-        .post(format!("{url}/v1/sync"))
-        .bearer_auth(token)
-        .body(body)
-        .send()
-        .expect("post");
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    post_bytes(&format!("{url}/v1/sync"), Some(token), body)
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
     let (token, actor) = {
         let s = open(&clin);
@@ -138,11 +106,7 @@ fn scenario(backend: Backend) {
     // after it is verified and visible.
     let (status, body) = push(&url, &token, "bad-doc", vec![document_bomb(&actor, 1024)]);
     assert_eq!(status, 200, "{body}");
-    let record = {
-        let mut s = open(&clin);
-        new_pda(&mut s)
-    };
-    sync(&clin);
+    let record = synced_pda(&clin);
     let amina = login(&url, "amina");
     server_view(&url, &amina, &record);
     let quarantined = admin.quarantined().expect("quarantined");

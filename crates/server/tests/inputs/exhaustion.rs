@@ -81,16 +81,7 @@ fn scenario(backend: Backend) {
         logins_per_address_per_minute: 5,
         ..Limits::default()
     };
-    let server = TestServer::start_config(ServeConfig {
-        upstream: None,
-        tls_pem: None,
-        storage: backend.storage.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        tls: None,
-        demo: false,
-        dashboard: None,
-        limits,
-    });
+    let server = TestServer::start_with_limits(&backend.storage, limits);
     let _admin = accounts(&backend.storage);
     let addr = server.addr;
     let name = backend.name;
@@ -221,17 +212,12 @@ fn https_connections_are_limited_per_address() {
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write");
     let backend = sqlite();
     let server = TestServer::start_config(ServeConfig {
-        upstream: None,
-        tls_pem: None,
-        storage: backend.storage.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
         tls: Some((cert_file, key_file)),
-        demo: false,
-        dashboard: None,
         limits: Limits {
             connections_per_address: 2,
             ..Limits::default()
         },
+        ..config(&backend.storage)
     });
     let held: Vec<TcpStream> = (0..2)
         .map(|_| connect_from("127.0.0.7", server.addr))
@@ -265,20 +251,14 @@ fn https_connections_are_limited_per_address() {
 /// A shutdown waits for requests in flight at most the drain deadline: a client
 /// that never finishes its body does not hold the server up.
 fn drain_scenario(backend: Backend) {
-    let server = TestServer::start_config(ServeConfig {
-        upstream: None,
-        tls_pem: None,
-        storage: backend.storage.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        tls: None,
-        demo: false,
-        dashboard: None,
-        limits: Limits {
+    let server = TestServer::start_with_limits(
+        &backend.storage,
+        Limits {
             body_timeout: Duration::from_secs(120),
             drain: Duration::from_secs(1),
             ..Limits::default()
         },
-    });
+    );
     let mut s = connect_from("127.0.0.9", server.addr);
     s.write_all(b"POST /v1/login HTTP/1.1\r\nhost: t\r\ncontent-length: 100\r\n\r\n{")
         .expect("write");

@@ -78,19 +78,15 @@ async fn scenario_db<D: Db>(db: Arc<D>, record: &str, amina: &str, bilal: &str) 
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let scr = device(tmp.path(), &admin, &url, "bilal", "site-a");
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
-    let record = {
-        let mut s = open(&scr);
-        let r = new_pda(&mut s);
-        s.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
-        r
-    };
-    sync(&scr);
+    let record = screened_and_synced(&scr);
     let token = login(&url, "amina");
     server_view(&url, &token, &record);
     server.stop();
@@ -121,4 +117,16 @@ fn quarantine_per_author_on_sqlite() {
 #[test]
 fn quarantine_per_author_on_postgres() {
     scenario(postgres());
+}
+
+/// A record with vitals, made on the screener's device `scr` and synced.
+pub(super) fn screened_and_synced(scr: &std::path::Path) -> String {
+    let record = {
+        let mut s = open(scr);
+        let r = new_pda(&mut s);
+        s.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
+        r
+    };
+    sync(scr);
+    record
 }

@@ -66,8 +66,12 @@ fn audited(url: &str, token: &str, action: &str, actor: &str, record: &str) -> b
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     admin
         .add_user(
             "sofia",
@@ -76,17 +80,9 @@ fn scenario(backend: Backend) {
             &["site-b".to_string()],
         )
         .expect("a supervisor of site-b");
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
     let scr = device(tmp.path(), &admin, &url, "bilal", "site-a");
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
-    let record = {
-        let mut s = open(&scr);
-        let r = new_pda(&mut s);
-        s.set_answer(&r, "temp_c", "37.5", None).expect("vitals");
-        r
-    };
-    sync(&scr);
+    let record = super::quarantine::screened_and_synced(&scr);
     let amina = login(&url, "amina");
     server_view(&url, &amina, &record);
     assert!(on_device(&clin, &record).is_null());

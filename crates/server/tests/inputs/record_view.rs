@@ -54,10 +54,12 @@ async fn scenario_db<D: Db>(db: &D, record: &str, actor: &str, device: &str) {
 }
 
 fn scenario(backend: Backend) {
-    let server = TestServer::start(&backend.storage);
-    let admin = accounts(&backend.storage);
-    let url = server.url();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let Scene {
+        server,
+        admin,
+        url,
+        tmp,
+    } = Scene::start(&backend);
     let clin = device(tmp.path(), &admin, &url, "amina", "site-a");
     let (record, device) = {
         let mut s = open(&clin);

@@ -5,7 +5,7 @@ use crate::common::*;
 use std::time::Duration;
 use tern_server::db::Db;
 use tern_server::limits::Limits;
-use tern_server::{ServeConfig, Storage};
+use tern_server::Storage;
 
 /// Whether an ended session's row is still there: touching it would bring it back.
 fn row_left(storage: &Storage, token: &str) -> bool {
@@ -35,19 +35,13 @@ fn scenario(backend: Backend) {
         Duration::from_secs(30 * 60),
         "the default idle timeout"
     );
-    let server = TestServer::start_config(ServeConfig {
-        upstream: None,
-        tls_pem: None,
-        storage: backend.storage.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        tls: None,
-        demo: false,
-        dashboard: None,
-        limits: Limits {
+    let server = TestServer::start_with_limits(
+        &backend.storage,
+        Limits {
             session_idle: Duration::from_secs(2),
             ..Limits::default()
         },
-    });
+    );
     let _admin = accounts(&backend.storage);
     let url = server.url();
     let name = backend.name;
