@@ -138,7 +138,14 @@ impl From<SyncError> for ApiError {
                 ErrorCode::RateLimited => Code::Locked,
                 ErrorCode::Upgrade | ErrorCode::Internal => Code::Internal,
             },
-            _ => Code::Internal,
+            // Named one by one, so that a new kind of sync error is a decision here.
+            SyncError::Upgrade(_)
+            | SyncError::Frame(_)
+            | SyncError::Plan(_)
+            | SyncError::Http { .. }
+            | SyncError::Untrusted { .. }
+            | SyncError::Certificates(_)
+            | SyncError::Interrupted => Code::Internal,
         };
         ApiError::new(code, e.to_string())
     }
@@ -192,5 +199,33 @@ mod refusal_tests {
         assert_eq!(refused(ErrorCode::Unavailable), Code::Offline);
         assert_eq!(refused(ErrorCode::RateLimited), Code::Locked);
         assert_eq!(refused(ErrorCode::Internal), Code::Internal);
+    }
+
+    /// A store error met during a sync is shown as the same kind as on its own: a
+    /// refusal as a refusal, a missing record as not found, a damaged file as storage.
+    #[test]
+    fn a_store_error_in_a_sync_keeps_its_kind() {
+        let both = |make: &dyn Fn() -> StoreError| {
+            (
+                ApiError::from(make()).code,
+                ApiError::from(SyncError::Store(make())).code,
+            )
+        };
+        assert_eq!(
+            both(&|| StoreError::NoRecord("r1".into())),
+            (Code::NotFound, Code::NotFound)
+        );
+        assert_eq!(
+            both(&|| StoreError::WrongPassword("amina".into())),
+            (Code::WrongPassword, Code::WrongPassword)
+        );
+        assert_eq!(
+            both(&|| StoreError::Sealed),
+            (Code::InvalidInput, Code::InvalidInput)
+        );
+        assert_eq!(
+            both(&|| StoreError::BrokenConfig("x".into())),
+            (Code::Storage, Code::Storage)
+        );
     }
 }

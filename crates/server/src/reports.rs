@@ -251,6 +251,20 @@ pub struct Chart {
     pub series: Vec<Series>,
 }
 
+impl Chart {
+    /// A bar chart of one series of counts, a bar per key in key order.
+    fn counts(series: &str, by: &BTreeMap<String, usize>) -> Chart {
+        Chart {
+            kind: "bar".into(),
+            labels: by.keys().cloned().collect(),
+            series: vec![Series {
+                name: series.into(),
+                values: by.values().map(|v| *v as f64).collect(),
+            }],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Series {
     pub name: String,
@@ -1217,14 +1231,7 @@ fn tb_suspects(
         out.push(row);
     }
     let mut r = report_of("tb_suspects", &columns, out);
-    r.chart = Some(Chart {
-        kind: "bar".into(),
-        labels: by_class.keys().cloned().collect(),
-        series: vec![Series {
-            name: "suspects".into(),
-            values: by_class.values().map(|v| *v as f64).collect(),
-        }],
-    });
+    r.chart = Some(Chart::counts("suspects", &by_class));
     r
 }
 
@@ -1284,14 +1291,7 @@ fn alerts(
     // Most urgent first (the lines' order): the earliest deadline, notified last.
     let mut r = report_of("alerts", &columns, out);
     r.notes.push("alerts_from_rules".into());
-    r.chart = Some(Chart {
-        kind: "bar".into(),
-        labels: by_disease.keys().cloned().collect(),
-        series: vec![Series {
-            name: "alerts".into(),
-            values: by_disease.values().map(|v| *v as f64).collect(),
-        }],
-    });
+    r.chart = Some(Chart::counts("alerts", &by_disease));
     r
 }
 
@@ -1330,14 +1330,7 @@ fn vulnerability(counts: &[((String, String, String), usize)]) -> Report {
         rows_out,
     );
     r.notes.push("sensitive_categories_not_projected".into());
-    r.chart = Some(Chart {
-        kind: "bar".into(),
-        labels: by_cat.keys().cloned().collect(),
-        series: vec![Series {
-            name: "subjects".into(),
-            values: by_cat.values().map(|v| *v as f64).collect(),
-        }],
-    });
+    r.chart = Some(Chart::counts("subjects", &by_cat));
     r
 }
 
@@ -1593,14 +1586,7 @@ fn conflicts(
         out.push(row);
     }
     let mut r = report_of("conflicts", &columns, out);
-    r.chart = Some(Chart {
-        kind: "bar".into(),
-        labels: by_site.keys().cloned().collect(),
-        series: vec![Series {
-            name: "records".into(),
-            values: by_site.values().map(|v| *v as f64).collect(),
-        }],
-    });
+    r.chart = Some(Chart::counts("records", &by_site));
     r
 }
 

@@ -895,19 +895,30 @@ mod tests {
     use super::*;
     use crate::Role;
 
+    /// A new store in a temporary folder (kept while the folder lives) whose one
+    /// user is the clinician `user`.
+    fn clinician_store(user: &str) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("s.db");
+        let s = Store::init(&db, user, Role::Clinician, "pass-word", "x").expect("init");
+        (dir, s)
+    }
+
+    /// A woman born on 1 May 1990.
+    fn woman_born_1990(s: &mut Store) -> String {
+        s.add_subject(&[
+            ("date_of_birth".into(), "1990-05-01".into()),
+            ("sex".into(), "female".into()),
+        ])
+        .expect("subject")
+    }
+
     /// A pre-embarkation check links the subject's latest pre-departure assessment
     /// and its outcome; clearance is refused while that outcome is not a "fit" one.
     #[test]
     fn a_pec_reads_the_latest_pda_and_its_outcome() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("s.db");
-        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
-        let subject = s
-            .add_subject(&[
-                ("date_of_birth".into(), "1990-05-01".into()),
-                ("sex".into(), "female".into()),
-            ])
-            .expect("subject");
+        let (_dir, mut s) = clinician_store("dr-okafor");
+        let subject = woman_born_1990(&mut s);
         // No pda yet: nothing is linked and clearance is refused.
         let early = s.new_record("pec", &subject).expect("pec");
         s.set_answer(&early, "pec_outcome", "cleared", None)
@@ -953,15 +964,8 @@ mod tests {
     /// next edit, so the new safety rules judge it; the move is in its history.
     #[test]
     fn an_open_record_moves_to_the_newest_version_on_its_next_edit() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("s.db");
-        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
-        let subject = s
-            .add_subject(&[
-                ("date_of_birth".into(), "1990-05-01".into()),
-                ("sex".into(), "female".into()),
-            ])
-            .expect("subject");
+        let (_dir, mut s) = clinician_store("dr-okafor");
+        let subject = woman_born_1990(&mut s);
         let pec = old_record(&mut s, "pec", &subject);
         assert_eq!(s.show(&pec).expect("show").form_version, "1.0.0");
         // 1.0.0 lets a check clear a traveller with no fit pre-departure outcome.
@@ -999,9 +1003,7 @@ mod tests {
     /// A locked record keeps the version it was locked with, even when amended.
     #[test]
     fn a_locked_record_keeps_its_version() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("s.db");
-        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
+        let (_dir, mut s) = clinician_store("dr-okafor");
         let subject = s
             .add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
             .expect("subject");
@@ -1067,15 +1069,8 @@ mod tests {
     /// to male are kept, shown as hidden and kept, and no longer count.
     #[test]
     fn answers_hidden_by_a_change_of_relevance_are_kept_and_listed() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("s.db");
-        let mut s = Store::init(&db, "dr-okafor", Role::Clinician, "pass-word", "x").expect("init");
-        let subject = s
-            .add_subject(&[
-                ("date_of_birth".into(), "1990-05-01".into()),
-                ("sex".into(), "female".into()),
-            ])
-            .expect("subject");
+        let (_dir, mut s) = clinician_store("dr-okafor");
+        let subject = woman_born_1990(&mut s);
         let r = s.new_record("pda", &subject).expect("pda");
         s.set_answer(&r, "pregnant", "yes", None).expect("pregnant");
         assert!(s.show(&r).expect("show").hidden_kept.is_empty());
@@ -1099,9 +1094,7 @@ mod tests {
     /// that is not one of them is refused.
     #[test]
     fn clinician_id_is_picked_from_the_sites_accounts() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = dir.path().join("s.db");
-        let mut s = Store::init(&db, "amina", Role::Clinician, "pass-word", "x").expect("init");
+        let (_dir, mut s) = clinician_store("amina");
         let subject = s
             .add_subject(&[("date_of_birth".into(), "1990-05-01".into())])
             .expect("subject");

@@ -232,13 +232,11 @@ pub(super) async fn bind_account(
 
 pub(super) async fn bound_accounts(db: &SqliteDb, device: &str) -> DbResult<Vec<String>> {
     let device = device.to_string();
-    db.run(move |c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT account FROM device_accounts WHERE device_id = ?1 ORDER BY account",
-        )?;
-        let rows = stmt.query_map([&device], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+    db.rows(
+        "SELECT account FROM device_accounts WHERE device_id = ?1 ORDER BY account",
+        (device,),
+        |r| r.get(0),
+    )
     .await
 }
 
@@ -328,11 +326,10 @@ pub(super) async fn escrowed_restricted_key(
 }
 
 pub(super) async fn devices(db: &SqliteDb) -> DbResult<Vec<DeviceRow>> {
-    db.run(|c| {
-        let mut stmt = c.prepare(
-            "SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
+    db.rows(
+        "SELECT id, site, account, last_sync, revoked, via_hub FROM devices ORDER BY id",
+        (),
+        |r| {
             Ok(DeviceRow {
                 id: r.get(0)?,
                 site: r.get(1)?,
@@ -341,9 +338,8 @@ pub(super) async fn devices(db: &SqliteDb) -> DbResult<Vec<DeviceRow>> {
                 revoked: r.get::<_, i64>(4)? != 0,
                 via_hub: r.get(5)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+        },
+    )
     .await
 }
 
@@ -402,12 +398,11 @@ pub(super) async fn register_hub_device(
 
 pub(super) async fn hub_devices(db: &SqliteDb, hub: &str) -> DbResult<Vec<(String, bool)>> {
     let hub = hub.to_string();
-    db.run(move |c| {
-        let mut stmt =
-            c.prepare("SELECT id, revoked FROM devices WHERE via_hub = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([&hub], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+    db.rows(
+        "SELECT id, revoked FROM devices WHERE via_hub = ?1 ORDER BY id",
+        (hub,),
+        |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+    )
     .await
 }
 
@@ -605,13 +600,12 @@ pub(super) async fn audit_list(
     // The sites are filtered before the limit (issue 13: filtering the newest
     // rows afterwards showed a supervisor nothing once other sites were busy).
     let sites = sites.map(|s| serde_json::to_string(s).unwrap_or_default());
-    db.run(move |c| {
-        let mut stmt = c.prepare(
-            "SELECT at, actor, role, device, site, action, object FROM access_log
+    db.rows(
+        "SELECT at, actor, role, device, site, action, object FROM access_log
              WHERE ?2 IS NULL OR site IN (SELECT value FROM json_each(?2))
              ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit, sites], |r| {
+        (limit, sites),
+        |r| {
             Ok(AuditEntry {
                 at: r.get(0)?,
                 actor: r.get(1)?,
@@ -621,9 +615,8 @@ pub(super) async fn audit_list(
                 action: r.get(5)?,
                 object: r.get(6)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+        },
+    )
     .await
 }
 
@@ -632,15 +625,13 @@ pub(super) async fn site_accounts(
     sites: &[String],
 ) -> DbResult<Vec<(String, String)>> {
     let sites = serde_json::to_string(sites).unwrap_or_else(|_| "[]".into());
-    db.run(move |c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT DISTINCT a.name, a.role FROM accounts a
+    db.rows(
+        "SELECT DISTINCT a.name, a.role FROM accounts a
              JOIN account_sites s ON s.account = a.name
              WHERE s.site IN (SELECT value FROM json_each(?1)) ORDER BY a.name",
-        )?;
-        let rows = stmt.query_map([sites], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+        (sites,),
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
     .await
 }
 

@@ -204,13 +204,11 @@ pub(super) async fn pull(
 
 pub(super) async fn doc_changes(db: &SqliteDb, doc_id: &str, upto: i64) -> DbResult<Vec<Vec<u8>>> {
     let id = doc_id.to_string();
-    db.run(move |c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT bytes FROM log WHERE doc_id = ?1 AND seq <= ?2 AND quarantined = 0 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![id, upto], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+    db.rows(
+        "SELECT bytes FROM log WHERE doc_id = ?1 AND seq <= ?2 AND quarantined = 0 ORDER BY seq",
+        (id, upto),
+        |r| r.get(0),
+    )
     .await
 }
 

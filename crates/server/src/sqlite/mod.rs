@@ -84,6 +84,25 @@ impl SqliteDb {
         })
     }
 
+    /// The rows of one query, each read by `row` (a statement kept prepared).
+    pub(crate) async fn rows<T, P>(
+        &self,
+        sql: &'static str,
+        params: P,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> DbResult<Vec<T>>
+    where
+        T: Send + 'static,
+        P: rusqlite::Params + Send + 'static,
+    {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params, row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,

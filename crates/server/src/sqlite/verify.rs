@@ -6,12 +6,11 @@
 use super::*;
 
 pub(super) async fn unverified(db: &SqliteDb, limit: i64) -> DbResult<Vec<Unverified>> {
-    db.run(move |c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT doc_id, kind, site, last_seq, verified_seq FROM docs WHERE last_seq > verified_seq
+    db.rows(
+        "SELECT doc_id, kind, site, last_seq, verified_seq FROM docs WHERE last_seq > verified_seq
              AND kind IN ('record', 'restricted', 'subject') LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
+        (limit,),
+        |r| {
             Ok(Unverified {
                 doc_id: r.get(0)?,
                 kind: r.get(1)?,
@@ -19,9 +18,8 @@ pub(super) async fn unverified(db: &SqliteDb, limit: i64) -> DbResult<Vec<Unveri
                 upto: r.get(3)?,
                 verified: r.get(4)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
+        },
+    )
     .await
 }
 
@@ -105,14 +103,7 @@ pub(super) async fn quarantine_chunks(
 }
 
 pub(super) async fn quarantined(db: &SqliteDb) -> DbResult<Vec<(String, String)>> {
-    db.run(|c| {
-        let mut stmt = c.prepare(
-            "SELECT doc_id, quarantine_reason FROM docs WHERE quarantine_reason IS NOT NULL ORDER BY doc_id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
-    .await
+    db.rows("SELECT doc_id, quarantine_reason FROM docs WHERE quarantine_reason IS NOT NULL ORDER BY doc_id", (), |r| Ok((r.get(0)?, r.get(1)?))).await
 }
 
 pub(super) async fn backlog(db: &SqliteDb) -> DbResult<Backlog> {
@@ -420,26 +411,23 @@ impl SqliteDb {
         ids: &[String],
     ) -> DbResult<std::collections::HashMap<String, String>> {
         let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-        self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT doc_id, summary FROM docs WHERE kind = 'subject' AND summary IS NOT NULL
+        self.rows(
+            "SELECT doc_id, summary FROM docs WHERE kind = 'subject' AND summary IS NOT NULL
                  AND doc_id IN (SELECT value FROM json_each(?1))",
-            )?;
-            let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+            (ids,),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .await
+        .map(|rows| rows.into_iter().collect())
     }
 
     pub(crate) async fn verified_records_impl(&self) -> DbResult<Vec<(String, i64)>> {
-        self.run(|c| {
-            let mut stmt = c.prepare(
-                "SELECT doc_id, verified_seq FROM docs WHERE kind = 'record' AND verified_seq > 0
+        self.rows(
+            "SELECT doc_id, verified_seq FROM docs WHERE kind = 'record' AND verified_seq > 0
                  ORDER BY doc_id",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .await
     }
 
